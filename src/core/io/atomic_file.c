@@ -1,0 +1,2 @@
+/* (being written) */
+#include "io/atomic_file.h"
