@@ -30,7 +30,16 @@ cs_error_prefix (cs_error *err, const char *fmt, ...)
   vsnprintf (prefix, sizeof prefix, fmt, ap);
   va_end (ap);
   memcpy (old, err->message, sizeof old);
-  snprintf (err->message, sizeof err->message, "%s: %s", prefix, old);
+  /* A message cut short is still a message: truncation is intended here. */
+  size_t n = strlen (prefix);
+  if (n > sizeof err->message - 3)
+    n = sizeof err->message - 3;
+  memcpy (err->message, prefix, n);
+  memcpy (err->message + n, ": ", 2);
+  size_t rest = sizeof err->message - n - 3;
+  size_t m = strnlen (old, rest);
+  memcpy (err->message + n + 2, old, m);
+  err->message[n + 2 + m] = '\0';
   return err->code;
 }
 
