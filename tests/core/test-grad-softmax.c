@@ -1,0 +1,8 @@
+/* placeholder */
+#include "testlib.h"
+int
+main (void)
+{
+  CHECK (1, "placeholder");
+  return test_done ();
+}
