@@ -164,8 +164,8 @@ maxpool_forward (const cs_op_call *call)
                   }
               }
             /* A window that only covers padding (possible with large pads or dilation) has
-             * no input: it outputs 0 and passes no gradient. */
-            yp[oy * g.ow + ox] = best;
+             * no input: -inf as in PyTorch, and no gradient. */
+            yp[oy * g.ow + ox] = best_at < 0 ? -INFINITY : best;
             ap[oy * g.ow + ox] = (int32_t) best_at;
           }
     }
