@@ -120,3 +120,50 @@ max_abs_diff (const float *a, const float *b, int64_t n)
     }
   return m;
 }
+
+#include <omp.h>
+
+/* Runs forward and backward (all din) with 1 and then 2 OpenMP threads on inputs large
+ * enough to take the parallel paths; true when outputs and gradients agree bit for bit. */
+static inline bool
+same_with_threads (cs_op op, const cs_attrs *attrs, cs_tensor *inputs, int32_t n_inputs,
+                   bool training)
+{
+  cs_tensor out[2], grads[2][CS_OP_MAX_INPUTS];
+  bool ok = true;
+  int saved = omp_get_max_threads ();
+  for (int t = 0; t < 2; t++)
+    {
+      omp_set_num_threads (t + 1);
+      op_run r;
+      cs_tensor *din[CS_OP_MAX_INPUTS];
+      if (op_run_setup (&r, op, attrs, inputs, n_inputs, training, "threads", NULL) != CS_OK)
+        return false;
+      ok = ok && op_run_forward (&r) == CS_OK;
+      cs_tensor dy = tensor_new (&r.out.shape);
+      cs_rng rng;
+      cs_rng_seed (&rng, 77);
+      cs_fill_uniform (&dy, &rng, -1, 1);
+      for (int32_t i = 0; i < n_inputs; i++)
+        {
+          grads[t][i] = tensor_new (&inputs[i].shape);
+          din[i] = &grads[t][i];
+        }
+      ok = ok && op_run_backward (&r, &dy, din) == CS_OK;
+      cs_tensor_copy (&out[t], &r.out, NULL);
+      cs_tensor_free (&dy);
+      op_run_free (&r);
+    }
+  omp_set_num_threads (saved);
+  ok = ok && memcmp (out[0].data, out[1].data, (size_t) cs_tensor_numel (&out[0]) * sizeof (float)) == 0;
+  for (int32_t i = 0; i < n_inputs; i++)
+    {
+      ok = ok && memcmp (grads[0][i].data, grads[1][i].data,
+                         (size_t) cs_tensor_numel (&inputs[i]) * sizeof (float)) == 0;
+      cs_tensor_free (&grads[0][i]);
+      cs_tensor_free (&grads[1][i]);
+    }
+  cs_tensor_free (&out[0]);
+  cs_tensor_free (&out[1]);
+  return ok;
+}

@@ -371,9 +371,30 @@ test_infer_errors (void)
   CHECK (cs_op_relu_info.flops (&node, in, &s) == 4, "relu costs one FLOP per element");
 }
 
+/* Big enough for the OpenMP paths: 1 and 2 threads must agree bit for bit (dropout masks
+ * included, since they are drawn per block, not per thread). */
+static void
+test_threads (void)
+{
+  cs_rng rng;
+  cs_rng_seed (&rng, 8);
+  cs_shape s = cs_shape_4d (2, 16, 48, 48);
+  cs_tensor x = tensor_new (&s);
+  cs_fill_uniform (&x, &rng, -3, 3);
+  const cs_op ops[] = { CS_OP_RELU, CS_OP_SIGMOID, CS_OP_HARD_SWISH, CS_OP_DROPOUT };
+  for (int i = 0; i < 4; i++)
+    {
+      cs_attrs a = cs_attrs_default (ops[i]);
+      CHECK (same_with_threads (ops[i], &a, &x, 1, true), "%s on [2, 16, 48, 48]: 1 and 2 threads agree bit for bit",
+             cs_op_get (ops[i])->name);
+    }
+  cs_tensor_free (&x);
+}
+
 int
 main (void)
 {
+  test_threads ();
   test_gradients_and_forward ();
   test_kink_values ();
   test_accumulates ();

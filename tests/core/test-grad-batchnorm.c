@@ -211,9 +211,25 @@ test_infer_errors (void)
   CHECK (cs_op_from_name ("batchnorm2d") == CS_OP_BATCHNORM, "batchnorm2d resolves");
 }
 
+/* Big enough for the OpenMP paths: 1 and 2 threads must agree bit for bit. */
+static void
+test_threads (void)
+{
+  cs_rng rng;
+  cs_rng_seed (&rng, 8);
+  cs_shape s = cs_shape_4d (2, 16, 48, 48);
+  bn_inputs b;
+  bn_make (&b, &rng, &s);
+  cs_attrs a = cs_attrs_default (CS_OP_BATCHNORM);
+  CHECK (same_with_threads (CS_OP_BATCHNORM, &a, b.t, 5, false), "batchnorm inference: 1 and 2 threads agree");
+  CHECK (same_with_threads (CS_OP_BATCHNORM, &a, b.t, 5, true), "batchnorm training: 1 and 2 threads agree");
+  bn_free (&b);
+}
+
 int
 main (void)
 {
+  test_threads ();
   test_hand_case ();
   test_forward_and_gradients ();
   test_infer_errors ();

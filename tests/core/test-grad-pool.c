@@ -480,9 +480,32 @@ test_reduce_mean (void)
          "no axes is rejected: %s", err.message);
 }
 
+/* Big enough for the OpenMP paths: 1 and 2 threads must agree bit for bit. */
+static void
+test_threads (void)
+{
+  cs_rng rng;
+  cs_rng_seed (&rng, 8);
+  cs_shape s = cs_shape_4d (2, 8, 64, 64);
+  cs_tensor x = tensor_new (&s);
+  cs_fill_uniform (&x, &rng, -3, 3);
+  cs_attrs mp = window (3, 3, 2, 2, 1, 1, 1, 1, 1, 1, true, false);
+  cs_attrs ap = window (3, 3, 2, 2, 1, 0, 1, 1, 1, 1, true, true);
+  cs_attrs gap = { 0 }, rm = { 0 };
+  rm.axes.count = 2;
+  rm.axes.axes[0] = 2;
+  rm.axes.axes[1] = 3;
+  CHECK (same_with_threads (CS_OP_MAXPOOL, &mp, &x, 1, false), "maxpool: 1 and 2 threads agree");
+  CHECK (same_with_threads (CS_OP_AVGPOOL, &ap, &x, 1, false), "avgpool: 1 and 2 threads agree");
+  CHECK (same_with_threads (CS_OP_GLOBAL_AVGPOOL, &gap, &x, 1, false), "global_avgpool: 1 and 2 threads agree");
+  CHECK (same_with_threads (CS_OP_REDUCE_MEAN, &rm, &x, 1, false), "reduce_mean: 1 and 2 threads agree");
+  cs_tensor_free (&x);
+}
+
 int
 main (void)
 {
+  test_threads ();
   test_pytorch_fixtures ();
   test_random_windows ();
   test_maxpool_ties ();

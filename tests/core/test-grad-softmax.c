@@ -103,9 +103,27 @@ test_infer_errors (void)
   CHECK (cs_op_from_name ("softmax") == CS_OP_SOFTMAX, "softmax resolves");
 }
 
+/* Big enough for the OpenMP paths: 1 and 2 threads must agree bit for bit. */
+static void
+test_threads (void)
+{
+  cs_rng rng;
+  cs_rng_seed (&rng, 8);
+  cs_shape s = cs_shape_4d (2, 10, 64, 64);
+  cs_tensor x = tensor_new (&s);
+  cs_fill_uniform (&x, &rng, -3, 3);
+  cs_attrs a = { 0 };
+  a.axis.axis = 1;
+  CHECK (same_with_threads (CS_OP_SOFTMAX, &a, &x, 1, false), "softmax axis 1: 1 and 2 threads agree");
+  a.axis.axis = 3;
+  CHECK (same_with_threads (CS_OP_SOFTMAX, &a, &x, 1, false), "softmax axis 3: 1 and 2 threads agree");
+  cs_tensor_free (&x);
+}
+
 int
 main (void)
 {
+  test_threads ();
   test_random ();
   test_stability ();
   test_infer_errors ();
