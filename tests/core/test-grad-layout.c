@@ -259,20 +259,19 @@ test_slice (int32_t r, bool batched)
           int64_t step = 1 + (int64_t) cs_rng_below (&rng, 3);
           if (cs_rng_uniform (&rng) < 0.4)
             step = -step;
-          int64_t i0 = (int64_t) cs_rng_below (&rng, (uint64_t) dims[d]);
-          int64_t i1 = (int64_t) cs_rng_below (&rng, (uint64_t) dims[d] + 1);
+          /* ranges of at least one element, often most of the axis */
+          int64_t half = (int64_t) cs_rng_below (&rng, (uint64_t) (dims[d] + 1) / 2 + 1);
           if (step > 0)
             {
-              s->start[d] = i0 < i1 ? i0 : i1;
-              s->end[d] = i0 < i1 ? i1 : i0 + 1;
+              s->start[d] = half < dims[d] ? half : dims[d] - 1;
+              s->end[d] = s->start[d] + 1
+                          + (int64_t) cs_rng_below (&rng, (uint64_t) (dims[d] - s->start[d]));
             }
           else
             {
               /* end = -1 runs through index 0 */
-              s->start[d] = i0 > i1 - 1 ? i0 : i1 - 1;
-              s->end[d] = (i0 < i1 - 1 ? i0 : i1 - 1) - (cs_rng_uniform (&rng) < 0.5);
-              if (s->end[d] < -1)
-                s->end[d] = -1;
+              s->start[d] = dims[d] - 1 - (half < dims[d] ? half : dims[d] - 1);
+              s->end[d] = s->start[d] - 1 - (int64_t) cs_rng_below (&rng, (uint64_t) s->start[d] + 1);
             }
           s->step[d] = step;
         }
