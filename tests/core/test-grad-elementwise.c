@@ -232,6 +232,10 @@ main (void)
     cs_gradcheck_options o = { .check_mask = 1 };
     cs_attrs attrs = { 0 };
     cs_gradcheck ("pow x^2 (negative bases too)", CS_OP_POW, &attrs, in, 2, true, &o);
+    cs_fill_uniform (&in[0], &rng, 0.5f, 2.0f);
+    in[1].data[0] = 0.5f;
+    check_direct ("pow x^0.5", CS_OP_POW, in, 1);
+    cs_gradcheck ("pow x^0.5", CS_OP_POW, &attrs, in, 2, true, NULL);
     cs_tensor_free (&in[1]);
     in[1] = tensor_new (3, (int64_t[]) { 3, 1, 1 });
     for (int i = 0; i < 3; i++)
