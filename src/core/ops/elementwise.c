@@ -231,7 +231,9 @@ forward_row (void *user, int64_t oa, int64_t ob, int64_t oo, int64_t n)
     }
 }
 
-/* Checks the run-time shapes and builds the plan; the output must be their broadcast. */
+/* Checks the run-time shapes and builds the plan; the output must be their broadcast. A graph
+ * where a batched input has fewer dims than the other side (so that broadcasting would move the
+ * batch off dim 0) passes infer at batch 1 but is refused here at N > 1. */
 static cs_status
 plan_for_call (const cs_op_call *call, const cs_tensor *out, bcast_plan *p, cs_error *err)
 {
@@ -374,8 +376,21 @@ binary_backward (const cs_op_call *call)
                            .which = which };
       if (job.fn == NULL)
         return CS_ERR_UNSUPPORTED;
-      /* Serial: a broadcast input's gradient is a reduction that threads would race on. */
-      plan_walk (&p, 0, p.numel, backward_row, &job);
+      /* A broadcast input's gradient is a reduction that threads would race on: only an
+       * input of the output's full shape is split across threads. */
+      bool full = true;
+      for (int32_t d = 0; d < p.ndim; d++)
+        full = full && (which == 0 ? p.sa[d] : p.sb[d]) != 0;
+      int32_t nt = call->ctx != NULL ? call->ctx->threads : 1;
+      if (full && nt > 1 && p.numel >= PARALLEL_MIN)
+        {
+          int64_t chunks = nt;
+#pragma omp parallel for num_threads (nt) schedule (static)
+          for (int64_t t = 0; t < chunks; t++)
+            plan_walk (&p, p.numel * t / chunks, p.numel * (t + 1) / chunks, backward_row, &job);
+        }
+      else
+        plan_walk (&p, 0, p.numel, backward_row, &job);
     }
   return CS_OK;
 }
