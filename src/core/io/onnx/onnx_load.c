@@ -288,7 +288,11 @@ cs_onnx_emit (cs_onnx_ctx *ctx, cs_op op, const char *suffix, const int32_t *inp
   if (id < 0)
     {
       char msg[CS_ERROR_MESSAGE_SIZE];
-      snprintf (msg, sizeof msg, "%s", err ? err->message : "invalid node");
+      const char *m = err ? err->message : "invalid node", *p;
+      /* The graph names the node as "node 'x' (Op): ..."; we name it our way. */
+      if (strncmp (m, "node '", 6) == 0 && (p = strstr (m, "): ")) != NULL)
+        m = p + 3;
+      snprintf (msg, sizeof msg, "%s", m);
       cs_onnx_node_error (ctx, err, err && err->code != CS_OK ? err->code : CS_ERR_SHAPE, "%s", msg);
       return -1;
     }

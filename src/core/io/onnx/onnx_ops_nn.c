@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "graph/ops.h"
 #include "io/onnx/onnx_private.h"
 
 /* Output 0 of the current node becomes an alias of graph node id (Identity, Cast to float). */
