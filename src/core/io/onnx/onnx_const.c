@@ -155,7 +155,7 @@ cs_onnx_const_from_proto (cs_onnx_const *c, const Onnx__TensorProto *t, cs_error
           return cs_error_set (err, CS_ERR_FORMAT, "tensor '%s' has a negative dimension",
                                t->name ? t->name : "");
         if (t->dims[k] > 0 && numel > CS_MAX_ELEMENTS / t->dims[k])
-          return cs_error_set (err, CS_ERR_LIMIT, "tensor '%s' claims more than %lld elements",
+          return cs_error_set (err, CS_ERR_LIMIT, "initializer or constant '%s' claims more than %lld elements",
                                t->name ? t->name : "", (long long) CS_MAX_ELEMENTS);
         numel *= t->dims[k];
       }

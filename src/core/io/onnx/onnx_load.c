@@ -504,7 +504,7 @@ load_proto (const Onnx__ModelProto *mp, const char *file, cs_error *err)
         }
       if (cs_onnx_const_from_proto (&c, t, err) != CS_OK)
         {
-          cs_error_prefix (err, "%s: initializer '%s'", file, t->name);
+          cs_error_prefix (err, "%s", file);
           goto fail;
         }
       if (cs_onnx_value_add_const (&ctx, t->name, &c, true, err) != CS_OK)
