@@ -67,12 +67,14 @@ onnx_test_read_tensor (const char *path, cs_tensor *t, char *why, size_t why_siz
         snprintf (why, why_size, "%s", err.message);
       else if (tp->has_raw_data && tp->raw_data.len == (size_t) cs_tensor_numel (t) * 4)
         {
-          memcpy (t->data, tp->raw_data.data, tp->raw_data.len);
+          if (tp->raw_data.len > 0)
+            memcpy (t->data, tp->raw_data.data, tp->raw_data.len);
           ok = true;
         }
       else if (!tp->has_raw_data && tp->n_float_data == (size_t) cs_tensor_numel (t))
         {
-          memcpy (t->data, tp->float_data, tp->n_float_data * 4);
+          if (tp->n_float_data > 0)
+            memcpy (t->data, tp->float_data, tp->n_float_data * 4);
           ok = true;
         }
       else
@@ -152,7 +154,8 @@ onnx_test_load_case (const char *dir, const char *set_dir, cs_error *err)
         Onnx__TensorProto **all = calloc (saved_n + n_extra, sizeof *all);
         size_t packed_size;
         uint8_t *packed;
-        memcpy (all, saved_init, saved_n * sizeof *all);
+        if (saved_n > 0)
+          memcpy (all, saved_init, saved_n * sizeof *all);
         memcpy (all + saved_n, extra, n_extra * sizeof *all);
         g->initializer = all;
         g->n_initializer = saved_n + n_extra;
