@@ -24,7 +24,7 @@ cs_onnx_attr_int (const cs_onnx_ctx *ctx, const char *name, int64_t def)
   if (a->has_i)
     return a->i;
   /* Some exporters write ints as floats. */
-  if (a->has_f)
+  if (a->has_f && a->f > -9e18f && a->f < 9e18f)
     return (int64_t) a->f;
   return def;
 }

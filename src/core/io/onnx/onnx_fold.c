@@ -7,6 +7,10 @@
 
 #include "io/onnx/onnx_private.h"
 
+/* Ops that make a large tensor out of a few numbers are bounded far below CS_MAX_ELEMENTS:
+ * shape arithmetic never needs more, and a crafted file must not make us allocate gigabytes. */
+#define FOLD_MAX_GENERATED ((int64_t) 1 << 24)
+
 typedef cs_status (*fold_fn) (cs_onnx_ctx *ctx, cs_onnx_const *out, cs_error *err);
 
 static const cs_onnx_const *
@@ -555,6 +559,16 @@ fold_constant_of_shape (cs_onnx_ctx *ctx, cs_onnx_const *out, cs_error *err)
 
   if (n < 0)
     return err->code;
+  {
+    int64_t total = 1;
+    for (int32_t k = 0; k < n; k++)
+      {
+        if (shape[k] < 0 || (shape[k] > 0 && total > FOLD_MAX_GENERATED / shape[k]))
+          return cs_onnx_node_error (ctx, err, CS_ERR_LIMIT, "ConstantOfShape beyond %lld "
+                                     "elements", (long long) FOLD_MAX_GENERATED);
+        total *= shape[k];
+      }
+  }
   if (a != NULL && a->t != NULL)
     {
       st = cs_onnx_const_from_proto (&v, a->t, err);
@@ -588,8 +602,13 @@ fold_range (cs_onnx_ctx *ctx, cs_onnx_const *out, cs_error *err)
   delta = cs_onnx_const_get (c[2], 0);
   if (delta == 0 || c[0]->numel < 1 || c[1]->numel < 1 || c[2]->numel < 1)
     return cs_onnx_node_error (ctx, err, CS_ERR_FORMAT, "invalid range");
-  n = (int64_t) fmax (ceil ((limit - start) / delta), 0);
-  if (n > CS_MAX_ELEMENTS)
+  {
+    double steps = ceil ((limit - start) / delta);
+    if (!(steps <= (double) FOLD_MAX_GENERATED))
+      return cs_onnx_node_error (ctx, err, CS_ERR_LIMIT, "range too large");
+    n = steps > 0 ? (int64_t) steps : 0;
+  }
+  if (n > FOLD_MAX_GENERATED)
     return cs_onnx_node_error (ctx, err, CS_ERR_LIMIT, "range too large");
   if (cs_onnx_const_alloc (out, 1, &n, c[0]->is_int, err) != CS_OK)
     return err->code;
