@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "io/atomic_file.h"
+#include "io/io-config.h"
 #include "io/model_json.h"
 #include "io/onnx.h"
 #include "io/run.h"
@@ -23,10 +24,21 @@ has_suffix (const char *s, const char *suffix)
 }
 
 static cs_model *
+load_onnx (const char *path, cs_error *err)
+{
+#if CS_HAVE_ONNX
+  return cs_onnx_load (path, err);
+#else
+  cs_error_set (err, CS_ERR_UNSUPPORTED, "%s: this build has no ONNX support", path);
+  return NULL;
+#endif
+}
+
+static cs_model *
 load_architecture (const char *path, uint64_t seed, cs_error *err)
 {
   if (has_suffix (path, ".onnx"))
-    return cs_onnx_load (path, err);
+    return load_onnx (path, err);
   return cs_model_json_load (path, seed, err);
 }
 
@@ -118,7 +130,7 @@ cs_model_load (const char *path, const cs_load_options *opts, cs_error *err)
   if (S_ISDIR (sb.st_mode))
     m = load_run (path, &o, err);
   else if (has_suffix (path, ".onnx"))
-    m = cs_onnx_load (path, err);
+    m = load_onnx (path, err);
   else if (has_suffix (path, ".json"))
     {
       if (is_run_json (path, err, &st))
