@@ -146,9 +146,11 @@ ADAM7 = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (
          (0, 1, 1, 2)]
 
 
-def write_png(name, arr, color_type, depth, interlace=False, plte=None, trns=None):
-    """arr: HxWxC array of samples (uint8 or uint16) in the file's own layout."""
+def write_png(name, arr, color_type, depth, interlace=False, plte=None, trns=None, width=None):
+    """arr: HxWxC array of samples (uint8 or uint16) in the file's own layout; width: the image
+    width in pixels when samples are packed several to a byte."""
     h, w = arr.shape[:2]
+    w = width or w
     dt = ">u2" if depth == 16 else "u1"
     def scanlines(sub):
         return b"".join(b"\x00" + np.ascontiguousarray(row, dtype=dt).tobytes() for row in sub)
@@ -203,7 +205,7 @@ def make_image_fixtures():
     packed = np.zeros((h, (w + 1) // 2), dtype=np.uint8)
     for x in range(w):
         packed[:, x // 2] |= g4[:, x] << (4 if x % 2 == 0 else 0)
-    write_png("gray4.png", packed[:, :, None], 0, 4)
+    write_png("gray4.png", packed[:, :, None], 0, 4, width=w)
     save_expect("gray4.png", (g4 * 17)[:, :, None])
     rgb16 = rng.integers(0, 65536, (h, w, 3), dtype=np.uint16)
     write_png("rgb16.png", rgb16, 2, 16)
