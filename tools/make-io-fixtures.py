@@ -249,11 +249,58 @@ def make_image_fixtures():
     reference(rgb, 1, (10, 13), [0.1], [0.3], "rgb-to-gray-10x13.npy")
 
 
+# ---- seed corpora of the fuzz targets (tests/fuzz/corpus/<target>/) ----
+def make_fuzz_corpora():
+    global OUT
+    fixtures = OUT
+    base = os.path.join(fixtures, "..", "..", "fuzz", "corpus")
+    picks = {
+        "npy": ["v1.npy", "v2.npy", "v3.npy", "f64.npy", "scalar.npy", "fortran.npy"],
+        "image": ["gray.png", "palette.png", "gray4.png", "gray-alpha.png", "rgba16-interlaced.png",
+                  "rgb.jpg", "gray.jpg", "progressive.jpg", "cmyk.jpg"],
+        "model-json": ["small-model.json"],
+    }
+    for target, names in picks.items():
+        os.makedirs(os.path.join(base, target), exist_ok=True)
+        for name in names:
+            with open(os.path.join(fixtures, name), "rb") as f:
+                data = f.read()
+            with open(os.path.join(base, target, name), "wb") as f:
+                f.write(data)
+    with open(os.path.join(base, "model-json", "every-op.json"), "w") as f:
+        json.dump({"format": "convscope-model/1", "input": [2, 6, 6], "nodes": [
+            {"name": "c", "op": "conv2d", "out_channels": 4, "kernel": [3, 1], "stride": 1,
+             "padding": [1, 0], "dilation": 1, "groups": 2, "bias": False},
+            {"name": "b", "op": "batchnorm2d", "eps": 0.001, "momentum": 0.2},
+            {"name": "l", "op": "leaky_relu", "slope": 0.1},
+            {"name": "m", "op": "maxpool2d", "kernel": 2, "stride": 1, "padding": 1, "ceil_mode": True},
+            {"name": "a", "op": "avgpool2d", "kernel": 3, "count_include_pad": False},
+            {"name": "t", "op": "tanh"}, {"name": "s", "op": "sigmoid"}, {"name": "r", "op": "relu"},
+            {"name": "sum", "op": "add", "inputs": ["r", "t"]},
+            {"name": "cat", "op": "concat", "inputs": ["sum", "s"], "axis": 1},
+            {"name": "g", "op": "global_avgpool"}, {"name": "f", "op": "flatten"},
+            {"name": "d", "op": "dropout", "p": 0.25},
+            {"name": "fc", "op": "linear", "out_features": 3, "bias": True}]}, f)
+    # the fuzz target's model: batchnorm "bn" over 2 channels, then flatten
+    OUT = os.path.join(base, "safetensors")
+    os.makedirs(OUT, exist_ok=True)
+    two = np.array([0.5, -1.25], dtype=np.float32)
+    write_safetensors("f32.safetensors", [(n, "F32", two) for n in
+                      ["bn.weight", "bn.bias", "bn.running_mean", "bn.running_var"]],
+                      {"format": "pt"})
+    write_safetensors("mixed.safetensors", [("bn.weight", "F16", two), ("bn.bias", "BF16", two),
+                      ("bn.running_mean", "F64", two), ("bn.running_var", "F32", two),
+                      ("bn.num_batches_tracked", "I64", np.array(3))])
+    write_safetensors("partial.safetensors", [("bn.weight", "F32", two)])
+    OUT = fixtures
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     make_model_fixtures()
     make_npy_fixtures()
     make_image_fixtures()
+    make_fuzz_corpora()
     print("wrote", len(os.listdir(OUT)), "files to", os.path.normpath(OUT))
 
 
