@@ -108,9 +108,11 @@ main (void)
   CHECK (cs_image_to_tensor (&rgb, 2, 4, 4, NULL, NULL, &t, &err) == CS_ERR_ARGUMENT, "2 channels rejected");
 
   /* INPUT arguments against a model's input */
-  const char *spec = "{\"format\":\"convscope-model/1\",\"input\":[3,8,8],\"nodes\":[{\"name\":\"f\",\"op\":\"flatten\"}]}";
-  cs_graph *g = cs_model_json_parse (spec, strlen (spec), "m.json", &err);
-  cs_model *m = g != NULL ? cs_model_new (g, &err) : NULL;
+  /* a model of no operators (its input is its output): only the input shape matters here */
+  cs_graph *g = cs_graph_new ();
+  cs_shape in_shape = cs_shape_4d (1, 3, 8, 8);
+  g->output_node = cs_graph_add_input (g, "input", &in_shape, &err);
+  cs_model *m = cs_model_new (g, &err);
   cs_graph_unref (g);
   char *dir = scratch_dir ();
   if (m != NULL)
@@ -148,7 +150,7 @@ main (void)
       cs_model_free (m);
     }
   else
-    CHECK (false, "flatten model: %s", err.message);
+    CHECK (false, "model: %s", err.message);
 
   /* PNG writing */
   uint8_t px[5 * 4 * 4];
