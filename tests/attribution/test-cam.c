@@ -176,6 +176,17 @@ test_upsample (void)
     for (int x = 0; x < 8; x++)
       same = same && win[y * 8 + x] == full[(y + 3) * 13 + x + 2];
   CHECK (same, "a window of the resize equals the crop of the full resize");
+  /* Wider than one block of precomputed column weights: equal to narrow windows side by side. */
+  static float wide[4 * 300], part[4 * 100];
+  cs_upsample_bilinear (u->in, 7, 7, wide, 4, 300);
+  same = true;
+  for (int x0 = 0; x0 < 300; x0 += 100)
+    {
+      cs_upsample_bilinear_window (u->in, 7, 7, 4, 300, 0, x0, 4, 100, part);
+      for (int y = 0; y < 4; y++)
+        same = same && memcmp (part + y * 100, wide + y * 300 + x0, 100 * sizeof (float)) == 0;
+    }
+  CHECK (same, "a resize 300 wide equals three windows 100 wide");
 
   float v[4] = { 3, 1, 2, 1 }, flat[3] = { 2, 2, 2 };
   bool ok = cs_upsample_minmax (v, 4);
@@ -449,9 +460,9 @@ test_guided_gradcam (const cs_model *m, cs_exec *e, const cs_tensor *x)
   CHECK (max_rel_diff_d (gg.raw.data, expect, n) < 1e-6, "guided gradcam raw = guided backprop x Grad-CAM map");
   CHECK (memcmp (plain, guided, sizeof plain) != 0, "guided backprop differs from the gradient on this net");
   /* The method must have restored the true-gradient rule. */
+  free_attr (&gc);
   run (CS_METHOD_GUIDED_GRADCAM, m, e, x, "feat", 0, 4, NULL, &gc, &err);
-  cs_tensor_free (&gc.raw);
-  cs_tensor_free (&gc.map);
+  free_attr (&gc);
   cs_exec_forward (e, x, &err);
   cs_exec_backward (e, m->graph->output_node, &seed, CS_GRAD_INPUT, &err);
   CHECK (memcmp (plain, cs_exec_grad (e, m->graph->input_node)->data, sizeof plain) == 0,
