@@ -138,6 +138,8 @@ cs_cam_layer_gradients (const cs_method_ctx *ctx, cs_tensor *acts, cs_tensor *gr
     st = cs_exec_forward (ctx->exec, ctx->input, err);
   if (st == CS_OK)
     st = cs_cam_score_seed (ctx, &from, &seed, err);
+  /* CAM weights come from true gradients, whatever rule an earlier method left set. */
+  cs_exec_set_relu_rule (ctx->exec, CS_RELU_RULE_GRADIENT);
   if (st == CS_OK)
     st = cs_exec_backward_to (ctx->exec, from, &seed, ctx->layer, err);
   cs_tensor_free (&seed);
