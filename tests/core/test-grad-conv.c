@@ -325,6 +325,9 @@ main (void)
     { 2, 16, 32, 32, 16, 3, 3, { 1, 1 }, { 1, 1, 1, 1 }, { 1, 1 }, 1, true },  /* parallel loops */
     { 2, 32, 24, 24, 32, 3, 3, { 1, 1 }, { 1, 1, 1, 1 }, { 1, 1 }, 32, true }, /* parallel depthwise */
     { 1, 2, 5, 6, 3, 5, 3, { 3, 1 }, { 0, 2, 2, 0 }, { 1, 2 }, 1, false },     /* asymmetric */
+    { 3, 8, 15, 17, 12, 3, 3, { 1, 1 }, { 0, 2, 1, 0 }, { 1, 1 }, 1, true },   /* Winograd, odd */
+    { 1, 9, 21, 21, 8, 3, 3, { 1, 1 }, { 3, 0, 2, 3 }, { 1, 1 }, 1, false },   /* Winograd, pad 3 */
+    { 4, 32, 96, 96, 32, 3, 3, { 1, 1 }, { 1, 1, 1, 1 }, { 1, 1 }, 1, true },  /* Winograd chunks */
   };
   for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
     check_against_naive (&fixed[i], 100 + i);
@@ -332,6 +335,27 @@ main (void)
     {
       conv_case k = random_case (&rng, 6, 4);
       check_against_naive (&k, 1000 + (uint64_t) i);
+    }
+
+  /* 3x3 stride-1 convs with enough channels and output positions (batch * plane >= 384) take
+   * the Winograd path. */
+  for (int i = 0; i < 12; i++)
+    {
+      conv_case k = { 0 };
+      k.n = i % 2 ? 3 : 1;
+      k.c = 8 + (int64_t) cs_rng_below (&rng, 5);
+      k.m = 8 + (int64_t) cs_rng_below (&rng, 5);
+      k.kh = k.kw = 3;
+      k.stride[0] = k.stride[1] = k.dilation[0] = k.dilation[1] = k.groups = 1;
+      for (int j = 0; j < 4; j++)
+        k.pad[j] = (int32_t) cs_rng_below (&rng, 4);
+      int64_t base = k.n == 3 ? 14 : 22;
+      k.h = base + (int64_t) cs_rng_below (&rng, 7);
+      k.w = base + (int64_t) cs_rng_below (&rng, 7);
+      k.bias = i % 3 == 0;
+      check_against_naive (&k, 3000 + (uint64_t) i);
+      if (i < 4)
+        gradcheck_case (&k, 4000 + (uint64_t) i);
     }
 
   /* Finite differences: validates both the op and the naive reference above. */

@@ -5,6 +5,7 @@
 
 #include "graph/ops.h"
 #include "ops/im2col.h"
+#include "ops/winograd.h"
 
 /* GEMMs with fewer columns than this waste most of OpenBLAS's kernel: small feature maps are
  * batched, several samples side by side in one patch matrix. */
@@ -12,6 +13,12 @@
 /* ... but one chunk's patch matrix stays below this many floats (unless one sample needs more). */
 #define CHUNK_BUDGET ((int64_t) 1 << 23)
 #define PARALLEL_MIN_WORK 32768
+/* Winograd's 16 GEMMs have K = channels: below this they run too far from peak to pay off. */
+#define WINOGRAD_MIN_CHANNELS 8
+/* Winograd transforms the weights on every call (16/9 of their size, written): that pays off
+ * only over enough output positions (batch * out_h * out_w). Measured on Zen 3: ResNet-18's
+ * 14x14 layer loses at batch 1 (196 positions) and wins at batch 2. */
+#define WINOGRAD_MIN_POSITIONS 384
 
 /* Everything forward, backward and workspace() must agree on for one call. */
 typedef struct {
@@ -22,6 +29,7 @@ typedef struct {
   int64_t k_group;           /* patch rows per group: in_per_group * kernel_h * kernel_w */
   bool depthwise;            /* one input channel per group: direct loops, no GEMM */
   bool pointwise;            /* 1x1, stride 1, no padding: the input is its own patch matrix */
+  bool winograd;             /* 3x3, stride 1, undilated, ungrouped: forward and dx by F(2x2, 3x3) */
   int64_t chunk;             /* samples per patch matrix */
 } conv_plan;
 
@@ -62,6 +70,10 @@ plan_make (conv_plan *p, const cs_window_attrs *a, const cs_shape *x, const cs_s
   p->depthwise = p->groups > 1 && p->in_per_group == 1;
   p->pointwise = g->kernel_h == 1 && g->kernel_w == 1 && g->stride_h == 1 && g->stride_w == 1
                  && a->pad[0] == 0 && a->pad[1] == 0 && a->pad[2] == 0 && a->pad[3] == 0;
+  p->winograd = g->kernel_h == 3 && g->kernel_w == 3 && g->stride_h == 1 && g->stride_w == 1
+                && g->dilation_h == 1 && g->dilation_w == 1 && p->groups == 1
+                && n * g->out_h * g->out_w >= WINOGRAD_MIN_POSITIONS
+                && g->channels >= WINOGRAD_MIN_CHANNELS && p->out_channels >= WINOGRAD_MIN_CHANNELS;
   int64_t chunk = (TARGET_COLUMNS + p->plane - 1) / (p->plane > 0 ? p->plane : 1);
   int64_t rows = p->k_group * p->groups;
   int64_t per_sample = rows * p->plane;
@@ -93,6 +105,38 @@ static int64_t
 plan_stage_size (const conv_plan *p)
 {
   return !p->depthwise && p->chunk > 1 ? p->out_channels * p->chunk * p->plane : 0;
+}
+
+/* The Winograd forward conv, or (transposed) the conv that gives the input gradient: dy
+ * convolved with the flipped, transposed kernel, padded by 2 - pad. */
+static cs_winograd_conv
+plan_winograd (const conv_plan *p, bool transposed)
+{
+  const cs_conv_geom *g = &p->geom;
+  cs_winograd_conv c = { .batch = p->batch, .transposed = transposed };
+  if (!transposed)
+    {
+      c.in_channels = g->channels;
+      c.height = g->height;
+      c.width = g->width;
+      c.out_channels = p->out_channels;
+      c.out_h = g->out_h;
+      c.out_w = g->out_w;
+      c.pad_top = g->pad_top;
+      c.pad_left = g->pad_left;
+    }
+  else
+    {
+      c.in_channels = p->out_channels;
+      c.height = g->out_h;
+      c.width = g->out_w;
+      c.out_channels = g->channels;
+      c.out_h = g->height;
+      c.out_w = g->width;
+      c.pad_top = 2 - g->pad_top;
+      c.pad_left = 2 - g->pad_left;
+    }
+  return c;
 }
 
 static cs_status
@@ -358,6 +402,13 @@ conv_forward (const cs_op_call *call)
       return CS_OK;
     }
 
+  if (p.winograd)
+    {
+      cs_winograd_conv wc = plan_winograd (&p, false);
+      cs_winograd_run (&wc, x->data, w->data, b != NULL ? b->data : NULL, y, false, call->work);
+      return CS_OK;
+    }
+
   float *col = call->work;
   float *stage = call->work + plan_col_size (&p);
   for (int64_t n0 = 0; n0 < p.batch; n0 += p.chunk)
@@ -442,6 +493,15 @@ conv_backward (const cs_op_call *call)
       return CS_OK;
     }
 
+  if (p.winograd && dx != NULL)
+    {
+      cs_winograd_conv wc = plan_winograd (&p, true);
+      cs_winograd_run (&wc, dy, w->data, NULL, dx->data, true, call->work);
+      dx = NULL;
+      if (dw == NULL)
+        return CS_OK;
+    }
+
   float *col = call->work;
   float *stage = call->work + plan_col_size (&p);
   const bool in_place = p.pointwise && p.chunk == 1;
@@ -490,7 +550,16 @@ conv_workspace (const cs_node *node, const cs_shape *const *in, const cs_shape *
 {
   conv_plan p;
   plan_make (&p, &node->attrs.window, in[0], in[1], n);
-  return plan_col_size (&p) + plan_stage_size (&p);
+  int64_t size = plan_col_size (&p) + plan_stage_size (&p);
+  if (p.winograd)
+    for (int t = 0; t < 2; t++)
+      {
+        cs_winograd_conv wc = plan_winograd (&p, t == 1);
+        int64_t ws = cs_winograd_workspace (&wc);
+        if (ws > size)
+          size = ws;
+      }
+  return size;
 }
 
 static int64_t
