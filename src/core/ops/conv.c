@@ -223,6 +223,7 @@ depthwise_forward (const conv_plan *p, const float *x, const float *w, const flo
         const float *wk = w + m * KH * KW;
         float *yp = y + (n * M + m) * P;
         float bias = b != NULL ? b[m] : 0.0f;
+#pragma omp simd
         for (int64_t i = 0; i < P; i++)
           yp[i] = bias;
         for (int64_t ki = 0; ki < KH; ki++)
@@ -242,9 +243,11 @@ depthwise_forward (const conv_plan *p, const float *x, const float *w, const flo
                   const float *src = xp + ih * W;
                   float *dst = yp + oh * OW;
                   if (sw == 1)
+#pragma omp simd
                     for (int64_t ow = lo; ow < hi; ow++)
                       dst[ow] += wv * src[ow + off_w];
                   else
+#pragma omp simd
                     for (int64_t ow = lo; ow < hi; ow++)
                       dst[ow] += wv * src[ow * sw + off_w];
                 }
@@ -292,9 +295,11 @@ depthwise_backward (const conv_plan *p, const float *x, const float *w, const fl
                           float *dst = xp + ih * W;
                           const float *src = dyp + oh * OW;
                           if (sw == 1)
+#pragma omp simd
                             for (int64_t ow = lo; ow < hi; ow++)
                               dst[ow + off_w] += wv * src[ow];
                           else
+#pragma omp simd
                             for (int64_t ow = lo; ow < hi; ow++)
                               dst[ow * sw + off_w] += wv * src[ow];
                         }
@@ -351,6 +356,7 @@ fill_bias (float *y, const float *b, int64_t rows, int64_t m_count, int64_t plan
     {
       float v = b[r % m_count];
       float *yp = y + r * plane;
+#pragma omp simd
       for (int64_t i = 0; i < plane; i++)
         yp[i] = v;
     }
@@ -367,6 +373,7 @@ stage_scatter (const float *stage, float *y, const float *b, int64_t cnt, int64_
         const float *src = stage + m * cnt * P + s * P;
         float *dst = y + (s * M + m) * P;
         float v = b != NULL ? b[m] : 0.0f;
+#pragma omp simd
         for (int64_t i = 0; i < P; i++)
           dst[i] = src[i] + v;
       }

@@ -60,6 +60,7 @@ cs_im2col (const cs_conv_geom *g, const float *x, int64_t sample_stride, int64_t
                         memcpy (r + lo, src + lo + off_w, (size_t) (hi - lo) * sizeof (float));
                     }
                   else
+#pragma omp simd
                     for (int64_t ow = lo; ow < hi; ow++)
                       r[ow] = src[ow * sw + off_w];
                   for (int64_t ow = hi; ow < OW; ow++)
@@ -100,9 +101,11 @@ cs_col2im (const cs_conv_geom *g, const float *col, int64_t ld, int64_t count,
                   const float *r = row + oh * OW;
                   float *dst = xp + ih * W;
                   if (sw == 1)
+#pragma omp simd
                     for (int64_t ow = lo; ow < hi; ow++)
                       dst[ow + off_w] += r[ow];
                   else
+#pragma omp simd
                     for (int64_t ow = lo; ow < hi; ow++)
                       dst[ow * sw + off_w] += r[ow];
                 }
