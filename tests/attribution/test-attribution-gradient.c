@@ -293,6 +293,45 @@ test_guided (cs_model *m)
   cs_tensor_free (&x);
 }
 
+/* Every method built into this library, through the one driver: a finite raw attribution, an
+ * (H,W) map in [0,1], and the same result at max batch 1 and 16. */
+static void
+test_all_methods (const cs_model *m)
+{
+  cs_error err = { 0 };
+  cs_tensor x;
+  net_input (m, 21, &x);
+  for (int k = 0; k < CS_METHOD_COUNT; k++)
+    {
+      cs_attribution_params p = CS_ATTRIBUTION_PARAMS_DEFAULT;
+      p.method = (cs_method) k;
+      p.samples = k == CS_METHOD_RISE ? 40 : 6;
+      p.steps = 6;
+      p.window = 3;
+      p.stride = 2;
+      cs_attribution a, b;
+      cs_status st = net_explain (m, 16, &x, &p, NULL, &a, &err);
+      if (st == CS_ERR_UNSUPPORTED)
+        {
+          CHECK (true, "# SKIP %s is not built into this checkout", cs_method_id (p.method));
+          continue;
+        }
+      bool ok = st == CS_OK && a.map.shape.ndim == 2 && a.map.shape.dim[0] == m->height
+                && a.map.shape.dim[1] == m->width && a.raw.data != NULL && a.method == p.method;
+      for (int64_t i = 0; ok && i < cs_tensor_numel (&a.map); i++)
+        ok = a.map.data[i] >= 0 && a.map.data[i] <= 1;
+      for (int64_t i = 0; ok && i < cs_tensor_numel (&a.raw); i++)
+        ok = isfinite (a.raw.data[i]);
+      st = net_explain (m, 1, &x, &p, NULL, &b, &err);
+      double diff = st == CS_OK ? net_rel_diff (&a.raw, &b.raw) : INFINITY;
+      CHECK (ok && diff < 1e-4, "%s: finite raw, (H,W) map in [0,1], max batch 1 vs 16 differ by %.1e (layer %d): %s",
+             cs_method_id (p.method), diff, a.layer, ok ? "ok" : err.message);
+      cs_attribution_free (&a);
+      cs_attribution_free (&b);
+    }
+  cs_tensor_free (&x);
+}
+
 int
 main (void)
 {
@@ -306,6 +345,8 @@ main (void)
   if (res != NULL)
     test_net ("conv-bn-relu-residual", res, 6);
   test_guided (plain);
+  if (res != NULL)
+    test_all_methods (res);
   cs_model_free (plain);
   cs_model_free (res);
   return test_done ();
