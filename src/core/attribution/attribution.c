@@ -7,7 +7,6 @@
 #include <time.h>
 
 #include "attribution/method.h"
-#include "attribution/methods-built.h" /* generated: which method files this build has */
 
 /* Bounds on the knobs, so that a typo never asks for hours of work or unbounded memory. */
 #define MAX_SAMPLES 1000000
@@ -24,25 +23,13 @@ method_function (cs_method m)
     case CS_METHOD_GRADIENT_X_INPUT: return cs_method_gradient_x_input;
     case CS_METHOD_SMOOTHGRAD: return cs_method_smoothgrad;
     case CS_METHOD_INTEGRATED_GRADIENTS: return cs_method_integrated_gradients;
-#if CS_HAVE_GRADCAM
     case CS_METHOD_GRADCAM: return cs_method_gradcam;
-#endif
-#if CS_HAVE_GRADCAM_PP
     case CS_METHOD_GRADCAM_PP: return cs_method_gradcam_pp;
-#endif
-#if CS_HAVE_GUIDED_GRADCAM
     case CS_METHOD_GUIDED_GRADCAM: return cs_method_guided_gradcam;
-#endif
-#if CS_HAVE_SCORECAM
     case CS_METHOD_SCORECAM: return cs_method_scorecam;
-#endif
-#if CS_HAVE_LAYERCAM
     case CS_METHOD_LAYERCAM: return cs_method_layercam;
-#endif
     case CS_METHOD_OCCLUSION: return cs_method_occlusion;
-#if CS_HAVE_RISE
     case CS_METHOD_RISE: return cs_method_rise;
-#endif
     default: return NULL;
     }
 }
