@@ -14,22 +14,48 @@
 #include "io/model_load.h"
 #include "io/npy.h"
 
-/* Deterministic methods: Pearson correlation with the reference and the largest absolute error
- * relative to max |reference|. The references are float64 computations from the same float32
- * weights and input, so what is left is float32 rounding (~1e-6 relative): 1e-3 leaves room for
- * summation order and still catches any convention slip (a missing ReLU, a shifted upsampling,
- * the wrong normalisation moves these by percents). */
+/* Deterministic methods: Pearson correlation with the reference >= 0.999 and the largest
+ * absolute error relative to max |reference| below a bound per method. The references are
+ * float64 computations from the same float32 weights and input, so what is left is float32
+ * rounding: we measured at most 4e-7 (occlusion, a difference of logits), 1e-7 to 3e-7 for the
+ * others. 1e-4 leaves room for other summation orders and conv kernels (Winograd, thread
+ * splits) and still catches any convention slip: a missing ReLU, a shifted upsampling, another
+ * percentile or normalisation moves these by percents. */
 #define MIN_CORRELATION 0.999
-#define MAX_RELATIVE_ERROR 1e-3
+static const double max_relative_error[CS_METHOD_COUNT] = {
+  [CS_METHOD_SALIENCY] = 1e-4,
+  [CS_METHOD_GUIDED_BACKPROP] = 1e-4,
+  [CS_METHOD_DECONVNET] = 1e-4,
+  [CS_METHOD_GRADIENT_X_INPUT] = 1e-4,
+  [CS_METHOD_SMOOTHGRAD] = 1e-4,            /* noise 1e-6: the gradient itself */
+  [CS_METHOD_INTEGRATED_GRADIENTS] = 1e-4,  /* 32 steps, a mean of 32 gradients */
+  [CS_METHOD_GRADCAM] = 1e-4,
+  [CS_METHOD_GRADCAM_PP] = 1e-4,
+  [CS_METHOD_GUIDED_GRADCAM] = 1e-4,
+  [CS_METHOD_SCORECAM] = 1e-4,              /* softmax of masked inputs */
+  [CS_METHOD_LAYERCAM] = 1e-4,
+  [CS_METHOD_OCCLUSION] = 1e-4,             /* differences of logits */
+  [CS_METHOD_RISE] = 0,                     /* stochastic: see below */
+};
 
-/* Stochastic methods: our RNG is not torch's, so only expectations can be compared.
- * SmoothGrad (noise 0.15) with SG_SAMPLES samples against torch's with 8000 samples, RISE with
- * RISE_SAMPLES masks against torch's with 32000 masks. The bounds come from torch against
- * itself (independent seeds, same sample counts; `make-attribution-reference.py
- * --check-noise`, figures in data/reference.json "noise_check"), with a margin below the
- * worst seed seen. */
+/* Stochastic methods: our RNG is not torch's, so only expectations can be compared, and
+ * honestly so: these are Monte Carlo estimates, not exact matches.
+ * - SmoothGrad (noise 0.15) with SG_SAMPLES samples against torch's mean of 8000. Torch
+ *   against itself (3 seeds, 1000 vs 8000) gives correlation >= 0.99979 (cnn28) and >= 0.99957
+ *   (resnet32); ours 0.9998 and 0.9996. Bound 0.999.
+ * - RISE with RISE_SAMPLES masks against torch's 32000 masks. Torch against itself (3 seeds,
+ *   8000 vs 32000) gives 0.984 to 0.990 on both models; ours 0.980 on both (our 32000 masks
+ *   give 0.994 to 0.995, as do two of our own seeds with each other, so there is no bias, only
+ *   sampling noise). Bound 0.97 on the correlation, and the mean of the map within 2% (the
+ *   level is set by p = softmax probability and the 1 / (samples * 0.5) normalisation).
+ *   Sub-pixel details of the masks (half-pixel upsampling, the shift) are below what 8000
+ *   masks resolve: attr-cam's own tests check the upsampling exactly.
+ * Figures from `make-attribution-reference.py --check-noise` (data/reference.json
+ * "noise_check") and from this test's output. */
 #define SG_SAMPLES 1000
+#define SG_MIN_CORRELATION 0.999
 #define RISE_SAMPLES 8000
+#define RISE_MIN_CORRELATION 0.97
 
 typedef struct {
   const char *name;          /* file stem in tests/attribution/data */
@@ -37,12 +63,11 @@ typedef struct {
   /* The CAM layer (the last spatial node, CLI.md's default): its ONNX node name, else the
    * node's output name, as our importer names nodes. */
   const char *layer_node, *layer_output;
-  double sg_min_correlation, rise_min_correlation;
 } fixture;
 
 static const fixture fixtures[] = {
-  { "cnn28", 6, 4, "/relu2/Relu", "/relu2/Relu_output_0", 0.95, 0.95 },
-  { "resnet32", 8, 5, "/block2/relu2/Relu", "/block2/relu2/Relu_output_0", 0.95, 0.95 },
+  { "cnn28", 6, 4, "/relu2/Relu", "/relu2/Relu_output_0" },
+  { "resnet32", 8, 5, "/block2/relu2/Relu", "/block2/relu2/Relu_output_0" },
 };
 
 static char data_dir[1024];
@@ -189,7 +214,7 @@ static void
 test_deterministic (const fixture *f, cs_exec *e, const cs_tensor *x, cs_method m, int32_t layer,
                     const cs_tensor *logits)
 {
-  char path[1200], stem[256], what[300];
+  char path[2048], stem[256], what[300];
   const char *id = cs_method_id (m);
   cs_tensor raw_ref = { 0 }, map_ref = { 0 };
   cs_attribution a = { 0 };
@@ -217,9 +242,9 @@ test_deterministic (const fixture *f, cs_exec *e, const cs_tensor *x, cs_method 
     CHECK (a.layer == layer, "%s %s: layer %d (asked %d)", f->name, id, a.layer, layer);
 
   snprintf (what, sizeof what, "%s %s raw", f->name, id);
-  compare (what, &a.raw, &raw_ref, MIN_CORRELATION, MAX_RELATIVE_ERROR);
+  compare (what, &a.raw, &raw_ref, MIN_CORRELATION, max_relative_error[m]);
   snprintf (what, sizeof what, "%s %s map", f->name, id);
-  compare (what, &a.map, &map_ref, MIN_CORRELATION, MAX_RELATIVE_ERROR);
+  compare (what, &a.map, &map_ref, MIN_CORRELATION, max_relative_error[m]);
 out:
   cs_attribution_free (&a);
   cs_tensor_free (&raw_ref);
@@ -230,7 +255,7 @@ out:
 static void
 test_smoothgrad_expectation (const fixture *f, cs_exec *e, const cs_tensor *x)
 {
-  char path[1200];
+  char path[2048];
   cs_tensor ref = { 0 };
   cs_attribution a = { 0 };
   cs_attribution_params p = CS_ATTRIBUTION_PARAMS_DEFAULT;
@@ -244,9 +269,9 @@ test_smoothgrad_expectation (const fixture *f, cs_exec *e, const cs_tensor *x)
     goto out;
   int64_t n = cs_tensor_numel (&ref);
   double c = correlation (a.raw.data, ref.data, n);
-  CHECK (c >= f->sg_min_correlation,
-         "%s smoothgrad noise 0.15, %d samples vs torch's 8000: correlation %.4f (>= %.2f)",
-         f->name, SG_SAMPLES, c, f->sg_min_correlation);
+  CHECK (c >= SG_MIN_CORRELATION,
+         "%s smoothgrad noise 0.15, %d samples vs torch's 8000: correlation %.4f (>= %.3f)",
+         f->name, SG_SAMPLES, c, SG_MIN_CORRELATION);
 out:
   cs_attribution_free (&a);
   cs_tensor_free (&ref);
@@ -258,7 +283,7 @@ out:
 static void
 test_rise (const fixture *f, cs_exec *e, const cs_tensor *x, int32_t layer)
 {
-  char path[1200], stem[256], what[300];
+  char path[2048], stem[256], what[300];
   cs_tensor raw_ref = { 0 }, map_ref = { 0 };
   cs_attribution a = { 0 };
   cs_attribution_params p = params_for (f, CS_METHOD_RISE, layer);
@@ -273,9 +298,9 @@ test_rise (const fixture *f, cs_exec *e, const cs_tensor *x, int32_t layer)
       int64_t n = cs_tensor_numel (&raw_ref);
       double c = correlation (a.raw.data, raw_ref.data, n);
       double mo = mean_of (a.raw.data, n), mr = mean_of (raw_ref.data, n);
-      CHECK (c >= f->rise_min_correlation,
-             "%s rise raw, %d masks vs torch's 32000: correlation %.4f (>= %.2f)", f->name,
-             RISE_SAMPLES, c, f->rise_min_correlation);
+      CHECK (c >= RISE_MIN_CORRELATION,
+             "%s rise raw, %d masks vs torch's 32000: correlation %.4f (>= %.3f)", f->name,
+             RISE_SAMPLES, c, RISE_MIN_CORRELATION);
       CHECK (fabs (mo - mr) <= 0.02 * fabs (mr),
              "%s rise raw mean %.5f, torch %.5f (within 2%%)", f->name, mo, mr);
     }
@@ -283,8 +308,8 @@ test_rise (const fixture *f, cs_exec *e, const cs_tensor *x, int32_t layer)
   if (same_shape (&a.map, &map_ref, what))
     {
       double c = correlation (a.map.data, map_ref.data, cs_tensor_numel (&map_ref));
-      CHECK (c >= f->rise_min_correlation, "%s: correlation %.4f (>= %.2f)", what, c,
-             f->rise_min_correlation);
+      CHECK (c >= RISE_MIN_CORRELATION, "%s: correlation %.4f (>= %.3f)", what, c,
+             RISE_MIN_CORRELATION);
     }
 out:
   cs_attribution_free (&a);
@@ -321,7 +346,7 @@ out:
 static void
 test_fixture (const fixture *f)
 {
-  char path[1200];
+  char path[2048];
   cs_error err = { 0 };
   cs_model *m = NULL;
   cs_exec *e = NULL;
