@@ -29,11 +29,17 @@ typedef struct {
   const double *distance_from_init;
   const double *norm;
   const double *alpha;
+  const double *learning_rate; /* n_epochs values or NULL: relative changes are divided by it */
 } cs_weight_series;
+
+/* The weight rule's parameters (see overfitting.c). */
+#define CS_ONSET_WEIGHT_WINDOW 3        /* epochs ahead over which the plateau is judged */
+#define CS_ONSET_WEIGHT_FLAT 1.2        /* "flat": falls by less than this factor over them */
+#define CS_ONSET_WEIGHT_FALL 2.0        /* the fast phase must have divided it at least by this */
 
 typedef struct {
   int32_t index;             /* the onset's index into the epochs, or -1 */
-  double threshold;          /* what the rule compared against (see the .c) */
+  double drop;               /* factor by which the signal fell from its first value to there */
   int32_t n_layers_used;
 } cs_weight_onset;
 
