@@ -348,9 +348,12 @@ main (int argc, char **argv)
   for (int e = 0; e < EPOCHS; e++)
     for (int k = 0; k < 2; k++)
       free (saved[e][k]);
+  /* CS_KEEP_RUN=1 keeps the synthetic run for a look at it. */
   char cmd[512];
   snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
-  if (system (cmd) != 0)
+  if (getenv ("CS_KEEP_RUN") != NULL)
+    TEST_NOTE ("kept %s", dir);
+  else if (system (cmd) != 0)
     TEST_NOTE ("could not remove %s", dir);
   return test_done ();
 }

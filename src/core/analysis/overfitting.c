@@ -82,12 +82,12 @@ compare_double (const void *a, const void *b)
 void
 cs_onset_weight_signal (const cs_weight_series *s, double *signal)
 {
-  double vals[256];
+  double *vals = malloc ((size_t) (s->n_layers > 0 ? s->n_layers : 1) * sizeof *vals);
   for (int32_t e = 0; e < s->n_epochs; e++)
     {
       int32_t k = 0;
       double lr = s->learning_rate != NULL ? s->learning_rate[e] : NAN;
-      for (int32_t l = 0; l < s->n_layers && k < 256; l++)
+      for (int32_t l = 0; vals != NULL && l < s->n_layers; l++)
         {
           double r = s->relative_change[(int64_t) l * s->n_epochs + e];
           if (isfinite (r) && r > 0.0)
@@ -101,6 +101,7 @@ cs_onset_weight_signal (const cs_weight_series *s, double *signal)
       qsort (vals, (size_t) k, sizeof vals[0], compare_double);
       signal[e] = k % 2 ? vals[k / 2] : 0.5 * (vals[k / 2 - 1] + vals[k / 2]);
     }
+  free (vals);
 }
 
 cs_weight_onset

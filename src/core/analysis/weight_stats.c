@@ -212,6 +212,12 @@ ratio (double num, double den)
   return den > 0.0 ? num / den : NAN;
 }
 
+static double
+clamp_cosine (double c)
+{
+  return c > 1.0 ? 1.0 : c < -1.0 ? -1.0 : c;
+}
+
 cs_status
 cs_weight_epoch_compute (const cs_weight_layer *l, const float *w, const float *prev,
                          const float *init, bool spectral, float *filter_change,
@@ -237,9 +243,11 @@ cs_weight_epoch_compute (const cs_weight_layer *l, const float *w, const float *
     }
   s->norm = sqrt (ww);
   s->distance_from_init = sqrt (di);
-  s->rotation = 1.0 - ratio (wi, sqrt (ww) * sqrt (ii));
+  /* Cosines clamped to [-1, 1] against rounding; the initialisation itself has rotated by
+   * exactly 0 (not 2e-16). */
+  s->rotation = w == init ? 0.0 : 1.0 - clamp_cosine (ratio (wi, sqrt (ww) * sqrt (ii)));
   s->relative_change = prev != NULL ? ratio (sqrt (dp), sqrt (pp)) : NAN;
-  s->cosine_to_previous = prev != NULL ? ratio (wp, sqrt (ww) * sqrt (pp)) : NAN;
+  s->cosine_to_previous = prev != NULL ? clamp_cosine (ratio (wp, sqrt (ww) * sqrt (pp))) : NAN;
 
   if (filter_change != NULL)
     for (int64_t k = 0; k < l->n_filters; k++)
