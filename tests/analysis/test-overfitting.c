@@ -1,6 +1,8 @@
 /* Overfitting onset rules on synthetic curves: clean, none, noisy, late; the weight rule on
  * synthetic relative-change curves; the generalisation gap. */
+#include <cjson/cJSON.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -190,10 +192,63 @@ test_weights (void)
          "explanation covers both rules: %.80s...", text);
 }
 
+/* Both rules on a real run (tools/weight-onset-experiment.py: PyTorch, SGD, Fashion-MNIST
+ * subset of 2000, 40 epochs): validation loss is lowest at epoch 8; the relative change of the
+ * weights levels off a few epochs earlier. */
+static void
+test_real_run (const char *file, int32_t want_val, int32_t lo, int32_t hi)
+{
+  const char *src = getenv ("CONVSCOPE_SOURCE_DIR");
+  char path[1024];
+  snprintf (path, sizeof path, "%s/tests/analysis/fixtures/%s", src ? src : ".", file);
+  FILE *fp = fopen (path, "rb");
+  char *text = calloc (1, 1 << 20);
+  size_t n = fp != NULL ? fread (text, 1, (1 << 20) - 1, fp) : 0;
+  if (fp != NULL)
+    fclose (fp);
+  cJSON *doc = cJSON_Parse (text);
+  free (text);
+  CHECK (n > 0 && doc != NULL, "%s parses", file);
+  if (doc == NULL)
+    return;
+  const cJSON *tl = cJSON_GetObjectItem (doc, "train_loss");
+  const cJSON *vl = cJSON_GetObjectItem (doc, "val_loss");
+  const cJSON *layers = cJSON_GetObjectItem (doc, "layers");
+  int32_t ne = cJSON_GetArraySize (tl), nl = cJSON_GetArraySize (layers);
+  double *tr = malloc ((size_t) ne * sizeof *tr), *va = malloc ((size_t) ne * sizeof *va);
+  double *rc = malloc ((size_t) (ne * nl) * sizeof *rc);
+  for (int32_t e = 0; e < ne; e++)
+    {
+      tr[e] = cJSON_GetArrayItem (tl, e)->valuedouble;
+      va[e] = cJSON_GetArrayItem (vl, e)->valuedouble;
+    }
+  for (int32_t l = 0; l < nl; l++)
+    {
+      const cJSON *r = cJSON_GetObjectItem (cJSON_GetArrayItem (layers, l), "relative_change");
+      for (int32_t e = 0; e < ne; e++)
+        {
+          const cJSON *v = cJSON_GetArrayItem (r, e);
+          rc[l * ne + e] = cJSON_IsNumber (v) ? v->valuedouble : NAN;
+        }
+    }
+  int32_t bv = cs_onset_by_validation (tr, va, ne, CS_ONSET_PATIENCE, CS_ONSET_MIN_DELTA);
+  cs_weight_series s = { .n_epochs = ne, .n_layers = nl, .relative_change = rc };
+  cs_weight_onset bw = cs_onset_by_weights (&s);
+  CHECK (bv == want_val, "%s: onset by validation %d", file, bv);
+  CHECK (bw.index >= lo && bw.index <= hi && abs (bw.index - bv) <= CS_ONSET_PATIENCE,
+         "%s: onset by weights %d (relative change fell %.1fx), within %d epochs of validation's",
+         file, bw.index, bw.drop, CS_ONSET_PATIENCE);
+  free (tr);
+  free (va);
+  free (rc);
+  cJSON_Delete (doc);
+}
+
 int
 main (void)
 {
   test_validation ();
   test_weights ();
+  test_real_run ("fmnist-sgd-curves.json", 8, 4, 8);
   return test_done ();
 }

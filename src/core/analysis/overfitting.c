@@ -56,9 +56,16 @@ cs_generalization_gap (const double *train_loss, const double *val_loss, int32_t
  * mini-batch gradients: the weights keep moving by a roughly constant amount per epoch, but
  * what moves them now is mostly per-example detail of the training set - memorisation. That
  * is where training loss keeps falling while validation loss stops improving, so the knee of
- * the relative-change curve is a validation-free estimate of the overfitting onset. (On
- * Fashion-MNIST subsets with SGD the knee came 0-3 epochs before the validation minimum; a
- * late rise of validation loss is preceded by this knee, never followed by it.)
+ * the relative-change curve is a validation-free estimate of the overfitting onset. It is an
+ * early estimate: validation loss can still improve a little while the weights drift on the
+ * floor. Evidence so far is one run (tools/weight-onset-experiment.py: PyTorch, SGD with
+ * momentum, 2000 Fashion-MNIST images, 40 epochs; tests/analysis/fixtures): relative change
+ * 0.56, 0.39, 0.24, 0.15, 0.13, then a floor near 0.1 from epoch 5; validation loss lowest at
+ * epoch 8. Rules we considered and set aside: WeightWatcher alpha of the last layers falling
+ * below 2 (in that run the penultimate layer crossed 2 at epoch 4, back above, then stayed
+ * below from epoch 9: too noisy epoch to epoch for a first-crossing rule), and a switch of
+ * the distance-from-init growth from linear to sqrt(t) (a pure random walk also grows like
+ * sqrt(t), so the switch is hard to tell from the start of training).
  *
  * How, robustly:
  *  - per epoch, the median over layers of ln(relative change / learning rate): the median so
