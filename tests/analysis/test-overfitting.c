@@ -192,9 +192,9 @@ test_weights (void)
          "explanation covers both rules: %.80s...", text);
 }
 
-/* Both rules on a real run (tools/weight-onset-experiment.py: PyTorch, SGD, Fashion-MNIST
- * subset of 2000, 40 epochs): validation loss is lowest at epoch 8; the relative change of the
- * weights levels off a few epochs earlier. */
+/* Both rules on real runs (tools/weight-onset-experiment.py: PyTorch, Fashion-MNIST subset of
+ * 2000, 40 epochs): the relative change of the weights levels off before (or at) the epoch of
+ * lowest validation loss. */
 static void
 test_real_run (const char *file, int32_t want_val, int32_t lo, int32_t hi)
 {
@@ -235,9 +235,9 @@ test_real_run (const char *file, int32_t want_val, int32_t lo, int32_t hi)
   cs_weight_series s = { .n_epochs = ne, .n_layers = nl, .relative_change = rc };
   cs_weight_onset bw = cs_onset_by_weights (&s);
   CHECK (bv == want_val, "%s: onset by validation %d", file, bv);
-  CHECK (bw.index >= lo && bw.index <= hi && abs (bw.index - bv) <= CS_ONSET_PATIENCE,
-         "%s: onset by weights %d (relative change fell %.1fx), within %d epochs of validation's",
-         file, bw.index, bw.drop, CS_ONSET_PATIENCE);
+  CHECK (bw.index >= lo && bw.index <= hi && bw.index <= bv,
+         "%s: onset by weights %d (relative change fell %.1fx), in %d..%d, not after validation's",
+         file, bw.index, bw.drop, lo, hi);
   free (tr);
   free (va);
   free (rc);
@@ -250,5 +250,8 @@ main (void)
   test_validation ();
   test_weights ();
   test_real_run ("fmnist-sgd-curves.json", 8, 4, 8);
+  /* With Adam the validation loss sits in a shallow valley from epoch 13 to 20 (minimum at 15);
+   * the weights' knee comes much earlier (an early estimate, see overfitting.c). */
+  test_real_run ("fmnist-adam-curves.json", 15, 5, 9);
   return test_done ();
 }
