@@ -428,7 +428,7 @@ class RunLogger:
             warnings.warn("RunLogger: ONNX initializer '%s' is not a parameter or buffer of the "
                           "model; it is written unchanged into every checkpoint (if it derives "
                           "from parameters, the checkpoints will not show it training)"
-                          % init_name, stacklevel=3)
+                          % init_name, stacklevel=4)
             self._constants[init_name] = value
         # state_dict floats the graph does not use under their own name: tied (kept under
         # another name) or unused parameters. Harmless; listed for whoever wonders.
