@@ -1,2 +1,98 @@
-/* (being written) */
-#include "graph/ops.h"
+/* Compute threads (OpenBLAS + OpenMP under one knob) and the OpenBLAS kernel choice. */
+#include "base/threads.h"
+
+#include <cblas.h>
+#include <omp.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int32_t current_threads;
+
+int32_t
+cs_threads_cores (void)
+{
+  long n = sysconf (_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (int32_t) n : 1;
+}
+
+/* OpenBLAS and OpenMP each keep their own pool. We never call BLAS from inside an OpenMP
+ * region, so the two pools take turns and the total stays at n. */
+void
+cs_threads_set (int32_t n)
+{
+  if (n <= 0)
+    n = cs_threads_cores ();
+  current_threads = n;
+  openblas_set_num_threads (n);
+  omp_set_num_threads (n);
+}
+
+int32_t
+cs_threads_get (void)
+{
+  if (current_threads == 0)
+    cs_threads_set (0);
+  return current_threads;
+}
+
+const char *
+cs_blas_kernel_name (void)
+{
+  return openblas_get_corename ();
+}
+
+/* Kernels that use neither AVX2 nor FMA: what OpenBLAS falls back to on CPUs it does not know. */
+static bool
+is_pre_avx2_kernel (const char *name)
+{
+  static const char *const old[] = {
+    "prescott", "core2", "penryn", "dunnington", "nehalem", "sandybridge", "atom", "katmai",
+    "coppermine", "northwood", "banias", "opteron", "barcelona", "bobcat", "bulldozer",
+    "piledriver", "steamroller", "unknown", NULL,
+  };
+  for (int i = 0; old[i] != NULL; i++)
+    if (strcasecmp (name, old[i]) == 0)
+      return true;
+  return false;
+}
+
+/* The best kernel Debian's OpenBLAS 0.3.21 has for this CPU's instruction set. */
+static const char *
+kernel_for_this_cpu (void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init ();
+  bool amd = __builtin_cpu_is ("amd");
+  if (__builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512bw")
+      && __builtin_cpu_supports ("avx512dq") && __builtin_cpu_supports ("avx512vl") && !amd)
+    return "SkylakeX";
+  if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma"))
+    return amd ? "Zen" : "Haswell";
+#endif
+  return NULL;
+}
+
+void
+cs_blas_select_kernel (int argc, char **argv)
+{
+  (void) argc;
+  if (getenv ("OPENBLAS_CORETYPE") != NULL || getenv ("CONVSCOPE_BLAS_REEXEC") != NULL)
+    return; /* the user's choice, or ours already applied */
+  const char *picked = openblas_get_corename ();
+  const char *better = kernel_for_this_cpu ();
+  /* CONVSCOPE_BLAS_ASSUME_MISDETECTED lets the tests exercise this path on CPUs that OpenBLAS
+   * does recognise. */
+  bool misdetected = picked != NULL && (is_pre_avx2_kernel (picked)
+                                        || getenv ("CONVSCOPE_BLAS_ASSUME_MISDETECTED") != NULL);
+  if (better == NULL || !misdetected)
+    return;
+  /* OpenBLAS reads OPENBLAS_CORETYPE only when it is loaded, so the process starts again. */
+  setenv ("OPENBLAS_CORETYPE", better, 1);
+  setenv ("CONVSCOPE_BLAS_REEXEC", picked, 1);
+  execv ("/proc/self/exe", argv);
+  /* exec failed: carry on with the slow kernel rather than fail */
+  unsetenv ("OPENBLAS_CORETYPE");
+}

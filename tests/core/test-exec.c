@@ -1,0 +1,185 @@
+/* The executor: forward/backward over a small residual graph against finite differences of the
+ * whole network, batching, weight swapping, forward_until and error paths. */
+#include <math.h>
+#include <string.h>
+
+#include "base/rng.h"
+#include "exec/exec.h"
+#include "gradcheck.h"
+#include "testlib.h"
+
+static cs_graph *
+build_residual_net (cs_error *err)
+{
+  cs_graph *g = cs_graph_new ();
+  cs_shape in = cs_shape_4d (1, 2, 6, 6);
+  int32_t x = cs_graph_add_input (g, "input", &in, err);
+  cs_attrs conv = cs_attrs_default (CS_OP_CONV2D);
+  conv.window.kernel[0] = conv.window.kernel[1] = 3;
+  conv.window.pad[0] = conv.window.pad[1] = conv.window.pad[2] = conv.window.pad[3] = 1;
+  cs_shape w1s = cs_shape_4d (3, 2, 3, 3), w2s = cs_shape_4d (3, 3, 3, 3);
+  cs_shape b3 = cs_shape_make (1, (int64_t[]) { 3 });
+  int32_t w1 = cs_graph_add_param (g, "conv1.weight", &w1s, err);
+  int32_t b1 = cs_graph_add_param (g, "conv1.bias", &b3, err);
+  int32_t c1 = cs_graph_add_op (g, CS_OP_CONV2D, "conv1", NULL, (int32_t[]) { x, w1, b1 }, 3, &conv, err);
+  int32_t r1 = cs_graph_add_op (g, CS_OP_RELU, "relu1", NULL, (int32_t[]) { c1 }, 1, NULL, err);
+  int32_t w2 = cs_graph_add_param (g, "conv2.weight", &w2s, err);
+  int32_t c2 = cs_graph_add_op (g, CS_OP_CONV2D, "conv2", NULL, (int32_t[]) { r1, w2 }, 2, &conv, err);
+  int32_t add = cs_graph_add_op (g, CS_OP_ADD, "add", NULL, (int32_t[]) { r1, c2 }, 2, NULL, err);
+  int32_t gap = cs_graph_add_op (g, CS_OP_GLOBAL_AVGPOOL, "gap", NULL, (int32_t[]) { add }, 1, NULL, err);
+  int32_t fl = cs_graph_add_op (g, CS_OP_FLATTEN, "flatten", NULL, (int32_t[]) { gap }, 1, NULL, err);
+  cs_attrs lin = cs_attrs_default (CS_OP_GEMM);
+  lin.gemm.trans_b = true;
+  cs_shape fws = cs_shape_make (2, (int64_t[]) { 4, 3 }), fbs = cs_shape_make (1, (int64_t[]) { 4 });
+  int32_t fw = cs_graph_add_param (g, "fc.weight", &fws, err);
+  int32_t fb = cs_graph_add_param (g, "fc.bias", &fbs, err);
+  int32_t fc = cs_graph_add_op (g, CS_OP_GEMM, "fc", NULL, (int32_t[]) { fl, fw, fb }, 3, &lin, err);
+  if (fc < 0)
+    {
+      cs_graph_unref (g);
+      return NULL;
+    }
+  return g;
+}
+
+/* loss = sum(logits * r) for the given input */
+static double
+loss_of (cs_exec *e, const cs_tensor *input, const cs_tensor *r)
+{
+  cs_error err;
+  if (cs_exec_forward (e, input, &err) != CS_OK)
+    return NAN;
+  const cs_tensor *out = cs_exec_value (e, e ? cs_exec_model (e)->graph->output_node : 0);
+  double s = 0;
+  for (int64_t i = 0; i < cs_tensor_numel (out); i++)
+    s += (double) out->data[i] * r->data[i];
+  return s;
+}
+
+int
+main (void)
+{
+  cs_error err = { 0 };
+  cs_graph *g = build_residual_net (&err);
+  CHECK (g != NULL, "build a residual graph: %s", g ? "ok" : err.message);
+  if (g == NULL)
+    return test_done ();
+  CHECK (g->n_params == 5 && g->output_node == cs_graph_find (g, "fc"), "5 parameters, output is fc");
+  CHECK (cs_graph_node_parameters (g, cs_graph_find (g, "conv1")) == 3 * 2 * 9 + 3, "conv1 has 57 parameters");
+  CHECK (cs_graph_last_spatial_node (g) == cs_graph_find (g, "add"), "last spatial node is 'add'");
+
+  cs_model *m = cs_model_new (g, &err);
+  cs_graph_unref (g);
+  cs_model_init_weights (m, 7);
+  CHECK (m->channels == 2 && m->height == 6 && m->width == 6 && m->n_classes == 4, "model geometry");
+
+  cs_exec *e = cs_exec_new (m, 2, &err);
+  CHECK (e != NULL, "exec for batch 2: %s", e ? "ok" : err.message);
+
+  cs_rng rng;
+  cs_rng_seed (&rng, 3);
+  cs_tensor input, r;
+  cs_shape is = cs_shape_4d (2, 2, 6, 6), os = cs_shape_make (2, (int64_t[]) { 2, 4 });
+  cs_tensor_alloc (&input, &is, NULL);
+  cs_tensor_alloc (&r, &os, NULL);
+  cs_fill_uniform (&input, &rng, -1, 1);
+  cs_fill_uniform (&r, &rng, -1, 1);
+
+  CHECK (cs_exec_forward (e, &input, &err) == CS_OK, "forward: %s", err.message);
+  const cs_tensor *logits = cs_exec_value (e, g->output_node);
+  CHECK (logits && logits->shape.dim[0] == 2 && logits->shape.dim[1] == 4, "logits are [2, 4]");
+
+  CHECK (cs_exec_backward (e, g->output_node, &r, CS_GRAD_INPUT | CS_GRAD_PARAMS, &err) == CS_OK,
+         "backward: %s", err.message);
+  cs_tensor dx;
+  cs_tensor_copy (&dx, cs_exec_grad (e, g->input_node), NULL);
+  cs_tensor dw[5];
+  for (int p = 0; p < 5; p++)
+    cs_tensor_copy (&dw[p], cs_exec_param_grad (e, p), NULL);
+
+  /* finite differences through the whole network, in double-checked float32 */
+  const double h = 1e-2;
+  int bad = 0;
+  for (int64_t k = 0; k < cs_tensor_numel (&input); k += 5)
+    {
+      float s = input.data[k];
+      input.data[k] = (float) (s + h);
+      double lp = loss_of (e, &input, &r);
+      input.data[k] = (float) (s - h);
+      double lm = loss_of (e, &input, &r);
+      input.data[k] = s;
+      if (!CLOSE (dx.data[k], (lp - lm) / (2 * h), 2e-3, 2e-2))
+        bad++;
+    }
+  CHECK (bad == 0, "input gradient matches finite differences (%d off)", bad);
+  for (int p = 0; p < 5; p++)
+    {
+      bad = 0;
+      cs_tensor *w = &m->weights[p];
+      for (int64_t k = 0; k < cs_tensor_numel (w); k += 3)
+        {
+          float s = w->data[k];
+          w->data[k] = (float) (s + h);
+          double lp = loss_of (e, &input, &r);
+          w->data[k] = (float) (s - h);
+          double lm = loss_of (e, &input, &r);
+          w->data[k] = s;
+          if (!CLOSE (dw[p].data[k], (lp - lm) / (2 * h), 2e-3, 2e-2))
+            bad++;
+        }
+      CHECK (bad == 0, "gradient of %s matches finite differences (%d off)",
+             g->nodes[g->param_nodes[p]].name, bad);
+    }
+
+  /* batch of 1 gives the first row of batch 2 */
+  cs_shape one = cs_shape_4d (1, 2, 6, 6);
+  cs_tensor first = cs_tensor_view (&one, input.data);
+  float row[4];
+  cs_exec_forward (e, &input, &err);
+  memcpy (row, cs_exec_value (e, g->output_node)->data, sizeof row);
+  cs_exec_forward (e, &first, &err);
+  const cs_tensor *single = cs_exec_value (e, g->output_node);
+  bool same = single->shape.dim[0] == 1;
+  for (int i = 0; i < 4; i++)
+    same = same && CLOSE (single->data[i], row[i], 1e-6, 1e-5);
+  CHECK (same, "a sample's logits do not depend on its batch");
+
+  /* only what is needed: forward_until stops at relu1 */
+  int32_t relu1 = cs_graph_find (g, "relu1");
+  CHECK (cs_exec_forward_until (e, &first, relu1, &err) == CS_OK && cs_exec_value (e, relu1) != NULL
+         && cs_exec_value (e, g->output_node) == NULL, "forward_until computes up to the node only");
+
+  /* swapping weights: a clone with zeroed fc gives logits equal to the fc bias */
+  cs_model *m2 = cs_model_clone (m, &err);
+  cs_tensor_zero (&m2->weights[3]);
+  CHECK (cs_exec_set_model (e, m2, &err) == CS_OK, "swap in another epoch's weights");
+  cs_exec_forward (e, &first, &err);
+  single = cs_exec_value (e, g->output_node);
+  same = true;
+  for (int i = 0; i < 4; i++)
+    same = same && single->data[i] == m2->weights[4].data[i];
+  CHECK (same, "the swapped weights are used");
+
+  /* errors */
+  cs_shape wrong = cs_shape_4d (1, 3, 6, 6);
+  cs_tensor bad_in;
+  cs_tensor_alloc (&bad_in, &wrong, NULL);
+  CHECK (cs_exec_forward (e, &bad_in, &err) == CS_ERR_SHAPE, "wrong input shape: %s", err.message);
+  cs_shape big = cs_shape_4d (3, 2, 6, 6);
+  cs_tensor big_in;
+  cs_tensor_alloc (&big_in, &big, NULL);
+  CHECK (cs_exec_forward (e, &big_in, &err) == CS_ERR_ARGUMENT, "batch too large: %s", err.message);
+  CHECK (cs_exec_new (m, 0, &err) == NULL, "batch 0 is refused: %s", err.message);
+
+  cs_tensor_free (&bad_in);
+  cs_tensor_free (&big_in);
+  cs_tensor_free (&dx);
+  for (int p = 0; p < 5; p++)
+    cs_tensor_free (&dw[p]);
+  cs_tensor_free (&input);
+  cs_tensor_free (&r);
+  cs_exec_free (e);
+  cs_model_free (m2);
+  cs_model_free (m);
+  return test_done ();
+}
