@@ -137,8 +137,11 @@ cli_cmd_predict (int argc, char **argv)
         {
           printf ("%s\n", args.positional[i + 1]);
           for (int32_t j = 0; j < k; j++)
-            printf ("  %4d  %-20s  p=%.4f  logit=%.4f\n", idx[j], cli_class_label (m, idx[j], buf),
-                    p[idx[j]], l[idx[j]]);
+            if (m->classes != NULL)
+              printf ("  %4d  %-20s  p=%.4f  logit=%.4f\n", idx[j], cli_class_label (m, idx[j], buf),
+                      p[idx[j]], l[idx[j]]);
+            else
+              printf ("  %4d  p=%.4f  logit=%.4f\n", idx[j], p[idx[j]], l[idx[j]]);
         }
     }
   free (p);

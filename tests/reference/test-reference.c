@@ -13,9 +13,13 @@
 #include "io/npy.h"
 #include "testlib.h"
 
+/* Limits against PyTorch's float64 results: the larger of a fixed bound and TOL_FACTOR times
+ * PyTorch's own float32 error (NAME.tolerance.npy), since near ReLU and max-pool kinks float32
+ * rounding alone flips decisions in deep nets. */
 #define LOGITS_RTOL 1e-4
 #define GRAD_RTOL 1e-3
-#define GRAD_MIN_CORRELATION 0.9999
+#define GRAD_DECORRELATION 1e-4 /* 1 - correlation */
+#define TOL_FACTOR 4.0
 
 /* max|a - b| / max|b|, the relative error this suite reports. */
 static double
@@ -53,6 +57,7 @@ correlation (const float *a, const float *b, int64_t n)
 
 typedef struct {
   cs_tensor input, target, logits, grad;
+  double pytorch_f32[3]; /* PyTorch float32 vs float64: logits, gradient, 1 - correlation */
 } reference;
 
 static void
@@ -82,6 +87,13 @@ reference_load (const char *dir, const char *name, reference *r)
           return false;
         }
     }
+  char path[4096];
+  cs_tensor tol = { 0 };
+  snprintf (path, sizeof path, "%s/%s.tolerance.npy", dir, name);
+  if (access (path, R_OK) == 0 && cs_npy_load (path, &tol, NULL) == CS_OK)
+    for (int64_t i = 0; i < 3 && i < cs_tensor_numel (&tol); i++)
+      r->pytorch_f32[i] = tol.data[i];
+  cs_tensor_free (&tol);
   return true;
 }
 
@@ -114,8 +126,9 @@ check_model (const char *path, const char *label, const reference *r)
   if (shape_ok)
     {
       double rel = relative_error (out->data, r->logits.data, cs_tensor_numel (&r->logits));
-      CHECK (rel <= LOGITS_RTOL, "%s: logits relative error %.3g (max|a-b|/max|b|, limit %g)",
-             label, rel, LOGITS_RTOL);
+      double limit = fmax (LOGITS_RTOL, TOL_FACTOR * r->pytorch_f32[0]);
+      CHECK (rel <= limit, "%s: logits relative error %.3g (max|a-b|/max|b|, limit %.3g; PyTorch float32: %.3g)",
+             label, rel, limit, r->pytorch_f32[0]);
 
       cs_tensor seed = { 0 };
       if (cs_tensor_alloc (&seed, &out->shape, &err) == CS_OK)
@@ -137,10 +150,14 @@ check_model (const char *path, const char *label, const reference *r)
               int64_t k = cs_tensor_numel (&r->grad);
               double grel = relative_error (grad->data, r->grad.data, k);
               double corr = correlation (grad->data, r->grad.data, k);
-              CHECK (grel <= GRAD_RTOL, "%s: input gradient relative error %.3g (limit %g)", label,
-                     grel, GRAD_RTOL);
-              CHECK (corr >= GRAD_MIN_CORRELATION, "%s: input gradient correlation %.6f (min %g)",
-                     label, corr, GRAD_MIN_CORRELATION);
+              double glimit = fmax (GRAD_RTOL, TOL_FACTOR * r->pytorch_f32[1]);
+              double climit = fmax (GRAD_DECORRELATION, TOL_FACTOR * r->pytorch_f32[2]);
+              CHECK (grel <= glimit,
+                     "%s: input gradient relative error %.3g (limit %.3g; PyTorch float32: %.3g)",
+                     label, grel, glimit, r->pytorch_f32[1]);
+              CHECK (1.0 - corr <= climit,
+                     "%s: input gradient 1 - correlation %.3g (limit %.3g; PyTorch float32: %.3g)",
+                     label, 1.0 - corr, climit, r->pytorch_f32[2]);
             }
           cs_tensor_free (&seed);
         }
