@@ -54,7 +54,7 @@ typedef enum {
   /* layout */
   CS_OP_FLATTEN,        /* attrs.axis.axis: [N, ...] -> [N, prod(rest)] when axis == 1 */
   CS_OP_RESHAPE,        /* attrs.reshape: the target shape (dim 0 = batch, resolved at load) */
-  CS_OP_TRANSPOSE,      /* attrs.perm (perm[0] == 0) */
+  CS_OP_TRANSPOSE,      /* attrs.axes: count = rank, axes[] = the permutation (axes[0] == 0) */
   CS_OP_SLICE,          /* attrs.slice */
   CS_OP_CONCAT,         /* attrs.axis.axis (>= 1) */
   CS_OP_PAD,            /* attrs.pad */

@@ -1,2 +1,336 @@
-/* (being written) */
+/* 2-D max and average pooling over [N, C, H, W]: asymmetric pads, dilation (max), ceil mode,
+ * count_include_pad (average), with PyTorch's output-size and divisor rules. */
+#include <math.h>
+#include <stdint.h>
+
 #include "graph/ops.h"
+
+/* Window evaluations below which an OpenMP team costs more than the loop. */
+#define PAR_MIN 65536
+
+typedef struct {
+  int64_t planes, h, w, oh, ow;
+  int64_t kh, kw, sh, sw, pt, pl, pb, pr, dh, dw;
+} pool_geom;
+
+/* Output length along one axis; 0 when the window does not fit the padded input. With ceil
+ * mode the last window must start inside the input or the leading pad, else it is dropped
+ * (PyTorch's and ONNX's rule). */
+static int64_t
+pool_out_len (int64_t in, int64_t k, int64_t s, int64_t pad_before, int64_t pad_after, int64_t d,
+              bool ceil_mode)
+{
+  int64_t span = in + pad_before + pad_after - (d * (k - 1) + 1);
+  if (span < 0)
+    return 0;
+  int64_t o = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
+  if (ceil_mode && (o - 1) * s >= in + pad_before)
+    o--;
+  return o;
+}
+
+static void
+pool_geom_make (pool_geom *g, const cs_window_attrs *a, const cs_shape *x, bool dilated)
+{
+  g->planes = x->dim[0] * x->dim[1];
+  g->h = x->dim[2];
+  g->w = x->dim[3];
+  g->kh = a->kernel[0];
+  g->kw = a->kernel[1];
+  g->sh = a->stride[0];
+  g->sw = a->stride[1];
+  g->pt = a->pad[0];
+  g->pl = a->pad[1];
+  g->pb = a->pad[2];
+  g->pr = a->pad[3];
+  g->dh = dilated ? a->dilation[0] : 1;
+  g->dw = dilated ? a->dilation[1] : 1;
+  g->oh = pool_out_len (g->h, g->kh, g->sh, g->pt, g->pb, g->dh, a->ceil_mode);
+  g->ow = pool_out_len (g->w, g->kw, g->sw, g->pl, g->pr, g->dw, a->ceil_mode);
+}
+
+static cs_status
+pool_infer_common (const cs_node *node, const cs_shape *const *in, cs_shape *out, cs_error *err,
+                   bool is_max)
+{
+  const cs_window_attrs *a = &node->attrs.window;
+  const cs_shape *x = in[0];
+  const char *what = is_max ? "maxpool2d" : "avgpool2d";
+  char buf[128];
+  if (x->ndim != 4)
+    return cs_error_set (err, CS_ERR_SHAPE, "%s needs a 4-D [N, C, H, W] input, got %s", what,
+                         cs_shape_format (x, buf, sizeof buf));
+  for (int i = 0; i < 2; i++)
+    {
+      if (a->kernel[i] < 1 || a->stride[i] < 1)
+        return cs_error_set (err, CS_ERR_ARGUMENT, "%s kernel %dx%d / stride %dx%d must be positive",
+                             what, a->kernel[0], a->kernel[1], a->stride[0], a->stride[1]);
+      if (is_max && a->dilation[i] < 1)
+        return cs_error_set (err, CS_ERR_ARGUMENT, "%s dilation %dx%d must be positive", what,
+                             a->dilation[0], a->dilation[1]);
+      if (!is_max && a->dilation[i] != 1 && a->dilation[i] != 0)
+        return cs_error_set (err, CS_ERR_UNSUPPORTED, "avgpool2d with dilation %dx%d",
+                             a->dilation[0], a->dilation[1]);
+    }
+  for (int i = 0; i < 4; i++)
+    if (a->pad[i] < 0)
+      return cs_error_set (err, CS_ERR_ARGUMENT, "%s pads {%d, %d, %d, %d} must not be negative",
+                           what, a->pad[0], a->pad[1], a->pad[2], a->pad[3]);
+  pool_geom g;
+  pool_geom_make (&g, a, x, is_max);
+  if (g.oh < 1 || g.ow < 1)
+    return cs_error_set (err, CS_ERR_SHAPE, "%s window %lldx%lld (dilation %lldx%lld) does not fit "
+                         "the padded input %s", what, (long long) g.kh, (long long) g.kw,
+                         (long long) g.dh, (long long) g.dw, cs_shape_format (x, buf, sizeof buf));
+  *out = cs_shape_4d (x->dim[0], x->dim[1], g.oh, g.ow);
+  return CS_OK;
+}
+
+static cs_status
+maxpool_infer (const cs_node *node, const cs_shape *const *in, cs_shape *out, cs_error *err)
+{
+  return pool_infer_common (node, in, out, err, true);
+}
+
+static cs_status
+avgpool_infer (const cs_node *node, const cs_shape *const *in, cs_shape *out, cs_error *err)
+{
+  return pool_infer_common (node, in, out, err, false);
+}
+
+/* The forward's output must have the shape the geometry gives for this input. */
+static bool
+pool_call_ok (const cs_op_call *call, const pool_geom *g)
+{
+  const cs_shape *o = &call->out->shape;
+  return call->in[0]->shape.ndim == 4 && o->ndim == 4 && o->dim[0] * o->dim[1] == g->planes
+         && o->dim[2] == g->oh && o->dim[3] == g->ow;
+}
+
+/* Argmax indices (within the plane, -1 for a window with no input element) are kept in aux
+ * as int32, one per output element. */
+static int64_t
+maxpool_aux_size (const cs_node *node, const cs_shape *const *in, const cs_shape *out, int64_t n)
+{
+  int64_t numel = cs_shape_numel (out);
+  if (numel <= 0 || out->dim[0] <= 0)
+    return 0;
+  return numel / out->dim[0] * (n > out->dim[0] ? n : out->dim[0]);
+}
+
+static cs_status
+maxpool_forward (const cs_op_call *call)
+{
+  pool_geom g;
+  pool_geom_make (&g, &call->node->attrs.window, &call->in[0]->shape, true);
+  if (!pool_call_ok (call, &g))
+    return CS_ERR_SHAPE;
+  int64_t n_out = g.planes * g.oh * g.ow;
+  if (call->aux == NULL || cs_tensor_numel (call->aux) < n_out)
+    return CS_ERR_SHAPE;
+  const float *x = call->in[0]->data;
+  float *y = call->out->data;
+  int32_t *arg = (int32_t *) call->aux->data;
+#pragma omp parallel for if (n_out * g.kh * g.kw >= PAR_MIN) schedule (static)
+  for (int64_t p = 0; p < g.planes; p++)
+    {
+      const float *xp = x + p * g.h * g.w;
+      float *yp = y + p * g.oh * g.ow;
+      int32_t *ap = arg + p * g.oh * g.ow;
+      for (int64_t oy = 0; oy < g.oh; oy++)
+        for (int64_t ox = 0; ox < g.ow; ox++)
+          {
+            int64_t y0 = oy * g.sh - g.pt, x0 = ox * g.sw - g.pl;
+            float best = 0.0f;
+            int64_t best_at = -1;
+            for (int64_t i = 0; i < g.kh; i++)
+              {
+                int64_t yy = y0 + i * g.dh;
+                if (yy < 0 || yy >= g.h)
+                  continue;
+                for (int64_t j = 0; j < g.kw; j++)
+                  {
+                    int64_t xx = x0 + j * g.dw;
+                    if (xx < 0 || xx >= g.w)
+                      continue;
+                    float v = xp[yy * g.w + xx];
+                    /* strict >: the first maximum in scan order wins ties; NaN propagates
+                     * as in PyTorch */
+                    if (best_at < 0 || v > best || isnan (v))
+                      {
+                        best = v;
+                        best_at = yy * g.w + xx;
+                      }
+                  }
+              }
+            /* A window that only covers padding (possible with large pads or dilation) has
+             * no input: -inf as in PyTorch, and no gradient. */
+            yp[oy * g.ow + ox] = best_at < 0 ? -INFINITY : best;
+            ap[oy * g.ow + ox] = (int32_t) best_at;
+          }
+    }
+  return CS_OK;
+}
+
+static cs_status
+maxpool_backward (const cs_op_call *call)
+{
+  if (call->din[0] == NULL)
+    return CS_OK;
+  pool_geom g;
+  pool_geom_make (&g, &call->node->attrs.window, &call->in[0]->shape, true);
+  int64_t n_out = g.planes * g.oh * g.ow;
+  if (cs_tensor_numel (call->dout) != n_out || call->aux == NULL
+      || cs_tensor_numel (call->aux) < n_out)
+    return CS_ERR_SHAPE;
+  const float *dy = call->dout->data;
+  const int32_t *arg = (const int32_t *) call->aux->data;
+  float *dx = call->din[0]->data;
+  int64_t plane = g.h * g.w;
+  /* Each plane scatters into itself only, so planes run in parallel without races. */
+#pragma omp parallel for if (n_out >= PAR_MIN) schedule (static)
+  for (int64_t p = 0; p < g.planes; p++)
+    {
+      const float *dyp = dy + p * g.oh * g.ow;
+      const int32_t *ap = arg + p * g.oh * g.ow;
+      float *dxp = dx + p * plane;
+      for (int64_t k = 0; k < g.oh * g.ow; k++)
+        if (ap[k] >= 0 && ap[k] < plane)
+          dxp[ap[k]] += dyp[k];
+    }
+  return CS_OK;
+}
+
+/* One average-pool window: the clipped input rows/cols and the divisor. PyTorch's rule: the
+ * window is first clipped to the padded extent (input plus pads; ceil mode can run past it),
+ * which counts pads when count_include_pad; otherwise only input elements count. */
+typedef struct {
+  int64_t y0, y1, x0, x1;
+  float inv_div;
+} avg_window;
+
+static bool
+avg_window_get (const pool_geom *g, bool include_pad, int64_t oy, int64_t ox, avg_window *w)
+{
+  int64_t ys = oy * g->sh - g->pt, xs = ox * g->sw - g->pl;
+  int64_t ye = ys + g->kh, xe = xs + g->kw;
+  if (ye > g->h + g->pb)
+    ye = g->h + g->pb;
+  if (xe > g->w + g->pr)
+    xe = g->w + g->pr;
+  int64_t padded = (ye - ys) * (xe - xs);
+  w->y0 = ys > 0 ? ys : 0;
+  w->x0 = xs > 0 ? xs : 0;
+  w->y1 = ye < g->h ? ye : g->h;
+  w->x1 = xe < g->w ? xe : g->w;
+  if (w->y0 >= w->y1 || w->x0 >= w->x1)
+    return false; /* only padding: output 0, no gradient */
+  int64_t div = include_pad ? padded : (w->y1 - w->y0) * (w->x1 - w->x0);
+  w->inv_div = 1.0f / (float) div;
+  return true;
+}
+
+static cs_status
+avgpool_forward (const cs_op_call *call)
+{
+  const cs_window_attrs *a = &call->node->attrs.window;
+  pool_geom g;
+  pool_geom_make (&g, a, &call->in[0]->shape, false);
+  if (!pool_call_ok (call, &g))
+    return CS_ERR_SHAPE;
+  const float *x = call->in[0]->data;
+  float *y = call->out->data;
+  int64_t n_out = g.planes * g.oh * g.ow;
+#pragma omp parallel for if (n_out * g.kh * g.kw >= PAR_MIN) schedule (static)
+  for (int64_t p = 0; p < g.planes; p++)
+    {
+      const float *xp = x + p * g.h * g.w;
+      float *yp = y + p * g.oh * g.ow;
+      for (int64_t oy = 0; oy < g.oh; oy++)
+        for (int64_t ox = 0; ox < g.ow; ox++)
+          {
+            avg_window w;
+            float s = 0.0f;
+            if (avg_window_get (&g, a->count_include_pad, oy, ox, &w))
+              {
+                for (int64_t yy = w.y0; yy < w.y1; yy++)
+                  for (int64_t xx = w.x0; xx < w.x1; xx++)
+                    s += xp[yy * g.w + xx];
+                s *= w.inv_div;
+              }
+            yp[oy * g.ow + ox] = s;
+          }
+    }
+  return CS_OK;
+}
+
+static cs_status
+avgpool_backward (const cs_op_call *call)
+{
+  if (call->din[0] == NULL)
+    return CS_OK;
+  const cs_window_attrs *a = &call->node->attrs.window;
+  pool_geom g;
+  pool_geom_make (&g, a, &call->in[0]->shape, false);
+  int64_t n_out = g.planes * g.oh * g.ow;
+  if (cs_tensor_numel (call->dout) != n_out)
+    return CS_ERR_SHAPE;
+  const float *dy = call->dout->data;
+  float *dx = call->din[0]->data;
+#pragma omp parallel for if (n_out * g.kh * g.kw >= PAR_MIN) schedule (static)
+  for (int64_t p = 0; p < g.planes; p++)
+    {
+      const float *dyp = dy + p * g.oh * g.ow;
+      float *dxp = dx + p * g.h * g.w;
+      for (int64_t oy = 0; oy < g.oh; oy++)
+        for (int64_t ox = 0; ox < g.ow; ox++)
+          {
+            avg_window w;
+            if (!avg_window_get (&g, a->count_include_pad, oy, ox, &w))
+              continue;
+            float d = dyp[oy * g.ow + ox] * w.inv_div;
+            for (int64_t yy = w.y0; yy < w.y1; yy++)
+              for (int64_t xx = w.x0; xx < w.x1; xx++)
+                dxp[yy * g.w + xx] += d;
+          }
+    }
+  return CS_OK;
+}
+
+/* One comparison (max) or addition (average) per window element, plus the division. */
+static int64_t
+maxpool_flops (const cs_node *node, const cs_shape *const *in, const cs_shape *out)
+{
+  const cs_window_attrs *a = &node->attrs.window;
+  int64_t n = cs_shape_numel (out);
+  return n > 0 ? n * ((int64_t) a->kernel[0] * a->kernel[1]) : 0;
+}
+
+static int64_t
+avgpool_flops (const cs_node *node, const cs_shape *const *in, const cs_shape *out)
+{
+  const cs_window_attrs *a = &node->attrs.window;
+  int64_t n = cs_shape_numel (out);
+  return n > 0 ? n * ((int64_t) a->kernel[0] * a->kernel[1] + 1) : 0;
+}
+
+const cs_op_info cs_op_maxpool_info = {
+  .name = "maxpool2d",
+  .min_inputs = 1,
+  .max_inputs = 1,
+  .infer = maxpool_infer,
+  .forward = maxpool_forward,
+  .backward = maxpool_backward,
+  .aux_size = maxpool_aux_size,
+  .flops = maxpool_flops,
+};
+
+const cs_op_info cs_op_avgpool_info = {
+  .name = "avgpool2d",
+  .min_inputs = 1,
+  .max_inputs = 1,
+  .infer = avgpool_infer,
+  .forward = avgpool_forward,
+  .backward = avgpool_backward,
+  .flops = avgpool_flops,
+};

@@ -1,0 +1,79 @@
+/* Attribution methods: one interface over thirteen published methods (conventions: CLI.md).
+ * Each method runs on a caller's cs_exec, pushes its many inputs through the network in
+ * batches of at most cs_exec_max_batch, reports progress, polls the cancel flag between
+ * batches, and returns the raw attribution and the displayed 2-D map. */
+#pragma once
+
+#include "base/status.h"
+#include "exec/exec.h"
+
+typedef enum {
+  CS_METHOD_SALIENCY = 0,
+  CS_METHOD_GUIDED_BACKPROP,
+  CS_METHOD_DECONVNET,
+  CS_METHOD_GRADIENT_X_INPUT,
+  CS_METHOD_SMOOTHGRAD,
+  CS_METHOD_INTEGRATED_GRADIENTS,
+  CS_METHOD_GRADCAM,
+  CS_METHOD_GRADCAM_PP,
+  CS_METHOD_GUIDED_GRADCAM,
+  CS_METHOD_SCORECAM,
+  CS_METHOD_LAYERCAM,
+  CS_METHOD_OCCLUSION,
+  CS_METHOD_RISE,
+  CS_METHOD_COUNT
+} cs_method;
+
+typedef enum {
+  CS_BASELINE_ZERO = 0,      /* the all-zero input tensor */
+  CS_BASELINE_BLUR,          /* the input blurred (Gaussian, sigma = H/20 … see baseline.c) */
+  CS_BASELINE_UNIFORM,       /* uniform noise over the input tensor's range, from the seed */
+} cs_baseline;
+
+typedef struct {
+  cs_method method;
+  int32_t target;            /* class index; -1 = the predicted class ("auto") */
+  int32_t layer;             /* CAM layer node id; -1 = cs_graph_last_spatial_node */
+  /* Explain a unit instead of a class: the mean activation of channel unit_channel of node
+   * unit_layer (both -1 = explain the target logit). */
+  int32_t unit_layer, unit_channel;
+  int32_t samples;           /* smoothgrad (default 50), rise (default 4000); 0 = default */
+  float noise;               /* smoothgrad sigma as a fraction of the input range; 0 = 0.15 */
+  int32_t steps;             /* integrated gradients (default 50); 0 = default */
+  cs_baseline baseline;      /* integrated gradients, occlusion */
+  int32_t window, stride;    /* occlusion (defaults 8 and 4); 0 = default */
+  uint64_t seed;             /* smoothgrad, rise, uniform baseline */
+} cs_attribution_params;
+
+#define CS_ATTRIBUTION_PARAMS_DEFAULT ((cs_attribution_params) { .method = CS_METHOD_SALIENCY, \
+  .target = -1, .layer = -1, .unit_layer = -1, .unit_channel = -1, .seed = 0 })
+
+typedef struct {
+  cs_method method;
+  cs_tensor raw;             /* what --save-raw writes (CLI.md): (C,H,W), (h,w) or (H,W) */
+  cs_tensor map;             /* what is displayed: (H,W) in [0,1] */
+  bool raw_is_signed;        /* raw holds signed values (render diverging) */
+  int32_t target;            /* the class explained (resolved from -1) */
+  float target_logit;        /* of the unperturbed input */
+  float target_probability;
+  int32_t layer;             /* the CAM layer used, or -1 */
+  int32_t passes;            /* forward passes (samples) pushed through the network */
+  double seconds;            /* wall time of the run */
+} cs_attribution;
+
+/* Runs p->method on input [1,C,H,W] with exec e (its model, its max batch). progress may be
+ * NULL. On CS_ERR_CANCELLED nothing is left allocated in out. */
+cs_status cs_attribution_run (cs_exec *e, const cs_tensor *input, const cs_attribution_params *p,
+                              const cs_progress *progress, cs_attribution *out, cs_error *err);
+void cs_attribution_free (cs_attribution *a);
+
+/* A batch size for method on model m that keeps one exec within budget_bytes (0 = 1 GiB). */
+int32_t cs_attribution_batch_hint (const cs_model *m, cs_method method, int64_t budget_bytes);
+
+const char *cs_method_id (cs_method m);          /* "saliency", "gradcam++", ... as CLI.md */
+cs_method cs_method_from_id (const char *id);    /* CS_METHOD_COUNT when unknown */
+const char *cs_method_title (cs_method m);       /* "Integrated Gradients" */
+const char *cs_method_citation (cs_method m);    /* "Sundararajan et al. 2017" */
+/* The exact conventions, one paragraph, for tooltips and --help. */
+const char *cs_method_conventions (cs_method m);
+bool cs_method_is_cam (cs_method m);             /* uses a layer */

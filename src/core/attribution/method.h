@@ -1,0 +1,35 @@
+/* The internal interface between the attribution driver (attribution.c) and the methods,
+ * one file per method. */
+#pragma once
+
+#include "attribution/attribution.h"
+
+typedef struct {
+  cs_exec *exec;
+  const cs_model *model;
+  const cs_tensor *input;           /* [1,C,H,W] */
+  const cs_attribution_params *p;   /* defaults already filled in (samples, steps, ...) */
+  const cs_progress *progress;
+  int32_t target;                   /* resolved class index */
+  int32_t layer;                    /* resolved CAM layer node id (CAM methods), else -1 */
+  int32_t batch;                    /* cs_exec_max_batch (exec) */
+} cs_method_ctx;
+
+/* Fills out->raw, out->map, out->raw_is_signed and out->passes; the driver fills the rest.
+ * Must poll cs_progress_cancelled (ctx->progress) between batches and return CS_ERR_CANCELLED
+ * with everything it allocated freed. */
+typedef cs_status (*cs_method_fn) (const cs_method_ctx *ctx, cs_attribution *out, cs_error *err);
+
+cs_status cs_method_saliency (const cs_method_ctx *ctx, cs_attribution *out, cs_error *err);
+cs_status cs_method_guided_backprop (const cs_method_ctx *ctx, cs_attribution *out, cs_error *err);
+cs_status cs_method_deconvnet (const cs_method_ctx *ctx, cs_attribution *out, cs_error *err);
+cs_status cs_method_gradient_x_input (const cs_method_ctx *ctx, cs_attribution *out, cs_error *err);
+cs_status cs_method_smoothgrad (const cs_method_ctx *ctx, cs_attribution *out, cs_error *err);
+cs_status cs_method_integrated_gradients (const cs_method_ctx *ctx, cs_attribution *out, cs_error *err);
+cs_status cs_method_gradcam (const cs_method_ctx *ctx, cs_attribution *out, cs_error *err);
+cs_status cs_method_gradcam_pp (const cs_method_ctx *ctx, cs_attribution *out, cs_error *err);
+cs_status cs_method_guided_gradcam (const cs_method_ctx *ctx, cs_attribution *out, cs_error *err);
+cs_status cs_method_scorecam (const cs_method_ctx *ctx, cs_attribution *out, cs_error *err);
+cs_status cs_method_layercam (const cs_method_ctx *ctx, cs_attribution *out, cs_error *err);
+cs_status cs_method_occlusion (const cs_method_ctx *ctx, cs_attribution *out, cs_error *err);
+cs_status cs_method_rise (const cs_method_ctx *ctx, cs_attribution *out, cs_error *err);
