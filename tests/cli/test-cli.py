@@ -209,7 +209,8 @@ def test_explain(tmp):
     inp = os.path.join(tmp, "lenet1.npy")
     npy_write(inp, (1,) + tuple(shape[1:]), x[n:2 * n])
     p = run("explain", LENET, inp, "--method", "saliency", "--target", int(target[1]),
-            "--save-raw", raw)
+            "--save-raw", raw, "--out", over, "--colormap", "gray")
+    check(p.returncode == 0 and png_size(over) == (28, 28), "explain: overlay over a .npy input")
     ok = p.returncode == 0
     if ok:
         _, rv = npy_read(raw)
@@ -308,6 +309,11 @@ def test_kernel_selection(tmp):
         note(f"Prescott vs default kernel: relative difference {r:.3g}")
         ok = r <= 1e-5
     check(ok, "OPENBLAS_CORETYPE=Prescott vs default: logits within 1e-5 relative")
+    # The re-exec path of cs_blas_select_kernel (forced on CPUs OpenBLAS knows): same answer.
+    p3, d3 = run_json("predict", RESNET, os.path.join(tmp, "rs.npy"),
+                      env={"CONVSCOPE_BLAS_ASSUME_MISDETECTED": "1"})
+    check(p3.returncode == 0 and d1 and d3 and rel_error(d3[0]["logits"], d1[0]["logits"]) <= 1e-5,
+          "kernel re-exec (CONVSCOPE_BLAS_ASSUME_MISDETECTED=1): same logits, exit 0")
     v = run("--version", env={"OPENBLAS_CORETYPE": "Prescott"})
     check(v.returncode == 0 and "Prescott" in v.stdout, f"--version names the kernel: {v.stdout.strip()}")
     note(f"default: {run('--version').stdout.strip()}")
