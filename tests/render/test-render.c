@@ -271,5 +271,6 @@ main (void)
   test_colormaps ();
   test_overlay ();
   test_sheet ();
+  cs_sheet_release_caches ();
   return test_done ();
 }

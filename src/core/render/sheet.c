@@ -6,6 +6,7 @@
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
 #include <cairo.h>
+#include <fontconfig/fontconfig.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -378,4 +379,11 @@ cs_sheet_write (const cs_sheet *s, const char *path, cs_error *err)
       return st;
     }
   return cs_atomic_commit (&f, err);
+}
+
+void
+cs_sheet_release_caches (void)
+{
+  cairo_debug_reset_static_data ();
+  FcFini ();
 }

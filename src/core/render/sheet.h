@@ -41,3 +41,8 @@ cs_status cs_sheet_format_from_path (const char *path, cs_sheet_format *format, 
 /* Draws the sheet and writes it atomically (temp file, then rename): on any failure nothing
  * is left at path. Text is vector text in PDF and SVG. */
 cs_status cs_sheet_write (const cs_sheet *s, const char *path, cs_error *err);
+
+/* Releases Cairo's and fontconfig's process-wide font caches, which otherwise live until exit
+ * and look like leaks to sanitizers and valgrind. Call only when no drawing is under way (at
+ * the end of a command or a test); a later sheet initialises them again. */
+void cs_sheet_release_caches (void);
