@@ -1,6 +1,7 @@
 /* Run statistics over a synthetic run directory (model.json + safetensors written with the io
  * API): values, the analysis.json cache and its invalidation, cancel, corrupt checkpoints; then
- * `run-info` (argv[1]: the program to run) - text, --json shape, --csv, errors. */
+ * `run-info` (argv[1]: the program to run, argv[2]: its subcommand, if any) - text, --json
+ * shape, --csv, errors. */
 #include <cjson/cJSON.h>
 #include <fcntl.h>
 #include <math.h>
@@ -22,6 +23,7 @@
 #define EPOCHS 8
 
 static char dir[256];
+static const char *subcommand = ""; /* "run-info" when the program is convscope-cli */
 static float *saved[EPOCHS][2]; /* conv1.weight and fc.weight of every epoch */
 
 static const double train_loss[EPOCHS] = { 2.3, 1.1, 0.7, 0.5, 0.35, 0.25, 0.15, 0.1 };
@@ -230,7 +232,7 @@ run_cli (const char *prog, const char *args, char **out, char **errtext)
   char cmd[2048], po[512], pe[512];
   snprintf (po, sizeof po, "%s.out", dir);
   snprintf (pe, sizeof pe, "%s.err", dir);
-  snprintf (cmd, sizeof cmd, "'%s' %s >'%s' 2>'%s'", prog, args, po, pe);
+  snprintf (cmd, sizeof cmd, "'%s' %s %s >'%s' 2>'%s'", prog, subcommand, args, po, pe);
   int st = system (cmd);
   *out = slurp (po);
   *errtext = slurp (pe);
@@ -341,6 +343,8 @@ main (int argc, char **argv)
   if (m != NULL)
     {
       test_stats (m);
+      if (argc > 2)
+        subcommand = argv[2];
       if (argc > 1)
         test_cli (argv[1]);
     }
