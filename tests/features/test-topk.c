@@ -1,0 +1,2 @@
+#include "features/topk.h"
+int main (void) { return 0; }
