@@ -20,6 +20,10 @@ static const cli_command commands[] = {
     "explain MODEL INPUT --method saliency [--target auto|N] [--out overlay.png]\n"
     "          [--map map.png] [--save-map map.npy] [--save-raw raw.npy]\n"
     "          [--colormap jet|viridis|inferno|gray] [--alpha A] [--json]" },
+  { "features", cli_cmd_features,
+    "features MODEL --layer NAME [--units all|a,b,...] --out sheet.png [--steps N] [--seed S]\n"
+    "          [--param fourier|pixel] [--lr LR] [--jitter PX] [--scale S] [--rotate DEG] [--decay L2]\n"
+    "          [--blur SIGMA] [--batch B] [--zoom Z] [--json]" },
   { "bench", cli_cmd_bench, "bench MODEL --task forward|saliency [--batch B] [--repeat N] [--threads T]" },
 };
 
