@@ -124,3 +124,28 @@ cli_progress_stderr (void *user_data, double fraction)
   fprintf (stderr, "\r%s: %3d%%%s", (const char *) user_data, pct, fraction >= 1 ? "\n" : "");
   fflush (stderr);
 }
+
+int
+cli_parse_unit_spec (const cs_model *m, const char *spec, int32_t *layer, int32_t *channel)
+{
+  const char *colon = strrchr (spec, ':');
+  char *end;
+  long c = colon != NULL ? strtol (colon + 1, &end, 10) : -1;
+  if (colon == NULL || colon == spec || end == colon + 1 || *end != '\0' || c < 0)
+    return cli_error (CLI_EXIT_USAGE, "--unit", "expected LAYER:CHANNEL (got '%s')", spec);
+  char name[256];
+  size_t len = (size_t) (colon - spec);
+  if (len >= sizeof name)
+    return cli_error (CLI_EXIT_USAGE, "--unit", "layer name too long");
+  memcpy (name, spec, len);
+  name[len] = '\0';
+  int32_t n_units;
+  int32_t id = cli_find_unit_layer (m, name, &n_units);
+  if (id < 0)
+    return CLI_EXIT_USAGE;
+  if (c >= n_units)
+    return cli_error (CLI_EXIT_USAGE, "--unit", "'%s' has %d units (0..%d)", name, n_units, n_units - 1);
+  *layer = id;
+  *channel = (int32_t) c;
+  return CLI_EXIT_OK;
+}

@@ -22,3 +22,7 @@ void cli_blit_image (const float *img, int32_t c, int32_t h, int32_t w, int32_t 
 
 /* A progress callback that prints "what: NN%" on stderr when it is a terminal. */
 void cli_progress_stderr (void *user_data, double fraction);
+
+/* `--unit LAYER:CHANNEL` (explain in unit mode) into a node id and a channel, checked against
+ * m. Reports a usage error itself and returns CLI_EXIT_USAGE; CLI_EXIT_OK otherwise. */
+int cli_parse_unit_spec (const cs_model *m, const char *spec, int32_t *layer, int32_t *channel);
