@@ -34,6 +34,10 @@ static const cli_command commands[] = {
     "bench MODEL --task forward|saliency|gradcam|smoothgrad|integrated-gradients|scorecam\n"
     "          [--batch B] [--repeat N] [--threads T]" },
   { "run-info", cli_cmd_run_info, "run-info RUNDIR [--json] [--csv]" },
+  { "features", cli_cmd_features,
+    "features MODEL --layer NAME [--units all|a,b,...] --out sheet.png [--steps N] [--seed S]\n"
+    "          [--param fourier|pixel] [--lr LR] [--jitter PX] [--scale S] [--rotate DEG] [--decay L2]\n"
+    "          [--blur SIGMA] [--batch B] [--zoom Z] [--json]" },
 };
 
 #define N_COMMANDS ((int) (sizeof commands / sizeof commands[0]))
