@@ -22,7 +22,8 @@ static const cli_command commands[] = {
     "          [--samples N] [--noise SIGMA] [--steps N] [--baseline zero|blur|uniform] [--seed S]\n"
     "          [--window K] [--stride S] [--batch B]\n"
     "          [--out overlay.png] [--map map.png] [--save-map map.npy] [--save-raw raw.npy]\n"
-    "          [--colormap jet|viridis|inferno|gray|diverging] [--alpha A] [--grayscale] [--json]" },
+    "          [--colormap jet|viridis|inferno|gray|diverging] [--alpha A] [--grayscale]\n"
+    "          [--unit LAYER:CHANNEL] [--json]" },
   { "compare", cli_cmd_compare,
     "compare MODEL INPUT [--methods all|m1,m2,...] [--target auto|N] [--layer NAME]\n"
     "          [method options as explain] [--colormap jet|viridis|inferno|gray] [--alpha A]\n"
