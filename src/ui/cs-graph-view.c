@@ -218,7 +218,7 @@ draw_graph (CsGraphView *self, cairo_t *cr, const GdkRGBA *fg)
           if (a->col == b->col && b->row - a->row > 1)
             {
               /* A skip connection over boxes of the same column: bow out to the right. */
-              double bow = x0 + BOX_W / 2 + 18;
+              double bow = x0 + BOX_W / 2 + 40;
               cairo_curve_to (cr, bow, y0 + 10, bow, y1 - 10, x1 + BOX_W / 4, y1);
             }
           else

@@ -133,10 +133,10 @@ saliency_done (GObject *source, GAsyncResult *result, gpointer user_data)
     CsModelSet *set = cs_session_get_model_set (self->session);
     const char *layer = r->layer >= 0 && set != NULL
                         ? cs_model_set_get_graph (set)->nodes[r->layer].name : NULL;
-    info = g_strdup_printf (_("%s of “%s” (p = %.1f %%)%s%s · %.0f ms"),
+    info = g_strdup_printf (_("%s of “%s” (p = %.1f %%)%s%s · %.3g ms"),
                             cs_ui_method_title (r->method), class_label (self, r->target, buf, sizeof buf),
                             100.0 * r->probability, layer != NULL ? _(" at layer ") : "",
-                            layer != NULL ? layer : "", r->seconds * 1000.0);
+                            layer != NULL ? layer : "", r->seconds * 1000.0 < 10 ? r->seconds * 1000.0 : round (r->seconds * 1000.0));
   }
   gtk_label_set_text (self->info_label, info);
   cs_saliency_result_free (r);
@@ -259,7 +259,7 @@ compare_done (GObject *source, GAsyncResult *result, gpointer user_data)
   p->values = g_steal_pointer (&r->map);
   p->width = r->width;
   p->height = r->height;
-  time = g_strdup_printf ("%.0f ms", r->seconds * 1000.0);
+  time = g_strdup_printf ("%.3g ms", r->seconds * 1000.0);
   gtk_label_set_text (GTK_LABEL (p->time), time);
   gtk_widget_set_tooltip_text (p->root, NULL);
   cs_saliency_result_free (r);

@@ -177,6 +177,10 @@ draw_panel (CsTrainingChart *self, cairo_t *cr, PangoLayout *pl, const GdkRGBA *
   plot_rect (self, which, width, height, &p);
   p.n = n;
   series_range (train, val, n, &p.lo, &p.hi);
+  /* Losses are never negative and accuracies never above 100 %: no padding beyond. */
+  p.lo = MAX (p.lo, 0.0);
+  if (which == 1 && p.hi > 1.0 && p.hi < 1.2)
+    p.hi = 1.0;
   if (p.w < 20 || p.h < 20)
     return;
 
@@ -448,8 +452,8 @@ static void
 cs_training_chart_measure (GtkWidget *widget, GtkOrientation orientation, int for_size,
                            int *minimum, int *natural, int *minimum_baseline, int *natural_baseline)
 {
-  *minimum = orientation == GTK_ORIENTATION_HORIZONTAL ? 300 : 140;
-  *natural = orientation == GTK_ORIENTATION_HORIZONTAL ? 700 : 220;
+  *minimum = orientation == GTK_ORIENTATION_HORIZONTAL ? 300 : 110;
+  *natural = orientation == GTK_ORIENTATION_HORIZONTAL ? 700 : 180;
 }
 
 static void
