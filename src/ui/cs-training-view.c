@@ -57,6 +57,8 @@ update_onset (CsTrainingView *self)
   int onset = cs_training_chart_get_onset (self->chart);
   g_autofree char *text = NULL;
 
+  /* A model without a run has no curves to draw: the chart gives its room to the others. */
+  gtk_widget_set_visible (GTK_WIDGET (self->chart), set != NULL && cs_model_set_get_run (set) != NULL);
   if (set == NULL || cs_model_set_get_run (set) == NULL)
     text = g_strdup (_("No training run: open a run directory to see its curves"));
   else if (onset >= 0)
