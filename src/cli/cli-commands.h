@@ -4,6 +4,8 @@
 int cli_cmd_inspect (int argc, char **argv);
 int cli_cmd_predict (int argc, char **argv);
 int cli_cmd_explain (int argc, char **argv);
+int cli_cmd_compare (int argc, char **argv);
+int cli_cmd_evaluate (int argc, char **argv);
 int cli_cmd_bench (int argc, char **argv);
 
 /* Prints the command's synopsis on stdout (for --help). */

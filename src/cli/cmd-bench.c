@@ -10,6 +10,7 @@
 #include "cli-commands.h"
 #include "cli-common.h"
 #include "cli-saliency.h"
+#include "attribution/attribution.h"
 
 enum { OPT_TASK = CLI_OPT_FIRST_COMMAND, OPT_BATCH, OPT_REPEAT };
 
@@ -39,9 +40,25 @@ compare_doubles (const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
+/* A task that is an attribution method: one cs_attribution_run with CLI.md's defaults on one
+ * input, its samples/steps/masks in batches of the exec's max batch (--batch). */
 static cs_status
-run_once (cs_exec *e, const cs_tensor *x, bool saliency, int32_t *targets, cs_tensor *seed, cs_error *err)
+run_method (cs_exec *e, const cs_tensor *x, cs_method method, cs_error *err)
 {
+  cs_attribution_params p = CS_ATTRIBUTION_PARAMS_DEFAULT;
+  p.method = method;
+  cs_attribution a = { 0 };
+  cs_status st = cs_attribution_run (e, x, &p, NULL, &a, err);
+  cs_attribution_free (&a);
+  return st;
+}
+
+static cs_status
+run_once (cs_exec *e, const cs_tensor *x, bool saliency, cs_method method, int32_t *targets,
+          cs_tensor *seed, cs_error *err)
+{
+  if (method != CS_METHOD_COUNT)
+    return run_method (e, x, method, err);
   if (!saliency)
     return cs_exec_forward (e, x, err);
   for (int64_t i = 0; i < x->shape.dim[0]; i++)
@@ -64,7 +81,7 @@ cli_cmd_bench (int argc, char **argv)
   if (args.n_positional != 1)
     return cli_error (CLI_EXIT_USAGE, "bench", args.n_positional ? "expected one MODEL" : "missing MODEL");
   if (args.values[OPT_TASK] == NULL)
-    return cli_error (CLI_EXIT_USAGE, "--task", "missing (forward or saliency)");
+    return cli_error (CLI_EXIT_USAGE, "--task", "missing (forward, saliency, gradcam, smoothgrad, integrated-gradients, scorecam, train-step)");
   const char *task = NULL;
   int64_t batch = 1, repeat = 10;
   if ((code = cli_get_choice (&args, OPT_TASK, "--task", tasks, &task))
@@ -72,8 +89,10 @@ cli_cmd_bench (int argc, char **argv)
       || (code = cli_get_int (&args, OPT_REPEAT, "--repeat", 1, 1000000, &repeat)))
     return code;
   bool saliency = strcmp (task, "saliency") == 0;
-  if (!saliency && strcmp (task, "forward") != 0)
-    return cli_error (CLI_EXIT_FAILURE, "--task", "%s is not implemented yet (available: forward, saliency)", task);
+  /* gradcam, smoothgrad, integrated-gradients, scorecam: the method on one input. */
+  cs_method method = saliency ? CS_METHOD_COUNT : cs_method_from_id (task);
+  if (!saliency && method == CS_METHOD_COUNT && strcmp (task, "forward") != 0)
+    return cli_error (CLI_EXIT_FAILURE, "--task", "%s is not implemented yet", task);
   if ((code = cli_apply_threads (&args)) != CLI_EXIT_OK)
     return code;
 
@@ -92,8 +111,17 @@ cli_cmd_bench (int argc, char **argv)
       goto out;
     }
   /* A fixed pseudo-random input in a normalised image's range. */
+  /* A method task explains one input; --batch (default: the method's batch hint) is then the
+   * exec's batch, the chunk its samples go through the network in. */
+  int64_t exec_batch = batch;
+  if (method != CS_METHOD_COUNT)
+    {
+      if (args.values[OPT_BATCH] == NULL)
+        exec_batch = batch = cs_attribution_batch_hint (m, method, 0);
+      batch = 1;
+    }
   cs_shape shape = cs_shape_4d (batch, m->channels, m->height, m->width);
-  if (cs_tensor_alloc (&x, &shape, &err) != CS_OK || (e = cs_exec_new (m, (int32_t) batch, &err)) == NULL)
+  if (cs_tensor_alloc (&x, &shape, &err) != CS_OK || (e = cs_exec_new (m, (int32_t) exec_batch, &err)) == NULL)
     {
       code = cli_fail (model_path, &err);
       goto out;
@@ -104,7 +132,7 @@ cli_cmd_bench (int argc, char **argv)
     x.data[i] = 2.0f * cs_rng_uniform (&rng) - 1.0f;
 
   /* The warm-up run allocates lazily sized buffers and warms caches; it is not timed. */
-  if (run_once (e, &x, saliency, targets, &seed, &err) != CS_OK)
+  if (run_once (e, &x, saliency, method, targets, &seed, &err) != CS_OK)
     {
       code = cli_fail (model_path, &err);
       goto out;
@@ -112,7 +140,7 @@ cli_cmd_bench (int argc, char **argv)
   for (int64_t r = 0; r < repeat; r++)
     {
       double t0 = now_ms ();
-      if (run_once (e, &x, saliency, targets, &seed, &err) != CS_OK)
+      if (run_once (e, &x, saliency, method, targets, &seed, &err) != CS_OK)
         {
           code = cli_fail (model_path, &err);
           goto out;
@@ -126,7 +154,7 @@ cli_cmd_bench (int argc, char **argv)
       cJSON *doc = cJSON_CreateObject ();
       cJSON_AddStringToObject (doc, "model", model_path);
       cJSON_AddStringToObject (doc, "task", task);
-      cJSON_AddNumberToObject (doc, "batch", (double) batch);
+      cJSON_AddNumberToObject (doc, "batch", (double) exec_batch);
       cJSON_AddNumberToObject (doc, "repeat", (double) repeat);
       cJSON_AddNumberToObject (doc, "threads", cs_threads_get ());
       cJSON_AddStringToObject (doc, "blas_kernel", cs_blas_kernel_name ());
@@ -138,7 +166,7 @@ cli_cmd_bench (int argc, char **argv)
   else
     {
       printf ("model=%s task=%s batch=%lld repeat=%lld threads=%d blas_kernel=%s\n", model_path, task,
-              (long long) batch, (long long) repeat, cs_threads_get (), cs_blas_kernel_name ());
+              (long long) exec_batch, (long long) repeat, cs_threads_get (), cs_blas_kernel_name ());
       printf ("median_ms=%.3f min_ms=%.3f max_ms=%.3f\n", median, times[0], times[repeat - 1]);
       code = CLI_EXIT_OK;
     }

@@ -1,16 +1,16 @@
-/* `convscope-cli explain MODEL INPUT --method M`: an attribution map, written as PNG and/or .npy. */
+/* `convscope-cli explain MODEL INPUT --method M`: one attribution map, written as an overlay
+ * PNG, a map PNG and/or .npy files, with the prediction and the method's parameters. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "cli-attribution.h"
 #include "cli-commands.h"
 #include "cli-common.h"
-#include "cli-render.h"
-#include "cli-saliency.h"
 #include "io/image.h"
 #include "io/npy.h"
+#include "render/overlay.h"
 
 enum {
   OPT_METHOD = CLI_OPT_FIRST_COMMAND,
@@ -30,6 +30,7 @@ enum {
   OPT_SAVE_RAW,
   OPT_COLORMAP,
   OPT_ALPHA,
+  OPT_GRAYSCALE,
 };
 
 static const cli_option explain_options[] = {
@@ -50,76 +51,17 @@ static const cli_option explain_options[] = {
   { "save-raw", true, OPT_SAVE_RAW },
   { "colormap", true, OPT_COLORMAP },
   { "alpha", true, OPT_ALPHA },
+  { "grayscale", false, OPT_GRAYSCALE },
   { NULL, false, 0 },
 };
 
-/* Every method id of CLI.md; only saliency is implemented so far. */
-static const char *const methods[] = {
-  "saliency", "guided-backprop", "deconvnet", "gradient-x-input", "smoothgrad",
-  "integrated-gradients", "gradcam", "gradcam++", "guided-gradcam", "scorecam", "layercam",
-  "occlusion", "rise", NULL,
+static const cli_attr_ids explain_ids = {
+  .target = OPT_TARGET, .layer = OPT_LAYER, .samples = OPT_SAMPLES, .noise = OPT_NOISE,
+  .steps = OPT_STEPS, .baseline = OPT_BASELINE, .seed = OPT_SEED, .window = OPT_WINDOW,
+  .stride = OPT_STRIDE, .batch = OPT_BATCH,
 };
 
-/* Checks the options that later methods use, so that a typo fails the same way everywhere. */
-static int
-check_method_options (const cli_args *args)
-{
-  static const char *const baselines[] = { "zero", "blur", "uniform", NULL };
-  int64_t i = 0;
-  double d = 0;
-  const char *s = NULL;
-  int code;
-  if ((code = cli_get_int (args, OPT_SAMPLES, "--samples", 1, 1000000, &i))
-      || (code = cli_get_double (args, OPT_NOISE, "--noise", 0, 1e6, &d))
-      || (code = cli_get_int (args, OPT_STEPS, "--steps", 1, 1000000, &i))
-      || (code = cli_get_choice (args, OPT_BASELINE, "--baseline", baselines, &s))
-      || (code = cli_get_int (args, OPT_SEED, "--seed", 0, INT64_MAX, &i))
-      || (code = cli_get_int (args, OPT_WINDOW, "--window", 1, 1 << 20, &i))
-      || (code = cli_get_int (args, OPT_STRIDE, "--stride", 1, 1 << 20, &i))
-      || (code = cli_get_int (args, OPT_BATCH, "--batch", 1, 1 << 16, &i)))
-    return code;
-  return CLI_EXIT_OK;
-}
-
-static bool
-has_suffix (const char *s, const char *suffix)
-{
-  size_t n = strlen (s), k = strlen (suffix);
-  return n >= k && strcasecmp (s + n - k, suffix) == 0;
-}
-
-/* The picture the overlay is drawn on: the input image at its own size, or the .npy tensor. */
-static int
-overlay_base (const char *path, const cs_tensor *x, uint8_t **rgb, int32_t *w, int32_t *h)
-{
-  if (has_suffix (path, ".npy"))
-    {
-      *h = (int32_t) x->shape.dim[2];
-      *w = (int32_t) x->shape.dim[3];
-      *rgb = malloc ((size_t) *w * (size_t) *h * 3);
-      if (*rgb == NULL)
-        return cli_error (CLI_EXIT_FAILURE, path, "out of memory");
-      cli_render_tensor (x, *rgb);
-      return CLI_EXIT_OK;
-    }
-  cs_image img = { 0 };
-  cs_error err = { 0 };
-  if (cs_image_load (path, &img, &err) != CS_OK)
-    return cli_fail (path, &err);
-  *w = img.width;
-  *h = img.height;
-  *rgb = malloc ((size_t) img.width * (size_t) img.height * 3);
-  if (*rgb == NULL)
-    {
-      cs_image_free (&img);
-      return cli_error (CLI_EXIT_FAILURE, path, "out of memory");
-    }
-  for (int64_t i = 0; i < (int64_t) img.width * img.height; i++)
-    for (int k = 0; k < 3; k++)
-      (*rgb)[3 * i + k] = img.pixels[i * img.channels + (img.channels == 3 ? k : 0)];
-  cs_image_free (&img);
-  return CLI_EXIT_OK;
-}
+static const char *const colormaps[] = { "jet", "viridis", "inferno", "gray", "diverging", NULL };
 
 /* Outputs are all computed first, then written one by one (each atomically); if one write
  * fails, the ones already written by this run are removed, so a failure leaves no output. */
@@ -136,6 +78,59 @@ remove_written (written_files *w)
   w->n = 0;
 }
 
+static const char *
+baseline_name (cs_baseline b)
+{
+  return b == CS_BASELINE_BLUR ? "blur" : b == CS_BASELINE_UNIFORM ? "uniform" : "zero";
+}
+
+/* The method's parameters with the driver's defaults filled in (CLI.md), as JSON. */
+static cJSON *
+parameters_json (const cs_model *m, const cs_attribution_params *p, const cs_attribution *a,
+                 int32_t batch)
+{
+  cJSON *o = cJSON_CreateObject ();
+  cJSON_AddNumberToObject (o, "target", a->target);
+  cJSON_AddBoolToObject (o, "target_auto", p->target < 0);
+  cJSON_AddNumberToObject (o, "batch", batch);
+  switch (p->method)
+    {
+    case CS_METHOD_SMOOTHGRAD:
+      cJSON_AddNumberToObject (o, "samples", p->samples ? p->samples : 50);
+      cJSON_AddNumberToObject (o, "noise", p->noise > 0 ? p->noise : 0.15);
+      cJSON_AddNumberToObject (o, "seed", (double) p->seed);
+      break;
+    case CS_METHOD_INTEGRATED_GRADIENTS:
+      cJSON_AddNumberToObject (o, "steps", p->steps ? p->steps : 50);
+      cJSON_AddStringToObject (o, "baseline", baseline_name (p->baseline));
+      if (p->baseline == CS_BASELINE_UNIFORM)
+        cJSON_AddNumberToObject (o, "seed", (double) p->seed);
+      break;
+    case CS_METHOD_OCCLUSION:
+      cJSON_AddNumberToObject (o, "window", p->window ? p->window : 8);
+      cJSON_AddNumberToObject (o, "stride", p->stride ? p->stride : 4);
+      cJSON_AddStringToObject (o, "baseline", baseline_name (p->baseline));
+      break;
+    case CS_METHOD_RISE:
+      cJSON_AddNumberToObject (o, "samples", p->samples ? p->samples : 4000);
+      cJSON_AddNumberToObject (o, "seed", (double) p->seed);
+      break;
+    default:
+      break;
+    }
+  if (cs_method_is_cam (p->method) && a->layer >= 0)
+    cJSON_AddStringToObject (o, "layer", m->graph->nodes[a->layer].name);
+  return o;
+}
+
+static void
+add_shape (cJSON *doc, const char *key, const cs_tensor *t)
+{
+  cJSON *a = cJSON_AddArrayToObject (doc, key);
+  for (int i = 0; i < t->shape.ndim; i++)
+    cJSON_AddItemToArray (a, cJSON_CreateNumber ((double) t->shape.dim[i]));
+}
+
 int
 cli_cmd_explain (int argc, char **argv)
 {
@@ -146,35 +141,28 @@ cli_cmd_explain (int argc, char **argv)
   if (args.values[CLI_OPT_HELP])
     {
       cli_command_usage ("explain");
+      cli_print_methods (stdout);
       return CLI_EXIT_OK;
     }
   if (args.n_positional != 2)
     return cli_error (CLI_EXIT_USAGE, "explain",
                       args.n_positional < 2 ? "expected MODEL and INPUT" : "expected one MODEL and one INPUT");
-  if (args.values[OPT_METHOD] == NULL)
-    return cli_error (CLI_EXIT_USAGE, "--method", "missing (e.g. --method saliency)");
-  const char *method = NULL;
-  if ((code = cli_get_choice (&args, OPT_METHOD, "--method", methods, &method)) != CLI_EXIT_OK)
+  const char *method_id = args.values[OPT_METHOD];
+  if (method_id == NULL)
+    return cli_error (CLI_EXIT_USAGE, "--method", "missing (e.g. --method gradcam; see --help)");
+  bool selected[CS_METHOD_COUNT];
+  if (strchr (method_id, ',') != NULL || strcmp (method_id, "all") == 0)
+    return cli_error (CLI_EXIT_USAGE, "--method", "explain takes one method (compare takes several)");
+  if ((code = cli_parse_methods (method_id, "--method", selected)) != CLI_EXIT_OK)
     return code;
-  if ((code = check_method_options (&args)) != CLI_EXIT_OK)
-    return code;
+  cs_method method = cs_method_from_id (method_id);
 
-  int64_t target = -1;
-  const char *ts = args.values[OPT_TARGET];
-  if (ts != NULL && strcmp (ts, "auto") != 0
-      && (code = cli_get_int (&args, OPT_TARGET, "--target", 0, INT32_MAX, &target)) != CLI_EXIT_OK)
-    return code;
-  const char *cmap_name = "jet";
+  const char *cmap_name = "viridis";
   double alpha = 0.5;
-  if ((code = cli_get_choice (&args, OPT_COLORMAP, "--colormap", cli_colormap_names, &cmap_name))
+  if ((code = cli_get_choice (&args, OPT_COLORMAP, "--colormap", colormaps, &cmap_name))
       || (code = cli_get_double (&args, OPT_ALPHA, "--alpha", 0, 1, &alpha)))
     return code;
-  cli_colormap cmap = CLI_CMAP_JET;
-  for (int i = 0; cli_colormap_names[i] != NULL; i++)
-    if (strcmp (cmap_name, cli_colormap_names[i]) == 0)
-      cmap = (cli_colormap) i;
-  if (strcmp (method, "saliency") != 0)
-    return cli_error (CLI_EXIT_FAILURE, "--method", "%s is not implemented yet (available: saliency)", method);
+  cs_colormap cmap = cs_colormap_from_name (cmap_name);
   if ((code = cli_apply_threads (&args)) != CLI_EXIT_OK)
     return code;
 
@@ -182,103 +170,131 @@ cli_cmd_explain (int argc, char **argv)
   cs_model *m = cli_load_model (&args, model_path, &code);
   if (m == NULL)
     return code;
-  cs_tensor x = { 0 }, seed = { 0 }, raw = { 0 }, map = { 0 };
+  cs_tensor x = { 0 }, plane = { 0 };
   cs_exec *e = NULL;
-  uint8_t *base = NULL, *overlay = NULL, *map_rgb = NULL;
+  cs_attribution a = { 0 };
+  uint8_t *base = NULL, *overlay = NULL, *map_rgba = NULL;
   written_files written = { 0 };
-  cli_norm norm;
-  if ((code = cli_get_norm (&args, m, &norm)) != CLI_EXIT_OK)
-    goto out;
-  if (target >= m->n_classes)
-    {
-      code = cli_error (CLI_EXIT_USAGE, "--target", "class %lld, the model has %d classes (0 to %d)",
-                        (long long) target, m->n_classes, m->n_classes - 1);
-      goto out;
-    }
-  if ((code = cli_load_input (input_path, m, &norm, &x)) != CLI_EXIT_OK)
-    goto out;
-
   cs_error err = { 0 };
-  e = cs_exec_new (m, 1, &err);
-  if (e == NULL)
+  cli_norm norm;
+  cs_attribution_params p = CS_ATTRIBUTION_PARAMS_DEFAULT;
+  p.method = method;
+  int32_t batch = 1;
+  if ((code = cli_get_norm (&args, m, &norm)) != CLI_EXIT_OK
+      || (code = cli_attr_params (&args, &explain_ids, m, &p)) != CLI_EXIT_OK
+      || (code = cli_attr_batch (&args, &explain_ids, m, selected, &batch)) != CLI_EXIT_OK
+      || (code = cli_load_input (input_path, m, &norm, &x)) != CLI_EXIT_OK)
+    goto out;
+  if (args.values[OPT_LAYER] != NULL && !cs_method_is_cam (method))
+    fprintf (stderr, "convscope-cli: warning: --layer: %s does not use a layer; ignored\n", method_id);
+
+  if ((e = cs_exec_new (m, batch, &err)) == NULL)
     {
       code = cli_fail (model_path, &err);
       goto out;
     }
-  int32_t t = (int32_t) target;
-  if (cli_saliency_run (e, &x, &t, &seed, &err) != CS_OK)
+  /* The prediction on the input as given, whatever class is explained. */
+  if (cs_exec_forward (e, &x, &err) != CS_OK)
     {
       code = cli_fail (model_path, &err);
       goto out;
     }
   const cs_tensor *logits = cs_exec_value (e, m->graph->output_node);
-  const cs_tensor *grad = cs_exec_grad (e, m->graph->input_node);
-  if (grad == NULL || cs_tensor_numel (grad) != cs_tensor_numel (&x))
+  int32_t classes = (int32_t) cs_tensor_numel (logits), predicted = 0;
+  for (int32_t i = 1; i < classes; i++)
+    if (logits->data[i] > logits->data[predicted])
+      predicted = i;
+  float *probs = malloc ((size_t) classes * sizeof (float));
+  float predicted_p = 0;
+  if (probs != NULL)
     {
-      code = cli_error (CLI_EXIT_FAILURE, model_path, "no input gradient was computed");
-      goto out;
+      cli_softmax (logits->data, classes, probs);
+      predicted_p = probs[predicted];
+      free (probs);
     }
-  int32_t c = (int32_t) x.shape.dim[1], h = (int32_t) x.shape.dim[2], w = (int32_t) x.shape.dim[3];
-  if (cs_tensor_alloc (&raw, &(cs_shape) { 3, { c, h, w } }, &err) != CS_OK
-      || cs_tensor_alloc (&map, &(cs_shape) { 2, { h, w } }, &err) != CS_OK)
-    {
-      code = cli_fail (model_path, &err);
-      goto out;
-    }
-  memcpy (raw.data, grad->data, (size_t) cs_tensor_numel (&raw) * sizeof (float));
-  cli_saliency_map (raw.data, c, h, w, map.data);
 
+  cli_progress progress;
+  cli_progress_init (&progress, method_id);
+  cs_status st = cs_attribution_run (e, &x, &p, &progress.progress, &a, &err);
+  cli_progress_done (&progress);
+  if (st != CS_OK)
+    {
+      code = cli_fail (method_id, &err);
+      goto out;
+    }
+
+  /* What is shown: the displayed map, or the signed raw attribution for the diverging map. */
+  const float *shown = a.map.data;
+  int32_t sh = (int32_t) a.map.shape.dim[0], sw = (int32_t) a.map.shape.dim[1];
+  if (cs_colormap_is_signed (cmap))
+    {
+      if (cs_render_signed_plane (&a.raw, &plane, &err) != CS_OK)
+        {
+          code = cli_fail (method_id, &err);
+          goto out;
+        }
+      shown = plane.data;
+      sh = (int32_t) plane.shape.dim[0];
+      sw = (int32_t) plane.shape.dim[1];
+    }
   const char *out_path = args.values[OPT_OUT], *map_path = args.values[OPT_MAP];
   const char *save_map = args.values[OPT_SAVE_MAP], *save_raw = args.values[OPT_SAVE_RAW];
-  int32_t bw = 0, bh = 0;
+  int32_t h = m->height, w = m->width;
   if (out_path != NULL)
     {
-      if ((code = overlay_base (input_path, &x, &base, &bw, &bh)) != CLI_EXIT_OK)
-        goto out;
-      overlay = malloc ((size_t) bw * (size_t) bh * 3);
-      if (overlay == NULL)
+      cs_overlay_options o = { .colormap = cmap, .alpha = (float) alpha,
+                               .grayscale = args.values[OPT_GRAYSCALE] != NULL };
+      base = malloc ((size_t) w * (size_t) h * 4);
+      overlay = malloc ((size_t) w * (size_t) h * 4);
+      if (base == NULL || overlay == NULL)
         {
           code = cli_error (CLI_EXIT_FAILURE, out_path, "out of memory");
           goto out;
         }
-      cli_render_overlay (base, bw, bh, map.data, h, w, cmap, (float) alpha, overlay);
+      const float *mean = norm.set ? norm.mean : m->mean, *std = norm.set ? norm.std : m->std;
+      if (cs_render_input (&x, mean, std, o.grayscale, base, &err) != CS_OK
+          || cs_render_overlay (base, w, h, shown, sh, sw, &o, overlay, &err) != CS_OK)
+        {
+          code = cli_fail (out_path, &err);
+          goto out;
+        }
     }
   if (map_path != NULL)
     {
-      map_rgb = malloc ((size_t) w * (size_t) h * 3);
-      if (map_rgb == NULL)
+      map_rgba = malloc ((size_t) sw * (size_t) sh * 4);
+      if (map_rgba == NULL)
         {
           code = cli_error (CLI_EXIT_FAILURE, map_path, "out of memory");
           goto out;
         }
-      cli_render_map (map.data, h, w, cmap, map_rgb);
+      cs_colormap_apply (cmap, shown, (int64_t) sw * sh, map_rgba);
     }
 
   const char *failed = NULL;
   if (save_raw != NULL && !failed)
     {
-      if (cs_npy_save (save_raw, &raw, &err) != CS_OK)
+      if (cs_npy_save (save_raw, &a.raw, &err) != CS_OK)
         failed = save_raw;
       else
         written.written[written.n++] = save_raw;
     }
   if (save_map != NULL && !failed)
     {
-      if (cs_npy_save (save_map, &map, &err) != CS_OK)
+      if (cs_npy_save (save_map, &a.map, &err) != CS_OK)
         failed = save_map;
       else
         written.written[written.n++] = save_map;
     }
   if (map_path != NULL && !failed)
     {
-      if (cs_png_save (map_path, map_rgb, w, h, 3, &err) != CS_OK)
+      if (cs_png_save (map_path, map_rgba, sw, sh, 4, &err) != CS_OK)
         failed = map_path;
       else
         written.written[written.n++] = map_path;
     }
   if (out_path != NULL && !failed)
     {
-      if (cs_png_save (out_path, overlay, bw, bh, 3, &err) != CS_OK)
+      if (cs_png_save (out_path, overlay, w, h, 4, &err) != CS_OK)
         failed = out_path;
       else
         written.written[written.n++] = out_path;
@@ -290,32 +306,31 @@ cli_cmd_explain (int argc, char **argv)
       goto out;
     }
 
-  int32_t classes = (int32_t) cs_tensor_numel (logits);
-  float *p = malloc ((size_t) classes * sizeof (float));
-  float prob = 0;
-  if (p != NULL)
-    {
-      cli_softmax (logits->data, classes, p);
-      prob = p[t];
-      free (p);
-    }
-  char buf[16];
+  char buf[16], pbuf[16];
   if (args.values[CLI_OPT_JSON])
     {
       cJSON *doc = cJSON_CreateObject ();
       cJSON_AddStringToObject (doc, "input", input_path);
-      cJSON_AddStringToObject (doc, "method", method);
-      cJSON_AddNumberToObject (doc, "target", t);
-      cJSON_AddStringToObject (doc, "label", cli_class_label (m, t, buf));
-      cJSON_AddNumberToObject (doc, "logit", logits->data[t]);
-      cJSON_AddNumberToObject (doc, "probability", prob);
-      cJSON *shape = cJSON_AddArrayToObject (doc, "map_shape");
-      cJSON_AddItemToArray (shape, cJSON_CreateNumber (h));
-      cJSON_AddItemToArray (shape, cJSON_CreateNumber (w));
-      shape = cJSON_AddArrayToObject (doc, "raw_shape");
-      cJSON_AddItemToArray (shape, cJSON_CreateNumber (c));
-      cJSON_AddItemToArray (shape, cJSON_CreateNumber (h));
-      cJSON_AddItemToArray (shape, cJSON_CreateNumber (w));
+      cJSON_AddStringToObject (doc, "method", method_id);
+      cJSON_AddStringToObject (doc, "title", cs_method_title (method));
+      cJSON_AddNumberToObject (doc, "target", a.target);
+      cJSON_AddStringToObject (doc, "label", cli_class_label (m, a.target, buf));
+      cJSON_AddNumberToObject (doc, "logit", a.target_logit);
+      cJSON_AddNumberToObject (doc, "probability", a.target_probability);
+      cJSON *pred = cJSON_AddObjectToObject (doc, "prediction");
+      cJSON_AddNumberToObject (pred, "class", predicted);
+      cJSON_AddStringToObject (pred, "label", cli_class_label (m, predicted, pbuf));
+      cJSON_AddNumberToObject (pred, "probability", predicted_p);
+      cJSON_AddItemToObject (doc, "parameters", parameters_json (m, &p, &a, batch));
+      if (a.layer >= 0)
+        cJSON_AddStringToObject (doc, "layer", m->graph->nodes[a.layer].name);
+      else
+        cJSON_AddNullToObject (doc, "layer");
+      cJSON_AddNumberToObject (doc, "milliseconds", a.seconds * 1e3);
+      cJSON_AddNumberToObject (doc, "passes", a.passes);
+      add_shape (doc, "map_shape", &a.map);
+      add_shape (doc, "raw_shape", &a.raw);
+      cJSON_AddBoolToObject (doc, "raw_signed", a.raw_is_signed);
       cJSON *outputs = cJSON_AddObjectToObject (doc, "outputs");
       static const char *const keys[] = { "save_raw", "save_map", "map", "out" };
       const char *paths[] = { save_raw, save_map, map_path, out_path };
@@ -326,8 +341,13 @@ cli_cmd_explain (int argc, char **argv)
     }
   else
     {
-      printf ("%s: %s of class %d (%s): logit %.4f, probability %.4f\n", input_path, method, t,
-              cli_class_label (m, t, buf), logits->data[t], prob);
+      printf ("%s: predicted %d (%s), probability %.4f\n", input_path, predicted,
+              cli_class_label (m, predicted, pbuf), predicted_p);
+      printf ("%s of class %d (%s): logit %.4f, probability %.4f", cs_method_title (method), a.target,
+              cli_class_label (m, a.target, buf), a.target_logit, a.target_probability);
+      if (a.layer >= 0)
+        printf (", layer %s", m->graph->nodes[a.layer].name);
+      printf (", %.1f ms\n", a.seconds * 1e3);
       for (int i = 0; i < written.n; i++)
         printf ("wrote %s\n", written.written[i]);
       code = CLI_EXIT_OK;
@@ -336,11 +356,10 @@ cli_cmd_explain (int argc, char **argv)
 out:
   free (base);
   free (overlay);
-  free (map_rgb);
+  free (map_rgba);
+  cs_attribution_free (&a);
+  cs_tensor_free (&plane);
   cs_tensor_free (&x);
-  cs_tensor_free (&seed);
-  cs_tensor_free (&raw);
-  cs_tensor_free (&map);
   cs_exec_free (e);
   cs_model_free (m);
   return code;

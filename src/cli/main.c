@@ -17,10 +17,21 @@ static const cli_command commands[] = {
   { "inspect", cli_cmd_inspect, "inspect MODEL [--json]" },
   { "predict", cli_cmd_predict, "predict MODEL INPUT... [--top K] [--json]" },
   { "explain", cli_cmd_explain,
-    "explain MODEL INPUT --method saliency [--target auto|N] [--out overlay.png]\n"
-    "          [--map map.png] [--save-map map.npy] [--save-raw raw.npy]\n"
-    "          [--colormap jet|viridis|inferno|gray] [--alpha A] [--json]" },
-  { "bench", cli_cmd_bench, "bench MODEL --task forward|saliency [--batch B] [--repeat N] [--threads T]" },
+    "explain MODEL INPUT --method METHOD [--target auto|N] [--layer NAME]\n"
+    "          [--samples N] [--noise SIGMA] [--steps N] [--baseline zero|blur|uniform] [--seed S]\n"
+    "          [--window K] [--stride S] [--batch B]\n"
+    "          [--out overlay.png] [--map map.png] [--save-map map.npy] [--save-raw raw.npy]\n"
+    "          [--colormap jet|viridis|inferno|gray|diverging] [--alpha A] [--grayscale] [--json]" },
+  { "compare", cli_cmd_compare,
+    "compare MODEL INPUT [--methods all|m1,m2,...] [--target auto|N] [--layer NAME]\n"
+    "          [method options as explain] [--colormap jet|viridis|inferno|gray] [--alpha A]\n"
+    "          [--grayscale] [--size PX] [--columns N] --out sheet.png|sheet.pdf|sheet.svg" },
+  { "evaluate", cli_cmd_evaluate,
+    "evaluate MODEL INPUT... --methods all|m1,... [--metric deletion,insertion,randomization]\n"
+    "          [--target auto|N] [--layer NAME] [method options as explain] [--json]" },
+  { "bench", cli_cmd_bench,
+    "bench MODEL --task forward|saliency|gradcam|smoothgrad|integrated-gradients|scorecam\n"
+    "          [--batch B] [--repeat N] [--threads T]" },
 };
 
 #define N_COMMANDS ((int) (sizeof commands / sizeof commands[0]))
