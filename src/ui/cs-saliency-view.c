@@ -29,7 +29,7 @@ struct _CsSaliencyView
 {
   GtkWidget parent_instance;
   CsSession *session;
-  CsColormap colormap;
+  cs_colormap colormap;
   gboolean loading;
   gboolean updating;           /* setting widgets from the session: no feedback */
   char predict_channel[32], saliency_channel[32], compare_prefix[32];
@@ -470,7 +470,7 @@ target_selected_cb (CsSaliencyView *self)
 static void
 colormap_selected_cb (CsSaliencyView *self)
 {
-  CsColormap c = gtk_drop_down_get_selected (self->colormap_dropdown);
+  cs_colormap c = gtk_drop_down_get_selected (self->colormap_dropdown);
 
   if (c < CS_COLORMAP_COUNT && c != self->colormap)
     {
@@ -579,7 +579,7 @@ cs_saliency_view_get_property (GObject *object, guint prop_id, GValue *value, GP
   switch (prop_id)
     {
     case PROP_SESSION: g_value_set_object (value, self->session); break;
-    case PROP_COLORMAP: g_value_set_string (value, cs_colormap_id (self->colormap)); break;
+    case PROP_COLORMAP: g_value_set_string (value, cs_colormap_name (self->colormap)); break;
     case PROP_OPACITY: g_value_set_double (value, gtk_adjustment_get_value (self->opacity_adjustment)); break;
     case PROP_LOADING: g_value_set_boolean (value, self->loading); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -665,6 +665,8 @@ cs_saliency_view_init (CsSaliencyView *self)
   for (int c = 0; c < CS_COLORMAP_COUNT; c++)
     gtk_string_list_append (colormaps, cs_colormap_title (c));
   gtk_drop_down_set_model (self->colormap_dropdown, G_LIST_MODEL (colormaps));
+  self->colormap = CS_COLORMAP_INFERNO;
+  gtk_drop_down_set_selected (self->colormap_dropdown, self->colormap);
   self->targets = gtk_string_list_new ((const char *const[]) { _("Predicted class"), NULL });
   gtk_drop_down_set_model (self->target_dropdown, G_LIST_MODEL (self->targets));
   g_object_unref (self->targets);  /* the dropdown keeps it */

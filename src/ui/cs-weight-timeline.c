@@ -347,7 +347,7 @@ cs_weight_timeline_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
             {
               if (use_log)
                 v = log10 (MAX (v, 1e-12));
-              cs_colormap_rgb (CS_COLORMAP_VIRIDIS, (float) ((v - lo) / (hi - lo)), rgb);
+              cs_colormap_lookup (CS_COLORMAP_VIRIDIS, (float) ((v - lo) / (hi - lo)), rgb);
               cairo_set_source_rgb (cr, rgb[0] / 255.0, rgb[1] / 255.0, rgb[2] / 255.0);
             }
           cairo_rectangle (cr, LABEL_W + e * cw, y, MAX (cw - 1, 1), ROW_H - 1);
