@@ -166,18 +166,10 @@ cs_saliency_result_free (gpointer data)
   g_free (r);
 }
 
-#if CS_HAVE_ATTRIBUTION
-
 const char *
 cs_ui_method_title (int method)
 {
   return cs_method_title (method);
-}
-
-gboolean
-cs_ui_method_available (int method)
-{
-  return method >= 0 && method < CS_METHOD_COUNT;
 }
 
 gpointer
@@ -214,108 +206,3 @@ cs_saliency_job_run (CsWorkerJob *wjob, gpointer data, GError **error)
   return r;
 }
 
-#else
-
-static const char *const fallback_titles[CS_METHOD_COUNT] = {
-  "Saliency", "Guided Backprop", "Deconvnet", "Gradient × Input", "SmoothGrad",
-  "Integrated Gradients", "Grad-CAM", "Grad-CAM++", "Guided Grad-CAM", "Score-CAM", "Layer-CAM",
-  "Occlusion", "RISE",
-};
-
-const char *
-cs_ui_method_title (int method)
-{
-  return method >= 0 && method < CS_METHOD_COUNT ? fallback_titles[method] : "?";
-}
-
-gboolean
-cs_ui_method_available (int method)
-{
-  return method == CS_METHOD_SALIENCY;
-}
-
-/* Simonyan et al.'s saliency (max over channels of |d logit / d input|), normalised to
- * [0, 1]: enough to exercise the views until the attribution driver is in the build. */
-gpointer
-cs_saliency_job_run (CsWorkerJob *wjob, gpointer data, GError **error)
-{
-  CsSaliencyJob *job = data;
-  cs_exec *e = cs_worker_job_get_exec (wjob, job->set, job->epoch, error);
-  const cs_graph *g = cs_model_set_get_graph (job->set);
-  g_autoptr (GTimer) timer = g_timer_new ();
-  cs_error err = { 0 };
-  cs_tensor in, seed = { 0 };
-  const cs_tensor *out, *grad;
-  CsSaliencyResult *r;
-  int64_t C = job->shape.dim[1], H = job->shape.dim[2], W = job->shape.dim[3];
-  int k, target;
-  float mx = 0;
-
-  if (e == NULL)
-    return NULL;
-  if (job->params.method != CS_METHOD_SALIENCY)
-    {
-      g_set_error (error, CS_CORE_ERROR, CS_ERR_UNSUPPORTED,
-                   "%s is not in this build (the attribution driver is missing)",
-                   cs_ui_method_title (job->params.method));
-      return NULL;
-    }
-  in = cs_tensor_view (&job->shape, (float *) g_bytes_get_data (job->input, NULL));
-  if (cs_exec_forward (e, &in, &err) != CS_OK)
-    goto core_error;
-  out = cs_exec_value (e, g->output_node);
-  k = (int) cs_tensor_numel (out);
-  target = job->params.target;
-  if (target < 0 || target >= k)
-    {
-      target = 0;
-      for (int i = 1; i < k; i++)
-        if (out->data[i] > out->data[target])
-          target = i;
-    }
-  if (cs_tensor_alloc (&seed, &out->shape, &err) != CS_OK)
-    goto core_error;
-  seed.data[target] = 1.0f;
-  if (cs_exec_backward (e, g->output_node, &seed, CS_GRAD_INPUT, &err) != CS_OK)
-    {
-      cs_tensor_free (&seed);
-      goto core_error;
-    }
-  cs_tensor_free (&seed);
-  grad = cs_exec_grad (e, g->input_node);
-
-  r = g_new0 (CsSaliencyResult, 1);
-  r->method = job->params.method;
-  r->width = (int) W;
-  r->height = (int) H;
-  r->map = g_new0 (float, (gsize) W * H);
-  for (int64_t c = 0; c < C; c++)
-    for (int64_t i = 0; i < H * W; i++)
-      r->map[i] = MAX (r->map[i], fabsf (grad->data[c * H * W + i]));
-  for (int64_t i = 0; i < H * W; i++)
-    mx = MAX (mx, r->map[i]);
-  for (int64_t i = 0; mx > 0 && i < H * W; i++)
-    r->map[i] /= mx;
-  {
-    float p[4096];
-    if (k <= 4096)
-      {
-        float m = -INFINITY, s = 0;
-        for (int i = 0; i < k; i++)
-          m = MAX (m, out->data[i]);
-        for (int i = 0; i < k; i++)
-          s += (p[i] = expf (out->data[i] - m));
-        r->probability = p[target] / s;
-      }
-  }
-  r->target = target;
-  r->layer = -1;
-  r->seconds = g_timer_elapsed (timer, NULL);
-  return r;
-
-core_error:
-  cs_set_core_error (error, &err);
-  return NULL;
-}
-
-#endif

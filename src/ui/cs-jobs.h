@@ -59,7 +59,5 @@ gpointer cs_saliency_job_run (CsWorkerJob *wjob, gpointer data, GError **error);
 void cs_saliency_result_free (gpointer result);
 
 const char *cs_ui_method_title (int method);
-/* Methods this build can run (without the attribution driver: plain gradients only). */
-gboolean cs_ui_method_available (int method);
 
 G_END_DECLS

@@ -8,9 +8,7 @@
 
 #include "cs-training-chart.h"
 
-#if CS_HAVE_ANALYSIS
 #include "analysis/overfitting.h"
-#endif
 
 #define PAD_L 46.0
 #define PAD_R 12.0
@@ -34,32 +32,7 @@ G_DEFINE_FINAL_TYPE (CsTrainingChart, cs_training_chart, GTK_TYPE_WIDGET)
 int
 cs_training_onset_by_validation (const double *train_loss, const double *val_loss, int n)
 {
-#if CS_HAVE_ANALYSIS
   return cs_onset_by_validation (train_loss, val_loss, n, CS_ONSET_PATIENCE, CS_ONSET_MIN_DELTA);
-#else
-  const int patience = 3;
-  const double min_delta = 0.01;
-  int best = -1, after = 0;
-  double vsum = 0, tsum = 0;
-
-  for (int i = 0; i < n; i++)
-    if (isfinite (val_loss[i]) && (best < 0 || val_loss[i] < val_loss[best]))
-      best = i;
-  if (best < 0 || !isfinite (train_loss[best]))
-    return -1;
-  for (int i = best + 1; i < n && after < patience; i++)
-    if (isfinite (val_loss[i]) && isfinite (train_loss[i]))
-      {
-        vsum += val_loss[i];
-        tsum += train_loss[i];
-        after++;
-      }
-  if (after < patience)
-    return -1;
-  if (vsum / after > (1 + min_delta) * val_loss[best] && tsum / after < train_loss[best])
-    return best;
-  return -1;
-#endif
 }
 
 typedef struct

@@ -9,9 +9,7 @@
 #include "cs-colormap.h"
 #include "cs-weight-timeline.h"
 
-#if CS_HAVE_ANALYSIS
 #include "analysis/run_stats.h"
-#endif
 
 #define LABEL_W 96.0
 #define ROW_H 18.0
@@ -80,8 +78,6 @@ stats_job_free (gpointer data)
   g_free (job);
 }
 
-#if CS_HAVE_ANALYSIS
-
 static gpointer
 stats_job_run (CsWorkerJob *wjob, gpointer data, GError **error)
 {
@@ -123,91 +119,6 @@ stats_job_run (CsWorkerJob *wjob, gpointer data, GError **error)
   cs_run_stats_free (rs);
   return s;
 }
-
-#else
-
-static gpointer
-stats_job_run (CsWorkerJob *wjob, gpointer data, GError **error)
-{
-  StatsJob *job = data;
-  const cs_graph *g = cs_model_set_get_graph (job->set);
-  int n_epochs = cs_model_set_get_n_epochs (job->set);
-  g_autoptr (GArray) layers = g_array_new (FALSE, FALSE, sizeof (int));
-  Stats *s;
-
-  for (int id = 0; id < g->n_nodes; id++)
-    {
-      const cs_node *n = &g->nodes[id];
-      if ((n->op == CS_OP_CONV2D || n->op == CS_OP_GEMM || n->op == CS_OP_MATMUL)
-          && n->n_inputs >= 2 && g->nodes[n->inputs[1]].op == CS_OP_PARAM)
-        g_array_append_val (layers, id);
-    }
-  s = g_new0 (Stats, 1);
-  s->n_layers = layers->len;
-  s->n_epochs = n_epochs;
-  s->names = g_new0 (char *, s->n_layers + 1);
-  s->nodes = g_new0 (int, s->n_layers);
-  for (int i = 0; i < CS_WEIGHT_STAT_COUNT; i++)
-    {
-      s->values[i] = g_new (double, (gsize) s->n_layers * n_epochs);
-      for (gsize k = 0; k < (gsize) s->n_layers * n_epochs; k++)
-        s->values[i][k] = NAN;
-    }
-  for (int l = 0; l < s->n_layers; l++)
-    {
-      s->nodes[l] = g_array_index (layers, int, l);
-      s->names[l] = g_strdup (g->nodes[s->nodes[l]].name);
-    }
-
-  for (int e = 0; e < n_epochs; e++)
-    {
-      const cs_model *m = cs_model_set_get_epoch (job->set, e, error);
-      const cs_model *prev = e > 0 ? cs_model_set_get_epoch (job->set, e - 1, NULL) : NULL;
-      const cs_model *init = cs_model_set_get_epoch (job->set, 0, NULL);
-
-      if (m == NULL)
-        {
-          stats_free (s);
-          return NULL;
-        }
-      if (cs_worker_job_is_cancelled (wjob))
-        {
-          stats_free (s);
-          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled");
-          return NULL;
-        }
-      for (int l = 0; l < s->n_layers; l++)
-        {
-          int p = g->nodes[g->nodes[s->nodes[l]].inputs[1]].param_index;
-          const cs_tensor *w = &m->weights[p];
-          int64_t n = cs_tensor_numel (w);
-          double dprev = 0, nprev = 0, dinit = 0, ninit = 0;
-          for (int64_t i = 0; i < n; i++)
-            {
-              if (prev != NULL)
-                {
-                  double a = prev->weights[p].data[i];
-                  dprev += (w->data[i] - a) * (w->data[i] - a);
-                  nprev += a * a;
-                }
-              if (init != NULL)
-                {
-                  double b = init->weights[p].data[i];
-                  dinit += (w->data[i] - b) * (w->data[i] - b);
-                  ninit += b * b;
-                }
-            }
-          if (prev != NULL && nprev > 0)
-            s->values[CS_WEIGHT_STAT_RELATIVE_CHANGE][(gsize) l * n_epochs + e] = sqrt (dprev / nprev);
-          if (init != NULL && ninit > 0)
-            s->values[CS_WEIGHT_STAT_DISTANCE_FROM_INIT][(gsize) l * n_epochs + e] = sqrt (dinit);
-        }
-      cs_worker_job_set_fraction (wjob, (double) (e + 1) / n_epochs);
-    }
-  return s;
-}
-
-#endif
 
 static void
 set_loading (CsWeightTimeline *self, gboolean loading)
