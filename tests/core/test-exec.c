@@ -131,6 +131,21 @@ main (void)
              g->nodes[g->param_nodes[p]].name, bad);
     }
 
+  /* backward_to stops at a layer with the same gradient there */
+  int32_t relu1_id = cs_graph_find (g, "relu1");
+  cs_exec_forward (e, &input, &err);
+  cs_exec_backward (e, g->output_node, &r, CS_GRAD_INPUT, &err);
+  cs_tensor full;
+  cs_tensor_copy (&full, cs_exec_grad (e, relu1_id), NULL);
+  cs_exec_forward (e, &input, &err);
+  CHECK (cs_exec_backward_to (e, g->output_node, &r, relu1_id, &err) == CS_OK, "backward_to relu1: %s", err.message);
+  const cs_tensor *part = cs_exec_grad (e, relu1_id);
+  bool equal = part != NULL && cs_tensor_numel (part) == cs_tensor_numel (&full);
+  for (int64_t i = 0; equal && i < cs_tensor_numel (&full); i++)
+    equal = part->data[i] == full.data[i];
+  CHECK (equal, "backward_to gives the same gradient at relu1 as a full backward");
+  cs_tensor_free (&full);
+
   /* batch of 1 gives the first row of batch 2 */
   cs_shape one = cs_shape_4d (1, 2, 6, 6);
   cs_tensor first = cs_tensor_view (&one, input.data);

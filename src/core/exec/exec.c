@@ -345,49 +345,19 @@ grad_of (cs_exec *e, int32_t id)
   return node->op == CS_OP_PARAM ? &e->param_grads[node->param_index] : &e->grads[id];
 }
 
-cs_status
-cs_exec_backward (cs_exec *e, int32_t from, const cs_tensor *seed, uint32_t flags, cs_error *err)
+/* Runs backward from `from` through the nodes marked in e->grad_needed (which the caller has
+ * limited to ancestors of `from`). */
+static cs_status
+run_backward (cs_exec *e, int32_t from, const cs_tensor *seed, cs_error *err)
 {
   const cs_graph *g = e->graph;
-  char want[128], got[128];
-  if (from < 0 || from >= g->n_nodes || !e->computed[from])
-    return cs_error_set (err, CS_ERR_ARGUMENT, "backward from node %d, which the last forward did not compute", from);
-  const cs_node *top = &g->nodes[from];
-  cs_shape expect = shape_at (top, e->batch);
-  if (!cs_shape_equal (&seed->shape, &expect))
-    return cs_error_set (err, CS_ERR_SHAPE, "seed gradient of '%s' has shape %s, expected %s", top->name,
-                         cs_shape_format (&seed->shape, got, sizeof got),
-                         cs_shape_format (&expect, want, sizeof want));
-
-  /* A node needs a gradient when it lies between `from` and something whose gradient was asked
-   * for: the input (CS_GRAD_INPUT) or a parameter (CS_GRAD_PARAMS). */
   bool *need = e->grad_needed;
-  for (int32_t id = 0; id < g->n_nodes; id++)
-    {
-      const cs_node *node = &g->nodes[id];
-      bool w = false;
-      if (node->op == CS_OP_INPUT)
-        w = (flags & CS_GRAD_INPUT) != 0;
-      else if (node->op == CS_OP_PARAM)
-        w = (flags & CS_GRAD_PARAMS) != 0;
-      else
-        for (int32_t i = 0; i < node->n_inputs && !w; i++)
-          w = need[node->inputs[i]];
-      need[id] = w && id <= from;
-    }
-  /* ...and is an ancestor of `from`. */
-  mark_ancestors (g, from, e->mark);
-  for (int32_t id = 0; id < g->n_nodes; id++)
-    need[id] = need[id] && e->mark[id];
-
   cs_status st = CS_OK;
   for (int32_t id = 0; id <= from && st == CS_OK; id++)
     if (need[id] && g->nodes[id].op != CS_OP_CONST)
       st = prepare_grad (e, id, err);
-  if (st != CS_OK)
-    return st;
-  if (!need[from])
-    return CS_OK; /* nothing asked for depends on this node */
+  if (st != CS_OK || !need[from])
+    return st; /* nothing asked for depends on this node */
   memcpy (e->grads[from].data, seed->data, (size_t) cs_tensor_numel (seed) * sizeof (float));
 
   for (int32_t id = from; id >= 0; id--)
@@ -416,6 +386,79 @@ cs_exec_backward (cs_exec *e, int32_t from, const cs_tensor *seed, uint32_t flag
         return cs_error_set (err, st, "node '%s': backward failed (%s)", node->name, cs_status_name (st));
     }
   return CS_OK;
+}
+
+static cs_status
+check_seed (const cs_exec *e, int32_t from, const cs_tensor *seed, cs_error *err)
+{
+  const cs_graph *g = e->graph;
+  char want[128], got[128];
+  if (from < 0 || from >= g->n_nodes || !e->computed[from])
+    return cs_error_set (err, CS_ERR_ARGUMENT, "backward from node %d, which the last forward did not compute", from);
+  const cs_node *top = &g->nodes[from];
+  cs_shape expect = shape_at (top, e->batch);
+  if (!cs_shape_equal (&seed->shape, &expect))
+    return cs_error_set (err, CS_ERR_SHAPE, "seed gradient of '%s' has shape %s, expected %s", top->name,
+                         cs_shape_format (&seed->shape, got, sizeof got),
+                         cs_shape_format (&expect, want, sizeof want));
+  return CS_OK;
+}
+
+cs_status
+cs_exec_backward (cs_exec *e, int32_t from, const cs_tensor *seed, uint32_t flags, cs_error *err)
+{
+  const cs_graph *g = e->graph;
+  cs_status st = check_seed (e, from, seed, err);
+  if (st != CS_OK)
+    return st;
+  /* A node needs a gradient when it lies between `from` and something whose gradient was asked
+   * for: the input (CS_GRAD_INPUT) or a parameter (CS_GRAD_PARAMS). */
+  bool *need = e->grad_needed;
+  for (int32_t id = 0; id < g->n_nodes; id++)
+    {
+      const cs_node *node = &g->nodes[id];
+      bool w = false;
+      if (node->op == CS_OP_INPUT)
+        w = (flags & CS_GRAD_INPUT) != 0;
+      else if (node->op == CS_OP_PARAM)
+        w = (flags & CS_GRAD_PARAMS) != 0;
+      else
+        for (int32_t i = 0; i < node->n_inputs && !w; i++)
+          w = need[node->inputs[i]];
+      need[id] = w && id <= from;
+    }
+  mark_ancestors (g, from, e->mark);
+  for (int32_t id = 0; id < g->n_nodes; id++)
+    need[id] = need[id] && e->mark[id];
+  return run_backward (e, from, seed, err);
+}
+
+cs_status
+cs_exec_backward_to (cs_exec *e, int32_t from, const cs_tensor *seed, int32_t to, cs_error *err)
+{
+  const cs_graph *g = e->graph;
+  cs_status st = check_seed (e, from, seed, err);
+  if (st != CS_OK)
+    return st;
+  if (to < 0 || to > from)
+    return cs_error_set (err, CS_ERR_ARGUMENT, "node %d does not come before node %d", to, from);
+  /* Only the nodes on paths from `to` up to `from`: the gradient stops at `to`. */
+  bool *need = e->grad_needed;
+  for (int32_t id = 0; id < g->n_nodes; id++)
+    {
+      const cs_node *node = &g->nodes[id];
+      bool w = id == to;
+      for (int32_t i = 0; i < node->n_inputs && !w && id > to; i++)
+        w = need[node->inputs[i]];
+      need[id] = w && id <= from;
+    }
+  mark_ancestors (g, from, e->mark);
+  for (int32_t id = 0; id < g->n_nodes; id++)
+    need[id] = need[id] && e->mark[id];
+  if (!need[to])
+    return cs_error_set (err, CS_ERR_ARGUMENT, "'%s' does not feed '%s'", g->nodes[to].name,
+                         g->nodes[from].name);
+  return run_backward (e, from, seed, err);
 }
 
 const cs_tensor *

@@ -34,6 +34,11 @@ cs_status cs_exec_forward_until (cs_exec *e, const cs_tensor *input, int32_t unt
 cs_status cs_exec_backward (cs_exec *e, int32_t from, const cs_tensor *seed, uint32_t flags,
                             cs_error *err);
 
+/* Back-propagates seed from node `from` down to node `to` only (its gradient is then
+ * cs_exec_grad (e, to)): what CAM methods need, without the work below the layer. */
+cs_status cs_exec_backward_to (cs_exec *e, int32_t from, const cs_tensor *seed, int32_t to,
+                               cs_error *err);
+
 /* The activation of node id after forward (full run-time shape, dim 0 = N), or NULL. */
 const cs_tensor *cs_exec_value (const cs_exec *e, int32_t id);
 /* The gradient w.r.t. node id's activation after backward, or NULL when not computed. */
