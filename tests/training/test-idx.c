@@ -1,5 +1,6 @@
 /* IDX reading: plain and gzip files, and every way a file can be wrong giving a clear error
  * that names the file, never a crash or an allocation the file cannot back. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>

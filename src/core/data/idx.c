@@ -25,6 +25,10 @@ read_exact (gzFile gz, const char *path, uint8_t *buf, int64_t want, int64_t *go
         {
           int code;
           const char *msg = gzerror (gz, &code);
+          /* zlib prefixes its messages with the path it was given */
+          size_t plen = strlen (path);
+          if (strncmp (msg, path, plen) == 0 && msg[plen] == ':' && msg[plen + 1] == ' ')
+            msg += plen + 2;
           if (code == Z_ERRNO)
             return cs_error_set (err, CS_ERR_IO, "%s: %s", path, strerror (errno));
           return cs_error_set (err, CS_ERR_FORMAT, "%s: %s gzip data (%s)", path,
