@@ -3,40 +3,7 @@
 
 #include "graph/ops.h"
 
-/* Weak while the op families are being written, so that each family's tests link alone. */
-#pragma weak cs_op_conv2d_info
-#pragma weak cs_op_gemm_info
-#pragma weak cs_op_matmul_info
-#pragma weak cs_op_relu_info
-#pragma weak cs_op_leaky_relu_info
-#pragma weak cs_op_clip_info
-#pragma weak cs_op_sigmoid_info
-#pragma weak cs_op_hard_sigmoid_info
-#pragma weak cs_op_hard_swish_info
-#pragma weak cs_op_tanh_info
-#pragma weak cs_op_erf_info
-#pragma weak cs_op_sqrt_info
-#pragma weak cs_op_exp_info
-#pragma weak cs_op_neg_info
-#pragma weak cs_op_identity_info
-#pragma weak cs_op_dropout_info
-#pragma weak cs_op_add_info
-#pragma weak cs_op_sub_info
-#pragma weak cs_op_mul_info
-#pragma weak cs_op_div_info
-#pragma weak cs_op_pow_info
-#pragma weak cs_op_maxpool_info
-#pragma weak cs_op_avgpool_info
-#pragma weak cs_op_global_avgpool_info
-#pragma weak cs_op_reduce_mean_info
-#pragma weak cs_op_batchnorm_info
-#pragma weak cs_op_softmax_info
-#pragma weak cs_op_flatten_info
-#pragma weak cs_op_reshape_info
-#pragma weak cs_op_transpose_info
-#pragma weak cs_op_slice_info
-#pragma weak cs_op_concat_info
-#pragma weak cs_op_pad_info
+
 
 static const cs_op_info input_info = { .name = "input", .min_inputs = 0, .max_inputs = 0 };
 static const cs_op_info param_info = { .name = "parameter", .min_inputs = 0, .max_inputs = 0 };

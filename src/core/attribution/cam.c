@@ -1,0 +1,198 @@
+/* Shared pieces of the CAM methods and RISE: the explained score, the layer's activations and
+ * gradients, the weighted channel sum and the displayed map. */
+#include "attribution/cam.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "attribution/upsample.h"
+
+/* The unit explained instead of a class, checked against its node's shape. */
+static cs_status
+unit_geometry (const cs_method_ctx *ctx, int64_t *channels, int64_t *positions, cs_error *err)
+{
+  const cs_graph *g = ctx->model->graph;
+  int32_t id = ctx->p->unit_layer;
+  if (id >= g->n_nodes || !g->nodes[id].batched || g->nodes[id].shape.ndim < 2)
+    return cs_error_set (err, CS_ERR_ARGUMENT, "unit layer %d is not a layer with channels", id);
+  const cs_node *node = &g->nodes[id];
+  int64_t per = cs_shape_numel (&node->shape);
+  *channels = node->shape.dim[1];
+  *positions = per / *channels;
+  if (ctx->p->unit_channel < 0 || ctx->p->unit_channel >= *channels)
+    return cs_error_set (err, CS_ERR_ARGUMENT, "'%s' has %lld channels, not unit %d", node->name,
+                         (long long) *channels, ctx->p->unit_channel);
+  return CS_OK;
+}
+
+cs_status
+cs_cam_score_seed (const cs_method_ctx *ctx, int32_t *from, cs_tensor *seed, cs_error *err)
+{
+  const cs_graph *g = ctx->model->graph;
+  if (ctx->p->unit_layer >= 0)
+    {
+      int64_t channels, positions;
+      cs_status st = unit_geometry (ctx, &channels, &positions, err);
+      if (st != CS_OK)
+        return st;
+      *from = ctx->p->unit_layer;
+      st = cs_tensor_alloc (seed, &g->nodes[*from].shape, err);
+      if (st != CS_OK)
+        return st;
+      float *d = seed->data + (int64_t) ctx->p->unit_channel * positions;
+      for (int64_t i = 0; i < positions; i++)
+        d[i] = (float) (1.0 / (double) positions);
+      return CS_OK;
+    }
+  *from = g->output_node;
+  const cs_shape *s = &g->nodes[*from].shape;
+  int64_t classes = cs_shape_numel (s);
+  if (ctx->target < 0 || ctx->target >= classes)
+    return cs_error_set (err, CS_ERR_ARGUMENT, "class %d is out of range (the model has %lld)",
+                         ctx->target, (long long) classes);
+  cs_status st = cs_tensor_alloc (seed, s, err);
+  if (st != CS_OK)
+    return st;
+  seed->data[ctx->target] = 1.0f;
+  return CS_OK;
+}
+
+cs_status
+cs_cam_batch_scores (const cs_method_ctx *ctx, const cs_tensor *input, double *scores,
+                     cs_error *err)
+{
+  const cs_graph *g = ctx->model->graph;
+  int64_t n = input->shape.dim[0];
+  if (ctx->p->unit_layer >= 0)
+    {
+      int64_t channels, positions;
+      cs_status st = unit_geometry (ctx, &channels, &positions, err);
+      if (st == CS_OK)
+        st = cs_exec_forward_until (ctx->exec, input, ctx->p->unit_layer, err);
+      if (st != CS_OK)
+        return st;
+      const cs_tensor *v = cs_exec_value (ctx->exec, ctx->p->unit_layer);
+      for (int64_t s = 0; s < n; s++)
+        {
+          const float *d = v->data + (s * channels + ctx->p->unit_channel) * positions;
+          double sum = 0;
+          for (int64_t i = 0; i < positions; i++)
+            sum += d[i];
+          scores[s] = sum / (double) positions;
+        }
+      return CS_OK;
+    }
+  cs_status st = cs_exec_forward (ctx->exec, input, err);
+  if (st != CS_OK)
+    return st;
+  const cs_tensor *logits = cs_exec_value (ctx->exec, g->output_node);
+  int64_t classes = cs_tensor_numel (logits) / n;
+  if (ctx->target < 0 || ctx->target >= classes)
+    return cs_error_set (err, CS_ERR_ARGUMENT, "class %d is out of range (the model has %lld)",
+                         ctx->target, (long long) classes);
+  for (int64_t s = 0; s < n; s++)
+    {
+      /* Softmax in double with the maximum subtracted: large logits must not overflow. */
+      const float *z = logits->data + s * classes;
+      double top = -INFINITY, sum = 0;
+      for (int64_t c = 0; c < classes; c++)
+        top = fmax (top, (double) z[c]);
+      for (int64_t c = 0; c < classes; c++)
+        sum += exp ((double) z[c] - top);
+      scores[s] = exp ((double) z[ctx->target] - top) / sum;
+      if (!isfinite (scores[s]))
+        return cs_error_set (err, CS_ERR_ARGUMENT, "the model's output is not finite");
+    }
+  return CS_OK;
+}
+
+cs_status
+cs_cam_layer_geometry (const cs_method_ctx *ctx, int64_t *k, int64_t *h, int64_t *w, cs_error *err)
+{
+  const cs_graph *g = ctx->model->graph;
+  if (ctx->layer < 0 || ctx->layer >= g->n_nodes)
+    return cs_error_set (err, CS_ERR_ARGUMENT, "no CAM layer (node %d)", ctx->layer);
+  const cs_node *node = &g->nodes[ctx->layer];
+  if (!node->batched || node->shape.ndim != 4)
+    {
+      char buf[128];
+      return cs_error_set (err, CS_ERR_ARGUMENT, "layer '%s' has shape %s: a CAM layer must be a "
+                           "feature map [N,C,H,W] computed from the input", node->name,
+                           cs_shape_format (&node->shape, buf, sizeof buf));
+    }
+  *k = node->shape.dim[1];
+  *h = node->shape.dim[2];
+  *w = node->shape.dim[3];
+  return CS_OK;
+}
+
+cs_status
+cs_cam_layer_gradients (const cs_method_ctx *ctx, cs_tensor *acts, cs_tensor *grads,
+                        cs_error *err)
+{
+  int64_t k, h, w;
+  int32_t from = -1;
+  cs_tensor seed = { 0 };
+  cs_status st = cs_cam_layer_geometry (ctx, &k, &h, &w, err);
+  if (st == CS_OK)
+    st = cs_exec_forward (ctx->exec, ctx->input, err);
+  if (st == CS_OK)
+    st = cs_cam_score_seed (ctx, &from, &seed, err);
+  /* CAM weights come from true gradients, whatever rule an earlier method left set. */
+  cs_exec_set_relu_rule (ctx->exec, CS_RELU_RULE_GRADIENT);
+  if (st == CS_OK)
+    st = cs_exec_backward_to (ctx->exec, from, &seed, ctx->layer, err);
+  cs_tensor_free (&seed);
+  if (st != CS_OK)
+    return st;
+  cs_shape s = cs_shape_make (3, (int64_t[]) { k, h, w });
+  st = cs_tensor_alloc (acts, &s, err);
+  if (st == CS_OK)
+    st = cs_tensor_alloc (grads, &s, err);
+  if (st != CS_OK)
+    {
+      cs_tensor_free (acts);
+      return st;
+    }
+  memcpy (acts->data, cs_exec_value (ctx->exec, ctx->layer)->data, (size_t) (k * h * w) * sizeof (float));
+  memcpy (grads->data, cs_exec_grad (ctx->exec, ctx->layer)->data, (size_t) (k * h * w) * sizeof (float));
+  return CS_OK;
+}
+
+cs_status
+cs_cam_weighted_sum (const cs_tensor *acts, const double *weights, cs_tensor *raw, cs_error *err)
+{
+  int64_t k = acts->shape.dim[0], h = acts->shape.dim[1], w = acts->shape.dim[2];
+  cs_shape s = cs_shape_make (2, (int64_t[]) { h, w });
+  cs_status st = cs_tensor_alloc (raw, &s, err);
+  if (st != CS_OK)
+    return st;
+  for (int64_t i = 0; i < h * w; i++)
+    {
+      double sum = 0;
+      for (int64_t c = 0; c < k; c++)
+        sum += weights[c] * (double) acts->data[c * h * w + i];
+      raw->data[i] = sum > 0 ? (float) sum : 0.0f;
+    }
+  return CS_OK;
+}
+
+cs_status
+cs_cam_finish (const cs_method_ctx *ctx, cs_tensor *raw, int32_t passes, cs_attribution *out,
+               cs_error *err)
+{
+  cs_tensor map = { 0 };
+  cs_status st = cs_upsample_cam_map (raw, ctx->input->shape.dim[2], ctx->input->shape.dim[3],
+                                      &map, err);
+  if (st != CS_OK)
+    {
+      cs_tensor_free (raw);
+      return st;
+    }
+  out->raw = *raw;
+  *raw = (cs_tensor) { 0 };
+  out->map = map;
+  out->raw_is_signed = false;
+  out->passes = passes;
+  return CS_OK;
+}

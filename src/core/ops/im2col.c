@@ -1,0 +1,114 @@
+/* im2col / col2im for NCHW convolutions, parallel over (sample, channel) planes. */
+#include "ops/im2col.h"
+
+#include <string.h>
+
+/* Below this many patch elements a parallel region costs more than it saves. */
+#define PARALLEL_MIN_WORK 32768
+
+/* The output columns ow whose input column ow*stride + off falls inside [0, width). */
+static inline void
+valid_range (int64_t width, int64_t out_w, int64_t stride, int64_t off, int64_t *lo, int64_t *hi)
+{
+  int64_t l = off >= 0 ? 0 : (-off + stride - 1) / stride;
+  int64_t h = width - 1 - off < 0 ? 0 : (width - 1 - off) / stride + 1;
+  if (h > out_w)
+    h = out_w;
+  if (l > h)
+    l = h;
+  *lo = l;
+  *hi = h;
+}
+
+void
+cs_im2col (const cs_conv_geom *g, const float *x, int64_t sample_stride, int64_t count,
+           float *col, int64_t ld)
+{
+  const int64_t C = g->channels, H = g->height, W = g->width;
+  const int64_t KH = g->kernel_h, KW = g->kernel_w;
+  const int64_t OH = g->out_h, OW = g->out_w, P = OH * OW;
+  const int64_t sh = g->stride_h, sw = g->stride_w;
+  const int64_t work = count * C * KH * KW * P;
+
+#pragma omp parallel for collapse(2) schedule(static) if (work > PARALLEL_MIN_WORK)
+  for (int64_t s = 0; s < count; s++)
+    for (int64_t c = 0; c < C; c++)
+      {
+        const float *xp = x + s * sample_stride + c * H * W;
+        for (int64_t ki = 0; ki < KH; ki++)
+          for (int64_t kj = 0; kj < KW; kj++)
+            {
+              float *row = col + ((c * KH + ki) * KW + kj) * ld + s * P;
+              const int64_t off_w = kj * g->dilation_w - g->pad_left;
+              int64_t lo, hi;
+              valid_range (W, OW, sw, off_w, &lo, &hi);
+              for (int64_t oh = 0; oh < OH; oh++)
+                {
+                  float *r = row + oh * OW;
+                  const int64_t ih = oh * sh + ki * g->dilation_h - g->pad_top;
+                  if (ih < 0 || ih >= H)
+                    {
+                      memset (r, 0, (size_t) OW * sizeof (float));
+                      continue;
+                    }
+                  const float *src = xp + ih * W;
+                  for (int64_t ow = 0; ow < lo; ow++)
+                    r[ow] = 0.0f;
+                  if (sw == 1)
+                    {
+                      if (hi > lo)
+                        memcpy (r + lo, src + lo + off_w, (size_t) (hi - lo) * sizeof (float));
+                    }
+                  else
+#pragma omp simd
+                    for (int64_t ow = lo; ow < hi; ow++)
+                      r[ow] = src[ow * sw + off_w];
+                  for (int64_t ow = hi; ow < OW; ow++)
+                    r[ow] = 0.0f;
+                }
+            }
+      }
+}
+
+void
+cs_col2im (const cs_conv_geom *g, const float *col, int64_t ld, int64_t count,
+           float *dx, int64_t sample_stride)
+{
+  const int64_t C = g->channels, H = g->height, W = g->width;
+  const int64_t KH = g->kernel_h, KW = g->kernel_w;
+  const int64_t OH = g->out_h, OW = g->out_w, P = OH * OW;
+  const int64_t sh = g->stride_h, sw = g->stride_w;
+  const int64_t work = count * C * KH * KW * P;
+
+  /* Each (sample, channel) plane of dx is written by one thread only: no races. */
+#pragma omp parallel for collapse(2) schedule(static) if (work > PARALLEL_MIN_WORK)
+  for (int64_t s = 0; s < count; s++)
+    for (int64_t c = 0; c < C; c++)
+      {
+        float *xp = dx + s * sample_stride + c * H * W;
+        for (int64_t ki = 0; ki < KH; ki++)
+          for (int64_t kj = 0; kj < KW; kj++)
+            {
+              const float *row = col + ((c * KH + ki) * KW + kj) * ld + s * P;
+              const int64_t off_w = kj * g->dilation_w - g->pad_left;
+              int64_t lo, hi;
+              valid_range (W, OW, sw, off_w, &lo, &hi);
+              for (int64_t oh = 0; oh < OH; oh++)
+                {
+                  const int64_t ih = oh * sh + ki * g->dilation_h - g->pad_top;
+                  if (ih < 0 || ih >= H)
+                    continue;
+                  const float *r = row + oh * OW;
+                  float *dst = xp + ih * W;
+                  if (sw == 1)
+#pragma omp simd
+                    for (int64_t ow = lo; ow < hi; ow++)
+                      dst[ow + off_w] += r[ow];
+                  else
+#pragma omp simd
+                    for (int64_t ow = lo; ow < hi; ow++)
+                      dst[ow * sw + off_w] += r[ow];
+                }
+            }
+      }
+}
