@@ -1,5 +1,5 @@
 /* Training throughput: images per second of SGD steps on a small CNN (or ARCH), batch 64.
- * Usage: bench-train [THREADS] [STEPS] [model.json] */
+ * Usage: bench-train [THREADS] [STEPS] [model.json|-] [BATCH] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +37,10 @@ main (int argc, char **argv)
   cs_blas_select_kernel (argc, argv);
   int threads = argc > 1 ? atoi (argv[1]) : 0;
   int steps = argc > 2 ? atoi (argv[2]) : 20;
-  const char *arch = argc > 3 ? argv[3] : NULL;
+  const char *arch = argc > 3 && strcmp (argv[3], "-") != 0 ? argv[3] : NULL;
+  int batch = argc > 4 ? atoi (argv[4]) : 64;
+  if (batch < 1 || batch > 4096)
+    batch = 64;
   cs_threads_set (threads);
   cs_error err = { 0 };
   cs_model *m;
@@ -57,7 +60,6 @@ main (int argc, char **argv)
       fprintf (stderr, "%s\n", err.message);
       return 1;
     }
-  int batch = 64;
   cs_trainer_config cfg = { .optimizer = cs_optimizer_config_default (CS_OPTIMIZER_SGD), .batch = batch, .seed = 1 };
   cs_trainer *t = cs_trainer_new (m, &cfg, &err);
   cs_shape s = cs_shape_4d (batch, m->channels, m->height, m->width);
@@ -67,7 +69,7 @@ main (int argc, char **argv)
   cs_rng_seed (&rng, 3);
   for (int64_t i = 0; i < cs_tensor_numel (&x); i++)
     x.data[i] = (float) cs_rng_normal (&rng);
-  int32_t labels[64];
+  int32_t labels[4096];
   for (int i = 0; i < batch; i++)
     labels[i] = i % 10;
   double loss;
