@@ -136,7 +136,8 @@ cli_cmd_train (int argc, char **argv)
       || (code = cli_get_int (&args, OPT_SEED, "--seed", 0, INT64_MAX, &seed))
       || (code = cli_get_double (&args, OPT_LR, "--lr", 1e-12, 1e6, &o.optimizer.lr))
       || (code = cli_get_double (&args, OPT_MOMENTUM, "--momentum", 0.0, 0.999999, &o.optimizer.momentum))
-      || (code = cli_get_double (&args, OPT_WEIGHT_DECAY, "--weight-decay", 0.0, 1e6, &o.optimizer.weight_decay)))
+      || (code = cli_get_double (&args, OPT_WEIGHT_DECAY, "--weight-decay", 0.0, 1e6,
+                                 &o.optimizer.weight_decay)))
     return code;
   if ((code = cli_apply_threads (&args)) != CLI_EXIT_OK)
     return code;

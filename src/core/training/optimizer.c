@@ -75,7 +75,8 @@ cs_optimizer_new (const cs_model *m, const cs_optimizer_config *cfg, cs_error *e
     }
   const cs_graph *g = m->graph;
   cs_optimizer *o = calloc (1, sizeof *o);
-  if (o == NULL || (o->trainable = calloc ((size_t) (g->n_params > 0 ? g->n_params : 1), sizeof (bool))) == NULL)
+  size_t n_params = (size_t) (g->n_params > 0 ? g->n_params : 1);
+  if (o == NULL || (o->trainable = calloc (n_params, sizeof (bool))) == NULL)
     {
       free (o);
       cs_error_set (err, CS_ERR_MEMORY, "out of memory");
@@ -177,7 +178,8 @@ cs_optimizer_step (cs_optimizer *o, cs_model *m, const cs_tensor *const *grads)
         adam_update (&o->cfg, o->steps, w, grads[p]->data, o->state[0]->weights[p].data,
                      o->state[1]->weights[p].data, n);
       else
-        sgd_update (&o->cfg, first, w, grads[p]->data, o->n_states > 0 ? o->state[0]->weights[p].data : NULL, n);
+        sgd_update (&o->cfg, first, w, grads[p]->data,
+                    o->n_states > 0 ? o->state[0]->weights[p].data : NULL, n);
     }
 }
 

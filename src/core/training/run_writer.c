@@ -272,6 +272,19 @@ cs_run_writer_checkpoint_path (const cs_run_writer *w, int32_t epoch)
   return p;
 }
 
+void
+cs_run_writer_set_epochs (cs_run_writer *w, int32_t epochs)
+{
+  cJSON *train = cJSON_GetObjectItemCaseSensitive (w->root, "train");
+  if (!cJSON_IsObject (train))
+    return;
+  cJSON *n = cJSON_GetObjectItemCaseSensitive (train, "epochs");
+  if (cJSON_IsNumber (n))
+    cJSON_SetNumberValue (n, epochs);
+  else
+    cJSON_AddNumberToObject (train, "epochs", epochs);
+}
+
 /* Deletes the optimizer files listed in state (an old "optimizer_state" object). */
 static void
 remove_state_files (const cs_run_writer *w, const cJSON *state)
@@ -333,7 +346,8 @@ cs_run_writer_add_epoch (cs_run_writer *w, const cs_model *m, cs_optimizer *opt,
     return cs_error_set (err, CS_ERR_ARGUMENT, "%s: epoch %d is already written", w->dir, mt->epoch);
   char *rel = relative_checkpoint (mt->epoch);
   char *path = rel != NULL ? join (w->dir, rel) : NULL;
-  cs_status st = path != NULL ? cs_safetensors_save (m, path, err) : cs_error_set (err, CS_ERR_MEMORY, "out of memory");
+  cs_status st = path != NULL ? cs_safetensors_save (m, path, err)
+                              : cs_error_set (err, CS_ERR_MEMORY, "out of memory");
   free (path);
   cJSON *state = NULL;
   if (st == CS_OK && opt != NULL)
@@ -404,8 +418,8 @@ cs_run_writer_load_optimizer (const cs_run_writer *w, cs_optimizer *opt, cs_erro
   const cJSON *files = cJSON_GetObjectItemCaseSensitive (state, "files");
   if (!cJSON_IsNumber (epoch) || epoch->valueint != w->last_epoch || !cJSON_IsString (name)
       || !cJSON_IsNumber (steps) || steps->valuedouble < 0 || !cJSON_IsObject (files))
-    return cs_error_set (err, CS_ERR_FORMAT, "%s: \"optimizer_state\" does not describe epoch %d", w->run_json,
-                         w->last_epoch);
+    return cs_error_set (err, CS_ERR_FORMAT, "%s: \"optimizer_state\" does not describe epoch %d",
+                         w->run_json, w->last_epoch);
   if (strcmp (name->valuestring, kind) != 0)
     return cs_error_set (err, CS_ERR_ARGUMENT, "%s: the run was trained with %s, not %s", w->run_json,
                          name->valuestring, kind);

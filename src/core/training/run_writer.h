@@ -44,6 +44,10 @@ int32_t cs_run_writer_last_epoch (const cs_run_writer *w);
 const char *cs_run_writer_model_path (const cs_run_writer *w);
 char *cs_run_writer_checkpoint_path (const cs_run_writer *w, int32_t epoch); /* malloc'ed */
 
+/* Records the run's total epochs in "train" (a resumed run may be extended); written with the
+ * next epoch. */
+void cs_run_writer_set_epochs (cs_run_writer *w, int32_t epochs);
+
 /* Writes checkpoints/epoch-NNNN.safetensors from m, then opt's state (when opt is non-NULL),
  * then run.json with the new epoch; finally removes the previous epoch's optimizer state. */
 cs_status cs_run_writer_add_epoch (cs_run_writer *w, const cs_model *m, cs_optimizer *opt,

@@ -113,7 +113,8 @@ options_from_run (const cJSON *root, const char *path, cs_train_options *o, floa
       || !json_number (train, "weight_decay", &wd) || !json_number (train, "batch", &batch)
       || !json_number (train, "seed", &seed) || !json_number (dataset, "train_subset", &nt)
       || !json_number (dataset, "val_subset", &nv) || !cJSON_IsArray (jm) || !cJSON_IsArray (js)
-      || cJSON_GetArraySize (jm) < 1 || cJSON_GetArraySize (jm) > 4 || cJSON_GetArraySize (js) != cJSON_GetArraySize (jm))
+      || cJSON_GetArraySize (jm) < 1 || cJSON_GetArraySize (jm) > 4
+      || cJSON_GetArraySize (js) != cJSON_GetArraySize (jm))
     return cs_error_set (err, CS_ERR_FORMAT, "%s: \"train\", \"dataset\" or \"input\" lacks the settings "
                          "needed to resume", path);
   o->optimizer = cs_optimizer_config_default (kind);
@@ -183,9 +184,10 @@ cs_train_run (const cs_train_options *opts, const cs_train_callbacks *cb, int32_
     }
   if ((st = cs_dataset_open (o.dataset, &ds, err)) != CS_OK)
     goto done;
-  if ((st = cs_dataset_subset (ds.train.n, o.train_subset, stream_seed (o.seed, 1), &train_idx, &n_train, err))
-      != CS_OK
-      || (st = cs_dataset_subset (ds.test.n, o.val_subset, stream_seed (o.seed, 2), &val_idx, &n_val, err)) != CS_OK)
+  st = cs_dataset_subset (ds.train.n, o.train_subset, stream_seed (o.seed, 1), &train_idx, &n_train, err);
+  if (st == CS_OK)
+    st = cs_dataset_subset (ds.test.n, o.val_subset, stream_seed (o.seed, 2), &val_idx, &n_val, err);
+  if (st != CS_OK)
     goto done;
 
   if (o.resume)
@@ -228,7 +230,8 @@ cs_train_run (const cs_train_options *opts, const cs_train_callbacks *cb, int32_
   if (m->n_classes != ds.n_classes)
     {
       st = cs_error_set (err, CS_ERR_SHAPE, "%s: the model has %d outputs, %s has %d classes",
-                         o.resume ? cs_run_writer_model_path (w) : o.arch, m->n_classes, o.dataset, ds.n_classes);
+                         o.resume ? cs_run_writer_model_path (w) : o.arch, m->n_classes, o.dataset,
+                         ds.n_classes);
       goto done;
     }
 
@@ -239,13 +242,15 @@ cs_train_run (const cs_train_options *opts, const cs_train_callbacks *cb, int32_
       goto done;
     }
   progress_state ps = { .cb = cb, .epochs = o.epochs };
-  cs_progress progress = { .progress = on_progress, .user_data = &ps, .cancel = cb != NULL ? cb->cancel : NULL };
+  cs_progress progress = { .progress = on_progress, .user_data = &ps,
+                           .cancel = cb != NULL ? cb->cancel : NULL };
   int32_t first = 1;
   if (o.resume)
     {
       if ((st = cs_run_writer_load_optimizer (w, cs_trainer_optimizer (t), err)) != CS_OK)
         goto done;
       first = cs_run_writer_last_epoch (w) + 1;
+      cs_run_writer_set_epochs (w, o.epochs);
     }
   else
     {

@@ -187,15 +187,16 @@ check_split (const cs_trainer *t, const cs_dataset_split *split, cs_error *err)
 {
   const cs_model *m = t->model;
   if (split->channels != m->channels || split->height != m->height || split->width != m->width)
-    return cs_error_set (err, CS_ERR_SHAPE, "the model takes %dx%dx%d inputs, the data set has %dx%dx%d images",
-                         m->channels, m->height, m->width, split->channels, split->height, split->width);
+    return cs_error_set (err, CS_ERR_SHAPE,
+                         "the model takes %dx%dx%d inputs, the data set has %dx%dx%d images", m->channels,
+                         m->height, m->width, split->channels, split->height, split->width);
   return CS_OK;
 }
 
 /* Points t->x at a batch of n samples (the tensor keeps its buffer, its dim 0 shrinks). */
 static void
-load_batch (cs_trainer *t, const cs_dataset_split *split, const int64_t *indices, int64_t n, const float *mean,
-            const float *std)
+load_batch (cs_trainer *t, const cs_dataset_split *split, const int64_t *indices, int64_t n,
+            const float *mean, const float *std)
 {
   t->x.shape.dim[0] = n;
   cs_dataset_batch (split, indices, n, mean, std, t->x.data, t->labels);
@@ -240,7 +241,8 @@ cs_trainer_epoch (cs_trainer *t, const cs_dataset_split *split, const int64_t *i
       double l;
       int32_t c;
       if ((st = cs_trainer_step (t, &t->x, t->labels, &l, &c, err)) != CS_OK)
-        return cs_error_prefix (err, "epoch %d, step %lld", epoch, (long long) cs_optimizer_steps (t->opt) + 1);
+        return cs_error_prefix (err, "epoch %d, step %lld", epoch,
+                                (long long) cs_optimizer_steps (t->opt) + 1);
       loss_sum += l * (double) b;
       right += c;
       cs_progress_report (progress, (double) (start + b) / (double) n);
@@ -274,7 +276,8 @@ cs_trainer_evaluate (cs_trainer *t, const cs_dataset_split *split, const int64_t
         return st;
       double l;
       int32_t c;
-      if ((st = cs_cross_entropy (cs_exec_value (t->exec, g->output_node), t->labels, &l, &c, NULL, err)) != CS_OK)
+      st = cs_cross_entropy (cs_exec_value (t->exec, g->output_node), t->labels, &l, &c, NULL, err);
+      if (st != CS_OK)
         return st;
       loss_sum += l * (double) b;
       right += c;
