@@ -92,11 +92,15 @@ time_layer (const layer *l, int64_t n, int repeats, timing *t)
     dy.data[i] = (float) ((i * 31) % 1000) / 1000.0f - 0.5f;
   int64_t wsize = info->workspace (&node, shapes, &ys, n);
   float *work = cs_alloc_floats (wsize > 0 ? wsize : 1);
+  int64_t asize = info->aux_size (&node, shapes, &ys, n);
+  cs_shape as = cs_shape_make (1, (int64_t[]) { asize > 0 ? asize : 1 });
+  cs_tensor aux;
+  cs_tensor_alloc (&aux, &as, NULL);
   const cs_tensor *ins[2] = { &x, &w };
   cs_tensor *din_x[2] = { &dx, NULL };
   cs_tensor *din_all[2] = { &dx, &dw };
   cs_op_call call = { .node = &node, .n_inputs = 2, .in = ins, .out = &y, .dout = &dy,
-                      .din = din_x, .work = work };
+                      .din = din_x, .work = work, .aux = &aux };
   t->forward = t->backward_dx = t->backward_all = 1e30;
   for (int r = 0; r < repeats + 1; r++) /* the first round warms caches and thread pools */
     {
@@ -117,6 +121,7 @@ time_layer (const layer *l, int64_t n, int repeats, timing *t)
         }
     }
   cs_free_floats (work);
+  cs_tensor_free (&aux);
   cs_tensor_free (&x);
   cs_tensor_free (&w);
   cs_tensor_free (&y);

@@ -161,6 +161,10 @@ check_against_naive (const conv_case *k, uint64_t seed)
   node.shape.dim[0] = 1;
   int64_t ws = info->workspace (&node, shapes, &out_shape, k->n);
   float *work = cs_alloc_floats (ws > 0 ? ws : 1);
+  int64_t as = info->aux_size (&node, shapes, &out_shape, k->n);
+  cs_shape aux_shape = cs_shape_make (1, (int64_t[]) { as > 0 ? as : 1 });
+  cs_tensor aux;
+  cs_tensor_alloc (&aux, &aux_shape, NULL);
   cs_tensor out, dout, din[3] = { 0 };
   cs_tensor_alloc (&out, &out_shape, NULL);
   cs_tensor_alloc (&dout, &out_shape, NULL);
@@ -175,7 +179,7 @@ check_against_naive (const conv_case *k, uint64_t seed)
   const cs_tensor *ins[3] = { &t.in[0], &t.in[1], &t.in[2] };
   cs_tensor *dins[3] = { &din[0], &din[1], &din[2] };
   cs_op_call call = { .node = &node, .n_inputs = t.n_inputs, .in = ins, .out = &out, .dout = &dout,
-                      .din = dins, .work = work };
+                      .din = dins, .work = work, .aux = &aux };
   for (int64_t e = 0; e < cs_tensor_numel (&out); e++)
     out.data[e] = 1e30f; /* forward must overwrite */
   CHECK (info->forward (&call) == CS_OK, "%s: forward runs", label);
@@ -224,6 +228,7 @@ check_against_naive (const conv_case *k, uint64_t seed)
   cs_tensor_free (&out);
   cs_tensor_free (&dout);
   cs_free_floats (work);
+  cs_tensor_free (&aux);
   tensors_free (&t);
 }
 

@@ -105,7 +105,7 @@ random_perm (int32_t r, bool keep0, int32_t *perm)
 static void
 test_transpose (int32_t r, bool batched)
 {
-  int64_t dims[CS_MAX_DIMS];
+  int64_t dims[CS_MAX_DIMS] = { 0 };
   random_dims (r, 1, r > 4 ? 3 : 4, dims);
   cs_tensor x = random_tensor (r, dims), y;
   cs_attrs a = { 0 };
@@ -137,7 +137,7 @@ test_transpose (int32_t r, bool batched)
 static void
 test_flatten (int32_t r, int32_t axis)
 {
-  int64_t dims[CS_MAX_DIMS];
+  int64_t dims[CS_MAX_DIMS] = { 0 };
   random_dims (r, 1, 4, dims);
   cs_tensor x = random_tensor (r, dims), y;
   cs_attrs a = { 0 };
@@ -241,7 +241,7 @@ test_channel_shuffle (int64_t n, int64_t g, int64_t k, int64_t h, int64_t w)
 static void
 test_slice (int32_t r, bool batched)
 {
-  int64_t dims[CS_MAX_DIMS];
+  int64_t dims[CS_MAX_DIMS] = { 0 };
   random_dims (r, 1, r > 4 ? 4 : 6, dims);
   cs_tensor x = random_tensor (r, dims), y;
   cs_attrs a = { 0 };
@@ -312,7 +312,7 @@ test_slice (int32_t r, bool batched)
 static void
 test_concat (int32_t n_in, int32_t r)
 {
-  int64_t dims[CS_MAX_DIMS];
+  int64_t dims[CS_MAX_DIMS] = { 0 };
   random_dims (r, 1, n_in > 5 ? 2 : 3, dims);
   int32_t axis = 1 + (int32_t) cs_rng_below (&rng, (uint64_t) (r - 1));
   cs_tensor in[30], y;
@@ -377,7 +377,7 @@ naive_pad_source (int64_t p, int64_t dim, int64_t before, int64_t after, cs_pad_
 static void
 test_pad (int32_t r, cs_pad_mode mode, bool crop)
 {
-  int64_t dims[CS_MAX_DIMS];
+  int64_t dims[CS_MAX_DIMS] = { 0 };
   random_dims (r, 1, r > 4 ? 3 : 4, dims);
   cs_attrs a = { 0 };
   cs_pad_attrs *p = &a.pad;

@@ -26,7 +26,7 @@ typedef enum {
 
 typedef enum {
   CS_BASELINE_ZERO = 0,      /* the all-zero input tensor */
-  CS_BASELINE_BLUR,          /* the input blurred (Gaussian, sigma = H/20 … see baseline.c) */
+  CS_BASELINE_BLUR,          /* the input blurred (Gaussian, sigma = max(H,W)/20; see baseline.h) */
   CS_BASELINE_UNIFORM,       /* uniform noise over the input tensor's range, from the seed */
 } cs_baseline;
 

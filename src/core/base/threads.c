@@ -79,20 +79,37 @@ void
 cs_blas_select_kernel (int argc, char **argv)
 {
   (void) argc;
-  if (getenv ("OPENBLAS_CORETYPE") != NULL || getenv ("CONVSCOPE_BLAS_REEXEC") != NULL)
-    return; /* the user's choice, or ours already applied */
+  if (getenv ("CONVSCOPE_RUNTIME_REEXEC") != NULL)
+    return; /* already started again with our settings */
+  bool restart = false;
+
+  /* A user's own OPENBLAS_CORETYPE is never overridden. */
   const char *picked = openblas_get_corename ();
   const char *better = kernel_for_this_cpu ();
   /* CONVSCOPE_BLAS_ASSUME_MISDETECTED lets the tests exercise this path on CPUs that OpenBLAS
    * does recognise. */
   bool misdetected = picked != NULL && (is_pre_avx2_kernel (picked)
                                         || getenv ("CONVSCOPE_BLAS_ASSUME_MISDETECTED") != NULL);
-  if (better == NULL || !misdetected)
+  if (getenv ("OPENBLAS_CORETYPE") == NULL && better != NULL && misdetected)
+    {
+      setenv ("OPENBLAS_CORETYPE", better, 1);
+      setenv ("CONVSCOPE_BLAS_MISDETECTED", picked, 1);
+      restart = true;
+    }
+
+  /* libgomp's idle workers spin after each parallel loop by default, and on a machine with
+   * few cores they then compete with OpenBLAS's threads for the same cores (2-7x slower
+   * convolutions measured on 2 cores). Passive waiting hands the cores back. */
+  if (getenv ("OMP_WAIT_POLICY") == NULL && getenv ("GOMP_SPINCOUNT") == NULL)
+    {
+      setenv ("OMP_WAIT_POLICY", "PASSIVE", 1);
+      restart = true;
+    }
+
+  if (!restart)
     return;
-  /* OpenBLAS reads OPENBLAS_CORETYPE only when it is loaded, so the process starts again. */
-  setenv ("OPENBLAS_CORETYPE", better, 1);
-  setenv ("CONVSCOPE_BLAS_REEXEC", picked, 1);
+  /* Both libraries read these only when they are loaded, so the process starts again. */
+  setenv ("CONVSCOPE_RUNTIME_REEXEC", "1", 1);
   execv ("/proc/self/exe", argv);
-  /* exec failed: carry on with the slow kernel rather than fail */
-  unsetenv ("OPENBLAS_CORETYPE");
+  /* exec failed: carry on with the library defaults rather than fail */
 }

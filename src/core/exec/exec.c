@@ -241,6 +241,18 @@ cs_exec_set_seed (cs_exec *e, uint64_t seed)
   e->ctx.step = 0;
 }
 
+bool
+cs_exec_training (const cs_exec *e)
+{
+  return e->ctx.training;
+}
+
+cs_relu_rule
+cs_exec_relu_rule (const cs_exec *e)
+{
+  return e->ctx.relu_rule;
+}
+
 /* Marks in `mark` the ancestors of node `until` (itself included). */
 static void
 mark_ancestors (const cs_graph *g, int32_t until, bool *mark)

@@ -23,6 +23,9 @@ int32_t cs_exec_max_batch (const cs_exec *e);
 void cs_exec_set_training (cs_exec *e, bool training);
 void cs_exec_set_relu_rule (cs_exec *e, cs_relu_rule rule);
 void cs_exec_set_seed (cs_exec *e, uint64_t seed);
+/* The current settings, so that a caller can change them for a while and restore them. */
+bool cs_exec_training (const cs_exec *e);
+cs_relu_rule cs_exec_relu_rule (const cs_exec *e);
 
 /* Runs the graph on input [N, C, H, W] (N <= max_batch). Keeps every activation. */
 cs_status cs_exec_forward (cs_exec *e, const cs_tensor *input, cs_error *err);

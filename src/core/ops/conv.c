@@ -108,7 +108,8 @@ plan_stage_size (const conv_plan *p)
 }
 
 /* The Winograd forward conv, or (transposed) the conv that gives the input gradient: dy
- * convolved with the flipped, transposed kernel, padded by 2 - pad. */
+ * convolved with the flipped, transposed kernel, padded by 2 - pad. Both read the weights as
+ * the forward transformed them. */
 static cs_winograd_conv
 plan_winograd (const conv_plan *p, bool transposed)
 {
@@ -411,8 +412,12 @@ conv_forward (const cs_op_call *call)
 
   if (p.winograd)
     {
+      /* The transformed weights go to aux: the input gradient reads them again. */
       cs_winograd_conv wc = plan_winograd (&p, false);
-      cs_winograd_run (&wc, x->data, w->data, b != NULL ? b->data : NULL, y, false, call->work);
+      if (call->aux == NULL || cs_tensor_numel (call->aux) < cs_winograd_weights_size (&wc))
+        return CS_ERR_ARGUMENT;
+      cs_winograd_weights (&wc, w->data, call->aux->data);
+      cs_winograd_run (&wc, x->data, call->aux->data, b != NULL ? b->data : NULL, y, false, call->work);
       return CS_OK;
     }
 
@@ -503,7 +508,9 @@ conv_backward (const cs_op_call *call)
   if (p.winograd && dx != NULL)
     {
       cs_winograd_conv wc = plan_winograd (&p, true);
-      cs_winograd_run (&wc, dy, w->data, NULL, dx->data, true, call->work);
+      if (call->aux == NULL || cs_tensor_numel (call->aux) < cs_winograd_weights_size (&wc))
+        return CS_ERR_ARGUMENT;
+      cs_winograd_run (&wc, dy, call->aux->data, NULL, dx->data, true, call->work);
       dx = NULL;
       if (dw == NULL)
         return CS_OK;
@@ -569,6 +576,18 @@ conv_workspace (const cs_node *node, const cs_shape *const *in, const cs_shape *
   return size;
 }
 
+/* Winograd keeps the forward's transformed weights for the input gradient. */
+static int64_t
+conv_aux_size (const cs_node *node, const cs_shape *const *in, const cs_shape *out, int64_t n)
+{
+  conv_plan p;
+  plan_make (&p, &node->attrs.window, in[0], in[1], n);
+  if (!p.winograd)
+    return 0;
+  cs_winograd_conv wc = plan_winograd (&p, false);
+  return cs_winograd_weights_size (&wc);
+}
+
 static int64_t
 conv_flops (const cs_node *node, const cs_shape *const *in, const cs_shape *out)
 {
@@ -585,5 +604,6 @@ const cs_op_info cs_op_conv2d_info = {
   .forward = conv_forward,
   .backward = conv_backward,
   .workspace = conv_workspace,
+  .aux_size = conv_aux_size,
   .flops = conv_flops,
 };

@@ -31,16 +31,23 @@ int64_t
 cs_winograd_workspace (const cs_winograd_conv *c)
 {
   int64_t t = chunk_of (c) * tiles_per_plane (c);
-  return 16 * c->out_channels * c->in_channels + 16 * (c->in_channels + c->out_channels) * t;
+  return 16 * (c->in_channels + c->out_channels) * t;
+}
+
+int64_t
+cs_winograd_weights_size (const cs_winograd_conv *c)
+{
+  return 16 * c->out_channels * c->in_channels;
 }
 
 /* Transforms work on blocks of this many tiles along a tile row, in fixed-size stack buffers. */
 #define BLOCK 64
 
-/* U[xi][o][i] = G g G^T for every (out, in) kernel pair; a block of in-channels at a time so that
+/* U[xi][o][i] = G g G^T for every (out, in) kernel pair: a block of in-channels at a time, the
+ * kernels first gathered into g[9][block] so that the arithmetic runs across the block (SIMD) and
  * each of the 16 planes is written in contiguous runs. */
-static void
-transform_weights (const cs_winograd_conv *c, const float *w, float *u)
+void
+cs_winograd_weights (const cs_winograd_conv *c, const float *w, float *u)
 {
   const int64_t OC = c->out_channels, IC = c->in_channels, plane = OC * IC;
 #pragma omp parallel for schedule(static) if (plane * 9 > PARALLEL_MIN_WORK)
@@ -48,38 +55,38 @@ transform_weights (const cs_winograd_conv *c, const float *w, float *u)
     for (int64_t i0 = 0; i0 < IC; i0 += BLOCK)
       {
         const int64_t n = IC - i0 < BLOCK ? IC - i0 : BLOCK;
-        float tmp[16][BLOCK];
+        float g[9][BLOCK], q[12][BLOCK];
+        const float *src = w + (o * IC + i0) * 9;
         for (int64_t j = 0; j < n; j++)
+          for (int e = 0; e < 9; e++)
+            g[e][j] = src[j * 9 + e];
+        /* q = G g: rows a of the 4x3 */
+        for (int b = 0; b < 3; b++)
           {
-            const int64_t i = i0 + j;
-            float g[3][3];
-            if (c->transposed)
+#pragma omp simd
+            for (int64_t j = 0; j < n; j++)
               {
-                const float *src = w + (i * OC + o) * 9;
-                for (int a = 0; a < 3; a++)
-                  for (int b = 0; b < 3; b++)
-                    g[a][b] = src[(2 - a) * 3 + (2 - b)];
-              }
-            else
-              memcpy (g, w + (o * IC + i) * 9, sizeof g);
-            float q[4][3];
-            for (int b = 0; b < 3; b++)
-              {
-                q[0][b] = g[0][b];
-                q[1][b] = 0.5f * (g[0][b] + g[1][b] + g[2][b]);
-                q[2][b] = 0.5f * (g[0][b] - g[1][b] + g[2][b]);
-                q[3][b] = g[2][b];
-              }
-            for (int a = 0; a < 4; a++)
-              {
-                tmp[a * 4 + 0][j] = q[a][0];
-                tmp[a * 4 + 1][j] = 0.5f * (q[a][0] + q[a][1] + q[a][2]);
-                tmp[a * 4 + 2][j] = 0.5f * (q[a][0] - q[a][1] + q[a][2]);
-                tmp[a * 4 + 3][j] = q[a][2];
+                q[0 * 3 + b][j] = g[0 * 3 + b][j];
+                q[1 * 3 + b][j] = 0.5f * (g[0 * 3 + b][j] + g[1 * 3 + b][j] + g[2 * 3 + b][j]);
+                q[2 * 3 + b][j] = 0.5f * (g[0 * 3 + b][j] - g[1 * 3 + b][j] + g[2 * 3 + b][j]);
+                q[3 * 3 + b][j] = g[2 * 3 + b][j];
               }
           }
-        for (int xi = 0; xi < 16; xi++)
-          memcpy (u + xi * plane + o * IC + i0, tmp[xi], (size_t) n * sizeof (float));
+        /* u = q G^T, straight into the 16 planes */
+        for (int a = 0; a < 4; a++)
+          {
+            float *u0 = u + (a * 4 + 0) * plane + o * IC + i0, *u1 = u0 + plane;
+            float *u2 = u1 + plane, *u3 = u2 + plane;
+            const float *q0 = q[a * 3 + 0], *q1 = q[a * 3 + 1], *q2 = q[a * 3 + 2];
+#pragma omp simd
+            for (int64_t j = 0; j < n; j++)
+              {
+                u0[j] = q0[j];
+                u1[j] = 0.5f * (q0[j] + q1[j] + q2[j]);
+                u2[j] = 0.5f * (q0[j] - q1[j] + q2[j]);
+                u3[j] = q2[j];
+              }
+          }
       }
 }
 
@@ -211,24 +218,36 @@ transform_outputs (const cs_winograd_conv *c, const float *m, int64_t count, con
       }
 }
 
+/* Flipping a 3x3 kernel maps its transform G g G^T onto itself with rows and columns 0 and 3
+ * swapped (G's rows 1 and 2 are symmetric under the flip). */
+static int
+flipped_plane (int xi)
+{
+  static const int swap[4] = { 3, 1, 2, 0 };
+  return swap[xi / 4] * 4 + swap[xi % 4];
+}
+
 void
-cs_winograd_run (const cs_winograd_conv *c, const float *x, const float *weight,
+cs_winograd_run (const cs_winograd_conv *c, const float *x, const float *u,
                  const float *bias, float *y, bool accumulate, float *work)
 {
   const int64_t OC = c->out_channels, IC = c->in_channels, tpp = tiles_per_plane (c);
   const int64_t chunk = chunk_of (c);
-  float *u = work;
-  float *v = u + 16 * OC * IC;
+  float *v = work;
   float *m = v + 16 * IC * chunk * tpp;
-  transform_weights (c, weight, u);
   for (int64_t n0 = 0; n0 < c->batch; n0 += chunk)
     {
       const int64_t count = c->batch - n0 < chunk ? c->batch - n0 : chunk;
       const int64_t T = count * tpp;
       transform_inputs (c, x + n0 * IC * c->height * c->width, count, v);
       for (int xi = 0; xi < 16; xi++)
-        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) OC, (int) T, (int) IC, 1.0f,
-                     u + xi * OC * IC, (int) IC, v + xi * IC * T, (int) T, 0.0f, m + xi * OC * T, (int) T);
+        {
+          /* transposed: u is the forward conv's [16][IC][OC]; read plane flip(xi) as its transpose */
+          const float *a = u + (c->transposed ? flipped_plane (xi) : xi) * OC * IC;
+          cblas_sgemm (CblasRowMajor, c->transposed ? CblasTrans : CblasNoTrans, CblasNoTrans,
+                       (int) OC, (int) T, (int) IC, 1.0f, a, (int) (c->transposed ? OC : IC),
+                       v + xi * IC * T, (int) T, 0.0f, m + xi * OC * T, (int) T);
+        }
       transform_outputs (c, m, count, bias, y + n0 * OC * c->out_h * c->out_w, accumulate);
     }
 }

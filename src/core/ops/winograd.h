@@ -9,15 +9,23 @@ typedef struct {
   int64_t batch, in_channels, height, width;
   int64_t out_channels, out_h, out_w;
   int64_t pad_top, pad_left;   /* may be negative; bottom/right padding is implied by out_h/out_w */
-  bool transposed;             /* weight is [in_channels', out_channels', 3, 3] read as the
-                                * input-gradient conv: w'[o, i, a, b] = w[i, o, 2-a, 2-b] */
+  bool transposed;             /* the input-gradient conv of a forward conv whose weight is
+                                * w[in_channels, out_channels, 3, 3]: its kernel is
+                                * w'[o, i, a, b] = w[i, o, 2-a, 2-b] */
 } cs_winograd_conv;
 
-/* Floats of scratch cs_winograd_run needs. */
+/* Floats of the transformed weights: 16 * out_channels * in_channels. */
+int64_t cs_winograd_weights_size (const cs_winograd_conv *c);
+/* Transforms w[out_channels, in_channels, 3, 3] of a forward (not transposed) conv into u. */
+void cs_winograd_weights (const cs_winograd_conv *c, const float *w, float *u);
+
+/* Floats of scratch cs_winograd_run needs (the transformed weights not included). */
 int64_t cs_winograd_workspace (const cs_winograd_conv *c);
 
 /* y[n, o, i, j] (=, or += when accumulate) sum over in-channel k and the 3x3 window of
  * x[n, k, i - pad_top + a, j - pad_left + b] * w[o, k, a, b] (+ bias[o] if bias != NULL), with
- * x zero outside its extent. */
-void cs_winograd_run (const cs_winograd_conv *c, const float *x, const float *weight,
+ * x zero outside its extent. u holds the transformed weights of the forward conv, from
+ * cs_winograd_weights; a transposed conv reads the same u (flipping a 3x3 kernel only permutes
+ * its transform), so the input gradient reuses what the forward computed. */
+void cs_winograd_run (const cs_winograd_conv *c, const float *x, const float *u,
                       const float *bias, float *y, bool accumulate, float *work);
