@@ -203,6 +203,22 @@ test_resume (cs_optimizer_kind kind, const char *whole, int64_t n_train)
   /* Nothing left to do: resuming a finished run writes nothing and succeeds. */
   st = cs_train_run (&r, NULL, &last, &err);
   CHECK (st == CS_OK && last == 2, "%s: resuming a finished run is a no-op", kname);
+
+  /* A truncated last checkpoint stops a resume with an error naming it, and writes nothing. */
+  if (kind == CS_OPTIMIZER_SGD)
+    {
+      const char *ck = sub (stopped, "checkpoints/epoch-0002.safetensors");
+      uint8_t *data;
+      size_t size;
+      cs_file_read_all (ck, 1 << 28, &data, &size, NULL);
+      cs_file_write_all (ck, data, size / 2, NULL);
+      free (data);
+      r.epochs = 3;
+      st = cs_train_run (&r, NULL, &last, &err);
+      CHECK (st != CS_OK && strstr (err.message, "epoch-0002.safetensors") != NULL,
+             "truncated checkpoint: %s", err.message);
+      CHECK (access (sub (stopped, "checkpoints/epoch-0003.safetensors"), F_OK) != 0, "and no epoch 3");
+    }
 }
 
 int
