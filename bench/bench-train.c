@@ -86,6 +86,75 @@ main (int argc, char **argv)
   printf ("threads=%d kernel=%s batch=%d steps=%d wall_ms_per_step=%.2f cpu_ms_per_step=%.2f images_per_s=%.0f\n",
           cs_threads_get (), cs_blas_kernel_name (), batch, steps, 1e3 * w / steps, 1e3 * cpu / steps,
           batch * steps / w);
+
+  /* The alternative design, for comparison: the batch split in one slice per thread, one exec
+   * each with single-threaded ops, gradients summed in a fixed order, one optimizer step. */
+  int n_split = cs_threads_get ();
+  if (n_split > 1 && batch % n_split == 0)
+    {
+      int per = batch / n_split;
+      cs_trainer *slices[64];
+      cs_trainer_config scfg = cfg;
+      scfg.batch = per;
+      for (int k = 0; k < n_split; k++)
+        slices[k] = cs_trainer_new (m, &scfg, &err);
+      const cs_graph *g = m->graph;
+      cs_tensor *sum = calloc ((size_t) g->n_params, sizeof *sum);
+      const cs_tensor **grads = calloc ((size_t) g->n_params, sizeof *grads);
+      for (int32_t p = 0; p < g->n_params; p++)
+        {
+          cs_tensor_alloc (&sum[p], &m->weights[p].shape, &err);
+          grads[p] = &sum[p];
+        }
+      cs_shape ss = cs_shape_4d (per, m->channels, m->height, m->width);
+      int64_t plane = (int64_t) m->channels * m->height * m->width;
+      w0 = now (CLOCK_MONOTONIC);
+      c0 = now (CLOCK_PROCESS_CPUTIME_ID);
+      for (int i = 0; i < steps + 1; i++)
+        {
+          if (i == 1)
+            {
+              w0 = now (CLOCK_MONOTONIC);
+              c0 = now (CLOCK_PROCESS_CPUTIME_ID);
+            }
+          cs_threads_set (1);
+#pragma omp parallel for num_threads (n_split) schedule (static, 1)
+          for (int k = 0; k < n_split; k++)
+            {
+              cs_tensor xs = cs_tensor_view (&ss, x.data + (int64_t) k * per * plane);
+              double l;
+              int32_t cc;
+              cs_error e2 = { 0 };
+              cs_trainer_gradients (slices[k], &xs, labels + k * per, &l, &cc, &e2);
+            }
+          cs_threads_set (n_split);
+          for (int32_t p = 0; p < g->n_params; p++)
+            {
+              int64_t n = cs_tensor_numel (&sum[p]);
+              float *d = sum[p].data;
+              const float *g0 = cs_trainer_param_grad (slices[0], p)->data;
+              for (int64_t j = 0; j < n; j++)
+                d[j] = g0[j];
+              for (int k = 1; k < n_split; k++)
+                {
+                  const float *gk = cs_trainer_param_grad (slices[k], p)->data;
+                  for (int64_t j = 0; j < n; j++)
+                    d[j] += gk[j];
+                }
+            }
+          cs_optimizer_step (cs_trainer_optimizer (t), m, grads);
+        }
+      w = now (CLOCK_MONOTONIC) - w0;
+      cpu = now (CLOCK_PROCESS_CPUTIME_ID) - c0;
+      printf ("split into %d slices of %d: wall_ms_per_step=%.2f cpu_ms_per_step=%.2f images_per_s=%.0f\n",
+              n_split, per, 1e3 * w / steps, 1e3 * cpu / steps, batch * steps / w);
+      for (int32_t p = 0; p < g->n_params; p++)
+        cs_tensor_free (&sum[p]);
+      free (sum);
+      free (grads);
+      for (int k = 0; k < n_split; k++)
+        cs_trainer_free (slices[k]);
+    }
   cs_tensor_free (&x);
   cs_trainer_free (t);
   cs_model_free (m);
