@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/rng.h"
 #include "io/atomic_file.h"
 #include "io/model_json.h"
 #include "testlib.h"
@@ -163,6 +164,73 @@ test_steps (const char *which, cs_optimizer_kind kind)
   free (labels);
 }
 
+/* The batch split over several execs gives the gradients of the whole batch: slices of 3, 2
+ * and 2 samples of a model without batch norm (dropout off) against one exec. */
+static void
+test_slices (void)
+{
+  static const char *json =
+    "{\"format\": \"convscope-model/1\", \"input\": [2, 9, 9], \"nodes\": ["
+    "{\"name\": \"conv1\", \"op\": \"conv2d\", \"out_channels\": 5, \"kernel\": 3},"
+    "{\"name\": \"relu1\", \"op\": \"relu\"},"
+    "{\"name\": \"pool1\", \"op\": \"maxpool2d\", \"kernel\": 2},"
+    "{\"name\": \"flat\", \"op\": \"flatten\"},"
+    "{\"name\": \"fc\", \"op\": \"linear\", \"out_features\": 4}]}";
+  cs_error err = { 0 };
+  cs_graph *g = cs_model_json_parse (json, strlen (json), "slices model", &err);
+  CHECK (g != NULL, "model parses: %s", err.message);
+  if (g == NULL)
+    return;
+  cs_model *m = cs_model_new (g, &err);
+  cs_graph_unref (g);
+  cs_model_init_weights (m, 5);
+  cs_shape s = cs_shape_4d (7, 2, 9, 9);
+  cs_tensor x;
+  cs_tensor_alloc (&x, &s, &err);
+  cs_rng rng;
+  cs_rng_seed (&rng, 11);
+  for (int64_t i = 0; i < cs_tensor_numel (&x); i++)
+    x.data[i] = (float) cs_rng_normal (&rng);
+  int32_t labels[7] = { 0, 1, 2, 3, 3, 2, 1 };
+  cs_trainer_config cfg = { .optimizer = cs_optimizer_config_default (CS_OPTIMIZER_SGD), .batch = 7, .seed = 1,
+                            .slices = 1 };
+  cs_trainer *one = cs_trainer_new (m, &cfg, &err);
+  cfg.slices = 3;
+  cs_trainer *three = cs_trainer_new (m, &cfg, &err);
+  CHECK (one != NULL && three != NULL && cs_trainer_slices (one) == 1 && cs_trainer_slices (three) == 3,
+         "trainers with 1 and 3 slices");
+  double l1, l3;
+  int32_t c1, c3;
+  cs_status s1 = cs_trainer_gradients (one, &x, labels, &l1, &c1, &err);
+  cs_status s3 = cs_trainer_gradients (three, &x, labels, &l3, &c3, &err);
+  CHECK (s1 == CS_OK && s3 == CS_OK, "gradients: %s", err.message);
+  CHECK (fabs (l1 - l3) <= 1e-6 && c1 == c3, "same loss (%.8f, %.8f) and correct count", l1, l3);
+  double worst = 0;
+  for (int32_t p = 0; p < m->graph->n_params; p++)
+    {
+      const cs_tensor *a = cs_trainer_param_grad (one, p), *b = cs_trainer_param_grad (three, p);
+      for (int64_t i = 0; a != NULL && b != NULL && i < cs_tensor_numel (a); i++)
+        {
+          double d = fabs ((double) a->data[i] - b->data[i]) / (1e-3 + fabs ((double) a->data[i]));
+          worst = d > worst ? d : worst;
+        }
+      if (a == NULL || b == NULL)
+        worst = INFINITY;
+    }
+  CHECK (worst <= 1e-4, "same parameter gradients (worst relative difference %.3g)", worst);
+  /* a model with batch norm always runs the whole batch in one exec */
+  cs_model *bn = make_model ();
+  cfg.batch = 6;
+  cs_trainer *tb = cs_trainer_new (bn, &cfg, &err);
+  CHECK (tb != NULL && cs_trainer_slices (tb) == 1, "batch norm: one slice");
+  cs_trainer_free (tb);
+  cs_model_free (bn);
+  cs_trainer_free (one);
+  cs_trainer_free (three);
+  cs_model_free (m);
+  cs_tensor_free (&x);
+}
+
 int
 main (void)
 {
@@ -182,6 +250,7 @@ main (void)
   test_gradients ();
   test_steps ("sgd", CS_OPTIMIZER_SGD);
   test_steps ("adam", CS_OPTIMIZER_ADAM);
+  test_slices ();
   cJSON_Delete (fixture);
   return test_done ();
 }

@@ -41,7 +41,7 @@ now_seconds (void)
 }
 
 static cJSON *
-train_json (const cs_train_options *o)
+train_json (const cs_train_options *o, int32_t slices)
 {
   const cs_optimizer_config *c = &o->optimizer;
   cJSON *t = cJSON_CreateObject ();
@@ -62,6 +62,7 @@ train_json (const cs_train_options *o)
   cJSON_AddNumberToObject (t, "epochs", o->epochs);
   cJSON_AddNumberToObject (t, "seed", (double) o->seed);
   cJSON_AddNumberToObject (t, "threads", cs_threads_get ());
+  cJSON_AddNumberToObject (t, "batch_slices", slices);
   cJSON_AddStringToObject (t, "loss", "cross_entropy");
   return t;
 }
@@ -257,7 +258,7 @@ cs_train_run (const cs_train_options *opts, const cs_train_callbacks *cb, int32_
       cs_run_header h = {
         .channels = m->channels, .height = m->height, .width = m->width, .mean = mean, .std = std,
         .n_classes = ds.n_classes, .classes = ds.classes,
-        .dataset = dataset_json (&o, &ds, n_train, n_val), .train = train_json (&o),
+        .dataset = dataset_json (&o, &ds, n_train, n_val), .train = train_json (&o, cs_trainer_slices (t)),
       };
       if ((w = cs_run_writer_create (o.out, m->graph, &h, err)) == NULL)
         {

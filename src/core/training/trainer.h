@@ -1,10 +1,14 @@
 /* Mini-batch training of a cs_model: forward in training mode, softmax cross-entropy, backward
  * to the parameters, an optimizer step, batch-norm running statistics; and evaluation.
  *
- * The whole batch goes through one cs_exec whose ops use every compute thread (OpenMP and
- * OpenBLAS). Splitting the batch over one exec per thread would change what batch norm computes
- * (statistics per slice, not per batch, unlike PyTorch), and our ops are deterministic for a
- * given thread count, so the same seed and thread count give the same run bit for bit. */
+ * Threads: a model without batch norm splits each batch into one slice per compute thread, each
+ * through its own cs_exec with single-threaded ops, and sums the slices' gradients in slice
+ * order. On small CNNs this keeps both cores busy where one exec with multi-threaded ops
+ * spends its time waking threads for tiny loops (bench/bench-train: same CPU time as one
+ * thread, against 2.5x with threaded ops). Batch norm needs the statistics of the whole batch
+ * (as PyTorch computes them), so a model with batch norm runs the whole batch through one exec
+ * whose ops use every thread. Either way the same seed and thread count give the same run bit
+ * for bit. */
 #pragma once
 
 #include "base/tensor.h"
@@ -16,6 +20,8 @@ typedef struct {
   cs_optimizer_config optimizer;
   int32_t batch;             /* mini-batch size */
   uint64_t seed;             /* shuffling and dropout masks */
+  int32_t slices;            /* batch slices run in parallel: 0 = automatic (the compute threads
+                              * unless the model has batch norm), 1 = one exec for the batch */
 } cs_trainer_config;
 
 typedef struct cs_trainer cs_trainer;
@@ -26,6 +32,7 @@ void cs_trainer_free (cs_trainer *t);
 
 cs_optimizer *cs_trainer_optimizer (cs_trainer *t);
 cs_exec *cs_trainer_exec (cs_trainer *t);
+int32_t cs_trainer_slices (const cs_trainer *t);
 
 /* Forward in training mode and backward: fills the parameter gradients (of the mean loss)
  * without changing any weight. */
