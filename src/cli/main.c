@@ -31,6 +31,10 @@ static const cli_command commands[] = {
   { "evaluate", cli_cmd_evaluate,
     "evaluate MODEL INPUT... --methods all|m1,... [--metric deletion,insertion,randomization]\n"
     "          [--target auto|N] [--layer NAME] [method options as explain] [--json]" },
+  { "train", cli_cmd_train,
+    "train --arch model.json --dataset fashion-mnist[:DIR]|mnist:DIR --out RUNDIR --epochs N\n"
+    "          [--train-subset N] [--val-subset N] [--batch B] [--optimizer sgd|adam] [--lr LR]\n"
+    "          [--momentum M] [--weight-decay WD] [--seed S] [--resume]" },
   { "bench", cli_cmd_bench,
     "bench MODEL --task forward|saliency|gradcam|smoothgrad|integrated-gradients|scorecam\n"
     "          [--batch B] [--repeat N] [--threads T]" },
