@@ -43,6 +43,9 @@ static const cli_command commands[] = {
     "features MODEL --layer NAME [--units all|a,b,...] --out sheet.png [--steps N] [--seed S]\n"
     "          [--param fourier|pixel] [--lr LR] [--jitter PX] [--scale S] [--rotate DEG] [--decay L2]\n"
     "          [--blur SIGMA] [--batch B] [--zoom Z] [--json]" },
+  { "top-examples", cli_cmd_top_examples,
+    "top-examples MODEL --layer NAME --unit K --dataset SPEC [--split test|train] [--top N]\n"
+    "          [--out sheet.png] [--reduce max|mean] [--limit N] [--json]" },
 };
 
 #define N_COMMANDS ((int) (sizeof commands / sizeof commands[0]))
