@@ -138,6 +138,20 @@ saliency_done (GObject *source, GAsyncResult *result, gpointer user_data)
                             100.0 * r->probability, layer != NULL ? _(" at layer ") : "",
                             layer != NULL ? layer : "", r->seconds * 1000.0 < 10 ? r->seconds * 1000.0 : round (r->seconds * 1000.0));
   }
+  {
+    /* A CAM whose every position is negative before the ReLU is legitimately empty; say so,
+     * rather than leave the user looking for an overlay that is not there. */
+    gboolean empty = TRUE;
+    for (int i = 0; empty && i < self->map_width * self->map_height; i++)
+      empty = self->map[i] == 0.0f;
+    if (empty)
+      {
+        char *with_note = g_strconcat (info, _(" · the map is zero everywhere: nothing at this layer "
+                                               "speaks for this class"), NULL);
+        g_free (info);
+        info = with_note;
+      }
+  }
   gtk_label_set_text (self->info_label, info);
   cs_saliency_result_free (r);
   set_loading (self, FALSE);
