@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <unistd.h>
 
@@ -59,7 +60,7 @@ static char *
 temp_beside (const char *path, GError **error)
 {
   char *tmp = g_strdup_printf ("%s.XXXXXX", path);
-  int fd = g_mkstemp (tmp);
+  int fd = g_mkstemp_full (tmp, O_RDWR, 0666);  /* the umask decides, as for any new file */
 
   if (fd < 0)
     {

@@ -272,12 +272,15 @@ main (int argc, char *argv[])
 
   gtk_test_init (&argc, &argv, NULL);
   run_dir = ui_fixture_make_run (N_EPOCHS);
-  out_dir = g_dir_make_tmp ("convscope-export-XXXXXX", NULL);
+  /* CONVSCOPE_EXPORT_KEEP=DIR keeps the figures there, to look at them. */
+  out_dir = g_getenv ("CONVSCOPE_EXPORT_KEEP") != NULL ? g_strdup (g_getenv ("CONVSCOPE_EXPORT_KEEP"))
+                                                        : g_dir_make_tmp ("convscope-export-XXXXXX", NULL);
   g_test_add_func ("/export/figures", test_figures);
   g_test_add_func ("/export/data", test_data);
   g_test_add_func ("/export/failures-leave-nothing", test_failures_leave_nothing);
   ret = g_test_run ();
   ui_fixture_remove (run_dir);
-  ui_fixture_remove (out_dir);
+  if (g_getenv ("CONVSCOPE_EXPORT_KEEP") == NULL)
+    ui_fixture_remove (out_dir);
   return ret;
 }
