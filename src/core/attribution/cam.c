@@ -3,6 +3,7 @@
 #include "attribution/cam.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "attribution/upsample.h"
@@ -195,4 +196,31 @@ cs_cam_finish (const cs_method_ctx *ctx, cs_tensor *raw, int32_t passes, cs_attr
   out->raw_is_signed = false;
   out->passes = passes;
   return CS_OK;
+}
+
+cs_status
+cs_cam_run_weighted (const cs_method_ctx *ctx, cs_cam_weigh_fn weigh, cs_attribution *out,
+                     cs_error *err)
+{
+  if (cs_progress_cancelled (ctx->progress))
+    return cs_error_set (err, CS_ERR_CANCELLED, "cancelled");
+  cs_tensor acts = { 0 }, grads = { 0 }, raw = { 0 };
+  cs_status st = cs_cam_layer_gradients (ctx, &acts, &grads, err);
+  if (st != CS_OK)
+    return st;
+  double *weights = malloc ((size_t) acts.shape.dim[0] * sizeof *weights);
+  if (weights == NULL)
+    st = cs_error_set (err, CS_ERR_MEMORY, "out of memory");
+  else
+    {
+      weigh (&acts, &grads, weights);
+      st = cs_cam_weighted_sum (&acts, weights, &raw, err);
+    }
+  free (weights);
+  cs_tensor_free (&acts);
+  cs_tensor_free (&grads);
+  if (st != CS_OK)
+    return st;
+  cs_progress_report (ctx->progress, 1.0);
+  return cs_cam_finish (ctx, &raw, 1, out, err);
 }

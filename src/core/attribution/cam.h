@@ -32,3 +32,12 @@ cs_status cs_cam_weighted_sum (const cs_tensor *acts, const double *weights, cs_
  * on failure. */
 cs_status cs_cam_finish (const cs_method_ctx *ctx, cs_tensor *raw, int32_t passes,
                          cs_attribution *out, cs_error *err);
+
+/* Per-channel weights of a weighted-channel CAM from the layer's activations and gradients
+ * (both [K,h,w]) into weights[K]. */
+typedef void (*cs_cam_weigh_fn) (const cs_tensor *acts, const cs_tensor *grads, double *weights);
+
+/* Grad-CAM and Grad-CAM++: one forward and backward down to the layer, channel weights from
+ * weigh, raw = ReLU (Σ_k w_k A_k), and the displayed map. */
+cs_status cs_cam_run_weighted (const cs_method_ctx *ctx, cs_cam_weigh_fn weigh,
+                               cs_attribution *out, cs_error *err);

@@ -1,17 +1,9 @@
 /* Guided backpropagation (Springenberg et al. 2014): the gradient with every ReLU passing back
  * only positive gradients where its input was positive. */
-#include "attribution/map.h"
 #include "attribution/score.h"
 
 cs_status
 cs_method_guided_backprop (const cs_method_ctx *ctx, cs_attribution *out, cs_error *err)
 {
-  cs_status st = cs_score_gradient (ctx, CS_RELU_RULE_GUIDED, &out->raw, err);
-  if (st == CS_OK)
-    st = cs_map_from_pixels (&out->raw, CS_REDUCE_MAX_ABS, &out->map, err);
-  if (st != CS_OK)
-    cs_tensor_free (&out->raw);
-  out->raw_is_signed = true;
-  out->passes = 1;
-  return st;
+  return cs_score_gradient_attribution (ctx, CS_RELU_RULE_GUIDED, out, err);
 }

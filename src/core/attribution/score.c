@@ -2,6 +2,8 @@
  * mean activation of a unit's channel), plus forward/backward-to-input helpers. */
 #include "attribution/score.h"
 
+#include "attribution/map.h"
+
 #include <string.h>
 
 cs_status
@@ -198,5 +200,19 @@ cs_score_mean_gradient (const cs_method_ctx *ctx, int64_t count, cs_score_fill_f
       mean->data[k] = (float) (sum[k] / (double) count);
   cs_free_floats (sum_block);
   cs_score_free (&s);
+  return st;
+}
+
+cs_status
+cs_score_gradient_attribution (const cs_method_ctx *ctx, cs_relu_rule rule, cs_attribution *out,
+                               cs_error *err)
+{
+  cs_status st = cs_score_gradient (ctx, rule, &out->raw, err);
+  if (st == CS_OK)
+    st = cs_map_from_pixels (&out->raw, CS_REDUCE_MAX_ABS, &out->map, err);
+  if (st != CS_OK)
+    cs_tensor_free (&out->raw);
+  out->raw_is_signed = true;
+  out->passes = 1;
   return st;
 }

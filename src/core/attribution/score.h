@@ -41,6 +41,11 @@ cs_status cs_score_input_gradient (cs_score *s, cs_exec *e, const cs_tensor *bat
 cs_status cs_score_gradient (const cs_method_ctx *ctx, cs_relu_rule rule, cs_tensor *grad,
                              cs_error *err);
 
+/* The gradient family's attribution (saliency, guided backprop, deconvnet): raw = the signed
+ * input gradient under `rule`, map = max |.| over channels at the 99th percentile. */
+cs_status cs_score_gradient_attribution (const cs_method_ctx *ctx, cs_relu_rule rule,
+                                         cs_attribution *out, cs_error *err);
+
 /* Writes sample `index` (C*H*W floats) of a batched method into `sample`. Called in index
  * order, so that a method drawing random numbers gets the same samples at any batch size. */
 typedef void (*cs_score_fill_fn) (void *user_data, int64_t index, float *sample);

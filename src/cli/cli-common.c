@@ -1,0 +1,336 @@
+/* Shared pieces of convscope-cli: option parsing, the common flags, errors and exit codes. */
+#include "cli-common.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/threads.h"
+#include "io/image.h"
+#include "io/model_load.h"
+
+static const cli_option common_options[] = {
+  { "epoch", true, CLI_OPT_EPOCH },
+  { "weights", true, CLI_OPT_WEIGHTS },
+  { "threads", true, CLI_OPT_THREADS },
+  { "mean", true, CLI_OPT_MEAN },
+  { "std", true, CLI_OPT_STD },
+  { "preset", true, CLI_OPT_PRESET },
+  { "json", false, CLI_OPT_JSON },
+  { "help", false, CLI_OPT_HELP },
+  { NULL, false, 0 },
+};
+
+int
+cli_error (int code, const char *what, const char *fmt, ...)
+{
+  va_list ap;
+  fprintf (stderr, "convscope-cli: error: %s: ", what);
+  va_start (ap, fmt);
+  vfprintf (stderr, fmt, ap);
+  va_end (ap);
+  fputc ('\n', stderr);
+  return code;
+}
+
+int
+cli_fail (const char *what, const cs_error *err)
+{
+  const char *msg = err->message[0] != '\0' ? err->message : cs_status_name (err->code);
+  size_t n = strlen (what);
+  /* Keep the contract's single line even if a message carries a newline. */
+  char line[CS_ERROR_MESSAGE_SIZE];
+  snprintf (line, sizeof line, "%s", msg);
+  for (char *c = line; *c != '\0'; c++)
+    if (*c == '\n' || *c == '\r')
+      *c = ' ';
+  if (strncmp (line, what, n) == 0 && line[n] == ':')
+    fprintf (stderr, "convscope-cli: error: %s\n", line);
+  else
+    fprintf (stderr, "convscope-cli: error: %s: %s\n", what, line);
+  return CLI_EXIT_FAILURE;
+}
+
+static const cli_option *
+find_option (const cli_option *table, const char *name, size_t len)
+{
+  for (; table->name != NULL; table++)
+    if (strlen (table->name) == len && strncmp (table->name, name, len) == 0)
+      return table;
+  return NULL;
+}
+
+int
+cli_parse (int argc, char **argv, const char *command, const cli_option *options, cli_args *args)
+{
+  memset (args, 0, sizeof *args);
+  args->command = command;
+  bool only_positional = false;
+  for (int i = 0; i < argc; i++)
+    {
+      const char *a = argv[i];
+      if (only_positional || a[0] != '-' || a[1] == '\0')
+        {
+          if (args->n_positional == CLI_MAX_POSITIONAL)
+            return cli_error (CLI_EXIT_USAGE, a, "too many arguments (at most %d)", CLI_MAX_POSITIONAL);
+          args->positional[args->n_positional++] = a;
+          continue;
+        }
+      if (strcmp (a, "--") == 0)
+        {
+          only_positional = true;
+          continue;
+        }
+      if (strcmp (a, "-h") == 0)
+        {
+          args->values[CLI_OPT_HELP] = "1";
+          continue;
+        }
+      if (a[1] != '-')
+        return cli_error (CLI_EXIT_USAGE, a, "unknown option (options are spelled --name)");
+      const char *name = a + 2;
+      const char *eq = strchr (name, '=');
+      size_t len = eq ? (size_t) (eq - name) : strlen (name);
+      const cli_option *o = find_option (common_options, name, len);
+      if (o == NULL && options != NULL)
+        o = find_option (options, name, len);
+      if (o == NULL)
+        return cli_error (CLI_EXIT_USAGE, a, "unknown option for '%s'", command);
+      if (o->id < 0 || o->id >= CLI_MAX_OPTIONS)
+        return cli_error (CLI_EXIT_USAGE, a, "internal: option id out of range");
+      if (!o->has_value)
+        {
+          if (eq != NULL)
+            return cli_error (CLI_EXIT_USAGE, a, "this option takes no value");
+          args->values[o->id] = "1";
+          continue;
+        }
+      if (eq != NULL)
+        args->values[o->id] = eq + 1;
+      else if (i + 1 < argc)
+        args->values[o->id] = argv[++i];
+      else
+        return cli_error (CLI_EXIT_USAGE, a, "missing value");
+    }
+  return CLI_EXIT_OK;
+}
+
+int
+cli_get_int (const cli_args *args, int id, const char *name, int64_t min, int64_t max, int64_t *value)
+{
+  const char *s = args->values[id];
+  if (s == NULL)
+    return CLI_EXIT_OK;
+  char *end;
+  errno = 0;
+  long long v = strtoll (s, &end, 10);
+  if (end == s || *end != '\0' || errno != 0)
+    return cli_error (CLI_EXIT_USAGE, name, "'%s' is not an integer", s);
+  if (v < min || v > max)
+    return cli_error (CLI_EXIT_USAGE, name, "%lld is out of range [%lld, %lld]", v, (long long) min,
+                      (long long) max);
+  *value = v;
+  return CLI_EXIT_OK;
+}
+
+int
+cli_get_double (const cli_args *args, int id, const char *name, double min, double max, double *value)
+{
+  const char *s = args->values[id];
+  if (s == NULL)
+    return CLI_EXIT_OK;
+  char *end;
+  errno = 0;
+  double v = strtod (s, &end);
+  if (end == s || *end != '\0' || errno != 0 || !isfinite (v))
+    return cli_error (CLI_EXIT_USAGE, name, "'%s' is not a number", s);
+  if (v < min || v > max)
+    return cli_error (CLI_EXIT_USAGE, name, "%g is out of range [%g, %g]", v, min, max);
+  *value = v;
+  return CLI_EXIT_OK;
+}
+
+int
+cli_get_choice (const cli_args *args, int id, const char *name, const char *const *choices,
+                const char **value)
+{
+  const char *s = args->values[id];
+  if (s == NULL)
+    return CLI_EXIT_OK;
+  for (int i = 0; choices[i] != NULL; i++)
+    if (strcmp (s, choices[i]) == 0)
+      {
+        *value = choices[i];
+        return CLI_EXIT_OK;
+      }
+  char list[512] = "";
+  for (int i = 0; choices[i] != NULL; i++)
+    {
+      strncat (list, i ? ", " : "", sizeof list - strlen (list) - 1);
+      strncat (list, choices[i], sizeof list - strlen (list) - 1);
+    }
+  return cli_error (CLI_EXIT_USAGE, name, "unknown value '%s' (expected one of: %s)", s, list);
+}
+
+int
+cli_apply_threads (const cli_args *args)
+{
+  int64_t n = 0;
+  int code = cli_get_int (args, CLI_OPT_THREADS, "--threads", 1, 1024, &n);
+  if (code != CLI_EXIT_OK)
+    return code;
+  cs_threads_set ((int32_t) n);
+  return CLI_EXIT_OK;
+}
+
+cs_model *
+cli_load_model (const cli_args *args, const char *path, int *code)
+{
+  cs_load_options opts = CS_LOAD_OPTIONS_DEFAULT;
+  int64_t epoch = -1;
+  *code = cli_get_int (args, CLI_OPT_EPOCH, "--epoch", 0, INT32_MAX, &epoch);
+  if (*code != CLI_EXIT_OK)
+    return NULL;
+  opts.epoch = (int32_t) epoch;
+  opts.weights = args->values[CLI_OPT_WEIGHTS];
+  cs_error err = { 0 };
+  cs_model *m = cs_model_load (path, &opts, &err);
+  if (m == NULL)
+    *code = cli_fail (path, &err);
+  return m;
+}
+
+/* Parses "a,b,c" into up to 4 floats; returns the count or -1. */
+static int
+parse_floats (const char *s, float *out)
+{
+  int n = 0;
+  while (*s != '\0')
+    {
+      if (n == 4)
+        return -1;
+      char *end;
+      errno = 0;
+      double v = strtod (s, &end);
+      if (end == s || errno != 0 || !isfinite (v))
+        return -1;
+      out[n++] = (float) v;
+      s = end;
+      if (*s == ',')
+        s++;
+      else if (*s != '\0')
+        return -1;
+    }
+  return n;
+}
+
+static int
+norm_values (const char *s, const char *name, int32_t channels, float *out)
+{
+  float v[4];
+  int n = parse_floats (s, v);
+  if (n <= 0)
+    return cli_error (CLI_EXIT_USAGE, name, "'%s' is not a comma-separated list of numbers", s);
+  if (n != 1 && n != channels)
+    return cli_error (CLI_EXIT_USAGE, name, "%d values given, the model has %d input channels", n,
+                      channels);
+  for (int32_t c = 0; c < channels && c < 4; c++)
+    out[c] = v[n == 1 ? 0 : c];
+  return CLI_EXIT_OK;
+}
+
+int
+cli_get_norm (const cli_args *args, const cs_model *m, cli_norm *norm)
+{
+  memset (norm, 0, sizeof *norm);
+  int32_t channels = m->channels > 0 && m->channels <= 4 ? m->channels : 1;
+  for (int c = 0; c < 4; c++)
+    {
+      norm->mean[c] = m->mean[c];
+      norm->std[c] = m->std[c] != 0 ? m->std[c] : 1.0f;
+    }
+  const char *preset = NULL;
+  static const char *const presets[] = { "imagenet", "none", NULL };
+  int code = cli_get_choice (args, CLI_OPT_PRESET, "--preset", presets, &preset);
+  if (code != CLI_EXIT_OK)
+    return code;
+  if (preset != NULL)
+    {
+      static const float in_mean[3] = { 0.485f, 0.456f, 0.406f }, in_std[3] = { 0.229f, 0.224f, 0.225f };
+      bool imagenet = strcmp (preset, "imagenet") == 0;
+      for (int c = 0; c < 4; c++)
+        {
+          /* A grey model gets the mean of the three channels' statistics. */
+          float gm = (in_mean[0] + in_mean[1] + in_mean[2]) / 3, gs = (in_std[0] + in_std[1] + in_std[2]) / 3;
+          norm->mean[c] = !imagenet ? 0.0f : channels == 3 && c < 3 ? in_mean[c] : gm;
+          norm->std[c] = !imagenet ? 1.0f : channels == 3 && c < 3 ? in_std[c] : gs;
+        }
+      norm->set = true;
+    }
+  if (args->values[CLI_OPT_MEAN] != NULL)
+    {
+      code = norm_values (args->values[CLI_OPT_MEAN], "--mean", channels, norm->mean);
+      if (code != CLI_EXIT_OK)
+        return code;
+      norm->set = true;
+    }
+  if (args->values[CLI_OPT_STD] != NULL)
+    {
+      code = norm_values (args->values[CLI_OPT_STD], "--std", channels, norm->std);
+      if (code != CLI_EXIT_OK)
+        return code;
+      for (int32_t c = 0; c < channels; c++)
+        if (!(norm->std[c] > 0))
+          return cli_error (CLI_EXIT_USAGE, "--std", "values must be positive");
+      norm->set = true;
+    }
+  return CLI_EXIT_OK;
+}
+
+int
+cli_load_input (const char *path, const cs_model *m, const cli_norm *norm, cs_tensor *out)
+{
+  cs_error err = { 0 };
+  bool set = norm != NULL && norm->set;
+  if (cs_input_load (path, m, set ? norm->mean : NULL, set ? norm->std : NULL, out, &err) != CS_OK)
+    return cli_fail (path, &err);
+  return CLI_EXIT_OK;
+}
+
+void
+cli_softmax (const float *logits, int32_t n, float *p)
+{
+  double mx = -INFINITY, sum = 0;
+  for (int32_t i = 0; i < n; i++)
+    mx = fmax (mx, (double) logits[i]);
+  for (int32_t i = 0; i < n; i++)
+    sum += exp ((double) logits[i] - mx);
+  for (int32_t i = 0; i < n; i++)
+    p[i] = (float) (exp ((double) logits[i] - mx) / sum);
+}
+
+const char *
+cli_class_label (const cs_model *m, int32_t cls, char *buf)
+{
+  if (m->classes != NULL && cls >= 0 && cls < m->n_classes && m->classes[cls] != NULL)
+    return m->classes[cls];
+  snprintf (buf, 16, "%d", (int) cls);
+  return buf;
+}
+
+int
+cli_print_json (struct cJSON *doc)
+{
+  char *text = doc ? cJSON_Print (doc) : NULL;
+  cJSON_Delete (doc);
+  if (text == NULL)
+    return cli_error (CLI_EXIT_FAILURE, "--json", "out of memory");
+  fputs (text, stdout);
+  fputc ('\n', stdout);
+  cJSON_free (text);
+  return CLI_EXIT_OK;
+}

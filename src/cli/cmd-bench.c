@@ -1,0 +1,182 @@
+/* `convscope-cli bench MODEL --task T`: times one workload; model load and a warm-up run excluded. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/rng.h"
+#include "base/threads.h"
+#include "cli-commands.h"
+#include "cli-common.h"
+#include "cli-saliency.h"
+#include "attribution/attribution.h"
+
+enum { OPT_TASK = CLI_OPT_FIRST_COMMAND, OPT_BATCH, OPT_REPEAT };
+
+static const cli_option bench_options[] = {
+  { "task", true, OPT_TASK },
+  { "batch", true, OPT_BATCH },
+  { "repeat", true, OPT_REPEAT },
+  { NULL, false, 0 },
+};
+
+static const char *const tasks[] = {
+  "forward", "saliency", "gradcam", "smoothgrad", "integrated-gradients", "scorecam", "train-step", NULL,
+};
+
+static double
+now_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
+}
+
+static int
+compare_doubles (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
+/* A task that is an attribution method: one cs_attribution_run with CLI.md's defaults on one
+ * input, its samples/steps/masks in batches of the exec's max batch (--batch). */
+static cs_status
+run_method (cs_exec *e, const cs_tensor *x, cs_method method, cs_error *err)
+{
+  cs_attribution_params p = CS_ATTRIBUTION_PARAMS_DEFAULT;
+  p.method = method;
+  cs_attribution a = { 0 };
+  cs_status st = cs_attribution_run (e, x, &p, NULL, &a, err);
+  cs_attribution_free (&a);
+  return st;
+}
+
+static cs_status
+run_once (cs_exec *e, const cs_tensor *x, bool saliency, cs_method method, int32_t *targets,
+          cs_tensor *seed, cs_error *err)
+{
+  if (method != CS_METHOD_COUNT)
+    return run_method (e, x, method, err);
+  if (!saliency)
+    return cs_exec_forward (e, x, err);
+  for (int64_t i = 0; i < x->shape.dim[0]; i++)
+    targets[i] = -1;
+  return cli_saliency_run (e, x, targets, seed, err);
+}
+
+int
+cli_cmd_bench (int argc, char **argv)
+{
+  cli_args args;
+  int code = cli_parse (argc, argv, "bench", bench_options, &args);
+  if (code != CLI_EXIT_OK)
+    return code;
+  if (args.values[CLI_OPT_HELP])
+    {
+      cli_command_usage ("bench");
+      return CLI_EXIT_OK;
+    }
+  if (args.n_positional != 1)
+    return cli_error (CLI_EXIT_USAGE, "bench", args.n_positional ? "expected one MODEL" : "missing MODEL");
+  if (args.values[OPT_TASK] == NULL)
+    return cli_error (CLI_EXIT_USAGE, "--task", "missing (forward, saliency, gradcam, smoothgrad, integrated-gradients, scorecam, train-step)");
+  const char *task = NULL;
+  int64_t batch = 1, repeat = 10;
+  if ((code = cli_get_choice (&args, OPT_TASK, "--task", tasks, &task))
+      || (code = cli_get_int (&args, OPT_BATCH, "--batch", 1, 4096, &batch))
+      || (code = cli_get_int (&args, OPT_REPEAT, "--repeat", 1, 1000000, &repeat)))
+    return code;
+  bool saliency = strcmp (task, "saliency") == 0;
+  /* gradcam, smoothgrad, integrated-gradients, scorecam: the method on one input. */
+  cs_method method = saliency ? CS_METHOD_COUNT : cs_method_from_id (task);
+  if (!saliency && method == CS_METHOD_COUNT && strcmp (task, "forward") != 0)
+    return cli_error (CLI_EXIT_FAILURE, "--task", "%s is not implemented yet", task);
+  if ((code = cli_apply_threads (&args)) != CLI_EXIT_OK)
+    return code;
+
+  const char *model_path = args.positional[0];
+  cs_model *m = cli_load_model (&args, model_path, &code);
+  if (m == NULL)
+    return code;
+  cs_error err = { 0 };
+  cs_tensor x = { 0 }, seed = { 0 };
+  cs_exec *e = NULL;
+  double *times = calloc ((size_t) repeat, sizeof (double));
+  int32_t *targets = calloc ((size_t) batch, sizeof (int32_t));
+  if (times == NULL || targets == NULL)
+    {
+      code = cli_error (CLI_EXIT_FAILURE, "--repeat", "out of memory");
+      goto out;
+    }
+  /* A fixed pseudo-random input in a normalised image's range. */
+  /* A method task explains one input; --batch (default: the method's batch hint) is then the
+   * exec's batch, the chunk its samples go through the network in. */
+  int64_t exec_batch = batch;
+  if (method != CS_METHOD_COUNT)
+    {
+      if (args.values[OPT_BATCH] == NULL)
+        exec_batch = batch = cs_attribution_batch_hint (m, method, 0);
+      batch = 1;
+    }
+  cs_shape shape = cs_shape_4d (batch, m->channels, m->height, m->width);
+  if (cs_tensor_alloc (&x, &shape, &err) != CS_OK || (e = cs_exec_new (m, (int32_t) exec_batch, &err)) == NULL)
+    {
+      code = cli_fail (model_path, &err);
+      goto out;
+    }
+  cs_rng rng;
+  cs_rng_seed (&rng, 42);
+  for (int64_t i = 0; i < cs_tensor_numel (&x); i++)
+    x.data[i] = 2.0f * cs_rng_uniform (&rng) - 1.0f;
+
+  /* The warm-up run allocates lazily sized buffers and warms caches; it is not timed. */
+  if (run_once (e, &x, saliency, method, targets, &seed, &err) != CS_OK)
+    {
+      code = cli_fail (model_path, &err);
+      goto out;
+    }
+  for (int64_t r = 0; r < repeat; r++)
+    {
+      double t0 = now_ms ();
+      if (run_once (e, &x, saliency, method, targets, &seed, &err) != CS_OK)
+        {
+          code = cli_fail (model_path, &err);
+          goto out;
+        }
+      times[r] = now_ms () - t0;
+    }
+  qsort (times, (size_t) repeat, sizeof (double), compare_doubles);
+  double median = repeat % 2 ? times[repeat / 2] : 0.5 * (times[repeat / 2 - 1] + times[repeat / 2]);
+  if (args.values[CLI_OPT_JSON])
+    {
+      cJSON *doc = cJSON_CreateObject ();
+      cJSON_AddStringToObject (doc, "model", model_path);
+      cJSON_AddStringToObject (doc, "task", task);
+      cJSON_AddNumberToObject (doc, "batch", (double) exec_batch);
+      cJSON_AddNumberToObject (doc, "repeat", (double) repeat);
+      cJSON_AddNumberToObject (doc, "threads", cs_threads_get ());
+      cJSON_AddStringToObject (doc, "blas_kernel", cs_blas_kernel_name ());
+      cJSON_AddNumberToObject (doc, "median_ms", median);
+      cJSON_AddNumberToObject (doc, "min_ms", times[0]);
+      cJSON_AddNumberToObject (doc, "max_ms", times[repeat - 1]);
+      code = cli_print_json (doc);
+    }
+  else
+    {
+      printf ("model=%s task=%s batch=%lld repeat=%lld threads=%d blas_kernel=%s\n", model_path, task,
+              (long long) exec_batch, (long long) repeat, cs_threads_get (), cs_blas_kernel_name ());
+      printf ("median_ms=%.3f min_ms=%.3f max_ms=%.3f\n", median, times[0], times[repeat - 1]);
+      code = CLI_EXIT_OK;
+    }
+
+out:
+  free (times);
+  free (targets);
+  cs_tensor_free (&x);
+  cs_tensor_free (&seed);
+  cs_exec_free (e);
+  cs_model_free (m);
+  return code;
+}
