@@ -39,23 +39,20 @@ static const double max_relative_error[CS_METHOD_COUNT] = {
 };
 
 /* Stochastic methods: our RNG is not torch's, so only expectations can be compared, and
- * honestly so: these are Monte Carlo estimates, not exact matches.
- * - SmoothGrad (noise 0.15) with SG_SAMPLES samples against torch's mean of 8000. Torch
- *   against itself (3 seeds, 1000 vs 8000) gives correlation >= 0.99979 (cnn28) and >= 0.99957
- *   (resnet32); ours 0.9998 and 0.9996. Bound 0.999.
- * - RISE with RISE_SAMPLES masks against torch's 32000 masks. Torch against itself (3 seeds,
- *   8000 vs 32000) gives 0.984 to 0.990 on both models; ours 0.980 on both (our 32000 masks
- *   give 0.994 to 0.995, as do two of our own seeds with each other, so there is no bias, only
- *   sampling noise). Bound 0.97 on the correlation, and the mean of the map within 2% (the
- *   level is set by p = softmax probability and the 1 / (samples * 0.5) normalisation).
- *   Sub-pixel details of the masks (half-pixel upsampling, the shift) are below what 8000
- *   masks resolve: attr-cam's own tests check the upsampling exactly.
+ * honestly so: these are Monte Carlo estimates, not exact matches. Sample counts and bounds are
+ * per model (fixture below); the larger model gets fewer samples to keep the test short.
+ * - SmoothGrad (noise 0.15) against torch's mean of 8000 samples. Torch against itself
+ *   (3 seeds): 1000 samples on cnn28 >= 0.99979 (ours 0.9998); 500 samples on resnet32
+ *   >= 0.99926. Bounds 0.999 and 0.998.
+ * - RISE against torch's 32000 masks. Torch against itself (3 seeds): 8000 masks on cnn28
+ *   0.984 to 0.988 (ours 0.981); 4000 masks on resnet32 0.961 to 0.983. Our 32000 masks give
+ *   0.994 to 0.995 on cnn28, as do two of our own seeds with each other: no bias, only
+ *   sampling noise. Bounds 0.97 and 0.94 on the correlation, and the mean of the map within 2%
+ *   (the level is set by p = softmax probability and the 1 / (samples * 0.5) normalisation).
+ *   Sub-pixel details of the masks (half-pixel upsampling, the shift) are below what a few
+ *   thousand masks resolve: attr-cam's own tests check the upsampling exactly.
  * Figures from `make-attribution-reference.py --check-noise` (data/reference.json
  * "noise_check") and from this test's output. */
-#define SG_SAMPLES 1000
-#define SG_MIN_CORRELATION 0.999
-#define RISE_SAMPLES 8000
-#define RISE_MIN_CORRELATION 0.97
 
 typedef struct {
   const char *name;          /* file stem in tests/attribution/data */
@@ -63,11 +60,17 @@ typedef struct {
   /* The CAM layer (the last spatial node, CLI.md's default): its ONNX node name, else the
    * node's output name, as our importer names nodes. */
   const char *layer_node, *layer_output;
+  int32_t sg_samples;        /* SmoothGrad expectation: samples and correlation bound */
+  double sg_min_correlation;
+  int32_t rise_samples;      /* RISE: masks and correlation bound */
+  double rise_min_correlation;
+  bool seeded;               /* also check determinism under --seed (model-independent) */
 } fixture;
 
 static const fixture fixtures[] = {
-  { "cnn28", 6, 4, "/relu2/Relu", "/relu2/Relu_output_0" },
-  { "resnet32", 8, 5, "/block2/relu2/Relu", "/block2/relu2/Relu_output_0" },
+  { "cnn28", 6, 4, "/relu2/Relu", "/relu2/Relu_output_0", 1000, 0.999, 8000, 0.97, true },
+  { "resnet32", 8, 5, "/block2/relu2/Relu", "/block2/relu2/Relu_output_0", 500, 0.998, 4000, 0.94,
+    false },
 };
 
 static char data_dir[1024];
@@ -201,7 +204,7 @@ params_for (const fixture *f, cs_method m, int32_t layer)
       p.baseline = CS_BASELINE_ZERO;
       break;
     case CS_METHOD_RISE:
-      p.samples = RISE_SAMPLES;
+      p.samples = f->rise_samples;
       p.seed = 13;
       break;
     default:
@@ -261,7 +264,7 @@ test_smoothgrad_expectation (const fixture *f, cs_exec *e, const cs_tensor *x)
   cs_attribution_params p = CS_ATTRIBUTION_PARAMS_DEFAULT;
 
   p.method = CS_METHOD_SMOOTHGRAD;
-  p.samples = SG_SAMPLES;
+  p.samples = f->sg_samples;
   p.noise = 0.15f;
   p.seed = 3;
   if (!load_npy (data_path (path, sizeof path, f->name, ".smoothgrad-expect.raw.npy"), &ref)
@@ -269,9 +272,9 @@ test_smoothgrad_expectation (const fixture *f, cs_exec *e, const cs_tensor *x)
     goto out;
   int64_t n = cs_tensor_numel (&ref);
   double c = correlation (a.raw.data, ref.data, n);
-  CHECK (c >= SG_MIN_CORRELATION,
+  CHECK (c >= f->sg_min_correlation,
          "%s smoothgrad noise 0.15, %d samples vs torch's 8000: correlation %.4f (>= %.3f)",
-         f->name, SG_SAMPLES, c, SG_MIN_CORRELATION);
+         f->name, f->sg_samples, c, f->sg_min_correlation);
 out:
   cs_attribution_free (&a);
   cs_tensor_free (&ref);
@@ -298,9 +301,9 @@ test_rise (const fixture *f, cs_exec *e, const cs_tensor *x, int32_t layer)
       int64_t n = cs_tensor_numel (&raw_ref);
       double c = correlation (a.raw.data, raw_ref.data, n);
       double mo = mean_of (a.raw.data, n), mr = mean_of (raw_ref.data, n);
-      CHECK (c >= RISE_MIN_CORRELATION,
+      CHECK (c >= f->rise_min_correlation,
              "%s rise raw, %d masks vs torch's 32000: correlation %.4f (>= %.3f)", f->name,
-             RISE_SAMPLES, c, RISE_MIN_CORRELATION);
+             f->rise_samples, c, f->rise_min_correlation);
       CHECK (fabs (mo - mr) <= 0.02 * fabs (mr),
              "%s rise raw mean %.5f, torch %.5f (within 2%%)", f->name, mo, mr);
     }
@@ -308,8 +311,8 @@ test_rise (const fixture *f, cs_exec *e, const cs_tensor *x, int32_t layer)
   if (same_shape (&a.map, &map_ref, what))
     {
       double c = correlation (a.map.data, map_ref.data, cs_tensor_numel (&map_ref));
-      CHECK (c >= RISE_MIN_CORRELATION, "%s: correlation %.4f (>= %.3f)", what, c,
-             RISE_MIN_CORRELATION);
+      CHECK (c >= f->rise_min_correlation, "%s: correlation %.4f (>= %.3f)", what, c,
+             f->rise_min_correlation);
     }
 out:
   cs_attribution_free (&a);
@@ -388,8 +391,11 @@ test_fixture (const fixture *f)
         test_deterministic (f, e, &x, (cs_method) mi, layer, &logits);
     }
   test_smoothgrad_expectation (f, e, &x);
-  test_seeded (f, e, &x, CS_METHOD_SMOOTHGRAD);
-  test_seeded (f, e, &x, CS_METHOD_RISE);
+  if (f->seeded)
+    {
+      test_seeded (f, e, &x, CS_METHOD_SMOOTHGRAD);
+      test_seeded (f, e, &x, CS_METHOD_RISE);
+    }
 out:
   cs_exec_free (e);
   cs_model_free (m);
