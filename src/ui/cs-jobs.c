@@ -122,6 +122,12 @@ cs_predict_result_top (const CsPredictResult *r, int i, int k, int *classes)
     }
 }
 
+gboolean
+cs_saliency_method_explains_units (int method)
+{
+  return method != CS_METHOD_OCCLUSION && method != CS_METHOD_RISE && method != CS_METHOD_SCORECAM;
+}
+
 CsSaliencyJob *
 cs_saliency_job_new (CsSession *session, int method, int target)
 {
@@ -141,6 +147,14 @@ cs_saliency_job_new (CsSession *session, int method, int target)
   job->params.method = method;
   job->params.target = target;
   job->params.layer = cs_session_spatial_layer (session, cs_session_get_layer (session));
+  /* A unit is explained by the gradient methods; perturbation methods keep the class. */
+  if (cs_session_get_explain_unit (session) && cs_session_get_unit (session) >= 0
+      && cs_session_get_layer (session) >= 0 && cs_saliency_method_explains_units (method))
+    {
+      job->params.unit_layer = cs_session_get_layer (session);
+      job->params.unit_channel = cs_session_get_unit (session);
+      job->params.layer = -1;  /* CAM: the last spatial layer before the unit */
+    }
   /* Interactive defaults: fewer samples than the CLI's, so a panel arrives within a second. */
   job->params.samples = method == CS_METHOD_RISE ? 1000 : method == CS_METHOD_SMOOTHGRAD ? 25 : 0;
   job->params.steps = method == CS_METHOD_INTEGRATED_GRADIENTS ? 32 : 0;
@@ -201,6 +215,8 @@ cs_saliency_job_run (CsWorkerJob *wjob, gpointer data, GError **error)
   r->target = a.target;
   r->probability = a.target_probability;
   r->layer = a.layer;
+  r->unit_layer = job->params.unit_layer;
+  r->unit_channel = job->params.unit_channel;
   r->seconds = a.seconds;
   cs_attribution_free (&a);
   return r;
