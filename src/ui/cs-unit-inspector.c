@@ -59,6 +59,7 @@ struct _CsUnitInspector
   GtkWidget *weights_label;
   GtkWidget *sparkline;
   guint64 evolution_serial;
+  CsEvolutionJob *evolution_job; /* the running one, to drain its queue when it ends */
   gboolean evolution_loading;
   gboolean evolution_wanted;   /* start once the main image is done */
   guint n_evo_weights, n_evo_actmax;
@@ -492,16 +493,11 @@ evolution_status (CsUnitInspector *self)
   gtk_spinner_set_spinning (self->evolution_spinner, self->evolution_loading);
 }
 
-static gboolean
-evolution_cell_idle (gpointer data)
+static void
+evolution_take_cells (CsUnitInspector *self, CsEvolutionJob *job)
 {
-  CsEvolutionJob *job = data;
-  g_autoptr (CsUnitInspector) self = g_weak_ref_get (&job->owner);
-  g_autoptr (GPtrArray) cells = NULL;
+  g_autoptr (GPtrArray) cells = cs_evolution_job_take_ready (job);
 
-  if (self == NULL || job->generation != self->evolution_serial)
-    return G_SOURCE_REMOVE;
-  cells = cs_evolution_job_take_ready (job);
   for (guint i = 0; i < cells->len; i++)
     {
       CsUnitImage *cell = g_ptr_array_index (cells, i);
@@ -522,6 +518,16 @@ evolution_cell_idle (gpointer data)
                            g_steal_pointer (&cells->pdata[i]));
     }
   evolution_status (self);
+}
+
+static gboolean
+evolution_cell_idle (gpointer data)
+{
+  CsEvolutionJob *job = data;
+  g_autoptr (CsUnitInspector) self = g_weak_ref_get (&job->owner);
+
+  if (self != NULL && job->generation == self->evolution_serial)
+    evolution_take_cells (self, job);
   return G_SOURCE_REMOVE;
 }
 
@@ -537,6 +543,11 @@ evolution_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_free (call);
   if (!current || (r == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)))
     return;
+  /* The last cells may still sit in the queue (the idle is low priority): take them now, so
+   * that the grid is complete when loading ends. */
+  if (self->evolution_job != NULL)
+    evolution_take_cells (self, self->evolution_job);
+  g_clear_pointer (&self->evolution_job, cs_evolution_job_unref);
   set_flag (self, &self->evolution_loading, FALSE, PROP_EVOLUTION_LOADING);
   if (r == NULL)
     {
@@ -544,7 +555,6 @@ evolution_done (GObject *source, GAsyncResult *result, gpointer user_data)
       gtk_spinner_set_spinning (self->evolution_spinner, FALSE);
       return;
     }
-  /* The last cells may still sit in the queue: the idle is low priority. */
   evolution_status (self);
 }
 
@@ -573,6 +583,8 @@ maybe_start_evolution (CsUnitInspector *self)
   job->generation = ++self->evolution_serial;
   job->on_cell = evolution_cell_idle;
   g_weak_ref_set (&job->owner, self);
+  g_clear_pointer (&self->evolution_job, cs_evolution_job_unref);
+  self->evolution_job = cs_evolution_job_ref (job);
   set_flag (self, &self->evolution_loading, TRUE, PROP_EVOLUTION_LOADING);
   evolution_status (self);
   cs_worker_run (cs_session_get_worker (self->session), self->evolution_channel, FALSE,
@@ -699,6 +711,7 @@ reset_evolution (CsUnitInspector *self)
 
   cs_worker_cancel (cs_session_get_worker (self->session), self->evolution_channel);
   self->evolution_serial++;
+  g_clear_pointer (&self->evolution_job, cs_evolution_job_unref);
   set_flag (self, &self->evolution_loading, FALSE, PROP_EVOLUTION_LOADING);
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->evolution_grid))) != NULL)
     gtk_grid_remove (self->evolution_grid, child);
@@ -1307,6 +1320,7 @@ cs_unit_inspector_finalize (GObject *object)
   g_clear_pointer (&self->stats, cs_run_stats_free);
   g_clear_pointer (&self->ranked, g_array_unref);
   g_clear_pointer (&self->shown, cs_unit_image_free);
+  g_clear_pointer (&self->evolution_job, cs_evolution_job_unref);
   g_free (self->spark);
   G_OBJECT_CLASS (cs_unit_inspector_parent_class)->finalize (object);
 }
