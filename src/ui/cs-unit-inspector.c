@@ -176,9 +176,9 @@ show_actmax (CsUnitInspector *self, const CsUnitImage *image, gboolean final, in
   if (image == NULL)
     status = g_strdup ("");
   else if (final)
-    status = g_strdup_printf (_("activation %.3g · %.2g s"), image->activation, image->seconds);
+    status = g_strdup_printf (_("mean activation %.3g · %.2g s"), image->activation, image->seconds);
   else
-    status = g_strdup_printf (_("step %d / %d · activation %.3g"), step, steps, image->activation);
+    status = g_strdup_printf (_("step %d / %d · mean activation %.3g"), step, steps, image->activation);
   gtk_label_set_text (self->actmax_status, status);
 }
 
@@ -902,6 +902,7 @@ reset_for_set (CsUnitInspector *self, CsModelSet *set)
   gtk_drop_down_set_selected (self->rank_to, MAX (self->n_epochs - 1, 0));
   self->updating = FALSE;
   clear_flow_box (self->rank_box);
+  start_rank (self);
 
   if (cs_model_set_get_run (set) != NULL && self->n_epochs > 1)
     cs_worker_run (worker, self->stats_channel, FALSE, cs_run_stats_job_run, cs_model_set_ref (set),

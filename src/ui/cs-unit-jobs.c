@@ -679,7 +679,8 @@ cs_rank_job_run (CsWorkerJob *wjob, gpointer data, GError **error)
       gboolean trans;
       const float *wa, *wb;
 
-      if ((n->op != CS_OP_CONV2D && n->op != CS_OP_GEMM) || n->n_inputs < 2
+      /* Convolution filters only: a classifier's rows change most and would fill the list. */
+      if (n->op != CS_OP_CONV2D || n->n_inputs < 2
           || g->nodes[n->inputs[1]].op != CS_OP_PARAM)
         continue;
       wa = filter_layout (g, ma, id, &M, &fsize, &C, &kh, &kw, &trans);

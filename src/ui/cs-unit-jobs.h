@@ -118,7 +118,7 @@ gpointer cs_evolution_job_run (CsWorkerJob *wjob, gpointer data, GError **error)
 /* Takes the ready cells (an array of CsUnitImage; weights cells have layer == -1). */
 GPtrArray *cs_evolution_job_take_ready (CsEvolutionJob *job);
 
-/* Filters ranked by relative change ||w_b - w_a|| / ||w_a|| between two epochs. */
+/* Convolution filters ranked by relative change ||w_b - w_a|| / ||w_a|| between two epochs. */
 typedef struct
 {
   CsModelSet *set;
