@@ -16,7 +16,7 @@
 #define N_RANKED 12
 #define THUMB 40
 #define ACTMAX_SIZE 184
-#define TOP_SIZE 64
+#define TOP_SIZE 50
 
 struct _CsUnitInspector
 {
@@ -327,9 +327,19 @@ show_topk (CsUnitInspector *self, const CsTopkResult *r)
       gtk_flow_box_append (self->topk_box, cell);
       self->n_top++;
     }
+  /* The examples fill the column: how they were found goes into a tooltip. */
   status = g_strdup_printf (_("%" G_GINT64_FORMAT " images searched in %.2g s"), r->topk.n_images,
                             r->topk.seconds);
-  gtk_label_set_text (self->topk_status, status);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->topk_box), status);
+  gtk_widget_set_visible (GTK_WIDGET (self->topk_status), self->n_top == 0);
+  gtk_label_set_text (self->topk_status, self->n_top == 0 ? _("No examples") : "");
+}
+
+static void
+topk_message (CsUnitInspector *self, const char *text)
+{
+  gtk_label_set_text (self->topk_status, text);
+  gtk_widget_set_visible (GTK_WIDGET (self->topk_status), TRUE);
 }
 
 static gboolean
@@ -390,7 +400,7 @@ topk_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (r == NULL)
     {
       if (current)
-        gtk_label_set_text (self->topk_status, error->message);
+        topk_message (self, error->message);
       return;
     }
   g_hash_table_insert (self->topk_cache, topk_key (r->epoch, r->layer, r->train_split), r);
@@ -409,9 +419,9 @@ start_topk (CsUnitInspector *self)
     {
       clear_flow_box (self->topk_box);
       self->n_top = 0;
-      gtk_label_set_text (self->topk_status, cs_model_set_get_run (self->set) != NULL
-                          ? _("The run names no data set (run.json “dataset”)")
-                          : _("Open a training run to see its data set's top examples"));
+      topk_message (self, cs_model_set_get_run (self->set) != NULL
+                    ? _("The run names no data set (run.json “dataset”)")
+                    : _("Open a training run to see its data set's top examples"));
       return;
     }
   key = topk_key (self->epoch, self->layer, self->train_split);
@@ -426,7 +436,7 @@ start_topk (CsUnitInspector *self)
     }
   clear_flow_box (self->topk_box);
   self->n_top = 0;
-  gtk_label_set_text (self->topk_status, _("Searching the data set…"));
+  topk_message (self, _("Searching the data set…"));
   gtk_progress_bar_set_fraction (self->topk_progress, 0);
   job = g_new0 (CsTopkJob, 1);
   job->set = cs_model_set_ref (self->set);
