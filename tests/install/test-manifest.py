@@ -128,7 +128,8 @@ def main():
 
     if "openblas" in names:
         ob = modules[names.index("openblas")]
-        cmds = " ".join(ob.get("build-commands", []))
+        env = ob.get("build-options", {}).get("env", {})
+        cmds = " ".join(ob.get("build-commands", []) + [str(v) for v in env.values()])
         check("DYNAMIC_ARCH=1" in cmds and "TARGET=GENERIC" in cmds,
               "OpenBLAS picks its kernel at run time (DYNAMIC_ARCH=1, TARGET=GENERIC)")
     if "protobuf" in names:
@@ -144,6 +145,9 @@ def main():
               and os.path.realpath(os.path.join(manifest_dir, src[0].get("path", "")))
               == os.path.realpath(SRC))
         check(ok, "convscope module builds this source tree (type dir, path ..)")
+        skip = src[0].get("skip", []) if src else []
+        check({".flatpak-builder", "build-flatpak"} <= set(skip),
+              "the source copy skips flatpak-builder's own state and build dirs")
 
     # Agreement with the meson build.
     mid = meson_app_id()
