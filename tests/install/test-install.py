@@ -12,6 +12,7 @@ import configparser
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -121,7 +122,7 @@ def test_cli(installed, destdir, version, work):
           "installed convscope-cli reports a missing model as CLI.md says (exit 1)")
 
 
-def test_app(installed, destdir, app_id):
+def test_app(installed, destdir, app_id, work):
     app = installed_path(installed, destdir, "convscope")
     if app is None:
         note("the GTK app is not part of this build (-Dapp): its install checks are skipped")
@@ -149,6 +150,50 @@ def test_app(installed, destdir, app_id):
     check(len(find(f"/metainfo/{app_id}.metainfo.xml")) == 1, "AppStream metainfo is installed")
     check(len(find(f"/glib-2.0/schemas/{app_id}.gschema.xml")) == 1, "GSettings schema is installed")
     check(len(find(f"/icons/hicolor/scalable/apps/{app_id}.svg")) == 1, "scalable icon is installed")
+    schemas = find(f"/glib-2.0/schemas/{app_id}.gschema.xml")
+    if schemas:
+        smoke_app(app, os.path.dirname(schemas[0]), work)
+
+
+def smoke_app(app, schema_src, work):
+    """Start the installed app on the example model under a virtual X server; it must stay up."""
+    xvfb_run, dbus_run = shutil.which("xvfb-run"), shutil.which("dbus-run-session")
+    compile_schemas = shutil.which("glib-compile-schemas")
+    if not (xvfb_run and dbus_run and compile_schemas):
+        note("xvfb-run, dbus-run-session or glib-compile-schemas missing: app start skipped")
+        return
+    # `meson install --destdir` skips the post-install schema compilation, as it should.
+    schema_dir = os.path.join(work, "schemas")
+    os.makedirs(schema_dir, exist_ok=True)
+    c = subprocess.run([compile_schemas, "--strict", f"--targetdir={schema_dir}", schema_src],
+                       capture_output=True, text=True)
+    if not check(c.returncode == 0, "the installed GSettings schema compiles (--strict)"):
+        note(c.stderr)
+        return
+    share = os.path.dirname(os.path.dirname(schema_src))
+    env = user_env()
+    env.update({"GSETTINGS_SCHEMA_DIR": schema_dir, "GSETTINGS_BACKEND": "memory",
+                "GSK_RENDERER": "cairo", "NO_AT_BRIDGE": "1", "GTK_A11Y": "none",
+                "G_DEBUG": "fatal-criticals", "OMP_NUM_THREADS": "1",
+                "XDG_DATA_DIRS": share + ":" + env.get("XDG_DATA_DIRS", "/usr/share")})
+    # Its own session, so that the app, Xvfb and the bus all go when the group is stopped.
+    p = subprocess.Popen([xvfb_run, "-a", dbus_run, "--", app, "tiny-cnn.onnx"], cwd=work, env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         start_new_session=True)
+    try:
+        out, _ = p.communicate(timeout=8)
+        alive = False
+    except subprocess.TimeoutExpired:
+        alive = True
+        os.killpg(p.pid, signal.SIGTERM)
+        try:
+            out, _ = p.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            out, _ = p.communicate()
+    if not alive:
+        note(f"exit {p.returncode}: {out[-1500:]}")
+    check(alive, "the installed app starts on the example model and keeps running (8 s, no critical)")
 
 
 def main():
@@ -181,7 +226,7 @@ def main():
                 if t is test_cli:
                     t(installed, destdir, version, work)
                 else:
-                    t(installed, destdir, app_id)
+                    t(installed, destdir, app_id, work)
             except Exception as e:  # one broken group must not hide the others
                 check(False, f"{t.__name__}: {type(e).__name__}: {e}")
     finally:
