@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli-attribution.h"
+#include "cli-features.h"
 #include "cli-commands.h"
 #include "cli-common.h"
 #include "io/image.h"
@@ -31,6 +32,7 @@ enum {
   OPT_COLORMAP,
   OPT_ALPHA,
   OPT_GRAYSCALE,
+  OPT_UNIT,
 };
 
 static const cli_option explain_options[] = {
@@ -52,6 +54,7 @@ static const cli_option explain_options[] = {
   { "colormap", true, OPT_COLORMAP },
   { "alpha", true, OPT_ALPHA },
   { "grayscale", false, OPT_GRAYSCALE },
+  { "unit", true, OPT_UNIT },
   { NULL, false, 0 },
 };
 
@@ -92,6 +95,13 @@ parameters_json (const cs_model *m, const cs_attribution_params *p, const cs_att
   cJSON *o = cJSON_CreateObject ();
   cJSON_AddNumberToObject (o, "target", a->target);
   cJSON_AddBoolToObject (o, "target_auto", p->target < 0);
+  if (p->unit_layer >= 0)
+    {
+      /* the explained score is this unit's mean activation, not the target's logit */
+      cJSON *unit = cJSON_AddObjectToObject (o, "unit");
+      cJSON_AddStringToObject (unit, "layer", m->graph->nodes[p->unit_layer].name);
+      cJSON_AddNumberToObject (unit, "channel", p->unit_channel);
+    }
   cJSON_AddNumberToObject (o, "batch", batch);
   switch (p->method)
     {
@@ -182,6 +192,9 @@ cli_cmd_explain (int argc, char **argv)
   int32_t batch = 1;
   if ((code = cli_get_norm (&args, m, &norm)) != CLI_EXIT_OK
       || (code = cli_attr_params (&args, &explain_ids, m, &p)) != CLI_EXIT_OK
+      || (args.values[OPT_UNIT] != NULL
+          && (code = cli_parse_unit_spec (m, args.values[OPT_UNIT], &p.unit_layer, &p.unit_channel))
+               != CLI_EXIT_OK)
       || (code = cli_attr_batch (&args, &explain_ids, m, selected, &batch)) != CLI_EXIT_OK
       || (code = cli_load_input (input_path, m, &norm, &x)) != CLI_EXIT_OK)
     goto out;

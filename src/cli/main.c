@@ -5,6 +5,7 @@
 #include "base/threads.h"
 #include "cli-commands.h"
 #include "cli-common.h"
+#include "cmd-run-info.h"
 #include "config.h"
 
 typedef struct {
@@ -21,7 +22,8 @@ static const cli_command commands[] = {
     "          [--samples N] [--noise SIGMA] [--steps N] [--baseline zero|blur|uniform] [--seed S]\n"
     "          [--window K] [--stride S] [--batch B]\n"
     "          [--out overlay.png] [--map map.png] [--save-map map.npy] [--save-raw raw.npy]\n"
-    "          [--colormap jet|viridis|inferno|gray|diverging] [--alpha A] [--grayscale] [--json]" },
+    "          [--colormap jet|viridis|inferno|gray|diverging] [--alpha A] [--grayscale]\n"
+    "          [--unit LAYER:CHANNEL] [--json]" },
   { "compare", cli_cmd_compare,
     "compare MODEL INPUT [--methods all|m1,m2,...] [--target auto|N] [--layer NAME]\n"
     "          [method options as explain] [--colormap jet|viridis|inferno|gray] [--alpha A]\n"
@@ -29,9 +31,21 @@ static const cli_command commands[] = {
   { "evaluate", cli_cmd_evaluate,
     "evaluate MODEL INPUT... --methods all|m1,... [--metric deletion,insertion,randomization]\n"
     "          [--target auto|N] [--layer NAME] [method options as explain] [--json]" },
+  { "train", cli_cmd_train,
+    "train --arch model.json --dataset fashion-mnist[:DIR]|mnist:DIR --out RUNDIR --epochs N\n"
+    "          [--train-subset N] [--val-subset N] [--batch B] [--optimizer sgd|adam] [--lr LR]\n"
+    "          [--momentum M] [--weight-decay WD] [--seed S] [--resume]" },
   { "bench", cli_cmd_bench,
     "bench MODEL --task forward|saliency|gradcam|smoothgrad|integrated-gradients|scorecam\n"
     "          [--batch B] [--repeat N] [--threads T]" },
+  { "run-info", cli_cmd_run_info, "run-info RUNDIR [--json] [--csv]" },
+  { "features", cli_cmd_features,
+    "features MODEL --layer NAME [--units all|a,b,...] --out sheet.png [--steps N] [--seed S]\n"
+    "          [--param fourier|pixel] [--lr LR] [--jitter PX] [--scale S] [--rotate DEG] [--decay L2]\n"
+    "          [--blur SIGMA] [--batch B] [--zoom Z] [--json]" },
+  { "top-examples", cli_cmd_top_examples,
+    "top-examples MODEL --layer NAME --unit K --dataset SPEC [--split test|train] [--top N]\n"
+    "          [--out sheet.png] [--reduce max|mean] [--limit N] [--json]" },
 };
 
 #define N_COMMANDS ((int) (sizeof commands / sizeof commands[0]))

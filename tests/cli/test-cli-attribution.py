@@ -174,6 +174,22 @@ def test_explain(tmp):
     p = run("explain", TINY, os.path.join(tmp, "in.npy"), "--method", "layercam", "--out", o, "--grayscale")
     check(p.returncode == 0 and png_size(o) == (28, 28), "explain on a .npy input, --grayscale overlay")
 
+    # --unit: the explained score is a unit's mean activation (issue 6), for gradient and CAM methods.
+    ru, rl = os.path.join(tmp, "unit.raw.npy"), os.path.join(tmp, "logit.raw.npy")
+    p, doc = run_json("explain", TINY, DIGIT, "--method", "saliency", "--unit", "/conv2/Conv:3", "--save-raw", ru)
+    run("explain", TINY, DIGIT, "--method", "saliency", "--save-raw", rl)
+    unit_raw, logit_raw = npy_read(ru), npy_read(rl)
+    check(p.returncode == 0 and doc["parameters"]["unit"] == {"layer": "/conv2/Conv", "channel": 3}
+          and unit_raw is not None and logit_raw is not None and unit_raw[1] != logit_raw[1],
+          "explain --unit LAYER:CHANNEL explains the unit, not the logit")
+    p, doc = run_json("explain", TINY, DIGIT, "--method", "gradcam", "--unit", "/conv2/Conv:3")
+    check(p.returncode == 0 and doc["layer"] not in (None, "/MaxPool_1"),
+          "explain --unit with a CAM method picks a layer before the unit's")
+    check_error(run("explain", TINY, DIGIT, "--method", "saliency", "--unit", "/conv2/Conv:99"), 2,
+                "explain --unit with a channel out of range", "--unit")
+    check_error(run("explain", TINY, DIGIT, "--method", "gradcam", "--unit", "/conv2/Conv:3",
+                    "--layer", "/MaxPool_1"), 1, "explain --unit with a CAM layer after the unit", "gradcam")
+
     p = run("explain", "--help")
     check(p.returncode == 0 and all(m in p.stdout for m in METHODS) and "99th percentile" in p.stdout
           and "align_corners" in p.stdout, "explain --help lists every method with its conventions")

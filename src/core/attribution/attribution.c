@@ -71,17 +71,37 @@ fill_defaults (const cs_attribution_params *p, cs_attribution_params *q, cs_erro
   return CS_OK;
 }
 
-/* The CAM layer: -1 -> the last spatial node; otherwise a batched 4-D node. */
+/* The last spatial node that comes before node `before` (exclusive), or -1. */
+static int32_t
+last_spatial_before (const cs_graph *g, int32_t before)
+{
+  for (int32_t i = before - 1; i >= 0; i--)
+    {
+      const cs_node *n = &g->nodes[i];
+      if (n->batched && n->op != CS_OP_INPUT && n->shape.ndim == 4 && n->shape.dim[2] > 1
+          && n->shape.dim[3] > 1)
+        return i;
+    }
+  return -1;
+}
+
+/* The CAM layer: -1 -> the last spatial node (in unit mode: the last one before the unit's
+ * layer, since the gradient flows from the unit down to it); otherwise a batched 4-D node. */
 static cs_status
-resolve_layer (const cs_graph *g, int32_t layer, int32_t *out, cs_error *err)
+resolve_layer (const cs_graph *g, int32_t layer, int32_t unit_layer, int32_t *out, cs_error *err)
 {
   if (layer < 0)
     {
-      *out = cs_graph_last_spatial_node (g);
+      *out = unit_layer >= 0 ? last_spatial_before (g, unit_layer) : cs_graph_last_spatial_node (g);
       if (*out < 0)
-        return cs_error_set (err, CS_ERR_ARGUMENT, "the model has no layer with a spatial output for a CAM");
+        return cs_error_set (err, CS_ERR_ARGUMENT, unit_layer >= 0
+                             ? "no layer with a spatial output comes before the unit's layer"
+                             : "the model has no layer with a spatial output for a CAM");
       return CS_OK;
     }
+  if (unit_layer >= 0 && layer >= unit_layer && layer < g->n_nodes)
+    return cs_error_set (err, CS_ERR_ARGUMENT, "the CAM layer '%s' must come before the unit's layer '%s'",
+                         g->nodes[layer].name, g->nodes[unit_layer].name);
   if (layer >= g->n_nodes)
     return cs_error_set (err, CS_ERR_ARGUMENT, "no node %d in the graph", layer);
   const cs_node *n = &g->nodes[layer];
@@ -134,7 +154,7 @@ cs_attribution_run (cs_exec *e, const cs_tensor *input, const cs_attribution_par
                         .target = -1, .layer = -1, .batch = cs_exec_max_batch (e) };
   if (cs_method_is_cam (q.method))
     {
-      st = resolve_layer (g, q.layer, &ctx.layer, err);
+      st = resolve_layer (g, q.layer, q.unit_layer, &ctx.layer, err);
       if (st != CS_OK)
         return st;
     }

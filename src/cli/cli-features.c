@@ -1,0 +1,151 @@
+/* Helpers of the feature commands: layer and unit lookup, image blitting, terminal progress. */
+#include "cli-features.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli-common.h"
+#include "features/actmax.h"
+
+int32_t
+cli_find_unit_layer (const cs_model *m, const char *name, int32_t *n_units)
+{
+  int32_t id = cs_graph_find (m->graph, name);
+  if (id < 0)
+    {
+      cli_error (CLI_EXIT_USAGE, "--layer", "no node named '%s' (see `convscope-cli inspect`)", name);
+      return -1;
+    }
+  *n_units = cs_actmax_unit_count (m->graph, id);
+  if (*n_units < 1)
+    {
+      cli_error (CLI_EXIT_USAGE, "--layer", "node '%s' has no units (it must be a 2-D or 4-D activation)", name);
+      return -1;
+    }
+  return id;
+}
+
+int32_t *
+cli_parse_units (const char *spec, int32_t n_units, int32_t *count)
+{
+  int32_t *units = malloc ((size_t) n_units * sizeof (int32_t) + sizeof (int32_t) * 1024);
+  int32_t n = 0, cap = n_units + 1024;
+  if (units == NULL)
+    return NULL;
+  if (spec == NULL || strcmp (spec, "all") == 0)
+    {
+      for (int32_t i = 0; i < n_units; i++)
+        units[n++] = i;
+      *count = n;
+      return units;
+    }
+  const char *s = spec;
+  while (*s)
+    {
+      char *end;
+      long a = strtol (s, &end, 10), b;
+      if (end == s || a < 0)
+        goto bad;
+      b = a;
+      if (*end == '-')
+        {
+          const char *t = end + 1;
+          b = strtol (t, &end, 10);
+          if (end == t || b < a)
+            goto bad;
+        }
+      if (b >= n_units)
+        {
+          free (units);
+          cli_error (CLI_EXIT_USAGE, "--units", "the layer has %d units (0..%d); there is no unit %ld", n_units,
+                     n_units - 1, b);
+          return NULL;
+        }
+      for (long u = a; u <= b; u++)
+        {
+          if (n == cap)
+            goto bad;
+          units[n++] = (int32_t) u;
+        }
+      if (*end == ',')
+        end++;
+      else if (*end != '\0')
+        goto bad;
+      s = end;
+    }
+  if (n == 0)
+    goto bad;
+  *count = n;
+  return units;
+bad:
+  free (units);
+  cli_error (CLI_EXIT_USAGE, "--units", "expected 'all' or a list like 0,3,5-8 (got '%s')", spec);
+  return NULL;
+}
+
+static uint8_t
+byte_of (float v)
+{
+  v = v < 0 ? 0 : v > 1 ? 1 : v;
+  return (uint8_t) (v * 255.0f + 0.5f);
+}
+
+void
+cli_blit_image (const float *img, int32_t c, int32_t h, int32_t w, int32_t zoom, uint8_t *canvas,
+                int32_t canvas_w, int32_t x0, int32_t y0)
+{
+  int64_t hw = (int64_t) h * w;
+  for (int32_t y = 0; y < h * zoom; y++)
+    for (int32_t x = 0; x < w * zoom; x++)
+      {
+        int64_t k = (int64_t) (y / zoom) * w + x / zoom;
+        uint8_t rgb[3];
+        if (c >= 3)
+          for (int i = 0; i < 3; i++)
+            rgb[i] = byte_of (img[i * hw + k]);
+        else
+          rgb[0] = rgb[1] = rgb[2] = byte_of (c == 2 ? 0.5f * (img[k] + img[hw + k]) : img[k]);
+        memcpy (canvas + 3 * ((int64_t) (y0 + y) * canvas_w + x0 + x), rgb, 3);
+      }
+}
+
+void
+cli_progress_stderr (void *user_data, double fraction)
+{
+  static int last = -1;
+  if (!isatty (2))
+    return;
+  int pct = (int) (fraction * 100);
+  if (pct == last)
+    return;
+  last = pct;
+  fprintf (stderr, "\r%s: %3d%%%s", (const char *) user_data, pct, fraction >= 1 ? "\n" : "");
+  fflush (stderr);
+}
+
+int
+cli_parse_unit_spec (const cs_model *m, const char *spec, int32_t *layer, int32_t *channel)
+{
+  const char *colon = strrchr (spec, ':');
+  char *end;
+  long c = colon != NULL ? strtol (colon + 1, &end, 10) : -1;
+  if (colon == NULL || colon == spec || end == colon + 1 || *end != '\0' || c < 0)
+    return cli_error (CLI_EXIT_USAGE, "--unit", "expected LAYER:CHANNEL (got '%s')", spec);
+  char name[256];
+  size_t len = (size_t) (colon - spec);
+  if (len >= sizeof name)
+    return cli_error (CLI_EXIT_USAGE, "--unit", "layer name too long");
+  memcpy (name, spec, len);
+  name[len] = '\0';
+  int32_t n_units;
+  int32_t id = cli_find_unit_layer (m, name, &n_units);
+  if (id < 0)
+    return CLI_EXIT_USAGE;
+  if (c >= n_units)
+    return cli_error (CLI_EXIT_USAGE, "--unit", "'%s' has %d units (0..%d)", name, n_units, n_units - 1);
+  *layer = id;
+  *channel = (int32_t) c;
+  return CLI_EXIT_OK;
+}

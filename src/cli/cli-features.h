@@ -1,0 +1,28 @@
+/* Shared by the feature commands (features, top-examples): layer and unit lookup, pictures. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/status.h"
+#include "graph/model.h"
+
+/* The node named `name` that has units (a batched 2-D or 4-D node). Reports the error itself
+ * and returns -1. */
+int32_t cli_find_unit_layer (const cs_model *m, const char *name, int32_t *n_units);
+
+/* "all" or "a,b,c" (with ranges "a-b") into a malloc'ed list of units < n_units. Reports a
+ * usage error itself and returns NULL. */
+int32_t *cli_parse_units (const char *spec, int32_t n_units, int32_t *count);
+
+/* Image i of display images [n, C, H, W] in [0,1] (C = 1 gray, 2 gray from the mean, >= 3 the
+ * first three as RGB) into a cell of an RGB canvas, magnified `zoom` times (nearest neighbour). */
+void cli_blit_image (const float *img, int32_t c, int32_t h, int32_t w, int32_t zoom, uint8_t *canvas,
+                     int32_t canvas_w, int32_t x0, int32_t y0);
+
+/* A progress callback that prints "what: NN%" on stderr when it is a terminal. */
+void cli_progress_stderr (void *user_data, double fraction);
+
+/* `--unit LAYER:CHANNEL` (explain in unit mode) into a node id and a channel, checked against
+ * m. Reports a usage error itself and returns CLI_EXIT_USAGE; CLI_EXIT_OK otherwise. */
+int cli_parse_unit_spec (const cs_model *m, const char *spec, int32_t *layer, int32_t *channel);

@@ -1,0 +1,209 @@
+/* `convscope-cli top-examples MODEL --layer NAME --unit K --dataset SPEC`: the data set's images
+ * that activate a unit most, with the receptive field of the maximising position. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli-commands.h"
+#include "cli-common.h"
+#include "cli-features.h"
+#include "data/dataset.h"
+#include "features/topk.h"
+#include "io/image.h"
+
+enum {
+  OPT_LAYER = CLI_OPT_FIRST_COMMAND,
+  OPT_UNIT,
+  OPT_DATASET,
+  OPT_SPLIT,
+  OPT_TOP,
+  OPT_OUT,
+  OPT_REDUCE,
+  OPT_BATCH,
+  OPT_LIMIT,
+};
+
+static const cli_option top_options[] = {
+  { "layer", true, OPT_LAYER },
+  { "unit", true, OPT_UNIT },
+  { "dataset", true, OPT_DATASET },
+  { "split", true, OPT_SPLIT },
+  { "top", true, OPT_TOP },
+  { "out", true, OPT_OUT },
+  { "reduce", true, OPT_REDUCE },
+  { "batch", true, OPT_BATCH },
+  { "limit", true, OPT_LIMIT },
+  { NULL, false, 0 },
+};
+
+typedef struct {
+  const cs_dataset_split *split;
+  const float *mean, *std;
+  int64_t *indices;          /* batch scratch */
+} source;
+
+static cs_status
+fill (void *user_data, int64_t first, int32_t n, float *x, int32_t *labels, cs_error *err)
+{
+  source *s = user_data;
+  for (int32_t i = 0; i < n; i++)
+    s->indices[i] = first + i;
+  cs_dataset_batch (s->split, s->indices, n, s->mean, s->std, x, labels);
+  return CS_OK;
+}
+
+/* The examples side by side, each with its box outlined in red, as an RGB PNG. */
+static int
+write_sheet (const cs_dataset_split *split, const cs_top_example *ex, int32_t count, const char *path)
+{
+  const int32_t gap = 4;
+  int32_t c = split->channels, h = split->height, w = split->width;
+  int32_t zoom = h >= 96 ? 1 : (96 + h - 1) / h;
+  int32_t cols = count < 8 ? count : 8, rows = (count + cols - 1) / cols;
+  int32_t cw = w * zoom, ch = h * zoom, W = cols * cw + (cols + 1) * gap, H = rows * ch + (rows + 1) * gap;
+  uint8_t *canvas = malloc ((size_t) W * (size_t) H * 3);
+  float *img = malloc ((size_t) c * (size_t) h * (size_t) w * sizeof (float));
+  if (canvas == NULL || img == NULL)
+    {
+      free (canvas);
+      free (img);
+      return cli_error (CLI_EXIT_FAILURE, path, "out of memory");
+    }
+  memset (canvas, 48, (size_t) W * (size_t) H * 3);
+  int64_t chw = (int64_t) c * h * w;
+  for (int32_t i = 0; i < count; i++)
+    {
+      for (int64_t k = 0; k < chw; k++)
+        img[k] = split->images[ex[i].index * chw + k] / 255.0f;
+      int32_t x0 = gap + (i % cols) * (cw + gap), y0 = gap + (i / cols) * (ch + gap);
+      cli_blit_image (img, c, h, w, zoom, canvas, W, x0, y0);
+      int32_t bx0 = x0 + ex[i].box[0] * zoom, by0 = y0 + ex[i].box[1] * zoom;
+      int32_t bx1 = x0 + ex[i].box[2] * zoom - 1, by1 = y0 + ex[i].box[3] * zoom - 1;
+      for (int32_t y = by0; y <= by1; y++)
+        for (int32_t x = bx0; x <= bx1; x++)
+          if (y == by0 || y == by1 || x == bx0 || x == bx1)
+            memcpy (canvas + 3 * ((int64_t) y * W + x), (uint8_t[]) { 230, 40, 40 }, 3);
+    }
+  cs_error err = { 0 };
+  int code = cs_png_save (path, canvas, W, H, 3, &err) == CS_OK ? CLI_EXIT_OK : cli_fail (path, &err);
+  free (canvas);
+  free (img);
+  return code;
+}
+
+int
+cli_cmd_top_examples (int argc, char **argv)
+{
+  cli_args args;
+  int code = cli_parse (argc, argv, "top-examples", top_options, &args);
+  if (code != CLI_EXIT_OK)
+    return code;
+  if (args.values[CLI_OPT_HELP])
+    {
+      cli_command_usage ("top-examples");
+      return CLI_EXIT_OK;
+    }
+  if (args.n_positional != 1)
+    return cli_error (CLI_EXIT_USAGE, "top-examples", args.n_positional ? "one MODEL expected" : "missing MODEL");
+  static const char *const splits[] = { "test", "train", NULL }, *const reduces[] = { "max", "mean", NULL };
+  const char *layer = args.values[OPT_LAYER], *spec = args.values[OPT_DATASET], *out = args.values[OPT_OUT];
+  const char *split_name = "test", *reduce = "max";
+  int64_t unit = -1, top = 9, batch = 256, limit = 0;
+  if (layer == NULL || args.values[OPT_UNIT] == NULL || spec == NULL)
+    return cli_error (CLI_EXIT_USAGE, "top-examples", "--layer NAME, --unit K and --dataset SPEC are required");
+  if ((code = cli_get_int (&args, OPT_UNIT, "--unit", 0, INT32_MAX, &unit))
+      || (code = cli_get_int (&args, OPT_TOP, "--top", 1, 10000, &top))
+      || (code = cli_get_int (&args, OPT_BATCH, "--batch", 1, 4096, &batch))
+      || (code = cli_get_int (&args, OPT_LIMIT, "--limit", 0, INT64_MAX, &limit))
+      || (code = cli_get_choice (&args, OPT_SPLIT, "--split", splits, &split_name))
+      || (code = cli_get_choice (&args, OPT_REDUCE, "--reduce", reduces, &reduce))
+      || (code = cli_apply_threads (&args)))
+    return code;
+  if (out != NULL && (strlen (out) < 4 || strcasecmp (out + strlen (out) - 4, ".png") != 0))
+    return cli_error (CLI_EXIT_USAGE, out, "only a .png sheet is written for now");
+
+  const char *model_path = args.positional[0];
+  cs_model *m = cli_load_model (&args, model_path, &code);
+  if (m == NULL)
+    return code;
+  cli_norm norm;
+  int32_t n_units;
+  int32_t node = -1;
+  if ((code = cli_get_norm (&args, m, &norm)) != CLI_EXIT_OK || (node = cli_find_unit_layer (m, layer, &n_units)) < 0)
+    {
+      cs_model_free (m);
+      return node < 0 && code == CLI_EXIT_OK ? CLI_EXIT_USAGE : code;
+    }
+  if (unit >= n_units)
+    {
+      cs_model_free (m);
+      return cli_error (CLI_EXIT_USAGE, "--unit", "'%s' has %d units (0..%d)", layer, n_units, n_units - 1);
+    }
+  cs_error err = { 0 };
+  cs_dataset ds = { 0 };
+  if (cs_dataset_open (spec, &ds, &err) != CS_OK)
+    {
+      cs_model_free (m);
+      return cli_fail (spec, &err);
+    }
+  const cs_dataset_split *split = strcmp (split_name, "train") == 0 ? &ds.train : &ds.test;
+  if (split->channels != m->channels || split->height != m->height || split->width != m->width)
+    {
+      code = cli_error (CLI_EXIT_FAILURE, spec, "images are %dx%dx%d, the model takes %dx%dx%d", split->channels,
+                        split->height, split->width, m->channels, m->height, m->width);
+      cs_dataset_free (&ds);
+      cs_model_free (m);
+      return code;
+    }
+  int64_t n = limit > 0 && limit < split->n ? limit : split->n;
+  source src = { split, norm.set ? norm.mean : m->mean, norm.set ? norm.std : m->std,
+                 malloc ((size_t) batch * sizeof (int64_t)) };
+  cs_exec *e = src.indices == NULL ? NULL : cs_exec_new (m, (int32_t) batch, &err);
+  cs_topk_params p = { node, (int32_t) unit, (int32_t) top, strcmp (reduce, "mean") == 0 ? CS_TOPK_MEAN : CS_TOPK_MAX };
+  cs_topk_result r = { 0 };
+  cs_progress prog = { cli_progress_stderr, (void *) "top-examples", NULL };
+  if (e == NULL || cs_topk_run (e, n, fill, &src, &p, &prog, &r, &err) != CS_OK)
+    code = e == NULL && src.indices == NULL ? cli_error (CLI_EXIT_FAILURE, model_path, "out of memory")
+                                            : cli_fail (model_path, &err);
+  else
+    {
+      int32_t count;
+      const cs_top_example *ex = cs_topk_channel (&r, (int32_t) unit, &count);
+      code = out != NULL ? write_sheet (split, ex, count, out) : CLI_EXIT_OK;
+      if (code == CLI_EXIT_OK && args.values[CLI_OPT_JSON])
+        {
+          cJSON *doc = cJSON_CreateObject ();
+          cJSON_AddStringToObject (doc, "layer", layer);
+          cJSON_AddNumberToObject (doc, "unit", (double) unit);
+          cJSON *arr = cJSON_AddArrayToObject (doc, "examples");
+          for (int32_t i = 0; i < count; i++)
+            {
+              cJSON *o = cJSON_CreateObject ();
+              cJSON_AddNumberToObject (o, "index", (double) ex[i].index);
+              cJSON_AddNumberToObject (o, "label", ex[i].label);
+              cJSON_AddNumberToObject (o, "activation", ex[i].activation);
+              cJSON_AddItemToObject (o, "box", cJSON_CreateIntArray (ex[i].box, 4));
+              cJSON_AddItemToArray (arr, o);
+            }
+          code = cli_print_json (doc);
+        }
+      else if (code == CLI_EXIT_OK)
+        {
+          printf ("top %d of %lld %s images for unit %lld of '%s' (%s over positions), %.2f s\n", count,
+                  (long long) n, split_name, (long long) unit, layer, reduce, r.seconds);
+          for (int32_t i = 0; i < count; i++)
+            printf ("  %2d  image %6lld  label %-14s activation %9.4f  box [%d, %d, %d, %d)\n", i + 1,
+                    (long long) ex[i].index,
+                    ds.classes != NULL && ex[i].label >= 0 && ex[i].label < ds.n_classes ? ds.classes[ex[i].label] : "?",
+                    ex[i].activation, ex[i].box[0], ex[i].box[1], ex[i].box[2], ex[i].box[3]);
+        }
+    }
+  cs_topk_result_free (&r);
+  cs_exec_free (e);
+  free (src.indices);
+  cs_dataset_free (&ds);
+  cs_model_free (m);
+  return code;
+}

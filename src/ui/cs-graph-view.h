@@ -1,0 +1,23 @@
+/* CsGraphView: the model's layer graph (a DAG drawn with Cairo); pan, zoom, click to select. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "cs-session.h"
+
+G_BEGIN_DECLS
+
+#define CS_TYPE_GRAPH_VIEW (cs_graph_view_get_type ())
+
+G_DECLARE_FINAL_TYPE (CsGraphView, cs_graph_view, CS, GRAPH_VIEW, GtkWidget)
+
+GtkWidget *cs_graph_view_new (CsSession *session);
+CsSession *cs_graph_view_get_session (CsGraphView *self);
+void cs_graph_view_set_session (CsGraphView *self, CsSession *session);
+
+/* The node drawn at widget coordinates (x, y), or -1 (for tests and the click handler). */
+int cs_graph_view_node_at (CsGraphView *self, double x, double y);
+/* The widget coordinates of node id's box centre; FALSE when it is not drawn. */
+gboolean cs_graph_view_node_center (CsGraphView *self, int id, double *x, double *y);
+
+G_END_DECLS

@@ -1,0 +1,279 @@
+/* CsImageStrip: thumbnails and preprocessed inputs are made once per run; predictions for the
+ * whole strip are one batched job per epoch. */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "cs-image-strip.h"
+#include "cs-jobs.h"
+#include "io/image.h"
+
+#define MAX_IMAGES 64
+
+typedef struct
+{
+  char *path;
+  int label;
+  GtkWidget *button;
+  GtkWidget *caption;
+} Entry;
+
+struct _CsImageStrip
+{
+  GtkWidget parent_instance;
+  CsSession *session;
+  GtkWidget *scroller;
+  GtkWidget *box;
+  GArray *entries;             /* Entry */
+  GBytes *inputs;              /* every image preprocessed, for one batched prediction */
+  cs_shape shape;
+  int n_misclassified;
+  char channel[32];
+};
+
+G_DEFINE_FINAL_TYPE (CsImageStrip, cs_image_strip, GTK_TYPE_WIDGET)
+
+static void
+entry_clear (gpointer data)
+{
+  Entry *e = data;
+
+  g_free (e->path);
+}
+
+static void
+image_clicked_cb (GtkButton *button, CsImageStrip *self)
+{
+  guint i = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (button), "index"));
+  Entry *e = &g_array_index (self->entries, Entry, i);
+  g_autoptr (GError) error = NULL;
+
+  if (!cs_session_open_image (self->session, e->path, e->label, &error))
+    gtk_widget_set_tooltip_text (e->button, error->message);
+}
+
+static void
+predict_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (CsImageStrip) self = user_data;
+  g_autoptr (GError) error = NULL;
+  CsPredictResult *r = cs_worker_finish (CS_WORKER (source), result, &error);
+  CsModelSet *set = cs_session_get_model_set (self->session);
+
+  if (r == NULL || set == NULL || (guint) r->n != self->entries->len)
+    {
+      g_clear_pointer (&r, cs_predict_result_free);
+      return;
+    }
+  self->n_misclassified = 0;
+  for (guint i = 0; i < self->entries->len; i++)
+    {
+      Entry *e = &g_array_index (self->entries, Entry, i);
+      int top;
+      char b1[64], b2[64];
+      g_autofree char *text = NULL;
+      gboolean wrong;
+
+      cs_predict_result_top (r, (int) i, 1, &top);
+      wrong = e->label >= 0 && top != e->label;
+      self->n_misclassified += wrong;
+      if (e->label >= 0)
+        text = g_strdup_printf ("%s\n→ %s %.0f%%", cs_model_set_get_class_label (set, e->label, b1, sizeof b1),
+                                cs_model_set_get_class_label (set, top, b2, sizeof b2),
+                                100.0 * r->probs[(gsize) i * r->n_classes + top]);
+      else
+        text = g_strdup_printf ("→ %s %.0f%%", cs_model_set_get_class_label (set, top, b2, sizeof b2),
+                                100.0 * r->probs[(gsize) i * r->n_classes + top]);
+      gtk_label_set_text (GTK_LABEL (e->caption), text);
+      if (wrong)
+        gtk_widget_add_css_class (e->button, "misclassified");
+      else
+        gtk_widget_remove_css_class (e->button, "misclassified");
+    }
+  cs_predict_result_free (r);
+}
+
+static void
+run_predict (CsImageStrip *self)
+{
+  CsModelSet *set = cs_session_get_model_set (self->session);
+
+  if (set == NULL || self->inputs == NULL || self->entries->len == 0)
+    return;
+  cs_worker_run (cs_session_get_worker (self->session), self->channel, FALSE, cs_predict_job_run,
+                 cs_predict_job_new (set, cs_session_get_epoch (self->session), self->inputs,
+                                     &self->shape, (int) self->entries->len),
+                 cs_predict_job_free, cs_predict_result_free, predict_done, g_object_ref (self));
+}
+
+static void
+rebuild (CsImageStrip *self)
+{
+  CsModelSet *set = cs_session_get_model_set (self->session);
+  g_autoptr (GPtrArray) images = NULL;
+  g_autoptr (GByteArray) inputs = g_byte_array_new ();
+  GtkWidget *child;
+  const cs_model *m;
+
+  while ((child = gtk_widget_get_first_child (self->box)) != NULL)
+    gtk_box_remove (GTK_BOX (self->box), child);
+  g_array_set_size (self->entries, 0);
+  g_clear_pointer (&self->inputs, g_bytes_unref);
+  self->n_misclassified = -1;
+  if (set == NULL)
+    return;
+  m = cs_model_set_get_base (set);
+  images = cs_session_list_run_images (self->session);
+
+  for (guint i = 0; i < images->len && self->entries->len < MAX_IMAGES; i++)
+    {
+      CsRunImage *ri = g_ptr_array_index (images, i);
+      cs_image img = { 0 };
+      cs_tensor t = { 0 };
+      cs_error err = { 0 };
+      Entry e = { 0 };
+      GtkWidget *vbox, *picture;
+      g_autoptr (GdkTexture) texture = NULL;
+
+      if (cs_image_load (ri->path, &img, &err) != CS_OK
+          || cs_image_to_tensor (&img, m->channels, m->height, m->width, m->mean, m->std, &t,
+                                 &err) != CS_OK)
+        {
+          cs_image_free (&img);
+          continue;
+        }
+      g_byte_array_append (inputs, (const guint8 *) t.data, (guint) (cs_tensor_numel (&t) * sizeof (float)));
+      self->shape = t.shape;
+      cs_tensor_free (&t);
+      texture = cs_image_texture_new (&img);
+      cs_image_free (&img);
+
+      e.path = g_strdup (ri->path);
+      e.label = ri->label;
+      e.button = gtk_button_new ();
+      vbox = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+      picture = gtk_picture_new_for_paintable (GDK_PAINTABLE (texture));
+      gtk_widget_set_size_request (picture, 56, 56);
+      e.caption = gtk_label_new (e.label >= 0 ? cs_model_set_get_class_label (set, e.label, (char[64]) { 0 }, 64) : "");
+      gtk_label_set_justify (GTK_LABEL (e.caption), GTK_JUSTIFY_CENTER);
+      gtk_label_set_ellipsize (GTK_LABEL (e.caption), PANGO_ELLIPSIZE_END);
+      gtk_label_set_max_width_chars (GTK_LABEL (e.caption), 12);
+      gtk_widget_add_css_class (e.caption, "caption");
+      gtk_box_append (GTK_BOX (vbox), picture);
+      gtk_box_append (GTK_BOX (vbox), e.caption);
+      gtk_button_set_child (GTK_BUTTON (e.button), vbox);
+      gtk_widget_add_css_class (e.button, "flat");
+      gtk_widget_add_css_class (e.button, "strip-image");
+      gtk_widget_set_tooltip_text (e.button, ri->path);
+      g_object_set_data (G_OBJECT (e.button), "index", GUINT_TO_POINTER (self->entries->len));
+      g_signal_connect (e.button, "clicked", G_CALLBACK (image_clicked_cb), self);
+      gtk_box_append (GTK_BOX (self->box), e.button);
+      g_array_append_val (self->entries, e);
+    }
+  if (self->entries->len > 0)
+    self->inputs = g_byte_array_free_to_bytes (g_steal_pointer (&inputs));
+  gtk_widget_set_visible (GTK_WIDGET (self), self->entries->len > 0);
+  run_predict (self);
+}
+
+static void
+model_set_changed_cb (CsSession *session, GParamSpec *pspec, CsImageStrip *self)
+{
+  rebuild (self);
+}
+
+static void
+epoch_changed_cb (CsSession *session, GParamSpec *pspec, CsImageStrip *self)
+{
+  run_predict (self);
+}
+
+void
+cs_image_strip_set_session (CsImageStrip *self, CsSession *session)
+{
+  if (self->session == session)
+    return;
+  if (self->session != NULL)
+    g_signal_handlers_disconnect_by_data (self->session, self);
+  g_set_object (&self->session, session);
+  if (session != NULL)
+    {
+      g_signal_connect_object (session, "notify::model-set", G_CALLBACK (model_set_changed_cb), self, 0);
+      g_signal_connect_object (session, "notify::epoch", G_CALLBACK (epoch_changed_cb), self, 0);
+      rebuild (self);
+    }
+}
+
+guint
+cs_image_strip_get_n_images (CsImageStrip *self)
+{
+  return self->entries->len;
+}
+
+int
+cs_image_strip_get_n_misclassified (CsImageStrip *self)
+{
+  return self->n_misclassified;
+}
+
+static void
+cs_image_strip_dispose (GObject *object)
+{
+  CsImageStrip *self = CS_IMAGE_STRIP (object);
+
+  if (self->session != NULL)
+    g_signal_handlers_disconnect_by_data (self->session, self);
+  g_clear_object (&self->session);
+  g_clear_pointer (&self->scroller, gtk_widget_unparent);
+  g_clear_pointer (&self->inputs, g_bytes_unref);
+  G_OBJECT_CLASS (cs_image_strip_parent_class)->dispose (object);
+}
+
+static void
+cs_image_strip_finalize (GObject *object)
+{
+  CsImageStrip *self = CS_IMAGE_STRIP (object);
+
+  g_array_unref (self->entries);
+  G_OBJECT_CLASS (cs_image_strip_parent_class)->finalize (object);
+}
+
+static void
+cs_image_strip_class_init (CsImageStripClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = cs_image_strip_dispose;
+  object_class->finalize = cs_image_strip_finalize;
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "csimagestrip");
+}
+
+static void
+cs_image_strip_init (CsImageStrip *self)
+{
+  static guint counter;
+
+  g_snprintf (self->channel, sizeof self->channel, "strip-%u", ++counter);
+  self->entries = g_array_new (FALSE, TRUE, sizeof (Entry));
+  g_array_set_clear_func (self->entries, entry_clear);
+  self->n_misclassified = -1;
+  self->scroller = gtk_scrolled_window_new ();
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (self->scroller), GTK_POLICY_AUTOMATIC,
+                                  GTK_POLICY_NEVER);
+  self->box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 2);
+  gtk_widget_set_margin_start (self->box, 6);
+  gtk_widget_set_margin_end (self->box, 6);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (self->scroller), self->box);
+  gtk_widget_set_parent (self->scroller, GTK_WIDGET (self));
+}
+
+GtkWidget *
+cs_image_strip_new (CsSession *session)
+{
+  CsImageStrip *self = g_object_new (CS_TYPE_IMAGE_STRIP, NULL);
+
+  cs_image_strip_set_session (self, session);
+  return GTK_WIDGET (self);
+}

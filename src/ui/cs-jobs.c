@@ -1,0 +1,208 @@
+/* Worker jobs: batched prediction, and attribution through cs_attribution_run (or, in a
+ * build without the attribution driver, a plain input-gradient saliency map). */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "cs-jobs.h"
+
+CsPredictJob *
+cs_predict_job_new (CsModelSet *set, int epoch, GBytes *inputs, const cs_shape *shape, int n)
+{
+  CsPredictJob *job = g_new0 (CsPredictJob, 1);
+
+  job->set = cs_model_set_ref (set);
+  job->epoch = epoch;
+  job->inputs = g_bytes_ref (inputs);
+  job->shape = *shape;
+  job->n = n;
+  return job;
+}
+
+void
+cs_predict_job_free (gpointer data)
+{
+  CsPredictJob *job = data;
+
+  g_clear_pointer (&job->set, cs_model_set_unref);
+  g_clear_pointer (&job->inputs, g_bytes_unref);
+  g_free (job);
+}
+
+void
+cs_predict_result_free (gpointer data)
+{
+  CsPredictResult *r = data;
+
+  g_free (r->probs);
+  g_free (r);
+}
+
+static void
+softmax (const float *z, int k, float *p)
+{
+  float mx = -INFINITY, s = 0;
+
+  for (int i = 0; i < k; i++)
+    mx = MAX (mx, z[i]);
+  for (int i = 0; i < k; i++)
+    s += (p[i] = expf (z[i] - mx));
+  for (int i = 0; i < k; i++)
+    p[i] /= s;
+}
+
+gpointer
+cs_predict_job_run (CsWorkerJob *wjob, gpointer data, GError **error)
+{
+  CsPredictJob *job = data;
+  cs_exec *e = cs_worker_job_get_exec (wjob, job->set, job->epoch, error);
+  const cs_graph *g = cs_model_set_get_graph (job->set);
+  int64_t sample = cs_shape_numel (&job->shape);
+  const float *all = g_bytes_get_data (job->inputs, NULL);
+  CsPredictResult *r;
+  int batch, k;
+
+  if (e == NULL)
+    return NULL;
+  k = (int) cs_shape_numel (&g->nodes[g->output_node].shape);
+  batch = cs_exec_max_batch (e);
+  r = g_new0 (CsPredictResult, 1);
+  r->n = job->n;
+  r->n_classes = k;
+  r->probs = g_new0 (float, (gsize) job->n * k);
+
+  for (int start = 0; start < job->n; start += batch)
+    {
+      int nb = MIN (batch, job->n - start);
+      cs_shape s = job->shape;
+      cs_tensor in;
+      const cs_tensor *out;
+      cs_error err = { 0 };
+
+      if (cs_worker_job_is_cancelled (wjob))
+        {
+          cs_predict_result_free (r);
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled");
+          return NULL;
+        }
+      s.dim[0] = nb;
+      in = cs_tensor_view (&s, (float *) all + start * sample);
+      if (cs_exec_forward (e, &in, &err) != CS_OK)
+        {
+          cs_set_core_error (error, &err);
+          cs_predict_result_free (r);
+          return NULL;
+        }
+      out = cs_exec_value (e, g->output_node);
+      for (int i = 0; i < nb; i++)
+        softmax (out->data + (gsize) i * k, k, r->probs + (gsize) (start + i) * k);
+      cs_worker_job_set_fraction (wjob, (double) (start + nb) / job->n);
+    }
+  return r;
+}
+
+void
+cs_predict_result_top (const CsPredictResult *r, int i, int k, int *classes)
+{
+  const float *p = r->probs + (gsize) i * r->n_classes;
+
+  for (int j = 0; j < k; j++)
+    {
+      int best = -1;
+      for (int c = 0; c < r->n_classes; c++)
+        {
+          gboolean taken = FALSE;
+          for (int q = 0; q < j; q++)
+            taken |= classes[q] == c;
+          if (!taken && (best < 0 || p[c] > p[best]))
+            best = c;
+        }
+      classes[j] = best;
+    }
+}
+
+CsSaliencyJob *
+cs_saliency_job_new (CsSession *session, int method, int target)
+{
+  CsSaliencyJob *job;
+  CsModelSet *set = cs_session_get_model_set (session);
+  cs_shape shape;
+  GBytes *input;
+
+  if (set == NULL || (input = cs_session_dup_input_bytes (session, &shape)) == NULL)
+    return NULL;
+  job = g_new0 (CsSaliencyJob, 1);
+  job->set = cs_model_set_ref (set);
+  job->epoch = cs_session_get_epoch (session);
+  job->input = input;
+  job->shape = shape;
+  job->params = CS_ATTRIBUTION_PARAMS_DEFAULT;
+  job->params.method = method;
+  job->params.target = target;
+  job->params.layer = cs_session_spatial_layer (session, cs_session_get_layer (session));
+  /* Interactive defaults: fewer samples than the CLI's, so a panel arrives within a second. */
+  job->params.samples = method == CS_METHOD_RISE ? 1000 : method == CS_METHOD_SMOOTHGRAD ? 25 : 0;
+  job->params.steps = method == CS_METHOD_INTEGRATED_GRADIENTS ? 32 : 0;
+  return job;
+}
+
+void
+cs_saliency_job_free (gpointer data)
+{
+  CsSaliencyJob *job = data;
+
+  g_clear_pointer (&job->set, cs_model_set_unref);
+  g_clear_pointer (&job->input, g_bytes_unref);
+  g_free (job);
+}
+
+void
+cs_saliency_result_free (gpointer data)
+{
+  CsSaliencyResult *r = data;
+
+  g_free (r->map);
+  g_free (r);
+}
+
+const char *
+cs_ui_method_title (int method)
+{
+  return cs_method_title (method);
+}
+
+gpointer
+cs_saliency_job_run (CsWorkerJob *wjob, gpointer data, GError **error)
+{
+  CsSaliencyJob *job = data;
+  cs_exec *e = cs_worker_job_get_exec (wjob, job->set, job->epoch, error);
+  cs_attribution a = { 0 };
+  cs_error err = { 0 };
+  CsSaliencyResult *r;
+  cs_tensor in;
+
+  if (e == NULL)
+    return NULL;
+  in = cs_tensor_view (&job->shape, (float *) g_bytes_get_data (job->input, NULL));
+  if (cs_attribution_run (e, &in, &job->params, cs_worker_job_get_progress (wjob), &a, &err) != CS_OK)
+    {
+      if (err.code == CS_ERR_CANCELLED)
+        g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled");
+      else
+        cs_set_core_error (error, &err);
+      return NULL;
+    }
+  r = g_new0 (CsSaliencyResult, 1);
+  r->method = job->params.method;
+  r->height = (int) a.map.shape.dim[0];
+  r->width = (int) a.map.shape.dim[1];
+  r->map = g_memdup2 (a.map.data, (gsize) r->width * r->height * sizeof (float));
+  r->target = a.target;
+  r->probability = a.target_probability;
+  r->layer = a.layer;
+  r->seconds = a.seconds;
+  cs_attribution_free (&a);
+  return r;
+}
+

@@ -1,0 +1,63 @@
+/* The core computations the views run on the worker: predictions and attribution maps. Each
+ * job copies its inputs on the main thread and owns them; results are plain data. */
+#pragma once
+
+#include "attribution/attribution.h"
+#include "cs-session.h"
+
+G_BEGIN_DECLS
+
+/* Predictions for a batch of preprocessed inputs at an epoch. */
+typedef struct
+{
+  CsModelSet *set;
+  int epoch;
+  int n;
+  GBytes *inputs;              /* n samples of shape[1..] each */
+  cs_shape shape;              /* of one sample, [1, C, H, W] */
+} CsPredictJob;
+
+typedef struct
+{
+  int n, n_classes;
+  float *probs;                /* n x n_classes, softmax of the logits */
+} CsPredictResult;
+
+CsPredictJob *cs_predict_job_new (CsModelSet *set, int epoch, GBytes *inputs, const cs_shape *shape,
+                                  int n);
+void cs_predict_job_free (gpointer job);
+gpointer cs_predict_job_run (CsWorkerJob *wjob, gpointer data, GError **error);
+void cs_predict_result_free (gpointer result);
+/* The k best classes of sample i (k <= n_classes), best first. */
+void cs_predict_result_top (const CsPredictResult *r, int i, int k, int *classes);
+
+/* One attribution map. */
+typedef struct
+{
+  CsModelSet *set;
+  int epoch;
+  GBytes *input;
+  cs_shape shape;
+  cs_attribution_params params;
+} CsSaliencyJob;
+
+typedef struct
+{
+  int method;
+  int width, height;
+  float *map;                  /* width x height in [0, 1] */
+  int target;
+  float probability;
+  int layer;
+  double seconds;
+} CsSaliencyResult;
+
+/* A job for the session's current input, epoch and layer. */
+CsSaliencyJob *cs_saliency_job_new (CsSession *session, int method, int target);
+void cs_saliency_job_free (gpointer job);
+gpointer cs_saliency_job_run (CsWorkerJob *wjob, gpointer data, GError **error);
+void cs_saliency_result_free (gpointer result);
+
+const char *cs_ui_method_title (int method);
+
+G_END_DECLS

@@ -1,0 +1,181 @@
+/* CsModelSet: a run's models, one per epoch over one shared graph, loaded lazily. */
+#include "config.h"
+
+#include "cs-model-set.h"
+
+#include "io/model_load.h"
+#include "io/safetensors.h"
+
+struct _CsModelSet
+{
+  guint64 serial;
+  char *path;
+  cs_run *run;                 /* NULL for a plain model */
+  cs_model *base;
+  int base_index;
+  int n_epochs;
+  GMutex lock;                 /* guards epochs[] */
+  cs_model **epochs;           /* n_epochs; epochs[base_index] == base */
+};
+
+G_DEFINE_BOXED_TYPE (CsModelSet, cs_model_set, cs_model_set_ref, cs_model_set_unref)
+
+G_DEFINE_QUARK (cs-core-error-quark, cs_core_error)
+
+void
+cs_set_core_error (GError **error, const cs_error *err)
+{
+  g_set_error_literal (error, CS_CORE_ERROR, err->code,
+                       err->message[0] != '\0' ? err->message : cs_status_name (err->code));
+}
+
+static gboolean
+is_run_path (const char *path)
+{
+  return g_file_test (path, G_FILE_TEST_IS_DIR) || g_str_has_suffix (path, "run.json");
+}
+
+CsModelSet *
+cs_model_set_load (const char *path, GError **error)
+{
+  static guint64 serials;
+  cs_error err = { 0 };
+  g_autoptr (CsModelSet) self = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  self = g_atomic_rc_box_new0 (CsModelSet);
+  g_mutex_init (&self->lock);
+  self->serial = ++serials;
+  self->path = g_strdup (path);
+
+  if (is_run_path (path))
+    {
+      self->run = cs_run_load (path, &err);
+      if (self->run == NULL)
+        {
+          cs_set_core_error (error, &err);
+          return NULL;
+        }
+    }
+
+  self->base = cs_model_load (path, NULL, &err);
+  if (self->base == NULL)
+    {
+      cs_set_core_error (error, &err);
+      return NULL;
+    }
+
+  self->n_epochs = self->run != NULL ? self->run->n_epochs : 1;
+  self->base_index = self->n_epochs - 1;
+  self->epochs = g_new0 (cs_model *, self->n_epochs);
+  self->epochs[self->base_index] = self->base;
+  return g_steal_pointer (&self);
+}
+
+CsModelSet *
+cs_model_set_ref (CsModelSet *self)
+{
+  return g_atomic_rc_box_acquire (self);
+}
+
+static void
+cs_model_set_clear (CsModelSet *self)
+{
+  for (int i = 0; self->epochs != NULL && i < self->n_epochs; i++)
+    if (i != self->base_index)
+      cs_model_free (self->epochs[i]);
+  g_free (self->epochs);
+  cs_model_free (self->base);
+  cs_run_free (self->run);
+  g_free (self->path);
+  g_mutex_clear (&self->lock);
+}
+
+void
+cs_model_set_unref (CsModelSet *self)
+{
+  g_atomic_rc_box_release_full (self, (GDestroyNotify) cs_model_set_clear);
+}
+
+guint64
+cs_model_set_get_serial (CsModelSet *self)
+{
+  return self->serial;
+}
+
+const char *
+cs_model_set_get_path (CsModelSet *self)
+{
+  return self->path;
+}
+
+const cs_run *
+cs_model_set_get_run (CsModelSet *self)
+{
+  return self->run;
+}
+
+const cs_model *
+cs_model_set_get_base (CsModelSet *self)
+{
+  return self->base;
+}
+
+const cs_graph *
+cs_model_set_get_graph (CsModelSet *self)
+{
+  return self->base->graph;
+}
+
+int
+cs_model_set_get_n_epochs (CsModelSet *self)
+{
+  return self->n_epochs;
+}
+
+int
+cs_model_set_get_epoch_number (CsModelSet *self, int index)
+{
+  if (self->run == NULL || index < 0 || index >= self->n_epochs)
+    return index;
+  return self->run->epochs[index].epoch;
+}
+
+const cs_model *
+cs_model_set_get_epoch (CsModelSet *self, int index, GError **error)
+{
+  cs_error err = { 0 };
+  cs_model *m;
+
+  if (index < 0 || index >= self->n_epochs)
+    index = self->base_index;
+
+  g_mutex_lock (&self->lock);
+  m = self->epochs[index];
+  if (m == NULL)
+    {
+      /* A clone shares the graph, so one executor serves every epoch by swapping weights. */
+      m = cs_model_clone (self->base, &err);
+      if (m != NULL
+          && cs_safetensors_apply (m, self->run->epochs[index].checkpoint, false, &err) != CS_OK)
+        g_clear_pointer (&m, cs_model_free);
+      self->epochs[index] = m;
+    }
+  g_mutex_unlock (&self->lock);
+
+  if (m == NULL)
+    cs_set_core_error (error, &err);
+  return m;
+}
+
+const char *
+cs_model_set_get_class_label (CsModelSet *self, int klass, char *buf, gsize size)
+{
+  const cs_model *m = self->base;
+
+  if (m->classes != NULL && klass >= 0 && klass < m->n_classes)
+    return m->classes[klass];
+  g_snprintf (buf, size, "class %d", klass);
+  return buf;
+}

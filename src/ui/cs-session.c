@@ -1,0 +1,558 @@
+/* CsSession: the shared selection. Setters validate, store and notify; views do the rest. */
+#include "config.h"
+
+#include <string.h>
+
+#include "cs-session.h"
+
+#include "attribution/attribution.h"
+#include "io/image.h"
+
+struct _CsSession
+{
+  GObject parent_instance;
+  CsWorker *worker;
+  CsModelSet *set;
+  int epoch;
+  int layer;
+  int unit;
+  int target;
+  int method;
+  guint comparison;
+  cs_tensor input;             /* [1, C, H, W], owned; numel 0 when none */
+  GdkTexture *image;
+  char *image_name;
+  int image_label;
+  cs_image pixels;             /* the input as opened, to preprocess again for a new model */
+};
+
+enum {
+  PROP_0,
+  PROP_MODEL_SET,
+  PROP_WORKER,
+  PROP_EPOCH,
+  PROP_N_EPOCHS,
+  PROP_LAYER,
+  PROP_UNIT,
+  PROP_TARGET,
+  PROP_METHOD,
+  PROP_COMPARISON,
+  PROP_IMAGE,
+  PROP_IMAGE_NAME,
+  PROP_IMAGE_LABEL,
+  N_PROPS
+};
+static GParamSpec *properties[N_PROPS];
+
+G_DEFINE_FINAL_TYPE (CsSession, cs_session, G_TYPE_OBJECT)
+
+void
+cs_run_image_free (CsRunImage *image)
+{
+  g_free (image->path);
+  g_free (image);
+}
+
+CsSession *
+cs_session_new (void)
+{
+  return g_object_new (CS_TYPE_SESSION, NULL);
+}
+
+/* RGB display pixels; small images (MNIST's 28 x 28) are enlarged nearest-neighbour so that
+ * the renderer's linear filtering does not blur them into mush. */
+GdkTexture *
+cs_image_texture_new (const cs_image *img)
+{
+  g_autoptr (GBytes) bytes = NULL;
+  int scale = MAX (1, 224 / MAX (img->width, img->height));
+  int w = img->width * scale, h = img->height * scale;
+  guint8 *rgb = g_malloc ((gsize) w * h * 3);
+
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      {
+        gsize src = ((gsize) (y / scale) * img->width + x / scale) * img->channels;
+        for (int c = 0; c < 3; c++)
+          rgb[((gsize) y * w + x) * 3 + c] = img->pixels[src + (img->channels == 3 ? c : 0)];
+      }
+  bytes = g_bytes_new_take (rgb, (gsize) w * h * 3);
+  return gdk_memory_texture_new (w, h, GDK_MEMORY_R8G8B8, bytes, (gsize) w * 3);
+}
+
+/* Preprocesses the stored pixels for the current model into the input tensor. */
+static gboolean
+update_input (CsSession *self, GError **error)
+{
+  const cs_model *m;
+  cs_error err = { 0 };
+  cs_tensor t = { 0 };
+
+  if (self->set == NULL || self->pixels.pixels == NULL)
+    return TRUE;
+  m = cs_model_set_get_base (self->set);
+  if (cs_image_to_tensor (&self->pixels, m->channels, m->height, m->width, m->mean, m->std, &t,
+                          &err) != CS_OK)
+    {
+      cs_set_core_error (error, &err);
+      return FALSE;
+    }
+  cs_tensor_free (&self->input);
+  self->input = t;
+  return TRUE;
+}
+
+gboolean
+cs_session_set_image_pixels (CsSession *self, const guint8 *pixels, int width, int height,
+                             int channels, int label, const char *name, GError **error)
+{
+  cs_image saved = self->pixels;
+  gsize size = (gsize) width * height * channels;
+
+  g_return_val_if_fail (CS_IS_SESSION (self), FALSE);
+  g_return_val_if_fail (channels == 1 || channels == 3, FALSE);
+
+  self->pixels = (cs_image) { .width = width, .height = height, .channels = channels,
+                              .pixels = g_memdup2 (pixels, size) };
+  if (!update_input (self, error))
+    {
+      g_free (self->pixels.pixels);
+      self->pixels = saved;
+      return FALSE;
+    }
+  g_free (saved.pixels);
+
+  g_clear_object (&self->image);
+  self->image = cs_image_texture_new (&self->pixels);
+  {
+    char *copy = g_strdup (name);  /* name may be the current one */
+    g_free (self->image_name);
+    self->image_name = copy;
+  }
+  self->image_label = label;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IMAGE_NAME]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IMAGE_LABEL]);
+  /* Last: views that react to the image read the name and label too. */
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IMAGE]);
+  return TRUE;
+}
+
+gboolean
+cs_session_open_image (CsSession *self, const char *path, int label, GError **error)
+{
+  cs_image img = { 0 };
+  cs_error err = { 0 };
+  g_autofree char *name = g_path_get_basename (path);
+  gboolean ok;
+
+  if (cs_image_load (path, &img, &err) != CS_OK)
+    {
+      cs_set_core_error (error, &err);
+      return FALSE;
+    }
+  ok = cs_session_set_image_pixels (self, img.pixels, img.width, img.height, img.channels, label,
+                                    name, error);
+  cs_image_free (&img);
+  return ok;
+}
+
+static void
+set_int (CsSession *self, int *field, int value, int prop)
+{
+  if (*field == value)
+    return;
+  *field = value;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
+}
+
+int
+cs_session_spatial_layer (CsSession *self, int layer)
+{
+  const cs_graph *g;
+
+  if (self->set == NULL)
+    return -1;
+  g = cs_model_set_get_graph (self->set);
+  if (layer < 0 || layer >= g->n_nodes)
+    return cs_graph_last_spatial_node (g);
+  for (int id = layer; id >= 0; id--)
+    {
+      const cs_node *n = &g->nodes[id];
+      if (n->batched && n->op != CS_OP_INPUT && n->shape.ndim == 4 && n->shape.dim[2] > 1
+          && n->shape.dim[3] > 1)
+        return id;
+      if (n->n_inputs == 0)
+        break;
+      id = n->inputs[0] + 1;  /* follow the first input */
+    }
+  return cs_graph_last_spatial_node (g);
+}
+
+gboolean
+cs_session_open_model (CsSession *self, const char *path, GError **error)
+{
+  g_autoptr (CsModelSet) set = NULL;
+  g_autoptr (GPtrArray) images = NULL;
+  const cs_model *m;
+  gboolean have_image;
+
+  g_return_val_if_fail (CS_IS_SESSION (self), FALSE);
+
+  set = cs_model_set_load (path, error);
+  if (set == NULL)
+    return FALSE;
+
+  cs_worker_cancel (self->worker, NULL);
+  g_clear_pointer (&self->set, cs_model_set_unref);
+  self->set = g_steal_pointer (&set);
+  m = cs_model_set_get_base (self->set);
+
+  g_object_freeze_notify (G_OBJECT (self));
+  self->epoch = cs_model_set_get_n_epochs (self->set) - 1;
+  self->layer = cs_graph_last_spatial_node (m->graph);
+  self->unit = -1;
+  self->target = -1;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_EPOCHS]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_EPOCH]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LAYER]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UNIT]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TARGET]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODEL_SET]);
+
+  /* The run's first test image, else the current image made to fit, else a blank one. */
+  images = cs_session_list_run_images (self);
+  have_image = FALSE;
+  for (guint i = 0; i < images->len && !have_image; i++)
+    {
+      CsRunImage *ri = g_ptr_array_index (images, i);
+      have_image = cs_session_open_image (self, ri->path, ri->label, NULL);
+    }
+  if (!have_image && self->pixels.pixels != NULL)
+    {
+      cs_image copy = self->pixels;
+      have_image = cs_session_set_image_pixels (self, copy.pixels, copy.width, copy.height,
+                                                copy.channels, self->image_label,
+                                                self->image_name, NULL);
+    }
+  if (!have_image)
+    {
+      gsize n = (gsize) m->width * m->height * 3;
+      g_autofree guint8 *gray = g_malloc (n);
+      memset (gray, 128, n);
+      cs_session_set_image_pixels (self, gray, m->width, m->height, 3, -1, "blank", NULL);
+    }
+  g_object_thaw_notify (G_OBJECT (self));
+  return TRUE;
+}
+
+static char *
+sanitize (const char *s)
+{
+  char *out = g_ascii_strdown (s, -1);
+
+  for (char *p = out; *p; p++)
+    if (!g_ascii_isalnum (*p))
+      *p = '-';
+  return out;
+}
+
+static int
+label_from_name (const cs_model *m, const char *basename)
+{
+  g_autofree char *name = sanitize (basename);
+  int best = -1;
+  gsize best_len = 0;
+
+  for (int k = 0; m->classes != NULL && k < m->n_classes; k++)
+    {
+      g_autofree char *cls = sanitize (m->classes[k]);
+      gsize len = strlen (cls);
+      if (len > best_len && strstr (name, cls) != NULL)
+        {
+          best = k;
+          best_len = len;
+        }
+    }
+  return best;
+}
+
+static int
+compare_images (gconstpointer a, gconstpointer b)
+{
+  const CsRunImage *ia = *(CsRunImage **) a, *ib = *(CsRunImage **) b;
+
+  return g_strcmp0 (ia->path, ib->path);
+}
+
+GPtrArray *
+cs_session_list_run_images (CsSession *self)
+{
+  static const char *const subdirs[] = { "images", "test-images", "samples", "test", "" };
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) cs_run_image_free);
+  const cs_run *run;
+
+  if (self->set == NULL || (run = cs_model_set_get_run (self->set)) == NULL)
+    return out;
+
+  for (guint s = 0; s < G_N_ELEMENTS (subdirs) && out->len == 0; s++)
+    {
+      g_autofree char *dir = g_build_filename (run->dir, subdirs[s], NULL);
+      g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+      const char *name;
+
+      if (d == NULL)
+        continue;
+      while ((name = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *lower = g_ascii_strdown (name, -1);
+          CsRunImage *ri;
+
+          if (!g_str_has_suffix (lower, ".png") && !g_str_has_suffix (lower, ".jpg")
+              && !g_str_has_suffix (lower, ".jpeg"))
+            continue;
+          ri = g_new0 (CsRunImage, 1);
+          ri->path = g_build_filename (dir, name, NULL);
+          ri->label = label_from_name (cs_model_set_get_base (self->set), name);
+          g_ptr_array_add (out, ri);
+        }
+    }
+  g_ptr_array_sort (out, compare_images);
+  return out;
+}
+
+CsModelSet *
+cs_session_get_model_set (CsSession *self)
+{
+  return self->set;
+}
+
+CsWorker *
+cs_session_get_worker (CsSession *self)
+{
+  return self->worker;
+}
+
+int
+cs_session_get_epoch (CsSession *self)
+{
+  return self->epoch;
+}
+
+void
+cs_session_set_epoch (CsSession *self, int epoch)
+{
+  int n = cs_session_get_n_epochs (self);
+
+  set_int (self, &self->epoch, n > 0 ? CLAMP (epoch, 0, n - 1) : -1, PROP_EPOCH);
+}
+
+int
+cs_session_get_n_epochs (CsSession *self)
+{
+  return self->set != NULL ? cs_model_set_get_n_epochs (self->set) : 0;
+}
+
+int
+cs_session_get_layer (CsSession *self)
+{
+  return self->layer;
+}
+
+void
+cs_session_set_layer (CsSession *self, int layer)
+{
+  const cs_graph *g = self->set != NULL ? cs_model_set_get_graph (self->set) : NULL;
+
+  if (g == NULL || layer < 0 || layer >= g->n_nodes)
+    layer = -1;
+  if (layer == self->layer)
+    return;
+  g_object_freeze_notify (G_OBJECT (self));
+  set_int (self, &self->layer, layer, PROP_LAYER);
+  set_int (self, &self->unit, -1, PROP_UNIT);
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+int
+cs_session_get_unit (CsSession *self)
+{
+  return self->unit;
+}
+
+void
+cs_session_set_unit (CsSession *self, int unit)
+{
+  set_int (self, &self->unit, MAX (unit, -1), PROP_UNIT);
+}
+
+int
+cs_session_get_target (CsSession *self)
+{
+  return self->target;
+}
+
+void
+cs_session_set_target (CsSession *self, int target)
+{
+  set_int (self, &self->target, MAX (target, -1), PROP_TARGET);
+}
+
+int
+cs_session_get_method (CsSession *self)
+{
+  return self->method;
+}
+
+void
+cs_session_set_method (CsSession *self, int method)
+{
+  if (method < 0 || method >= CS_METHOD_COUNT)
+    return;
+  set_int (self, &self->method, method, PROP_METHOD);
+}
+
+guint
+cs_session_get_comparison (CsSession *self)
+{
+  return self->comparison;
+}
+
+void
+cs_session_set_comparison (CsSession *self, guint methods)
+{
+  methods &= (1u << CS_METHOD_COUNT) - 1;
+  if (methods == self->comparison)
+    return;
+  self->comparison = methods;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_COMPARISON]);
+}
+
+GdkTexture *
+cs_session_get_image (CsSession *self)
+{
+  return self->image;
+}
+
+const char *
+cs_session_get_image_name (CsSession *self)
+{
+  return self->image_name;
+}
+
+int
+cs_session_get_image_label (CsSession *self)
+{
+  return self->image_label;
+}
+
+const cs_tensor *
+cs_session_get_input (CsSession *self)
+{
+  return cs_tensor_numel (&self->input) > 0 ? &self->input : NULL;
+}
+
+GBytes *
+cs_session_dup_input_bytes (CsSession *self, cs_shape *shape)
+{
+  gint64 n = cs_tensor_numel (&self->input);
+
+  if (n <= 0)
+    return NULL;
+  *shape = self->input.shape;
+  return g_bytes_new (self->input.data, (gsize) n * sizeof (float));
+}
+
+static void
+cs_session_finalize (GObject *object)
+{
+  CsSession *self = CS_SESSION (object);
+
+  cs_worker_cancel (self->worker, NULL);
+  g_clear_object (&self->worker);
+  g_clear_pointer (&self->set, cs_model_set_unref);
+  cs_tensor_free (&self->input);
+  g_clear_object (&self->image);
+  g_free (self->image_name);
+  g_free (self->pixels.pixels);
+  G_OBJECT_CLASS (cs_session_parent_class)->finalize (object);
+}
+
+static void
+cs_session_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  CsSession *self = CS_SESSION (object);
+
+  switch (prop_id)
+    {
+    case PROP_MODEL_SET: g_value_set_boxed (value, self->set); break;
+    case PROP_WORKER: g_value_set_object (value, self->worker); break;
+    case PROP_EPOCH: g_value_set_int (value, self->epoch); break;
+    case PROP_N_EPOCHS: g_value_set_int (value, cs_session_get_n_epochs (self)); break;
+    case PROP_LAYER: g_value_set_int (value, self->layer); break;
+    case PROP_UNIT: g_value_set_int (value, self->unit); break;
+    case PROP_TARGET: g_value_set_int (value, self->target); break;
+    case PROP_METHOD: g_value_set_int (value, self->method); break;
+    case PROP_COMPARISON: g_value_set_uint (value, self->comparison); break;
+    case PROP_IMAGE: g_value_set_object (value, self->image); break;
+    case PROP_IMAGE_NAME: g_value_set_string (value, self->image_name); break;
+    case PROP_IMAGE_LABEL: g_value_set_int (value, self->image_label); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+cs_session_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  CsSession *self = CS_SESSION (object);
+
+  switch (prop_id)
+    {
+    case PROP_EPOCH: cs_session_set_epoch (self, g_value_get_int (value)); break;
+    case PROP_LAYER: cs_session_set_layer (self, g_value_get_int (value)); break;
+    case PROP_UNIT: cs_session_set_unit (self, g_value_get_int (value)); break;
+    case PROP_TARGET: cs_session_set_target (self, g_value_get_int (value)); break;
+    case PROP_METHOD: cs_session_set_method (self, g_value_get_int (value)); break;
+    case PROP_COMPARISON: cs_session_set_comparison (self, g_value_get_uint (value)); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+cs_session_class_init (CsSessionClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY;
+  const GParamFlags ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY;
+
+  object_class->finalize = cs_session_finalize;
+  object_class->get_property = cs_session_get_property;
+  object_class->set_property = cs_session_set_property;
+
+  properties[PROP_MODEL_SET] = g_param_spec_boxed ("model-set", NULL, NULL, CS_TYPE_MODEL_SET, ro);
+  properties[PROP_WORKER] = g_param_spec_object ("worker", NULL, NULL, CS_TYPE_WORKER, ro);
+  properties[PROP_EPOCH] = g_param_spec_int ("epoch", NULL, NULL, -1, G_MAXINT, -1, rw);
+  properties[PROP_N_EPOCHS] = g_param_spec_int ("n-epochs", NULL, NULL, 0, G_MAXINT, 0, ro);
+  properties[PROP_LAYER] = g_param_spec_int ("layer", NULL, NULL, -1, G_MAXINT, -1, rw);
+  properties[PROP_UNIT] = g_param_spec_int ("unit", NULL, NULL, -1, G_MAXINT, -1, rw);
+  properties[PROP_TARGET] = g_param_spec_int ("target", NULL, NULL, -1, G_MAXINT, -1, rw);
+  properties[PROP_METHOD] = g_param_spec_int ("method", NULL, NULL, 0, CS_METHOD_COUNT - 1,
+                                              CS_METHOD_GRADCAM, rw);
+  properties[PROP_COMPARISON] = g_param_spec_uint ("comparison", NULL, NULL, 0, G_MAXUINT, 0, rw);
+  properties[PROP_IMAGE] = g_param_spec_object ("image", NULL, NULL, GDK_TYPE_TEXTURE, ro);
+  properties[PROP_IMAGE_NAME] = g_param_spec_string ("image-name", NULL, NULL, NULL, ro);
+  properties[PROP_IMAGE_LABEL] = g_param_spec_int ("image-label", NULL, NULL, -1, G_MAXINT, -1, ro);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+cs_session_init (CsSession *self)
+{
+  self->worker = cs_worker_new ();
+  self->epoch = -1;
+  self->layer = -1;
+  self->unit = -1;
+  self->target = -1;
+  self->method = CS_METHOD_GRADCAM;
+  self->comparison = (1u << CS_METHOD_COUNT) - 1;
+  self->image_label = -1;
+}

@@ -1,0 +1,69 @@
+/* CsSession: the one selection every view binds to (run, epoch, layer, unit, input image,
+ * target class, method, comparison set) and the worker that runs their computations. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "cs-model-set.h"
+#include "cs-worker.h"
+#include "io/image.h"
+
+G_BEGIN_DECLS
+
+#define CS_TYPE_SESSION (cs_session_get_type ())
+
+G_DECLARE_FINAL_TYPE (CsSession, cs_session, CS, SESSION, GObject)
+
+CsSession *cs_session_new (void);
+
+/* Opens a run directory, run.json, .onnx or model.json; on failure the session keeps what it
+ * had. Picks the last epoch, the default CAM layer and the run's first test image. */
+gboolean cs_session_open_model (CsSession *self, const char *path, GError **error);
+/* Opens a PNG or JPEG as the input (label: its true class or -1). */
+gboolean cs_session_open_image (CsSession *self, const char *path, int label, GError **error);
+/* Sets the input from 8-bit pixels (channels 1 or 3), preprocessed for the model. */
+gboolean cs_session_set_image_pixels (CsSession *self, const guint8 *pixels, int width, int height,
+                                      int channels, int label, const char *name, GError **error);
+
+CsModelSet *cs_session_get_model_set (CsSession *self);
+CsWorker *cs_session_get_worker (CsSession *self);
+int cs_session_get_epoch (CsSession *self);          /* index into the run's epochs */
+void cs_session_set_epoch (CsSession *self, int epoch);
+int cs_session_get_n_epochs (CsSession *self);
+int cs_session_get_layer (CsSession *self);          /* graph node id, -1 */
+void cs_session_set_layer (CsSession *self, int layer);
+int cs_session_get_unit (CsSession *self);           /* channel of the layer, -1 */
+void cs_session_set_unit (CsSession *self, int unit);
+int cs_session_get_target (CsSession *self);         /* class, -1 = the prediction */
+void cs_session_set_target (CsSession *self, int target);
+int cs_session_get_method (CsSession *self);         /* cs_method */
+void cs_session_set_method (CsSession *self, int method);
+guint cs_session_get_comparison (CsSession *self);   /* bit per cs_method */
+void cs_session_set_comparison (CsSession *self, guint methods);
+GdkTexture *cs_session_get_image (CsSession *self);  /* display pixels of the input, or NULL */
+const char *cs_session_get_image_name (CsSession *self);
+int cs_session_get_image_label (CsSession *self);    /* true class, -1 when unknown */
+/* The preprocessed input [1, C, H, W], or NULL. Main thread; copy it into jobs. */
+const cs_tensor *cs_session_get_input (CsSession *self);
+/* A new reference to the input tensor as bytes (for jobs to copy cheaply). */
+GBytes *cs_session_dup_input_bytes (CsSession *self, cs_shape *shape);
+
+typedef struct
+{
+  char *path;
+  int label;                 /* true class from the file name, or -1 */
+} CsRunImage;
+
+void cs_run_image_free (CsRunImage *image);
+
+/* Test images of the run: a directory beside run.json (images/, or the run itself). */
+/* An array of CsRunImage, possibly empty. */
+GPtrArray *cs_session_list_run_images (CsSession *self);
+
+/* The layer whose output is spatial (4-D, H and W > 1) nearest at or before layer, or -1. */
+int cs_session_spatial_layer (CsSession *self, int layer);
+
+/* A texture of 8-bit pixels (channels 1 or 3), small images enlarged nearest-neighbour. */
+GdkTexture *cs_image_texture_new (const cs_image *img);
+
+G_END_DECLS

@@ -1,0 +1,253 @@
+/* CsTrainingView: binds the scrubber to session:epoch; the chart and the timeline take the
+ * session themselves. */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "cs-training-chart.h"
+#include "cs-training-view.h"
+#include "cs-weight-timeline.h"
+
+struct _CsTrainingView
+{
+  GtkWidget parent_instance;
+  CsSession *session;
+  guint play_source;
+  gboolean updating;
+
+  GtkWidget *box;
+  GtkLabel *onset_label;
+  CsTrainingChart *chart;
+  GtkDropDown *stat_dropdown;
+  CsWeightTimeline *timeline;
+  GtkToggleButton *play_button;
+  GtkScale *scale;
+  GtkAdjustment *adjustment;
+  GtkLabel *epoch_label;
+};
+
+enum { PROP_0, PROP_SESSION, N_PROPS };
+static GParamSpec *properties[N_PROPS];
+
+G_DEFINE_FINAL_TYPE (CsTrainingView, cs_training_view, GTK_TYPE_WIDGET)
+
+static void
+update_epoch (CsTrainingView *self)
+{
+  CsModelSet *set = cs_session_get_model_set (self->session);
+  int n = cs_session_get_n_epochs (self->session);
+  int epoch = cs_session_get_epoch (self->session);
+  g_autofree char *text = NULL;
+
+  self->updating = TRUE;
+  gtk_adjustment_configure (self->adjustment, MAX (epoch, 0), 0, MAX (n - 1, 0), 1, 1, 0);
+  self->updating = FALSE;
+  gtk_widget_set_sensitive (GTK_WIDGET (self->scale), n > 1);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->play_button), n > 1);
+  if (set != NULL && n > 0)
+    text = g_strdup_printf (_("Epoch %d / %d"), cs_model_set_get_epoch_number (set, epoch),
+                            cs_model_set_get_epoch_number (set, n - 1));
+  gtk_label_set_text (self->epoch_label, text != NULL ? text : "");
+}
+
+static void
+update_onset (CsTrainingView *self)
+{
+  CsModelSet *set = cs_session_get_model_set (self->session);
+  int onset = cs_training_chart_get_onset (self->chart);
+  g_autofree char *text = NULL;
+
+  /* A model without a run has no curves to draw: the chart gives its room to the others. */
+  gtk_widget_set_visible (GTK_WIDGET (self->chart), set != NULL && cs_model_set_get_run (set) != NULL);
+  if (set == NULL || cs_model_set_get_run (set) == NULL)
+    text = g_strdup (_("No training run: open a run directory to see its curves"));
+  else if (onset >= 0)
+    text = g_strdup_printf (_("Validation loss is lowest at epoch %d and rises after it while training loss keeps falling: overfitting"),
+                            cs_model_set_get_epoch_number (set, onset));
+  else
+    text = g_strdup (_("No overfitting detected by the validation curve"));
+  gtk_label_set_text (self->onset_label, text);
+}
+
+static void
+epoch_changed_cb (CsSession *session, GParamSpec *pspec, CsTrainingView *self)
+{
+  update_epoch (self);
+}
+
+static void
+model_set_changed_cb (CsSession *session, GParamSpec *pspec, CsTrainingView *self)
+{
+  update_epoch (self);
+  update_onset (self);
+}
+
+static void
+value_changed_cb (CsTrainingView *self)
+{
+  if (!self->updating && self->session != NULL)
+    cs_session_set_epoch (self->session, (int) (gtk_adjustment_get_value (self->adjustment) + 0.5));
+}
+
+void
+cs_training_view_step (CsTrainingView *self, int delta)
+{
+  if (self->session != NULL)
+    cs_session_set_epoch (self->session, MAX (0, cs_session_get_epoch (self->session) + delta));
+}
+
+static gboolean
+play_tick_cb (gpointer user_data)
+{
+  CsTrainingView *self = user_data;
+  int n = cs_session_get_n_epochs (self->session);
+  int e = cs_session_get_epoch (self->session);
+
+  if (e >= n - 1)
+    {
+      self->play_source = 0;
+      gtk_toggle_button_set_active (self->play_button, FALSE);
+      return G_SOURCE_REMOVE;
+    }
+  cs_session_set_epoch (self->session, e + 1);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+play_toggled_cb (GtkToggleButton *button, CsTrainingView *self)
+{
+  gboolean active = gtk_toggle_button_get_active (button);
+
+  gtk_button_set_icon_name (GTK_BUTTON (button), active ? "media-playback-pause-symbolic"
+                                                        : "media-playback-start-symbolic");
+  if (active && self->play_source == 0 && self->session != NULL)
+    {
+      if (cs_session_get_epoch (self->session) >= cs_session_get_n_epochs (self->session) - 1)
+        cs_session_set_epoch (self->session, 0);
+      self->play_source = g_timeout_add (350, play_tick_cb, self);
+    }
+  else if (!active)
+    g_clear_handle_id (&self->play_source, g_source_remove);
+}
+
+static void
+stat_selected_cb (CsTrainingView *self)
+{
+  cs_weight_timeline_set_stat (self->timeline, gtk_drop_down_get_selected (self->stat_dropdown));
+}
+
+static void
+step_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  cs_training_view_step (CS_TRAINING_VIEW (widget), g_variant_get_int32 (parameter));
+}
+
+void
+cs_training_view_set_session (CsTrainingView *self, CsSession *session)
+{
+  if (self->session == session)
+    return;
+  if (self->session != NULL)
+    g_signal_handlers_disconnect_by_data (self->session, self);
+  g_set_object (&self->session, session);
+  cs_training_chart_set_session (self->chart, session);
+  cs_weight_timeline_set_session (self->timeline, session);
+  if (session != NULL)
+    {
+      g_signal_connect_object (session, "notify::epoch", G_CALLBACK (epoch_changed_cb), self, 0);
+      g_signal_connect_object (session, "notify::model-set", G_CALLBACK (model_set_changed_cb), self,
+                               G_CONNECT_AFTER);
+      model_set_changed_cb (session, NULL, self);
+    }
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SESSION]);
+}
+
+static void
+cs_training_view_dispose (GObject *object)
+{
+  CsTrainingView *self = CS_TRAINING_VIEW (object);
+
+  g_clear_handle_id (&self->play_source, g_source_remove);
+  if (self->session != NULL)
+    g_signal_handlers_disconnect_by_data (self->session, self);
+  g_clear_object (&self->session);
+  gtk_widget_dispose_template (GTK_WIDGET (self), CS_TYPE_TRAINING_VIEW);
+  G_OBJECT_CLASS (cs_training_view_parent_class)->dispose (object);
+}
+
+static void
+cs_training_view_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  switch (prop_id)
+    {
+    case PROP_SESSION: g_value_set_object (value, CS_TRAINING_VIEW (object)->session); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+cs_training_view_set_property (GObject *object, guint prop_id, const GValue *value,
+                               GParamSpec *pspec)
+{
+  switch (prop_id)
+    {
+    case PROP_SESSION: cs_training_view_set_session (CS_TRAINING_VIEW (object), g_value_get_object (value)); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+cs_training_view_class_init (CsTrainingViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = cs_training_view_dispose;
+  object_class->get_property = cs_training_view_get_property;
+  object_class->set_property = cs_training_view_set_property;
+  properties[PROP_SESSION] =
+    g_param_spec_object ("session", NULL, NULL, CS_TYPE_SESSION,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  g_type_ensure (CS_TYPE_TRAINING_CHART);
+  g_type_ensure (CS_TYPE_WEIGHT_TIMELINE);
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/convscope/Convscope/cs-training-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, CsTrainingView, box);
+  gtk_widget_class_bind_template_child (widget_class, CsTrainingView, onset_label);
+  gtk_widget_class_bind_template_child (widget_class, CsTrainingView, chart);
+  gtk_widget_class_bind_template_child (widget_class, CsTrainingView, stat_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, CsTrainingView, timeline);
+  gtk_widget_class_bind_template_child (widget_class, CsTrainingView, play_button);
+  gtk_widget_class_bind_template_child (widget_class, CsTrainingView, scale);
+  gtk_widget_class_bind_template_child (widget_class, CsTrainingView, adjustment);
+  gtk_widget_class_bind_template_child (widget_class, CsTrainingView, epoch_label);
+  gtk_widget_class_bind_template_callback (widget_class, play_toggled_cb);
+
+  gtk_widget_class_install_action (widget_class, "training.step", "i", step_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Left, 0, "training.step", "i", -1);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Right, 0, "training.step", "i", 1);
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "cstrainingview");
+}
+
+static void
+cs_training_view_init (CsTrainingView *self)
+{
+  g_autoptr (GtkStringList) stats = gtk_string_list_new (NULL);
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  for (int s = 0; s < CS_WEIGHT_STAT_COUNT; s++)
+    gtk_string_list_append (stats, cs_weight_stat_title (s));
+  gtk_drop_down_set_model (self->stat_dropdown, G_LIST_MODEL (stats));
+  g_signal_connect_swapped (self->stat_dropdown, "notify::selected", G_CALLBACK (stat_selected_cb), self);
+  g_signal_connect_swapped (self->adjustment, "value-changed", G_CALLBACK (value_changed_cb), self);
+  gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
+}
+
+GtkWidget *
+cs_training_view_new (CsSession *session)
+{
+  return g_object_new (CS_TYPE_TRAINING_VIEW, "session", session, NULL);
+}

@@ -1,0 +1,20 @@
+/* CsTrainingView: the curves, the weight timeline and the epoch scrubber (slider, ←/→ keys,
+ * play) that moves every other view to that epoch's checkpoint. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "cs-session.h"
+
+G_BEGIN_DECLS
+
+#define CS_TYPE_TRAINING_VIEW (cs_training_view_get_type ())
+
+G_DECLARE_FINAL_TYPE (CsTrainingView, cs_training_view, CS, TRAINING_VIEW, GtkWidget)
+
+GtkWidget *cs_training_view_new (CsSession *session);
+void cs_training_view_set_session (CsTrainingView *self, CsSession *session);
+/* Steps the epoch by delta (clamped), as the arrow keys do. */
+void cs_training_view_step (CsTrainingView *self, int delta);
+
+G_END_DECLS

@@ -1,0 +1,30 @@
+/* CsWeightTimeline: a layers x epochs heat map of a weight statistic (relative change,
+ * distance from initialisation, power-law alpha); clicking a cell selects epoch and layer. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "cs-session.h"
+
+G_BEGIN_DECLS
+
+#define CS_TYPE_WEIGHT_TIMELINE (cs_weight_timeline_get_type ())
+
+G_DECLARE_FINAL_TYPE (CsWeightTimeline, cs_weight_timeline, CS, WEIGHT_TIMELINE, GtkWidget)
+
+typedef enum {
+  CS_WEIGHT_STAT_RELATIVE_CHANGE = 0,
+  CS_WEIGHT_STAT_DISTANCE_FROM_INIT,
+  CS_WEIGHT_STAT_ALPHA,
+  CS_WEIGHT_STAT_COUNT
+} CsWeightStat;
+
+const char *cs_weight_stat_title (CsWeightStat stat);
+
+GtkWidget *cs_weight_timeline_new (CsSession *session);
+void cs_weight_timeline_set_session (CsWeightTimeline *self, CsSession *session);
+void cs_weight_timeline_set_stat (CsWeightTimeline *self, CsWeightStat stat);
+gboolean cs_weight_timeline_get_loading (CsWeightTimeline *self);
+int cs_weight_timeline_get_n_layers (CsWeightTimeline *self);
+
+G_END_DECLS

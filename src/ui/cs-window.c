@@ -1,0 +1,443 @@
+/* CsWindow: hosts the views over its session and turns every file it is given into either a
+ * model (run directory, run.json, .onnx, model.json) or an input image. */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "cs-application.h"
+#include "cs-filter-gallery.h"
+#include "cs-graph-view.h"
+#include "cs-image-strip.h"
+#include "cs-saliency-view.h"
+#include "cs-training-view.h"
+#include "cs-window.h"
+
+struct _CsWindow
+{
+  AdwApplicationWindow parent_instance;
+  CsSession *session;
+  GtkFileChooserNative *chooser;
+  guint n_toasts;
+
+  AdwToastOverlay *toast_overlay;
+  AdwWindowTitle *window_title;
+  GtkButton *cancel_button;
+  GtkProgressBar *progress;
+  CsGraphView *graph_view;
+  CsSaliencyView *saliency_view;
+  CsFilterGallery *filter_gallery;
+  CsTrainingView *training_view;
+  CsImageStrip *image_strip;
+  GMenu *recent_menu;
+};
+
+G_DEFINE_FINAL_TYPE (CsWindow, cs_window, ADW_TYPE_APPLICATION_WINDOW)
+
+void
+cs_window_toast (CsWindow *self, const char *message)
+{
+  AdwToast *toast = adw_toast_new (message);
+
+  adw_toast_set_timeout (toast, 6);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+  self->n_toasts++;
+}
+
+guint
+cs_window_get_n_toasts (CsWindow *self)
+{
+  return self->n_toasts;
+}
+
+CsSession *
+cs_window_get_session (CsWindow *self)
+{
+  return self->session;
+}
+
+static GSettings *
+settings (CsWindow *self)
+{
+  GApplication *app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+
+  return CS_IS_APPLICATION (app) ? cs_application_get_settings (CS_APPLICATION (app)) : NULL;
+}
+
+static gboolean
+is_image_name (const char *path)
+{
+  g_autofree char *lower = g_ascii_strdown (path, -1);
+
+  return g_str_has_suffix (lower, ".png") || g_str_has_suffix (lower, ".jpg")
+         || g_str_has_suffix (lower, ".jpeg");
+}
+
+static void
+update_title (CsWindow *self)
+{
+  CsModelSet *set = cs_session_get_model_set (self->session);
+  const cs_run *run;
+  g_autofree char *base = NULL;
+
+  if (set == NULL)
+    {
+      adw_window_title_set_title (self->window_title, "Convscope");
+      adw_window_title_set_subtitle (self->window_title, _("Open a run, a model or an image"));
+      return;
+    }
+  run = cs_model_set_get_run (set);
+  base = g_path_get_basename (cs_model_set_get_path (set));
+  adw_window_title_set_title (self->window_title, run != NULL && run->name != NULL ? run->name : base);
+  {
+    g_autofree char *sub = g_strdup_printf (_("%s · %d classes · %s"),
+                                            run != NULL ? _("training run") : _("model"),
+                                            cs_model_set_get_base (set)->n_classes,
+                                            cs_session_get_image_name (self->session) != NULL
+                                            ? cs_session_get_image_name (self->session) : "");
+    adw_window_title_set_subtitle (self->window_title, sub);
+  }
+}
+
+static void
+update_recent_menu (CsWindow *self)
+{
+  GSettings *s = settings (self);
+  g_auto (GStrv) recent = NULL;
+
+  g_menu_remove_all (self->recent_menu);
+  if (s == NULL)
+    return;
+  recent = g_settings_get_strv (s, "recent-runs");
+  for (guint i = 0; recent[i] != NULL; i++)
+    {
+      g_autoptr (GMenuItem) item = NULL;
+      g_autofree char *label = g_path_get_basename (recent[i]);
+      item = g_menu_item_new (label, NULL);
+      g_menu_item_set_action_and_target (item, "win.open-recent", "s", recent[i]);
+      g_menu_append_item (self->recent_menu, item);
+    }
+}
+
+static gboolean
+open_model (CsWindow *self, const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  GApplication *app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+
+  if (!cs_session_open_model (self->session, path, &error))
+    {
+      g_autofree char *base = g_path_get_basename (path);
+      g_autofree char *msg = g_strdup_printf (_("Could not open “%s”: %s"), base, error->message);
+      cs_window_toast (self, msg);
+      return FALSE;
+    }
+  if (CS_IS_APPLICATION (app))
+    cs_application_add_recent (CS_APPLICATION (app), path);
+  update_recent_menu (self);
+  update_title (self);
+  return TRUE;
+}
+
+static gboolean
+open_image (CsWindow *self, const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *base = g_path_get_basename (path);
+
+  if (cs_session_get_model_set (self->session) == NULL)
+    {
+      g_autofree char *msg = g_strdup_printf (_("Open a model before the image “%s”"), base);
+      cs_window_toast (self, msg);
+      return FALSE;
+    }
+  if (!cs_session_open_image (self->session, path, -1, &error))
+    {
+      g_autofree char *msg = g_strdup_printf (_("Could not open the image “%s”: %s"), base, error->message);
+      cs_window_toast (self, msg);
+      return FALSE;
+    }
+  update_title (self);
+  return TRUE;
+}
+
+guint
+cs_window_open_files (CsWindow *self, GFile **files, guint n_files)
+{
+  guint opened = 0;
+
+  /* Models first, so that images given with them are explained by them. */
+  for (int pass = 0; pass < 2; pass++)
+    for (guint i = 0; i < n_files; i++)
+      {
+        g_autofree char *path = g_file_get_path (files[i]);
+        gboolean image;
+
+        if (path == NULL)
+          {
+            if (pass == 0)
+              cs_window_toast (self, _("Only local files can be opened"));
+            continue;
+          }
+        image = is_image_name (path) && !g_file_test (path, G_FILE_TEST_IS_DIR);
+        if (pass == 0 && !image)
+          opened += open_model (self, path);
+        else if (pass == 1 && image)
+          opened += open_image (self, path);
+      }
+  return opened;
+}
+
+void
+cs_window_open_demo (CsWindow *self)
+{
+  g_autofree char *demo = cs_application_find_demo ();
+
+  if (demo == NULL)
+    {
+      cs_window_toast (self, _("The demo run is not installed: open a run, a model or an image"));
+      return;
+    }
+  open_model (self, demo);
+}
+
+/* Actions. */
+
+static void
+chooser_response_cb (GtkNativeDialog *dialog, int response, CsWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GListModel) files = gtk_file_chooser_get_files (GTK_FILE_CHOOSER (dialog));
+      guint n = g_list_model_get_n_items (files);
+      g_autoptr (GPtrArray) array = g_ptr_array_new_with_free_func (g_object_unref);
+
+      for (guint i = 0; i < n; i++)
+        g_ptr_array_add (array, g_list_model_get_item (files, i));
+      cs_window_open_files (self, (GFile **) array->pdata, array->len);
+    }
+  g_clear_object (&self->chooser);
+}
+
+static void
+open_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  CsWindow *self = CS_WINDOW (widget);
+  g_autoptr (GtkFileFilter) all = gtk_file_filter_new ();
+  g_autoptr (GtkFileFilter) models = gtk_file_filter_new ();
+  g_autoptr (GtkFileFilter) images = gtk_file_filter_new ();
+
+  if (self->chooser != NULL)
+    return;
+  /* A run is a directory: the chooser opens files, so a run is opened by its run.json. */
+  self->chooser = gtk_file_chooser_native_new (_("Open a Run, Model or Image"), GTK_WINDOW (self),
+                                               GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"),
+                                               _("_Cancel"));
+  gtk_file_chooser_set_select_multiple (GTK_FILE_CHOOSER (self->chooser), TRUE);
+  gtk_file_filter_set_name (all, _("Runs, models and images"));
+  gtk_file_filter_add_pattern (all, "run.json");
+  gtk_file_filter_add_pattern (all, "*.onnx");
+  gtk_file_filter_add_pattern (all, "*.json");
+  gtk_file_filter_add_mime_type (all, "image/png");
+  gtk_file_filter_add_mime_type (all, "image/jpeg");
+  gtk_file_filter_set_name (models, _("Runs and models (run.json, .onnx, model.json)"));
+  gtk_file_filter_add_pattern (models, "*.json");
+  gtk_file_filter_add_pattern (models, "*.onnx");
+  gtk_file_filter_set_name (images, _("Images (PNG, JPEG)"));
+  gtk_file_filter_add_mime_type (images, "image/png");
+  gtk_file_filter_add_mime_type (images, "image/jpeg");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), all);
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), models);
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), images);
+  g_signal_connect (self->chooser, "response", G_CALLBACK (chooser_response_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
+}
+
+static void
+open_demo_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  cs_window_open_demo (CS_WINDOW (widget));
+}
+
+static void
+open_recent_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  open_model (CS_WINDOW (widget), g_variant_get_string (param, NULL));
+}
+
+static void
+cancel_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  CsWindow *self = CS_WINDOW (widget);
+
+  if (cs_worker_get_busy (cs_session_get_worker (self->session)))
+    {
+      cs_worker_cancel (cs_session_get_worker (self->session), NULL);
+      cs_window_toast (self, _("Cancelled"));
+    }
+}
+
+static void
+epoch_step_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  cs_training_view_step (CS_WINDOW (widget)->training_view, g_variant_get_int32 (param));
+}
+
+/* Drag and drop. */
+
+static gboolean
+drop_cb (GtkDropTarget *target, const GValue *value, double x, double y, CsWindow *self)
+{
+  GSList *list;
+  g_autoptr (GPtrArray) files = g_ptr_array_new ();
+
+  if (!G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
+    return FALSE;
+  list = g_value_get_boxed (value);
+  for (GSList *l = list; l != NULL; l = l->next)
+    g_ptr_array_add (files, l->data);
+  return cs_window_open_files (self, (GFile **) files->pdata, files->len) > 0;
+}
+
+/* Progress of long jobs. */
+
+static void
+worker_progress_cb (CsWorker *worker, GParamSpec *pspec, CsWindow *self)
+{
+  gboolean busy = cs_worker_get_busy (worker);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->progress), busy);
+  gtk_widget_set_visible (GTK_WIDGET (self->cancel_button), busy);
+  gtk_progress_bar_set_fraction (self->progress, cs_worker_get_fraction (worker));
+}
+
+static void
+image_changed_cb (CsSession *session, GParamSpec *pspec, CsWindow *self)
+{
+  update_title (self);
+}
+
+static void
+save_size (CsWindow *self)
+{
+  GSettings *s = settings (self);
+  int w, h;
+
+  if (s == NULL)
+    return;
+  gtk_window_get_default_size (GTK_WINDOW (self), &w, &h);
+  g_settings_set_int (s, "window-width", w);
+  g_settings_set_int (s, "window-height", h);
+  g_settings_set_boolean (s, "window-maximized", gtk_window_is_maximized (GTK_WINDOW (self)));
+}
+
+static gboolean
+cs_window_close_request (GtkWindow *window)
+{
+  save_size (CS_WINDOW (window));
+  return GTK_WINDOW_CLASS (cs_window_parent_class)->close_request (window);
+}
+
+static void
+cs_window_constructed (GObject *object)
+{
+  CsWindow *self = CS_WINDOW (object);
+  GSettings *s;
+
+  G_OBJECT_CLASS (cs_window_parent_class)->constructed (object);
+  s = settings (self);
+  if (s != NULL)
+    {
+      gtk_window_set_default_size (GTK_WINDOW (self), g_settings_get_int (s, "window-width"),
+                                   g_settings_get_int (s, "window-height"));
+      if (g_settings_get_boolean (s, "window-maximized"))
+        gtk_window_maximize (GTK_WINDOW (self));
+      g_settings_bind (s, "colormap", self->saliency_view, "colormap", G_SETTINGS_BIND_DEFAULT);
+      g_settings_bind (s, "overlay-opacity", self->saliency_view, "opacity", G_SETTINGS_BIND_DEFAULT);
+    }
+  update_recent_menu (self);
+}
+
+static void
+cs_window_dispose (GObject *object)
+{
+  CsWindow *self = CS_WINDOW (object);
+
+  if (self->chooser != NULL)
+    gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
+  g_clear_object (&self->chooser);
+  if (self->session != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (cs_session_get_worker (self->session), self);
+      cs_worker_cancel (cs_session_get_worker (self->session), NULL);
+    }
+  gtk_widget_dispose_template (GTK_WIDGET (self), CS_TYPE_WINDOW);
+  g_clear_object (&self->session);
+  G_OBJECT_CLASS (cs_window_parent_class)->dispose (object);
+}
+
+static void
+cs_window_class_init (CsWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+
+  object_class->constructed = cs_window_constructed;
+  object_class->dispose = cs_window_dispose;
+  window_class->close_request = cs_window_close_request;
+
+  g_type_ensure (CS_TYPE_GRAPH_VIEW);
+  g_type_ensure (CS_TYPE_SALIENCY_VIEW);
+  g_type_ensure (CS_TYPE_FILTER_GALLERY);
+  g_type_ensure (CS_TYPE_TRAINING_VIEW);
+  g_type_ensure (CS_TYPE_IMAGE_STRIP);
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/convscope/Convscope/cs-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, window_title);
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, cancel_button);
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, progress);
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, graph_view);
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, saliency_view);
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, filter_gallery);
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, training_view);
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, image_strip);
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, recent_menu);
+
+  gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
+  gtk_widget_class_install_action (widget_class, "win.open-demo", NULL, open_demo_action);
+  gtk_widget_class_install_action (widget_class, "win.open-recent", "s", open_recent_action);
+  gtk_widget_class_install_action (widget_class, "win.cancel", NULL, cancel_action);
+  gtk_widget_class_install_action (widget_class, "win.epoch-step", "i", epoch_step_action);
+}
+
+static void
+cs_window_init (CsWindow *self)
+{
+  GtkDropTarget *drop;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->session = cs_session_new ();
+  cs_graph_view_set_session (self->graph_view, self->session);
+  cs_saliency_view_set_session (self->saliency_view, self->session);
+  cs_filter_gallery_set_session (self->filter_gallery, self->session);
+  cs_training_view_set_session (self->training_view, self->session);
+  cs_image_strip_set_session (self->image_strip, self->session);
+
+  g_signal_connect_object (cs_session_get_worker (self->session), "notify::fraction",
+                           G_CALLBACK (worker_progress_cb), self, 0);
+  g_signal_connect_object (cs_session_get_worker (self->session), "notify::busy",
+                           G_CALLBACK (worker_progress_cb), self, 0);
+  g_signal_connect_object (self->session, "notify::image", G_CALLBACK (image_changed_cb), self, 0);
+
+  drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
+  g_signal_connect (drop, "drop", G_CALLBACK (drop_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
+  update_title (self);
+}
+
+CsWindow *
+cs_window_new (GtkApplication *app)
+{
+  return g_object_new (CS_TYPE_WINDOW, "application", app, NULL);
+}

@@ -1,0 +1,27 @@
+/* CsWindow: one session shown through the four linked views; opening files, drag and drop,
+ * friendly errors as toasts, progress of long jobs. */
+#pragma once
+
+#include <adwaita.h>
+
+#include "cs-session.h"
+
+G_BEGIN_DECLS
+
+#define CS_TYPE_WINDOW (cs_window_get_type ())
+
+G_DECLARE_FINAL_TYPE (CsWindow, cs_window, CS, WINDOW, AdwApplicationWindow)
+
+CsWindow *cs_window_new (GtkApplication *app);
+CsSession *cs_window_get_session (CsWindow *self);
+/* Opens runs/models first, then images; each failure becomes a toast. Returns how many
+ * files opened. */
+guint cs_window_open_files (CsWindow *self, GFile **files, guint n_files);
+/* The bundled demo run; a toast when it is missing. */
+void cs_window_open_demo (CsWindow *self);
+/* Shows a message in a toast. */
+void cs_window_toast (CsWindow *self, const char *message);
+/* Toasts shown so far (tests). */
+guint cs_window_get_n_toasts (CsWindow *self);
+
+G_END_DECLS

@@ -1,0 +1,110 @@
+/* CsSaliencyView: the overlay follows session:method and session:epoch; predictions fill the
+ * target list; the comparison grid fills in panel by panel. */
+#include "config.h"
+
+#include "cs-jobs.h"
+#include "cs-saliency-view.h"
+#include "ui-fixture.h"
+
+static char *run_dir;
+
+static GBytes *
+texture_bytes (GdkTexture *t)
+{
+  gsize stride = (gsize) gdk_texture_get_width (t) * 4;
+  gsize size = stride * gdk_texture_get_height (t);
+  guint8 *data = g_malloc (size);
+
+  gdk_texture_download (t, data, stride);
+  return g_bytes_new_take (data, size);
+}
+
+static CsSaliencyView *
+make_view (CsSession *session, GtkWidget **window)
+{
+  GtkWidget *view = cs_saliency_view_new (session);
+
+  *window = gtk_window_new ();
+  gtk_window_set_child (GTK_WINDOW (*window), view);
+  gtk_window_set_default_size (GTK_WINDOW (*window), 600, 500);
+  gtk_window_present (GTK_WINDOW (*window));
+  return CS_SALIENCY_VIEW (view);
+}
+
+static void
+test_method_changes_overlay (void)
+{
+  g_autoptr (CsSession) session = cs_session_new ();
+  GtkWidget *window;
+  CsSaliencyView *view = make_view (session, &window);
+  g_autoptr (GBytes) a = NULL, b = NULL, c = NULL;
+  int other = CS_METHOD_GRADCAM;
+
+  cs_session_set_method (session, CS_METHOD_SALIENCY);
+  g_assert_true (cs_session_open_model (session, run_dir, NULL));
+  g_assert_true (ui_wait_for_bool (G_OBJECT (view), "loading", FALSE, 20000));
+  g_assert_nonnull (cs_saliency_view_get_overlay (view));
+  g_assert_cmpint (cs_saliency_view_get_overlay_method (view), ==, CS_METHOD_SALIENCY);
+  a = texture_bytes (cs_saliency_view_get_overlay (view));
+
+  cs_session_set_method (session, other);
+  g_assert_true (cs_saliency_view_get_loading (view));
+  g_assert_true (ui_wait_for_bool (G_OBJECT (view), "loading", FALSE, 20000));
+  g_assert_cmpint (cs_saliency_view_get_overlay_method (view), ==, other);
+  b = texture_bytes (cs_saliency_view_get_overlay (view));
+  g_assert_false (g_bytes_equal (a, b));
+
+  /* Another epoch: other weights, another map for the same method. */
+  cs_session_set_method (session, CS_METHOD_SALIENCY);
+  g_assert_true (ui_wait_for_bool (G_OBJECT (view), "loading", FALSE, 20000));
+  cs_session_set_epoch (session, 0);
+  g_assert_true (ui_wait_for_bool (G_OBJECT (view), "loading", FALSE, 20000));
+  c = texture_bytes (cs_saliency_view_get_overlay (view));
+  g_assert_false (g_bytes_equal (a, c));
+
+  /* A colormap change recolours without a job. */
+  g_object_set (view, "colormap", "gray", NULL);
+  g_assert_false (cs_saliency_view_get_loading (view));
+  {
+    g_autoptr (GBytes) d = texture_bytes (cs_saliency_view_get_overlay (view));
+    g_assert_false (g_bytes_equal (c, d));
+  }
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+test_comparison_grid (void)
+{
+  g_autoptr (CsSession) session = cs_session_new ();
+  GtkWidget *window;
+  CsSaliencyView *view = make_view (session, &window);
+  gint64 end;
+  guint want = (1u << CS_METHOD_SALIENCY) | (1u << CS_METHOD_GRADCAM) | (1u << CS_METHOD_GRADIENT_X_INPUT);
+
+  cs_session_set_comparison (session, want);
+  g_assert_true (cs_session_open_model (session, run_dir, NULL));
+  cs_saliency_view_show_comparison (view, TRUE);
+  end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while (cs_saliency_view_get_n_compared (view) < 3 && g_get_monotonic_time () < end)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  /* Every panel finished, with its map or with its reason. */
+  g_assert_cmpuint (cs_saliency_view_get_n_compared (view), ==, 3);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+int
+main (int argc, char *argv[])
+{
+  int ret;
+
+  gtk_test_init (&argc, &argv, NULL);
+  run_dir = ui_fixture_make_run (4);
+  g_test_add_func ("/saliency-view/method-changes-overlay", test_method_changes_overlay);
+  g_test_add_func ("/saliency-view/comparison-grid", test_comparison_grid);
+  ret = g_test_run ();
+  ui_fixture_remove (run_dir);
+  return ret;
+}

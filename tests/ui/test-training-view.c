@@ -1,0 +1,113 @@
+/* CsTrainingView: the scrubber and keys move session:epoch (and back); the onset is found;
+ * the weight timeline has a row per layer; the image strip predicts and marks mistakes. */
+#include "config.h"
+
+#include "cs-image-strip.h"
+#include "cs-training-chart.h"
+#include "cs-training-view.h"
+#include "cs-weight-timeline.h"
+#include "ui-fixture.h"
+
+static char *run_dir;
+
+static GtkWidget *
+find_child (GtkWidget *root, GType type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type))
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_child (c, type);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static void
+test_scrubber (void)
+{
+  g_autoptr (CsSession) session = cs_session_new ();
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *view = cs_training_view_new (session);
+  GtkWidget *scale, *timeline;
+  GtkAdjustment *adj;
+
+  gtk_window_set_child (GTK_WINDOW (window), view);
+  gtk_window_set_default_size (GTK_WINDOW (window), 900, 500);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (cs_session_open_model (session, run_dir, NULL));
+
+  scale = find_child (view, GTK_TYPE_SCALE);
+  adj = gtk_range_get_adjustment (GTK_RANGE (scale));
+  g_assert_cmpfloat (gtk_adjustment_get_upper (adj), ==, 7);
+  g_assert_cmpfloat (gtk_adjustment_get_value (adj), ==, 7);
+
+  gtk_adjustment_set_value (adj, 3);
+  g_assert_cmpint (cs_session_get_epoch (session), ==, 3);
+  cs_training_view_step (CS_TRAINING_VIEW (view), -1);
+  g_assert_cmpint (cs_session_get_epoch (session), ==, 2);
+  g_assert_cmpfloat (gtk_adjustment_get_value (adj), ==, 2);
+  g_assert_true (gtk_widget_activate_action (view, "training.step", "i", 1));
+  g_assert_cmpint (cs_session_get_epoch (session), ==, 3);
+  cs_session_set_epoch (session, 6);
+  g_assert_cmpfloat (gtk_adjustment_get_value (adj), ==, 6);
+
+  /* The fixture's validation loss is lowest at epoch 3 or 4, then rises. */
+  {
+    int onset = cs_training_chart_get_onset (CS_TRAINING_CHART (find_child (view, CS_TYPE_TRAINING_CHART)));
+    g_assert_cmpint (onset, >=, 2);
+    g_assert_cmpint (onset, <=, 5);
+  }
+  timeline = find_child (view, CS_TYPE_WEIGHT_TIMELINE);
+  g_assert_true (ui_wait_for_bool (G_OBJECT (timeline), "loading", FALSE, 20000));
+  g_assert_cmpint (cs_weight_timeline_get_n_layers (CS_WEIGHT_TIMELINE (timeline)), ==, 3);
+  ui_spin (100);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+test_onset_rule (void)
+{
+  double train[] = { NAN, 1.0, 0.6, 0.4, 0.3, 0.2, 0.1 };
+  double val_over[] = { 1.2, 1.0, 0.7, 0.6, 0.7, 0.8, 0.9 };
+  double val_fine[] = { 1.2, 1.0, 0.7, 0.6, 0.55, 0.5, 0.45 };
+
+  g_assert_cmpint (cs_training_onset_by_validation (train, val_over, 7), ==, 3);
+  g_assert_cmpint (cs_training_onset_by_validation (train, val_fine, 7), ==, -1);
+}
+
+static void
+test_image_strip (void)
+{
+  g_autoptr (CsSession) session = cs_session_new ();
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *strip = cs_image_strip_new (session);
+  gint64 end;
+
+  gtk_window_set_child (GTK_WINDOW (window), strip);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (cs_session_open_model (session, run_dir, NULL));
+  g_assert_cmpuint (cs_image_strip_get_n_images (CS_IMAGE_STRIP (strip)), ==, 8);
+  end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (cs_image_strip_get_n_misclassified (CS_IMAGE_STRIP (strip)) < 0 && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_cmpint (cs_image_strip_get_n_misclassified (CS_IMAGE_STRIP (strip)), >=, 0);
+  g_assert_cmpint (cs_image_strip_get_n_misclassified (CS_IMAGE_STRIP (strip)), <=, 8);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+int
+main (int argc, char *argv[])
+{
+  int ret;
+
+  gtk_test_init (&argc, &argv, NULL);
+  run_dir = ui_fixture_make_run (8);
+  g_test_add_func ("/training-view/scrubber", test_scrubber);
+  g_test_add_func ("/training-view/onset-rule", test_onset_rule);
+  g_test_add_func ("/training-view/image-strip", test_image_strip);
+  ret = g_test_run ();
+  ui_fixture_remove (run_dir);
+  return ret;
+}

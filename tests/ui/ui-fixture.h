@@ -1,0 +1,19 @@
+/* A small training run written into a temporary directory, so the widget tests do not depend
+ * on the demo run; and helpers to wait on the main loop. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+/* Writes model.json (conv, relu, pool, a residual block, linear), n_epochs checkpoints with
+ * distinct weights, run.json with curves that overfit, and images/ with labelled PNGs.
+ * Returns the run directory (free with ui_fixture_remove). */
+char *ui_fixture_make_run (int n_epochs);
+/* A file that is not a model. */
+char *ui_fixture_make_bad_file (const char *dir);
+void ui_fixture_remove (char *dir);
+
+/* Iterates the main loop until *flag is FALSE/TRUE as wanted, or timeout_ms passes. Returns
+ * whether the condition was met. */
+gboolean ui_wait_for_bool (GObject *object, const char *property, gboolean wanted, int timeout_ms);
+/* Iterates the main loop for ms milliseconds. */
+void ui_spin (int ms);
