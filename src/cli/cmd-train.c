@@ -22,6 +22,7 @@ enum {
   OPT_MOMENTUM,
   OPT_WEIGHT_DECAY,
   OPT_SEED,
+  OPT_NAME,
   OPT_RESUME,
 };
 
@@ -38,6 +39,7 @@ static const cli_option train_options[] = {
   { "momentum", true, OPT_MOMENTUM },
   { "weight-decay", true, OPT_WEIGHT_DECAY },
   { "seed", true, OPT_SEED },
+  { "name", true, OPT_NAME },
   { "resume", false, OPT_RESUME },
   { NULL, false, 0 },
 };
@@ -146,6 +148,7 @@ cli_cmd_train (int argc, char **argv)
   o.val_subset = val_subset;
   o.batch = (int32_t) batch;
   o.seed = (uint64_t) seed;
+  o.name = args.values[OPT_NAME];
 
   train_view view = { .tty = isatty (STDERR_FILENO) != 0 };
   cs_train_callbacks cb = { .batch = on_batch, .epoch = on_epoch, .user = &view, .cancel = &interrupted };

@@ -34,7 +34,7 @@ static const cli_command commands[] = {
   { "train", cli_cmd_train,
     "train --arch model.json --dataset fashion-mnist[:DIR]|mnist:DIR --out RUNDIR --epochs N\n"
     "          [--train-subset N] [--val-subset N] [--batch B] [--optimizer sgd|adam] [--lr LR]\n"
-    "          [--momentum M] [--weight-decay WD] [--seed S] [--resume]" },
+    "          [--momentum M] [--weight-decay WD] [--seed S] [--name NAME] [--resume]" },
   { "bench", cli_cmd_bench,
     "bench MODEL --task forward|saliency|gradcam|smoothgrad|integrated-gradients|scorecam\n"
     "          [--batch B] [--repeat N] [--threads T]" },

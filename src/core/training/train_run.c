@@ -256,7 +256,7 @@ cs_train_run (const cs_train_options *opts, const cs_train_callbacks *cb, int32_
   else
     {
       cs_run_header h = {
-        .channels = m->channels, .height = m->height, .width = m->width, .mean = mean, .std = std,
+        .name = o.name, .channels = m->channels, .height = m->height, .width = m->width, .mean = mean, .std = std,
         .n_classes = ds.n_classes, .classes = ds.classes,
         .dataset = dataset_json (&o, &ds, n_train, n_val), .train = train_json (&o, cs_trainer_slices (t)),
       };

@@ -18,6 +18,7 @@ typedef struct {
   cs_optimizer_config optimizer;
   uint64_t seed;             /* initialisation, subsets, shuffling, dropout */
   bool resume;               /* continue the run in `out` with its recorded settings */
+  const char *name;          /* run.json's "name" (NULL: the directory's base name) */
 } cs_train_options;
 
 typedef struct {
