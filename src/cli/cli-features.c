@@ -4,10 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli-common.h"
 #include "features/actmax.h"
+#include "io/run.h"
 
 int32_t
 cli_find_unit_layer (const cs_model *m, const char *name, int32_t *n_units)
@@ -148,4 +150,55 @@ cli_parse_unit_spec (const cs_model *m, const char *spec, int32_t *layer, int32_
   *layer = id;
   *channel = (int32_t) c;
   return CLI_EXIT_OK;
+}
+
+/* The last path component, ignoring trailing slashes, into buf. */
+static void
+base_name (const char *path, char *buf, size_t size)
+{
+  size_t len = strlen (path);
+  while (len > 1 && path[len - 1] == '/')
+    len--;
+  size_t start = len;
+  while (start > 0 && path[start - 1] != '/')
+    start--;
+  snprintf (buf, size, "%.*s", (int) (len - start), path + start);
+}
+
+void
+cli_model_title (const cli_args *args, const char *path, char *buf, size_t size)
+{
+  char name[256];
+  struct stat sb;
+  size_t len = strlen (path);
+  bool is_run = (stat (path, &sb) == 0 && S_ISDIR (sb.st_mode))
+                || (len >= 8 && strcmp (path + len - 8, "run.json") == 0);
+  /* A run's run.json names nothing useful; its directory does. */
+  if (len >= 8 && strcmp (path + len - 8, "run.json") == 0 && len > 9)
+    {
+      char dir[4096];
+      snprintf (dir, sizeof dir, "%.*s", (int) (len - 9), path);
+      base_name (dir, name, sizeof name);
+    }
+  else
+    base_name (path, name, sizeof name);
+  int n = snprintf (buf, size, "%s", name);
+  if (is_run)
+    {
+      cs_error err = { 0 };
+      cs_run *run = cs_run_load (path, &err);
+      int64_t epoch = -1;
+      if (args->values[CLI_OPT_EPOCH] != NULL)
+        epoch = strtoll (args->values[CLI_OPT_EPOCH], NULL, 10);
+      else if (run != NULL && run->n_epochs > 0)
+        epoch = run->epochs[run->n_epochs - 1].epoch;
+      if (epoch >= 0 && n >= 0 && (size_t) n < size)
+        n += snprintf (buf + n, size - (size_t) n, " \xC2\xB7 epoch %lld", (long long) epoch);
+      cs_run_free (run);
+    }
+  if (args->values[CLI_OPT_WEIGHTS] != NULL && n >= 0 && (size_t) n < size)
+    {
+      base_name (args->values[CLI_OPT_WEIGHTS], name, sizeof name);
+      snprintf (buf + n, size - (size_t) n, " + %s", name);
+    }
 }
