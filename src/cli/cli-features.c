@@ -1,4 +1,4 @@
-/* Helpers of the feature commands: layer and unit lookup, image blitting, terminal progress. */
+/* Helpers of the feature commands: layer and unit lookup, sheet headers, terminal progress. */
 #include "cli-features.h"
 
 #include <stdio.h>
@@ -85,32 +85,6 @@ bad:
   free (units);
   cli_error (CLI_EXIT_USAGE, "--units", "expected 'all' or a list like 0,3,5-8 (got '%s')", spec);
   return NULL;
-}
-
-static uint8_t
-byte_of (float v)
-{
-  v = v < 0 ? 0 : v > 1 ? 1 : v;
-  return (uint8_t) (v * 255.0f + 0.5f);
-}
-
-void
-cli_blit_image (const float *img, int32_t c, int32_t h, int32_t w, int32_t zoom, uint8_t *canvas,
-                int32_t canvas_w, int32_t x0, int32_t y0)
-{
-  int64_t hw = (int64_t) h * w;
-  for (int32_t y = 0; y < h * zoom; y++)
-    for (int32_t x = 0; x < w * zoom; x++)
-      {
-        int64_t k = (int64_t) (y / zoom) * w + x / zoom;
-        uint8_t rgb[3];
-        if (c >= 3)
-          for (int i = 0; i < 3; i++)
-            rgb[i] = byte_of (img[i * hw + k]);
-        else
-          rgb[0] = rgb[1] = rgb[2] = byte_of (c == 2 ? 0.5f * (img[k] + img[hw + k]) : img[k]);
-        memcpy (canvas + 3 * ((int64_t) (y0 + y) * canvas_w + x0 + x), rgb, 3);
-      }
 }
 
 void

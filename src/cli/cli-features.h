@@ -1,4 +1,4 @@
-/* Shared by the feature commands (features, top-examples): layer and unit lookup, pictures. */
+/* Shared by the feature commands (features, top-examples): layer and unit lookup, sheet headers. */
 #pragma once
 
 #include <stdbool.h>
@@ -16,11 +16,6 @@ int32_t cli_find_unit_layer (const cs_model *m, const char *name, int32_t *n_uni
 /* "all" or "a,b,c" (with ranges "a-b") into a malloc'ed list of units < n_units. Reports a
  * usage error itself and returns NULL. */
 int32_t *cli_parse_units (const char *spec, int32_t n_units, int32_t *count);
-
-/* Image i of display images [n, C, H, W] in [0,1] (C = 1 gray, 2 gray from the mean, >= 3 the
- * first three as RGB) into a cell of an RGB canvas, magnified `zoom` times (nearest neighbour). */
-void cli_blit_image (const float *img, int32_t c, int32_t h, int32_t w, int32_t zoom, uint8_t *canvas,
-                     int32_t canvas_w, int32_t x0, int32_t y0);
 
 /* The model as a sheet's header names it: the file or run directory's name, then for a run
  * the epoch whose checkpoint was loaded (--epoch, or the last), then --weights when given. */
