@@ -40,12 +40,13 @@ static const cli_command commands[] = {
     "          [--batch B] [--repeat N] [--threads T]" },
   { "run-info", cli_cmd_run_info, "run-info RUNDIR [--json] [--csv]" },
   { "features", cli_cmd_features,
-    "features MODEL --layer NAME [--units all|a,b,...] --out sheet.png [--steps N] [--seed S]\n"
-    "          [--param fourier|pixel] [--lr LR] [--jitter PX] [--scale S] [--rotate DEG] [--decay L2]\n"
-    "          [--blur SIGMA] [--batch B] [--zoom Z] [--json]" },
+    "features MODEL --layer NAME [--units all|a,b,...] --out sheet.png|sheet.pdf|sheet.svg [--steps N]\n"
+    "          [--seed S] [--param fourier|pixel] [--lr LR] [--jitter PX] [--scale S] [--rotate DEG]\n"
+    "          [--decay L2] [--blur SIGMA] [--batch B] [--size PX] [--columns N] [--json]" },
   { "top-examples", cli_cmd_top_examples,
     "top-examples MODEL --layer NAME --unit K --dataset SPEC [--split test|train] [--top N]\n"
-    "          [--out sheet.png] [--reduce max|mean] [--limit N] [--json]" },
+    "          [--out sheet.png|sheet.pdf|sheet.svg] [--size PX] [--columns N] [--reduce max|mean]\n"
+    "          [--limit N] [--json]" },
 };
 
 #define N_COMMANDS ((int) (sizeof commands / sizeof commands[0]))
