@@ -91,10 +91,10 @@ write_grid (const cs_actmax_result *r, int32_t zoom, const char *path)
   int32_t cw = w * zoom, ch = h * zoom;
   int32_t W = cols * cw + (cols + 1) * gap, H = rows * ch + (rows + 1) * gap;
   if ((int64_t) W * H > (int64_t) 1 << 28)
-    return cli_error (CLI_EXIT_USAGE, "--zoom", "the sheet would be %dx%d pixels", W, H);
+    return cli_error (CLI_EXIT_USAGE, "--zoom", _("the sheet would be %dx%d pixels"), W, H);
   uint8_t *canvas = malloc ((size_t) W * (size_t) H * 3);
   if (canvas == NULL)
-    return cli_error (CLI_EXIT_FAILURE, path, "out of memory");
+    return cli_error (CLI_EXIT_FAILURE, path, _("out of memory"));
   memset (canvas, 48, (size_t) W * (size_t) H * 3);
   for (int32_t i = 0; i < n; i++)
     cli_blit_image (r->images.data + (int64_t) i * c * h * w, c, h, w, zoom, canvas, W,
@@ -118,15 +118,15 @@ cli_cmd_features (int argc, char **argv)
       return CLI_EXIT_OK;
     }
   if (args.n_positional != 1)
-    return cli_error (CLI_EXIT_USAGE, "features", args.n_positional ? "one MODEL expected" : "missing MODEL");
+    return cli_error (CLI_EXIT_USAGE, "features", args.n_positional ? _("one MODEL expected") : _("missing MODEL"));
   const char *layer = args.values[OPT_LAYER], *out = args.values[OPT_OUT];
   if (layer == NULL)
-    return cli_error (CLI_EXIT_USAGE, "features", "missing --layer NAME");
+    return cli_error (CLI_EXIT_USAGE, "features", _("missing --layer NAME"));
   if (out == NULL)
-    return cli_error (CLI_EXIT_USAGE, "features", "missing --out sheet.png");
+    return cli_error (CLI_EXIT_USAGE, "features", _("missing --out sheet.png"));
   size_t len = strlen (out);
   if (len < 4 || strcasecmp (out + len - 4, ".png") != 0)
-    return cli_error (CLI_EXIT_USAGE, out, "only a .png sheet is written for now (PDF/SVG come with the Cairo sheet)");
+    return cli_error (CLI_EXIT_USAGE, out, _("only a .png sheet is written for now (PDF/SVG come with the Cairo sheet)"));
   cs_actmax_params p = CS_ACTMAX_PARAMS_DEFAULT;
   int64_t batch = 32, zoom = 0;
   if ((code = read_params (&args, &p, &batch, &zoom)) != CLI_EXIT_OK || (code = cli_apply_threads (&args)) != CLI_EXIT_OK)
@@ -176,10 +176,10 @@ cli_cmd_features (int argc, char **argv)
         }
       else
         {
-          printf ("%s: %d units of '%s', %d steps in %.2f s (panels left to right, top to bottom)\n", out, n_units,
+          printf (_("%s: %d units of '%s', %d steps in %.2f s (panels left to right, top to bottom)\n"), out, n_units,
                   layer, p.steps, r.seconds);
           for (int32_t i = 0; i < n_units; i++)
-            printf ("  unit %4d  activation %.4f (start %.4f)\n", units[i], r.final[i], r.initial[i]);
+            printf (_("  unit %4d  activation %.4f (start %.4f)\n"), units[i], r.final[i], r.initial[i]);
         }
     }
   cs_actmax_result_free (&r);
