@@ -235,7 +235,8 @@ cli_print_methods (FILE *fp)
   for (int k = 0; k < CS_METHOD_COUNT; k++)
     {
       cs_method m = (cs_method) k;
-      fprintf (fp, "  %-21s %s (%s)%s\n", cs_method_id (m), cs_method_title (m), cs_method_citation (m),
+      /* The titles are the core's English ones; the app marks them (cs-jobs.c), same domain. */
+      fprintf (fp, "  %-21s %s (%s)%s\n", cs_method_id (m), _(cs_method_title (m)), cs_method_citation (m),
                cs_method_is_cam (m) ? _(" [uses --layer]") : "");
       print_wrapped (fp, cs_method_conventions (m), 6, 96);
     }

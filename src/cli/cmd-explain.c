@@ -360,7 +360,7 @@ cli_cmd_explain (int argc, char **argv)
     {
       printf (_("%s: predicted %d (%s), probability %.4f\n"), input_path, predicted,
               cli_class_label (m, predicted, pbuf), predicted_p);
-      printf (_("%s of class %d (%s): logit %.4f, probability %.4f"), cs_method_title (method), a.target,
+      printf (_("%s of class %d (%s): logit %.4f, probability %.4f"), _(cs_method_title (method)), a.target,
               cli_class_label (m, a.target, buf), a.target_logit, a.target_probability);
       if (a.layer >= 0)
         printf (_(", layer %s"), m->graph->nodes[a.layer].name);
