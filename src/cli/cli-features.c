@@ -17,13 +17,13 @@ cli_find_unit_layer (const cs_model *m, const char *name, int32_t *n_units)
   int32_t id = cs_graph_find (m->graph, name);
   if (id < 0)
     {
-      cli_error (CLI_EXIT_USAGE, "--layer", "no node named '%s' (see `convscope-cli inspect`)", name);
+      cli_error (CLI_EXIT_USAGE, "--layer", _("no node named '%s' (see `convscope-cli inspect`)"), name);
       return -1;
     }
   *n_units = cs_actmax_unit_count (m->graph, id);
   if (*n_units < 1)
     {
-      cli_error (CLI_EXIT_USAGE, "--layer", "node '%s' has no units (it must be a 2-D or 4-D activation)", name);
+      cli_error (CLI_EXIT_USAGE, "--layer", _("node '%s' has no units (it must be a 2-D or 4-D activation)"), name);
       return -1;
     }
   return id;
@@ -61,7 +61,7 @@ cli_parse_units (const char *spec, int32_t n_units, int32_t *count)
       if (b >= n_units)
         {
           free (units);
-          cli_error (CLI_EXIT_USAGE, "--units", "the layer has %d units (0..%d); there is no unit %ld", n_units,
+          cli_error (CLI_EXIT_USAGE, "--units", _("the layer has %d units (0..%d); there is no unit %ld"), n_units,
                      n_units - 1, b);
           return NULL;
         }
@@ -83,7 +83,7 @@ cli_parse_units (const char *spec, int32_t n_units, int32_t *count)
   return units;
 bad:
   free (units);
-  cli_error (CLI_EXIT_USAGE, "--units", "expected 'all' or a list like 0,3,5-8 (got '%s')", spec);
+  cli_error (CLI_EXIT_USAGE, "--units", _("expected 'all' or a list like 0,3,5-8 (got '%s')"), spec);
   return NULL;
 }
 
@@ -108,11 +108,11 @@ cli_parse_unit_spec (const cs_model *m, const char *spec, int32_t *layer, int32_
   char *end;
   long c = colon != NULL ? strtol (colon + 1, &end, 10) : -1;
   if (colon == NULL || colon == spec || end == colon + 1 || *end != '\0' || c < 0)
-    return cli_error (CLI_EXIT_USAGE, "--unit", "expected LAYER:CHANNEL (got '%s')", spec);
+    return cli_error (CLI_EXIT_USAGE, "--unit", _("expected LAYER:CHANNEL (got '%s')"), spec);
   char name[256];
   size_t len = (size_t) (colon - spec);
   if (len >= sizeof name)
-    return cli_error (CLI_EXIT_USAGE, "--unit", "layer name too long");
+    return cli_error (CLI_EXIT_USAGE, "--unit", _("layer name too long"));
   memcpy (name, spec, len);
   name[len] = '\0';
   int32_t n_units;
@@ -120,7 +120,7 @@ cli_parse_unit_spec (const cs_model *m, const char *spec, int32_t *layer, int32_
   if (id < 0)
     return CLI_EXIT_USAGE;
   if (c >= n_units)
-    return cli_error (CLI_EXIT_USAGE, "--unit", "'%s' has %d units (0..%d)", name, n_units, n_units - 1);
+    return cli_error (CLI_EXIT_USAGE, "--unit", _("'%s' has %d units (0..%d)"), name, n_units, n_units - 1);
   *layer = id;
   *channel = (int32_t) c;
   return CLI_EXIT_OK;

@@ -96,7 +96,7 @@ write_sheet (const cli_args *args, const char *model_path, const char *layer, co
     {
       free (panels);
       free (text);
-      return cli_error (CLI_EXIT_FAILURE, path, "out of memory");
+      return cli_error (CLI_EXIT_FAILURE, path, _("out of memory"));
     }
   for (int32_t i = 0; i < n; i++)
     {
@@ -143,16 +143,16 @@ cli_cmd_features (int argc, char **argv)
       return CLI_EXIT_OK;
     }
   if (args.n_positional != 1)
-    return cli_error (CLI_EXIT_USAGE, "features", args.n_positional ? "one MODEL expected" : "missing MODEL");
+    return cli_error (CLI_EXIT_USAGE, "features", args.n_positional ? _("one MODEL expected") : _("missing MODEL"));
   const char *layer = args.values[OPT_LAYER], *out = args.values[OPT_OUT];
   if (layer == NULL)
-    return cli_error (CLI_EXIT_USAGE, "features", "missing --layer NAME");
+    return cli_error (CLI_EXIT_USAGE, "features", _("missing --layer NAME"));
   if (out == NULL)
-    return cli_error (CLI_EXIT_USAGE, "--out", "missing (sheet.png, sheet.pdf or sheet.svg)");
+    return cli_error (CLI_EXIT_USAGE, "--out", _("missing (sheet.png, sheet.pdf or sheet.svg)"));
   cs_sheet_format format;
   cs_error ferr = { 0 };
   if (cs_sheet_format_from_path (out, &format, &ferr) != CS_OK)
-    return cli_error (CLI_EXIT_USAGE, "--out", "%s: expected a .png, .pdf or .svg file", out);
+    return cli_error (CLI_EXIT_USAGE, "--out", _("%s: expected a .png, .pdf or .svg file"), out);
   cs_actmax_params p = CS_ACTMAX_PARAMS_DEFAULT;
   int64_t batch = 32, zoom = 0, size = 0, columns = 0;
   if ((code = read_params (&args, &p, &batch, &zoom)) != CLI_EXIT_OK
@@ -208,10 +208,10 @@ cli_cmd_features (int argc, char **argv)
         }
       else
         {
-          printf ("%s: %d units of '%s', %d steps in %.2f s (panels left to right, top to bottom)\n", out, n_units,
+          printf (_("%s: %d units of '%s', %d steps in %.2f s (panels left to right, top to bottom)\n"), out, n_units,
                   layer, p.steps, r.seconds);
           for (int32_t i = 0; i < n_units; i++)
-            printf ("  unit %4d  activation %.4f (start %.4f)\n", units[i], r.final[i], r.initial[i]);
+            printf (_("  unit %4d  activation %.4f (start %.4f)\n"), units[i], r.final[i], r.initial[i]);
         }
     }
   cs_actmax_result_free (&r);

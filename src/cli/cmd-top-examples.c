@@ -83,7 +83,7 @@ write_sheet (const cs_dataset *ds, const cs_dataset_split *split, const cs_top_e
       free (panels);
       free (boxes);
       free (text);
-      return cli_error (CLI_EXIT_FAILURE, path, "out of memory");
+      return cli_error (CLI_EXIT_FAILURE, path, _("out of memory"));
     }
   for (int32_t i = 0; i < count; i++)
     {
@@ -136,13 +136,13 @@ cli_cmd_top_examples (int argc, char **argv)
       return CLI_EXIT_OK;
     }
   if (args.n_positional != 1)
-    return cli_error (CLI_EXIT_USAGE, "top-examples", args.n_positional ? "one MODEL expected" : "missing MODEL");
+    return cli_error (CLI_EXIT_USAGE, "top-examples", args.n_positional ? _("one MODEL expected") : _("missing MODEL"));
   static const char *const splits[] = { "test", "train", NULL }, *const reduces[] = { "max", "mean", NULL };
   const char *layer = args.values[OPT_LAYER], *spec = args.values[OPT_DATASET], *out = args.values[OPT_OUT];
   const char *split_name = "test", *reduce = "max";
   int64_t unit = -1, top = 9, batch = 256, limit = 0, size = 0, columns = 0;
   if (layer == NULL || args.values[OPT_UNIT] == NULL || spec == NULL)
-    return cli_error (CLI_EXIT_USAGE, "top-examples", "--layer NAME, --unit K and --dataset SPEC are required");
+    return cli_error (CLI_EXIT_USAGE, "top-examples", _("--layer NAME, --unit K and --dataset SPEC are required"));
   if ((code = cli_get_int (&args, OPT_UNIT, "--unit", 0, INT32_MAX, &unit))
       || (code = cli_get_int (&args, OPT_TOP, "--top", 1, 10000, &top))
       || (code = cli_get_int (&args, OPT_BATCH, "--batch", 1, 4096, &batch))
@@ -156,7 +156,7 @@ cli_cmd_top_examples (int argc, char **argv)
   cs_sheet_format format;
   cs_error ferr = { 0 };
   if (out != NULL && cs_sheet_format_from_path (out, &format, &ferr) != CS_OK)
-    return cli_error (CLI_EXIT_USAGE, "--out", "%s: expected a .png, .pdf or .svg file", out);
+    return cli_error (CLI_EXIT_USAGE, "--out", _("%s: expected a .png, .pdf or .svg file"), out);
 
   const char *model_path = args.positional[0];
   cs_model *m = cli_load_model (&args, model_path, &code);
@@ -173,7 +173,7 @@ cli_cmd_top_examples (int argc, char **argv)
   if (unit >= n_units)
     {
       cs_model_free (m);
-      return cli_error (CLI_EXIT_USAGE, "--unit", "'%s' has %d units (0..%d)", layer, n_units, n_units - 1);
+      return cli_error (CLI_EXIT_USAGE, "--unit", _("'%s' has %d units (0..%d)"), layer, n_units, n_units - 1);
     }
   cs_error err = { 0 };
   cs_dataset ds = { 0 };
@@ -185,7 +185,7 @@ cli_cmd_top_examples (int argc, char **argv)
   const cs_dataset_split *split = strcmp (split_name, "train") == 0 ? &ds.train : &ds.test;
   if (split->channels != m->channels || split->height != m->height || split->width != m->width)
     {
-      code = cli_error (CLI_EXIT_FAILURE, spec, "images are %dx%dx%d, the model takes %dx%dx%d", split->channels,
+      code = cli_error (CLI_EXIT_FAILURE, spec, _("images are %dx%dx%d, the model takes %dx%dx%d"), split->channels,
                         split->height, split->width, m->channels, m->height, m->width);
       cs_dataset_free (&ds);
       cs_model_free (m);
@@ -199,7 +199,7 @@ cli_cmd_top_examples (int argc, char **argv)
   cs_topk_result r = { 0 };
   cs_progress prog = { cli_progress_stderr, (void *) "top-examples", NULL };
   if (e == NULL || cs_topk_run (e, n, fill, &src, &p, &prog, &r, &err) != CS_OK)
-    code = e == NULL && src.indices == NULL ? cli_error (CLI_EXIT_FAILURE, model_path, "out of memory")
+    code = e == NULL && src.indices == NULL ? cli_error (CLI_EXIT_FAILURE, model_path, _("out of memory"))
                                             : cli_fail (model_path, &err);
   else
     {
@@ -229,10 +229,10 @@ cli_cmd_top_examples (int argc, char **argv)
         }
       else if (code == CLI_EXIT_OK)
         {
-          printf ("top %d of %lld %s images for unit %lld of '%s' (%s over positions), %.2f s\n", count,
+          printf (_("top %d of %lld %s images for unit %lld of '%s' (%s over positions), %.2f s\n"), count,
                   (long long) n, split_name, (long long) unit, layer, reduce, r.seconds);
           for (int32_t i = 0; i < count; i++)
-            printf ("  %2d  image %6lld  label %-14s activation %9.4f  box [%d, %d, %d, %d)\n", i + 1,
+            printf (_("  %2d  image %6lld  label %-14s activation %9.4f  box [%d, %d, %d, %d)\n"), i + 1,
                     (long long) ex[i].index,
                     ds.classes != NULL && ex[i].label >= 0 && ex[i].label < ds.n_classes ? ds.classes[ex[i].label] : "?",
                     ex[i].activation, ex[i].box[0], ex[i].box[1], ex[i].box[2], ex[i].box[3]);

@@ -2,6 +2,7 @@
  * build without the attribution driver, a plain input-gradient saliency map). */
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <math.h>
 #include <string.h>
 
@@ -180,7 +181,15 @@ cs_saliency_result_free (gpointer data)
 const char *
 cs_ui_method_title (int method)
 {
-  return cs_method_title (method);
+  /* The core's titles are English; these are the ones a translation may change (the others
+   * are names: Grad-CAM, SmoothGrad, RISE…), marked here so that _() below finds them. */
+  static const char *const translated[] G_GNUC_UNUSED = {
+    N_("Saliency"), N_("Guided Backpropagation"), N_("DeconvNet"), N_("Gradient × Input"),
+    N_("SmoothGrad"), N_("Integrated Gradients"), N_("Grad-CAM"), N_("Grad-CAM++"),
+    N_("Guided Grad-CAM"), N_("Score-CAM"), N_("Layer-CAM"), N_("Occlusion"), N_("RISE"),
+  };
+
+  return _(cs_method_title (method));
 }
 
 gpointer

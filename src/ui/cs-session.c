@@ -1,6 +1,7 @@
 /* CsSession: the shared selection. Setters validate, store and notify; views do the rest. */
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <string.h>
 
 #include "cs-session.h"
@@ -253,7 +254,7 @@ cs_session_open_model (CsSession *self, const char *path, GError **error)
       gsize n = (gsize) m->width * m->height * 3;
       g_autofree guint8 *gray = g_malloc (n);
       memset (gray, 128, n);
-      cs_session_set_image_pixels (self, gray, m->width, m->height, 3, -1, "blank", NULL);
+      cs_session_set_image_pixels (self, gray, m->width, m->height, 3, -1, _("blank"), NULL);
     }
   g_object_thaw_notify (G_OBJECT (self));
   return TRUE;
