@@ -316,9 +316,12 @@ show_topk (CsUnitInspector *self, const CsTopkResult *r)
       gtk_label_set_ellipsize (GTK_LABEL (caption), PANGO_ELLIPSIZE_END);
       gtk_label_set_max_width_chars (GTK_LABEL (caption), 10);
       gtk_widget_add_css_class (caption, "caption");
-      tip = g_strdup_printf (_("Image %" G_GINT64_FORMAT " of the %s split: activation %.4g at (%d, %d); "
+      /* %lld, not G_GINT64_FORMAT: xgettext cannot see through the macro. The split's name
+       * has a context: a translation may need a preposition with it. */
+      tip = g_strdup_printf (_("Image %lld of the %s split: activation %.4g at (%d, %d); "
                                "the outlined box is the receptive field of that position"),
-                             ex[i].index, r->train_split ? _("training") : _("test"),
+                             (long long) ex[i].index,
+                             r->train_split ? C_("of the split", "training") : C_("of the split", "test"),
                              ex[i].activation, ex[i].y, ex[i].x);
       gtk_widget_set_tooltip_text (cell, tip);
       gtk_box_append (GTK_BOX (cell), picture);
@@ -328,7 +331,7 @@ show_topk (CsUnitInspector *self, const CsTopkResult *r)
       self->n_top++;
     }
   /* The examples fill the column: how they were found goes into a tooltip. */
-  status = g_strdup_printf (_("%" G_GINT64_FORMAT " images searched in %.2g s"), r->topk.n_images,
+  status = g_strdup_printf (_("%lld images searched in %.2g s"), (long long) r->topk.n_images,
                             r->topk.seconds);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->topk_box), status);
   gtk_widget_set_visible (GTK_WIDGET (self->topk_status), self->n_top == 0);

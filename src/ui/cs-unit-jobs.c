@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <cjson/cJSON.h>
+#include <glib/gi18n.h>
 #include <math.h>
 #include <string.h>
 
@@ -387,7 +388,7 @@ cs_topk_job_run (CsWorkerJob *wjob, gpointer data, GError **error)
   if (split->channels != m->channels || split->height != m->height || split->width != m->width)
     {
       g_set_error (error, CS_CORE_ERROR, CS_ERR_SHAPE,
-                   "%s: the data set's images are %d×%d×%d, the model expects %d×%d×%d",
+                   _("%s: the data set's images are %d×%d×%d, the model expects %d×%d×%d"),
                    job->dataset->spec, split->channels, split->height, split->width, m->channels,
                    m->height, m->width);
       return NULL;
