@@ -361,7 +361,7 @@ test_image_sheet (void)
   size_t size = 0;
   snprintf (path, sizeof path, "%s/images.pdf", dir);
   CHECK (cs_image_sheet_write (&s, path, &err) == CS_OK, "image sheet PDF: %s", err.message);
-  CHECK (cs_file_read_all (path, 1 << 26, &data, &size, &err) == CS_OK && size > 1000
+  CHECK (cs_file_read_all (path, 1 << 26, &data, &size, &err) == CS_OK && data != NULL && size > 1000
            && memcmp (data, "%PDF", 4) == 0 && memmem (data, size, "/Font", 5) != NULL
            && memmem (data + (size > 64 ? size - 64 : 0), size > 64 ? 64 : size, "%%EOF", 5) != NULL,
          "image sheet PDF: complete, text as fonts (%zu bytes)", size);
@@ -369,7 +369,7 @@ test_image_sheet (void)
   data = NULL;
   snprintf (path, sizeof path, "%s/images.svg", dir);
   CHECK (cs_image_sheet_write (&s, path, &err) == CS_OK, "image sheet SVG: %s", err.message);
-  CHECK (cs_file_read_all (path, 1 << 26, &data, &size, &err) == CS_OK && size > 1000
+  CHECK (cs_file_read_all (path, 1 << 26, &data, &size, &err) == CS_OK && data != NULL && size > 1000
            && memmem (data, size, "<svg", 4) != NULL && memmem (data, size, "</svg>", 6) != NULL,
          "image sheet SVG: an <svg> document");
   free (data);
