@@ -31,6 +31,10 @@ static const cli_command commands[] = {
   { "evaluate", cli_cmd_evaluate,
     "evaluate MODEL INPUT... --methods all|m1,... [--metric deletion,insertion,randomization]\n"
     "          [--target auto|N] [--layer NAME] [method options as explain] [--json]" },
+  { "train", cli_cmd_train,
+    "train --arch model.json --dataset fashion-mnist[:DIR]|mnist:DIR --out RUNDIR --epochs N\n"
+    "          [--train-subset N] [--val-subset N] [--batch B] [--optimizer sgd|adam] [--lr LR]\n"
+    "          [--momentum M] [--weight-decay WD] [--seed S] [--name NAME] [--resume]" },
   { "bench", cli_cmd_bench,
     "bench MODEL --task forward|saliency|gradcam|smoothgrad|integrated-gradients|scorecam\n"
     "          [--batch B] [--repeat N] [--threads T]" },
@@ -39,6 +43,9 @@ static const cli_command commands[] = {
     "features MODEL --layer NAME [--units all|a,b,...] --out sheet.png [--steps N] [--seed S]\n"
     "          [--param fourier|pixel] [--lr LR] [--jitter PX] [--scale S] [--rotate DEG] [--decay L2]\n"
     "          [--blur SIGMA] [--batch B] [--zoom Z] [--json]" },
+  { "top-examples", cli_cmd_top_examples,
+    "top-examples MODEL --layer NAME --unit K --dataset SPEC [--split test|train] [--top N]\n"
+    "          [--out sheet.png] [--reduce max|mean] [--limit N] [--json]" },
 };
 
 #define N_COMMANDS ((int) (sizeof commands / sizeof commands[0]))

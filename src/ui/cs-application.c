@@ -4,6 +4,7 @@
 #include <glib/gi18n.h>
 
 #include "cs-application.h"
+#include "cs-preferences-window.h"
 #include "cs-window.h"
 
 #define MAX_RECENT 8
@@ -131,7 +132,10 @@ cs_application_startup (GApplication *app)
   if (source != NULL)
     schema = g_settings_schema_source_lookup (source, APP_ID, TRUE);
   if (schema != NULL)
-    self->settings = g_settings_new_full (schema, NULL, NULL);
+    {
+      self->settings = g_settings_new_full (schema, NULL, NULL);
+      cs_settings_apply_global (self->settings);
+    }
 
   g_action_map_add_action_entries (G_ACTION_MAP (app), entries, G_N_ELEMENTS (entries), app);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit",
@@ -144,6 +148,19 @@ cs_application_startup (GApplication *app)
                                          (const char *[]) { "<Alt>Left", NULL });
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "win.epoch-step(1)",
                                          (const char *[]) { "<Alt>Right", NULL });
+  {
+    static const struct { const char *action; const char *accels[3]; } keys[] = {
+      { "win.play", { "<Primary>p", NULL } },
+      { "win.method-step(1)", { "<Primary>bracketright", NULL } },
+      { "win.method-step(-1)", { "<Primary>bracketleft", NULL } },
+      { "win.compare", { "<Primary>g", NULL } },
+      { "win.export('auto')", { "<Primary>e", NULL } },
+      { "win.export('curves')", { "<Primary><Shift>e", NULL } },
+      { "win.preferences", { "<Primary>comma", NULL } },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+      gtk_application_set_accels_for_action (GTK_APPLICATION (app), keys[i].action, keys[i].accels);
+  }
   /* style.css and gtk/help-overlay.ui load from the resource base path by themselves. */
 }
 

@@ -193,7 +193,7 @@ filter_job_run (CsWorkerJob *wjob, gpointer data, GError **error)
   else
     r->n = 1;
 
-  m = cs_model_set_get_epoch (job->set, job->epoch, error);
+  m = cs_worker_job_get_model (wjob, job->set, job->epoch, error);
   if (m == NULL)
     {
       filter_result_free (r);

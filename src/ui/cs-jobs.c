@@ -137,13 +137,10 @@ cs_saliency_job_new (CsSession *session, int method, int target)
   job->epoch = cs_session_get_epoch (session);
   job->input = input;
   job->shape = shape;
-  job->params = CS_ATTRIBUTION_PARAMS_DEFAULT;
-  job->params.method = method;
+  /* Samples, steps and windows come from the preferences through the session. */
+  cs_session_get_attribution_params (session, method, &job->params);
   job->params.target = target;
   job->params.layer = cs_session_spatial_layer (session, cs_session_get_layer (session));
-  /* Interactive defaults: fewer samples than the CLI's, so a panel arrives within a second. */
-  job->params.samples = method == CS_METHOD_RISE ? 1000 : method == CS_METHOD_SMOOTHGRAD ? 25 : 0;
-  job->params.steps = method == CS_METHOD_INTEGRATED_GRADIENTS ? 32 : 0;
   return job;
 }
 

@@ -14,8 +14,12 @@ struct _CsModelSet
   cs_model *base;
   int base_index;
   int n_epochs;
-  GMutex lock;                 /* guards epochs[] */
+  GMutex lock;                 /* guards epochs[], pins[], used[], tick, cache_size */
   cs_model **epochs;           /* n_epochs; epochs[base_index] == base */
+  int *pins;                   /* n_epochs: users that hold the epoch's model */
+  guint64 *used;               /* n_epochs: when last acquired */
+  guint64 tick;
+  int cache_size;              /* checkpoints kept besides the base; 0 = all */
 };
 
 G_DEFINE_BOXED_TYPE (CsModelSet, cs_model_set, cs_model_set_ref, cs_model_set_unref)
@@ -69,6 +73,8 @@ cs_model_set_load (const char *path, GError **error)
   self->n_epochs = self->run != NULL ? self->run->n_epochs : 1;
   self->base_index = self->n_epochs - 1;
   self->epochs = g_new0 (cs_model *, self->n_epochs);
+  self->pins = g_new0 (int, self->n_epochs);
+  self->used = g_new0 (guint64, self->n_epochs);
   self->epochs[self->base_index] = self->base;
   return g_steal_pointer (&self);
 }
@@ -86,6 +92,8 @@ cs_model_set_clear (CsModelSet *self)
     if (i != self->base_index)
       cs_model_free (self->epochs[i]);
   g_free (self->epochs);
+  g_free (self->pins);
+  g_free (self->used);
   cs_model_free (self->base);
   cs_run_free (self->run);
   g_free (self->path);
@@ -142,8 +150,81 @@ cs_model_set_get_epoch_number (CsModelSet *self, int index)
   return self->run->epochs[index].epoch;
 }
 
+/* Frees the least recently used checkpoints that nobody holds (and not keep, the one being
+ * returned) until at most cache_size are loaded besides the base. Called with the lock held. */
+static void
+evict_locked (CsModelSet *self, int keep)
+{
+  int loaded = 0;
+
+  if (self->cache_size <= 0)
+    return;
+  for (int i = 0; i < self->n_epochs; i++)
+    loaded += i != self->base_index && self->epochs[i] != NULL;
+  while (loaded > self->cache_size)
+    {
+      int victim = -1;
+      for (int i = 0; i < self->n_epochs; i++)
+        if (i != self->base_index && i != keep && self->epochs[i] != NULL && self->pins[i] == 0
+            && (victim < 0 || self->used[i] < self->used[victim]))
+          victim = i;
+      if (victim < 0)
+        break;  /* every loaded checkpoint is in use: they go when released */
+      g_clear_pointer (&self->epochs[victim], cs_model_free);
+      loaded--;
+    }
+}
+
+void
+cs_model_set_set_cache_size (CsModelSet *self, int n_checkpoints)
+{
+  g_mutex_lock (&self->lock);
+  self->cache_size = MAX (n_checkpoints, 0);
+  evict_locked (self, -1);
+  g_mutex_unlock (&self->lock);
+}
+
+int
+cs_model_set_get_n_loaded (CsModelSet *self)
+{
+  int loaded = 0;
+
+  g_mutex_lock (&self->lock);
+  for (int i = 0; i < self->n_epochs; i++)
+    loaded += i != self->base_index && self->epochs[i] != NULL;
+  g_mutex_unlock (&self->lock);
+  return loaded;
+}
+
+static const cs_model *
+get_epoch (CsModelSet *self, int index, gboolean pin, GError **error);
+
 const cs_model *
 cs_model_set_get_epoch (CsModelSet *self, int index, GError **error)
+{
+  return get_epoch (self, index, FALSE, error);
+}
+
+const cs_model *
+cs_model_set_acquire_epoch (CsModelSet *self, int index, GError **error)
+{
+  return get_epoch (self, index, TRUE, error);
+}
+
+void
+cs_model_set_release_epoch (CsModelSet *self, int index)
+{
+  if (index < 0 || index >= self->n_epochs)
+    index = self->base_index;
+  g_mutex_lock (&self->lock);
+  if (self->pins[index] > 0)
+    self->pins[index]--;
+  evict_locked (self, -1);
+  g_mutex_unlock (&self->lock);
+}
+
+static const cs_model *
+get_epoch (CsModelSet *self, int index, gboolean pin, GError **error)
 {
   cs_error err = { 0 };
   cs_model *m;
@@ -161,6 +242,12 @@ cs_model_set_get_epoch (CsModelSet *self, int index, GError **error)
           && cs_safetensors_apply (m, self->run->epochs[index].checkpoint, false, &err) != CS_OK)
         g_clear_pointer (&m, cs_model_free);
       self->epochs[index] = m;
+    }
+  if (m != NULL)
+    {
+      self->used[index] = ++self->tick;
+      self->pins[index] += pin;
+      evict_locked (self, index);
     }
   g_mutex_unlock (&self->lock);
 

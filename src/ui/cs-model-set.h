@@ -32,8 +32,18 @@ const cs_graph *cs_model_set_get_graph (CsModelSet *self);
 int cs_model_set_get_n_epochs (CsModelSet *self);
 /* The epoch number as run.json lists it for an index. */
 int cs_model_set_get_epoch_number (CsModelSet *self, int index);
-/* The model of the epoch at index (thread-safe; loads its checkpoint on first use). */
+/* The model of the epoch at index (thread-safe; loads its checkpoint on first use). With a
+ * cache size set, a checkpoint nobody holds may be freed by any later call: workers use
+ * acquire/release instead. */
 const cs_model *cs_model_set_get_epoch (CsModelSet *self, int index, GError **error);
+/* The same, held until released: a held checkpoint is never evicted. */
+const cs_model *cs_model_set_acquire_epoch (CsModelSet *self, int index, GError **error);
+void cs_model_set_release_epoch (CsModelSet *self, int index);
+/* Keeps at most n_checkpoints epochs' weights in memory besides the base (0 = all), freeing
+ * the least recently used ones that are not held. */
+void cs_model_set_set_cache_size (CsModelSet *self, int n_checkpoints);
+/* Checkpoints loaded besides the base. */
+int cs_model_set_get_n_loaded (CsModelSet *self);
 /* The class label (or "class N"), for display. */
 const char *cs_model_set_get_class_label (CsModelSet *self, int klass, char *buf, gsize size);
 

@@ -23,6 +23,8 @@ typedef struct
   GtkWidget *spinner;
   float *values;               /* the map, or NULL */
   int width, height;
+  double seconds;
+  char *error;                 /* why the method failed, or NULL */
 } Panel;
 
 struct _CsSaliencyView
@@ -35,6 +37,10 @@ struct _CsSaliencyView
   char predict_channel[32], saliency_channel[32], compare_prefix[32];
 
   int target_classes[N_TOP + 1];
+  int predicted;               /* the top class, -1 until predictions arrive */
+  float predicted_probability;
+  int map_target;              /* the class the overlay explains */
+  int map_layer;
   GtkStringList *targets;
 
   float *map;                  /* the overlay's map, width x height in [0, 1] */
@@ -127,6 +133,8 @@ saliency_done (GObject *source, GAsyncResult *result, gpointer user_data)
   self->map_width = r->width;
   self->map_height = r->height;
   self->map_method = r->method;
+  self->map_target = r->target;
+  self->map_layer = r->layer;
   recolor (self);
 
   {
@@ -137,6 +145,20 @@ saliency_done (GObject *source, GAsyncResult *result, gpointer user_data)
                             cs_ui_method_title (r->method), class_label (self, r->target, buf, sizeof buf),
                             100.0 * r->probability, layer != NULL ? _(" at layer ") : "",
                             layer != NULL ? layer : "", r->seconds * 1000.0 < 10 ? r->seconds * 1000.0 : round (r->seconds * 1000.0));
+  }
+  {
+    /* A CAM whose every position is negative before the ReLU is legitimately empty; say so,
+     * rather than leave the user looking for an overlay that is not there. */
+    gboolean empty = TRUE;
+    for (int i = 0; empty && i < self->map_width * self->map_height; i++)
+      empty = self->map[i] == 0.0f;
+    if (empty)
+      {
+        char *with_note = g_strconcat (info, _(" · the map is zero everywhere: nothing at this layer "
+                                               "speaks for this class"), NULL);
+        g_free (info);
+        info = with_note;
+      }
   }
   gtk_label_set_text (self->info_label, info);
   cs_saliency_result_free (r);
@@ -166,6 +188,7 @@ static void
 panel_clear (Panel *p)
 {
   g_clear_pointer (&p->values, g_free);
+  g_clear_pointer (&p->error, g_free);
   gtk_picture_set_paintable (GTK_PICTURE (p->map), NULL);
   gtk_label_set_text (GTK_LABEL (p->time), "");
   gtk_spinner_set_spinning (GTK_SPINNER (p->spinner), TRUE);
@@ -218,6 +241,7 @@ ensure_panels (CsSaliencyView *self)
         {
           gtk_flow_box_remove (self->compare_box, gtk_widget_get_parent (p->root));
           g_clear_pointer (&p->values, g_free);
+          g_clear_pointer (&p->error, g_free);
           p->root = NULL;
         }
     }
@@ -253,12 +277,16 @@ compare_done (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       gtk_label_set_text (GTK_LABEL (p->time), _("n/a"));
       gtk_widget_set_tooltip_text (p->root, error->message);
+      g_free (p->error);
+      p->error = g_strdup (error->message);
       return;
     }
   g_free (p->values);
   p->values = g_steal_pointer (&r->map);
   p->width = r->width;
   p->height = r->height;
+  p->seconds = r->seconds;
+  g_clear_pointer (&p->error, g_free);
   time = g_strdup_printf ("%.3g ms", r->seconds * 1000.0);
   gtk_label_set_text (GTK_LABEL (p->time), time);
   gtk_widget_set_tooltip_text (p->root, NULL);
@@ -371,6 +399,8 @@ predict_done (GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   n = MIN (N_TOP, r->n_classes);
   cs_predict_result_top (r, 0, n, top);
+  self->predicted = top[0];
+  self->predicted_probability = r->probs[top[0]];
   g_ptr_array_add (strings, g_strdup_printf (_("Predicted: %s (%.1f %%)"),
                                              class_label (self, top[0], buf, sizeof buf),
                                              100.0 * r->probs[top[0]]));
@@ -444,6 +474,13 @@ selection_changed_cb (CsSession *session, GParamSpec *pspec, CsSaliencyView *sel
 }
 
 static void
+params_changed_cb (CsSession *session, GParamSpec *pspec, CsSaliencyView *self)
+{
+  if (cs_session_get_model_set (session) != NULL)
+    maps_invalidated (self);
+}
+
+static void
 comparison_changed_cb (CsSession *session, GParamSpec *pspec, CsSaliencyView *self)
 {
   ensure_panels (self);
@@ -503,6 +540,9 @@ cs_saliency_view_set_session (CsSaliencyView *self, CsSession *session)
 {
   static const char *const inputs[] = { "notify::model-set", "notify::epoch", "notify::image" };
   static const char *const selection[] = { "notify::method", "notify::target", "notify::layer" };
+  static const char *const params[] = { "notify::smoothgrad-samples", "notify::smoothgrad-noise",
+                                        "notify::ig-steps", "notify::occlusion-window",
+                                        "notify::occlusion-stride", "notify::rise-samples" };
 
   g_return_if_fail (CS_IS_SALIENCY_VIEW (self));
   if (self->session == session)
@@ -518,6 +558,8 @@ cs_saliency_view_set_session (CsSaliencyView *self, CsSession *session)
         g_signal_connect_object (session, selection[i], G_CALLBACK (selection_changed_cb), self, 0);
       g_signal_connect_object (session, "notify::comparison", G_CALLBACK (comparison_changed_cb),
                                self, 0);
+      for (guint i = 0; i < G_N_ELEMENTS (params); i++)
+        g_signal_connect_object (session, params[i], G_CALLBACK (params_changed_cb), self, 0);
       self->updating = TRUE;
       gtk_drop_down_set_selected (self->method_dropdown, cs_session_get_method (session));
       self->updating = FALSE;
@@ -563,6 +605,7 @@ cs_saliency_view_dispose (GObject *object)
   for (int m = 0; m < CS_METHOD_COUNT; m++)
     {
       g_clear_pointer (&self->panels[m].values, g_free);
+      g_clear_pointer (&self->panels[m].error, g_free);
       self->panels[m].root = NULL;
     }
   gtk_widget_dispose_template (GTK_WIDGET (self), CS_TYPE_SALIENCY_VIEW);
@@ -655,6 +698,7 @@ cs_saliency_view_init (CsSaliencyView *self)
   g_snprintf (self->saliency_channel, sizeof self->saliency_channel, "saliency-%u", id);
   g_snprintf (self->compare_prefix, sizeof self->compare_prefix, "compare-%u-", id);
   self->map_method = -1;
+  self->predicted = -1;
   self->compare_stale = TRUE;
   for (int i = 0; i <= N_TOP; i++)
     self->target_classes[i] = -1;
@@ -683,4 +727,55 @@ GtkWidget *
 cs_saliency_view_new (CsSession *session)
 {
   return g_object_new (CS_TYPE_SALIENCY_VIEW, "session", session, NULL);
+}
+
+gboolean
+cs_saliency_view_get_comparison_shown (CsSaliencyView *self)
+{
+  return comparison_visible (self);
+}
+
+cs_colormap
+cs_saliency_view_get_colormap (CsSaliencyView *self)
+{
+  return self->colormap;
+}
+
+double
+cs_saliency_view_get_opacity (CsSaliencyView *self)
+{
+  return gtk_adjustment_get_value (self->opacity_adjustment);
+}
+
+gboolean
+cs_saliency_view_get_prediction (CsSaliencyView *self, int *klass, float *probability)
+{
+  *klass = self->predicted;
+  *probability = self->predicted_probability;
+  return self->predicted >= 0;
+}
+
+const float *
+cs_saliency_view_get_map (CsSaliencyView *self, int *width, int *height, int *target, int *layer)
+{
+  *width = self->map_width;
+  *height = self->map_height;
+  *target = self->map_target;
+  *layer = self->map_layer;
+  return self->map;
+}
+
+const float *
+cs_saliency_view_get_panel (CsSaliencyView *self, int method, int *width, int *height,
+                            double *seconds, const char **error)
+{
+  const Panel *p;
+
+  g_return_val_if_fail (method >= 0 && method < CS_METHOD_COUNT, NULL);
+  p = &self->panels[method];
+  *width = p->width;
+  *height = p->height;
+  *seconds = p->seconds;
+  *error = p->root != NULL ? p->error : NULL;
+  return p->root != NULL ? p->values : NULL;
 }

@@ -5,6 +5,7 @@
 #include <gtk/gtk.h>
 
 #include "cs-session.h"
+#include "render/colormap.h"
 
 G_BEGIN_DECLS
 
@@ -25,5 +26,19 @@ gboolean cs_saliency_view_get_loading (CsSaliencyView *self);
 void cs_saliency_view_show_comparison (CsSaliencyView *self, gboolean compare);
 /* Panels of the comparison grid that have their map. */
 guint cs_saliency_view_get_n_compared (CsSaliencyView *self);
+
+gboolean cs_saliency_view_get_comparison_shown (CsSaliencyView *self);
+cs_colormap cs_saliency_view_get_colormap (CsSaliencyView *self);
+double cs_saliency_view_get_opacity (CsSaliencyView *self);
+/* The predicted class of the input and its probability; FALSE until predictions arrive. */
+gboolean cs_saliency_view_get_prediction (CsSaliencyView *self, int *klass, float *probability);
+/* The overlay's map (width x height in [0, 1]) with the class it explains and its CAM layer
+ * (-1), or NULL. What export draws. */
+const float *cs_saliency_view_get_map (CsSaliencyView *self, int *width, int *height, int *target,
+                                       int *layer);
+/* A panel of the comparison grid: its map, or NULL when the method is not in the grid, has
+ * not finished or failed (*error says why, else NULL). */
+const float *cs_saliency_view_get_panel (CsSaliencyView *self, int method, int *width, int *height,
+                                         double *seconds, const char **error);
 
 G_END_DECLS

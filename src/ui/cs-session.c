@@ -24,6 +24,10 @@ struct _CsSession
   char *image_name;
   int image_label;
   cs_image pixels;             /* the input as opened, to preprocess again for a new model */
+  /* Attribution parameters of the interactive views (settings), and the checkpoint cache. */
+  int smoothgrad_samples, ig_steps, occlusion_window, occlusion_stride, rise_samples;
+  double smoothgrad_noise;
+  int cache_size;
 };
 
 enum {
@@ -40,6 +44,13 @@ enum {
   PROP_IMAGE,
   PROP_IMAGE_NAME,
   PROP_IMAGE_LABEL,
+  PROP_SMOOTHGRAD_SAMPLES,
+  PROP_SMOOTHGRAD_NOISE,
+  PROP_IG_STEPS,
+  PROP_OCCLUSION_WINDOW,
+  PROP_OCCLUSION_STRIDE,
+  PROP_RISE_SAMPLES,
+  PROP_CACHE_SIZE,
   N_PROPS
 };
 static GParamSpec *properties[N_PROPS];
@@ -205,6 +216,7 @@ cs_session_open_model (CsSession *self, const char *path, GError **error)
   cs_worker_cancel (self->worker, NULL);
   g_clear_pointer (&self->set, cs_model_set_unref);
   self->set = g_steal_pointer (&set);
+  cs_model_set_set_cache_size (self->set, self->cache_size);
   m = cs_model_set_get_base (self->set);
 
   g_object_freeze_notify (G_OBJECT (self));
@@ -496,6 +508,13 @@ cs_session_get_property (GObject *object, guint prop_id, GValue *value, GParamSp
     case PROP_IMAGE: g_value_set_object (value, self->image); break;
     case PROP_IMAGE_NAME: g_value_set_string (value, self->image_name); break;
     case PROP_IMAGE_LABEL: g_value_set_int (value, self->image_label); break;
+    case PROP_SMOOTHGRAD_SAMPLES: g_value_set_int (value, self->smoothgrad_samples); break;
+    case PROP_SMOOTHGRAD_NOISE: g_value_set_double (value, self->smoothgrad_noise); break;
+    case PROP_IG_STEPS: g_value_set_int (value, self->ig_steps); break;
+    case PROP_OCCLUSION_WINDOW: g_value_set_int (value, self->occlusion_window); break;
+    case PROP_OCCLUSION_STRIDE: g_value_set_int (value, self->occlusion_stride); break;
+    case PROP_RISE_SAMPLES: g_value_set_int (value, self->rise_samples); break;
+    case PROP_CACHE_SIZE: g_value_set_int (value, self->cache_size); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -513,6 +532,19 @@ cs_session_set_property (GObject *object, guint prop_id, const GValue *value, GP
     case PROP_TARGET: cs_session_set_target (self, g_value_get_int (value)); break;
     case PROP_METHOD: cs_session_set_method (self, g_value_get_int (value)); break;
     case PROP_COMPARISON: cs_session_set_comparison (self, g_value_get_uint (value)); break;
+    case PROP_SMOOTHGRAD_SAMPLES: set_int (self, &self->smoothgrad_samples, g_value_get_int (value), prop_id); break;
+    case PROP_IG_STEPS: set_int (self, &self->ig_steps, g_value_get_int (value), prop_id); break;
+    case PROP_OCCLUSION_WINDOW: set_int (self, &self->occlusion_window, g_value_get_int (value), prop_id); break;
+    case PROP_OCCLUSION_STRIDE: set_int (self, &self->occlusion_stride, g_value_get_int (value), prop_id); break;
+    case PROP_RISE_SAMPLES: set_int (self, &self->rise_samples, g_value_get_int (value), prop_id); break;
+    case PROP_SMOOTHGRAD_NOISE:
+      if (self->smoothgrad_noise != g_value_get_double (value))
+        {
+          self->smoothgrad_noise = g_value_get_double (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+    case PROP_CACHE_SIZE: cs_session_set_cache_size (self, g_value_get_int (value)); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -538,6 +570,15 @@ cs_session_class_init (CsSessionClass *klass)
   properties[PROP_METHOD] = g_param_spec_int ("method", NULL, NULL, 0, CS_METHOD_COUNT - 1,
                                               CS_METHOD_GRADCAM, rw);
   properties[PROP_COMPARISON] = g_param_spec_uint ("comparison", NULL, NULL, 0, G_MAXUINT, 0, rw);
+  /* Interactive defaults: fewer samples than the CLI's, so that a panel arrives within a
+   * second; the preferences change them. */
+  properties[PROP_SMOOTHGRAD_SAMPLES] = g_param_spec_int ("smoothgrad-samples", NULL, NULL, 1, 100000, 25, rw);
+  properties[PROP_SMOOTHGRAD_NOISE] = g_param_spec_double ("smoothgrad-noise", NULL, NULL, 0.001, 10.0, 0.15, rw);
+  properties[PROP_IG_STEPS] = g_param_spec_int ("ig-steps", NULL, NULL, 1, 100000, 32, rw);
+  properties[PROP_OCCLUSION_WINDOW] = g_param_spec_int ("occlusion-window", NULL, NULL, 1, 4096, 8, rw);
+  properties[PROP_OCCLUSION_STRIDE] = g_param_spec_int ("occlusion-stride", NULL, NULL, 1, 4096, 4, rw);
+  properties[PROP_RISE_SAMPLES] = g_param_spec_int ("rise-samples", NULL, NULL, 1, 1000000, 1000, rw);
+  properties[PROP_CACHE_SIZE] = g_param_spec_int ("cache-size", NULL, NULL, 0, 100000, 0, rw);
   properties[PROP_IMAGE] = g_param_spec_object ("image", NULL, NULL, GDK_TYPE_TEXTURE, ro);
   properties[PROP_IMAGE_NAME] = g_param_spec_string ("image-name", NULL, NULL, NULL, ro);
   properties[PROP_IMAGE_LABEL] = g_param_spec_int ("image-label", NULL, NULL, -1, G_MAXINT, -1, ro);
@@ -555,4 +596,51 @@ cs_session_init (CsSession *self)
   self->method = CS_METHOD_GRADCAM;
   self->comparison = (1u << CS_METHOD_COUNT) - 1;
   self->image_label = -1;
+  self->smoothgrad_samples = 25;
+  self->smoothgrad_noise = 0.15;
+  self->ig_steps = 32;
+  self->occlusion_window = 8;
+  self->occlusion_stride = 4;
+  self->rise_samples = 1000;
+}
+
+void
+cs_session_set_cache_size (CsSession *self, int n_checkpoints)
+{
+  n_checkpoints = MAX (n_checkpoints, 0);
+  if (self->set != NULL)
+    cs_model_set_set_cache_size (self->set, n_checkpoints);
+  set_int (self, &self->cache_size, n_checkpoints, PROP_CACHE_SIZE);
+}
+
+int
+cs_session_get_cache_size (CsSession *self)
+{
+  return self->cache_size;
+}
+
+void
+cs_session_get_attribution_params (CsSession *self, int method, cs_attribution_params *p)
+{
+  *p = CS_ATTRIBUTION_PARAMS_DEFAULT;
+  p->method = method;
+  switch (method)
+    {
+    case CS_METHOD_SMOOTHGRAD:
+      p->samples = self->smoothgrad_samples;
+      p->noise = (float) self->smoothgrad_noise;
+      break;
+    case CS_METHOD_INTEGRATED_GRADIENTS:
+      p->steps = self->ig_steps;
+      break;
+    case CS_METHOD_OCCLUSION:
+      p->window = self->occlusion_window;
+      p->stride = self->occlusion_stride;
+      break;
+    case CS_METHOD_RISE:
+      p->samples = self->rise_samples;
+      break;
+    default:
+      break;
+    }
 }

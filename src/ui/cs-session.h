@@ -6,6 +6,7 @@
 
 #include "cs-model-set.h"
 #include "cs-worker.h"
+#include "attribution/attribution.h"
 #include "io/image.h"
 
 G_BEGIN_DECLS
@@ -62,6 +63,15 @@ GPtrArray *cs_session_list_run_images (CsSession *self);
 
 /* The layer whose output is spatial (4-D, H and W > 1) nearest at or before layer, or -1. */
 int cs_session_spatial_layer (CsSession *self, int layer);
+
+/* The parameters of method as the interactive views run it (session:smoothgrad-samples,
+ * smoothgrad-noise, ig-steps, occlusion-window, occlusion-stride, rise-samples: the
+ * preferences), target and layer left at their defaults. */
+void cs_session_get_attribution_params (CsSession *self, int method, cs_attribution_params *p);
+/* Checkpoints kept in memory besides the model as opened (0 = all); applies to the run open
+ * and every run opened later. */
+void cs_session_set_cache_size (CsSession *self, int n_checkpoints);
+int cs_session_get_cache_size (CsSession *self);
 
 /* A texture of 8-bit pixels (channels 1 or 3), small images enlarged nearest-neighbour. */
 GdkTexture *cs_image_texture_new (const cs_image *img);

@@ -121,7 +121,7 @@ text (cairo_t *cr, PangoLayout *pl, double x, double y, double align, const char
 }
 
 static void
-plot_rect (CsTrainingChart *self, int which, int width, int height, Plot *p)
+plot_rect (int which, int width, int height, Plot *p)
 {
   double half = width / 2.0;
 
@@ -132,10 +132,9 @@ plot_rect (CsTrainingChart *self, int which, int width, int height, Plot *p)
 }
 
 static void
-draw_panel (CsTrainingChart *self, cairo_t *cr, PangoLayout *pl, const GdkRGBA *fg, int which,
-            int width, int height)
+draw_panel (const cs_run *run, int onset, cairo_t *cr, PangoLayout *pl, const GdkRGBA *fg,
+            int which, int width, int height)
 {
-  const cs_run *run = cs_model_set_get_run (self->set);
   int n = run->n_epochs;
   g_autofree double *train = g_new (double, n);
   g_autofree double *val = g_new (double, n);
@@ -147,7 +146,7 @@ draw_panel (CsTrainingChart *self, cairo_t *cr, PangoLayout *pl, const GdkRGBA *
       train[i] = which == 0 ? run->epochs[i].train_loss : run->epochs[i].train_accuracy;
       val[i] = which == 0 ? run->epochs[i].val_loss : run->epochs[i].val_accuracy;
     }
-  plot_rect (self, which, width, height, &p);
+  plot_rect (which, width, height, &p);
   p.n = n;
   series_range (train, val, n, &p.lo, &p.hi);
   /* Losses are never negative and accuracies never above 100 %: no padding beyond. */
@@ -207,9 +206,9 @@ draw_panel (CsTrainingChart *self, cairo_t *cr, PangoLayout *pl, const GdkRGBA *
   }
 
   /* The onset. */
-  if (self->onset >= 0)
+  if (onset >= 0)
     {
-      double x = px (&p, self->onset);
+      double x = px (&p, onset);
       cairo_set_source_rgba (cr, 0.75, 0.11, 0.16, 0.9);
       cairo_set_dash (cr, (double[]) { 4, 3 }, 2, 0);
       cairo_move_to (cr, x, p.y0);
@@ -241,6 +240,14 @@ draw_panel (CsTrainingChart *self, cairo_t *cr, PangoLayout *pl, const GdkRGBA *
   }
 }
 
+void
+cs_training_chart_draw (const cs_run *run, int onset, cairo_t *cr, PangoLayout *pl,
+                        const GdkRGBA *fg, int width, int height)
+{
+  draw_panel (run, onset, cr, pl, fg, 0, width, height);
+  draw_panel (run, onset, cr, pl, fg, 1, width, height);
+}
+
 static gboolean
 has_curves (CsTrainingChart *self)
 {
@@ -256,7 +263,7 @@ epoch_at (CsTrainingChart *self, double x, int width)
   int which = x >= width / 2.0 ? 1 : 0;
   double f;
 
-  plot_rect (self, which, width, 100, &p);
+  plot_rect (which, width, 100, &p);
   f = n > 1 ? (x - p.x0) / p.w * (n - 1) : 0;
   return CLAMP ((int) lround (f), 0, n - 1);
 }
@@ -283,8 +290,7 @@ cs_training_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       g_clear_pointer (&self->cache, gsk_render_node_unref);
       cr = gtk_snapshot_append_cairo (s, &GRAPHENE_RECT_INIT (0, 0, w, h));
       pl = gtk_widget_create_pango_layout (widget, NULL);
-      draw_panel (self, cr, pl, &fg, 0, w, h);
-      draw_panel (self, cr, pl, &fg, 1, w, h);
+      cs_training_chart_draw (run, self->onset, cr, pl, &fg, w, h);
       g_object_unref (pl);
       cairo_destroy (cr);
       self->cache = gtk_snapshot_free_to_node (s);
@@ -301,7 +307,7 @@ cs_training_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   for (int which = 0; which < 2; which++)
     {
       Plot p;
-      plot_rect (self, which, w, h, &p);
+      plot_rect (which, w, h, &p);
       p.n = run->n_epochs;
       if (epoch >= 0 && epoch < p.n)
         {
@@ -347,7 +353,7 @@ static void
 model_set_changed_cb (CsSession *session, GParamSpec *pspec, CsTrainingChart *self)
 {
   CsModelSet *set = cs_session_get_model_set (session);
-  const cs_run *run;
+  const cs_run *run = NULL;
 
   g_clear_pointer (&self->set, cs_model_set_unref);
   self->set = set != NULL ? cs_model_set_ref (set) : NULL;
@@ -367,6 +373,20 @@ model_set_changed_cb (CsSession *session, GParamSpec *pspec, CsTrainingChart *se
         }
       self->onset = cs_training_onset_by_validation (train, val, n);
     }
+  {
+    /* Screen readers get what the picture says: the span, the best epoch, the onset. */
+    g_autofree char *desc = NULL;
+    if (!has_curves (self))
+      desc = g_strdup (_("No training run open"));
+    else if (self->onset >= 0)
+      desc = g_strdup_printf (_("Training and validation loss and accuracy over %d epochs; validation loss is lowest at epoch %d and overfitting starts there"),
+                              run->n_epochs, run->epochs[self->onset].epoch);
+    else
+      desc = g_strdup_printf (_("Training and validation loss and accuracy over %d epochs; no overfitting detected"),
+                              run->n_epochs);
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                    _("Training curves"), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, desc, -1);
+  }
   invalidate (self);
 }
 
@@ -460,6 +480,7 @@ cs_training_chart_class_init (CsTrainingChartClass *klass)
   widget_class->measure = cs_training_chart_measure;
   widget_class->css_changed = cs_training_chart_css_changed;
   gtk_widget_class_set_css_name (widget_class, "cstrainingchart");
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
 }
 
 static void
@@ -486,4 +507,10 @@ cs_training_chart_new (CsSession *session)
 
   cs_training_chart_set_session (self, session);
   return GTK_WIDGET (self);
+}
+
+const cs_run *
+cs_training_chart_get_run (CsTrainingChart *self)
+{
+  return has_curves (self) ? cs_model_set_get_run (self->set) : NULL;
 }

@@ -17,6 +17,14 @@ void cs_training_chart_set_session (CsTrainingChart *self, CsSession *session);
 /* Index of the epoch where overfitting sets in by the validation rule, or -1. */
 int cs_training_chart_get_onset (CsTrainingChart *self);
 
+/* Draws the two panels (loss, accuracy: axes, ticks, legends, the gap band and the onset) of
+ * run into cr over width x height, in fg for text and axes: what the widget shows without its
+ * cursor and read-out, and what figure export draws into PDF, SVG and PNG surfaces. */
+void cs_training_chart_draw (const cs_run *run, int onset, cairo_t *cr, PangoLayout *pl,
+                             const GdkRGBA *fg, int width, int height);
+/* The session's run (or NULL) that the chart draws. */
+const cs_run *cs_training_chart_get_run (CsTrainingChart *self);
+
 /* The validation-loss rule (analysis/overfitting.h when in the build, else the same rule
  * here): the index of the best epoch when validation loss then rose while training loss fell. */
 int cs_training_onset_by_validation (const double *train_loss, const double *val_loss, int n);

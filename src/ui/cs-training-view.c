@@ -251,3 +251,29 @@ cs_training_view_new (CsSession *session)
 {
   return g_object_new (CS_TYPE_TRAINING_VIEW, "session", session, NULL);
 }
+
+CsTrainingChart *
+cs_training_view_get_chart (CsTrainingView *self)
+{
+  return self->chart;
+}
+
+CsWeightTimeline *
+cs_training_view_get_timeline (CsTrainingView *self)
+{
+  return self->timeline;
+}
+
+void
+cs_training_view_toggle_play (CsTrainingView *self)
+{
+  if (gtk_widget_get_sensitive (GTK_WIDGET (self->play_button)))
+    gtk_toggle_button_set_active (self->play_button,
+                                  !gtk_toggle_button_get_active (self->play_button));
+}
+
+gboolean
+cs_training_view_get_playing (CsTrainingView *self)
+{
+  return self->play_source != 0;
+}

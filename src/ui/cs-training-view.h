@@ -5,6 +5,8 @@
 #include <gtk/gtk.h>
 
 #include "cs-session.h"
+#include "cs-training-chart.h"
+#include "cs-weight-timeline.h"
 
 G_BEGIN_DECLS
 
@@ -16,5 +18,11 @@ GtkWidget *cs_training_view_new (CsSession *session);
 void cs_training_view_set_session (CsTrainingView *self, CsSession *session);
 /* Steps the epoch by delta (clamped), as the arrow keys do. */
 void cs_training_view_step (CsTrainingView *self, int delta);
+
+/* Starts or stops playing the epochs, as the play button does (no-op without epochs). */
+void cs_training_view_toggle_play (CsTrainingView *self);
+gboolean cs_training_view_get_playing (CsTrainingView *self);
+CsTrainingChart *cs_training_view_get_chart (CsTrainingView *self);
+CsWeightTimeline *cs_training_view_get_timeline (CsTrainingView *self);
 
 G_END_DECLS

@@ -144,6 +144,15 @@ stats_done (GObject *source, GAsyncResult *result, gpointer user_data)
   stats_free (self->stats);
   self->stats = s;
   set_loading (self, FALSE);
+  {
+    g_autofree char *desc = s != NULL
+      ? g_strdup_printf (_("Heat map of %d layers over %d epochs; click a cell to select that layer and epoch"),
+                         s->n_layers, s->n_epochs)
+      : g_strdup (_("No weight statistics"));
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                    _("Weight statistics per layer and epoch"),
+                                    GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, desc, -1);
+  }
   gtk_widget_queue_resize (GTK_WIDGET (self));
 }
 
@@ -200,36 +209,31 @@ cell_at (CsWeightTimeline *self, double x, double y, int *layer, int *epoch)
          && *layer < self->stats->n_layers;
 }
 
+#define FIGURE_TITLE_H 22.0
+#define FIGURE_AXIS_H 20.0
+#define FIGURE_BAR_H 36.0
+
+/* The heat map. figure: what export draws — a title, epoch numbers under the cells and a
+ * colour bar with the value range, without the selection, the cursor and the read-out. */
 static void
-cs_weight_timeline_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+draw (CsWeightTimeline *self, cairo_t *cr, PangoLayout *pl, const GdkRGBA *fg, int w, int h,
+      gboolean figure)
 {
-  CsWeightTimeline *self = CS_WEIGHT_TIMELINE (widget);
   const Stats *s = self->stats;
-  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
-  int epoch = self->session != NULL ? cs_session_get_epoch (self->session) : -1;
-  int layer = self->session != NULL ? cs_session_get_layer (self->session) : -1;
-  GdkRGBA fg;
-  cairo_t *cr;
-  PangoLayout *pl;
-  double lo, hi, cw;
+  CsModelSet *set = self->session != NULL ? cs_session_get_model_set (self->session) : NULL;
+  int epoch = self->session != NULL && !figure ? cs_session_get_epoch (self->session) : -1;
+  int layer = self->session != NULL && !figure ? cs_session_get_layer (self->session) : -1;
+  double lo, hi, cw, y0 = figure ? FIGURE_TITLE_H : 0;
   gboolean use_log;
 
-  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &fg);
-  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  pl = gtk_widget_create_pango_layout (widget, NULL);
-  {
-    PangoFontDescription *font = pango_font_description_from_string ("Sans 8");
-    pango_layout_set_font_description (pl, font);
-    pango_font_description_free (font);
-  }
   if (s == NULL || s->n_layers == 0)
     {
-      gdk_cairo_set_source_rgba (cr, &fg);
+      gdk_cairo_set_source_rgba (cr, fg);
       pango_layout_set_text (pl, self->loading ? _("Computing weight statistics…")
                                                : _("No weight statistics (open a training run)"), -1);
       cairo_move_to (cr, 8, 4);
       pango_cairo_show_layout (cr, pl);
-      goto out;
+      return;
     }
   range_of (s, self->stat, &lo, &hi);
   /* Relative change spans decades between the first epochs and the last: log scale. */
@@ -237,10 +241,20 @@ cs_weight_timeline_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   if (use_log)
     lo = log10 (lo), hi = log10 (hi);
   cw = (w - LABEL_W - 4) / s->n_epochs;
+  if (figure)
+    {
+      g_autofree char *title = g_strdup_printf ("%s%s", cs_weight_stat_title (self->stat),
+                                                use_log ? _(" (log scale)") : "");
+      gdk_cairo_set_source_rgba (cr, fg);
+      pango_layout_set_width (pl, -1);
+      pango_layout_set_text (pl, title, -1);
+      cairo_move_to (cr, 4, 3);
+      pango_cairo_show_layout (cr, pl);
+    }
   for (int l = 0; l < s->n_layers; l++)
     {
-      double y = 2 + l * ROW_H;
-      cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, s->nodes[l] == layer ? 1.0 : 0.75);
+      double y = y0 + 2 + l * ROW_H;
+      cairo_set_source_rgba (cr, fg->red, fg->green, fg->blue, s->nodes[l] == layer || figure ? 1.0 : 0.75);
       pango_layout_set_width (pl, (int) ((LABEL_W - 8) * PANGO_SCALE));
       pango_layout_set_ellipsize (pl, PANGO_ELLIPSIZE_END);
       pango_layout_set_text (pl, s->names[l], -1);
@@ -252,7 +266,7 @@ cs_weight_timeline_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
           guint8 rgb[3];
           if (!isfinite (v))
             {
-              cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.06);
+              cairo_set_source_rgba (cr, fg->red, fg->green, fg->blue, 0.06);
             }
           else
             {
@@ -274,10 +288,59 @@ cs_weight_timeline_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     }
   if (epoch >= 0 && epoch < s->n_epochs)
     {
-      cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.9);
+      cairo_set_source_rgba (cr, fg->red, fg->green, fg->blue, 0.9);
       cairo_set_line_width (cr, 2);
       cairo_rectangle (cr, LABEL_W + epoch * cw, 1, cw - 1, s->n_layers * ROW_H);
       cairo_stroke (cr);
+    }
+  if (figure)
+    {
+      double ya = y0 + 4 + s->n_layers * ROW_H, yb = ya + FIGURE_AXIS_H;
+      double bw = MIN (240.0, w - LABEL_W - 8);
+      int step = MAX (1, s->n_epochs / 10);
+      char buf[32];
+
+      /* Epoch numbers under their columns. */
+      gdk_cairo_set_source_rgba (cr, fg);
+      pango_layout_set_width (pl, -1);
+      for (int e = 0; e < s->n_epochs; e += step)
+        {
+          int tw, th;
+          g_snprintf (buf, sizeof buf, "%d", set != NULL ? cs_model_set_get_epoch_number (set, e) : e);
+          pango_layout_set_text (pl, buf, -1);
+          pango_layout_get_pixel_size (pl, &tw, &th);
+          cairo_move_to (cr, LABEL_W + (e + 0.5) * cw - tw / 2.0, ya + 1);
+          pango_cairo_show_layout (cr, pl);
+        }
+      pango_layout_set_text (pl, _("epoch"), -1);
+      cairo_move_to (cr, 4, ya + 1);
+      pango_cairo_show_layout (cr, pl);
+
+      /* The colour bar, as vector strips, with its end values. */
+      for (int i = 0; i < 64; i++)
+        {
+          guint8 rgb[3];
+          cs_colormap_lookup (CS_COLORMAP_VIRIDIS, (i + 0.5f) / 64.0f, rgb);
+          cairo_set_source_rgb (cr, rgb[0] / 255.0, rgb[1] / 255.0, rgb[2] / 255.0);
+          cairo_rectangle (cr, LABEL_W + bw * i / 64.0, yb + 2, bw / 64.0 + 0.5, 10);
+          cairo_fill (cr);
+        }
+      cairo_set_source_rgba (cr, fg->red, fg->green, fg->blue, 0.6);
+      cairo_set_line_width (cr, 0.5);
+      cairo_rectangle (cr, LABEL_W, yb + 2, bw, 10);
+      cairo_stroke (cr);
+      gdk_cairo_set_source_rgba (cr, fg);
+      for (int end = 0; end < 2; end++)
+        {
+          double v = end == 0 ? lo : hi;
+          int tw, th;
+          g_snprintf (buf, sizeof buf, "%.3g", use_log ? pow (10, v) : v);
+          pango_layout_set_text (pl, buf, -1);
+          pango_layout_get_pixel_size (pl, &tw, &th);
+          cairo_move_to (cr, LABEL_W + (end == 0 ? 0 : bw - tw), yb + 14);
+          pango_cairo_show_layout (cr, pl);
+        }
+      return;
     }
   if (self->hover_x >= 0)
     {
@@ -286,7 +349,7 @@ cs_weight_timeline_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
         {
           double v = s->values[self->stat][(gsize) hl * s->n_epochs + he];
           g_autofree char *t = g_strdup_printf ("%s · epoch %d · %.4g", s->names[hl],
-                                                cs_model_set_get_epoch_number (cs_session_get_model_set (self->session), he), v);
+                                                cs_model_set_get_epoch_number (set, he), v);
           int tw, th;
           pango_layout_set_width (pl, -1);
           pango_layout_set_text (pl, t, -1);
@@ -302,9 +365,62 @@ cs_weight_timeline_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
           }
         }
     }
-out:
+}
+
+static void
+set_small_font (PangoLayout *pl)
+{
+  PangoFontDescription *font = pango_font_description_from_string ("Sans 8");
+
+  pango_layout_set_font_description (pl, font);
+  pango_font_description_free (font);
+}
+
+static void
+cs_weight_timeline_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+{
+  CsWeightTimeline *self = CS_WEIGHT_TIMELINE (widget);
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  GdkRGBA fg;
+  cairo_t *cr;
+  PangoLayout *pl;
+
+  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &fg);
+  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  pl = gtk_widget_create_pango_layout (widget, NULL);
+  set_small_font (pl);
+  draw (self, cr, pl, &fg, w, h, FALSE);
   g_object_unref (pl);
   cairo_destroy (cr);
+}
+
+int
+cs_weight_timeline_get_figure_height (CsWeightTimeline *self)
+{
+  int n = self->stats != NULL ? self->stats->n_layers : 0;
+
+  return (int) ceil (FIGURE_TITLE_H + 4 + n * ROW_H + FIGURE_AXIS_H + FIGURE_BAR_H);
+}
+
+gboolean
+cs_weight_timeline_draw_figure (CsWeightTimeline *self, cairo_t *cr, int width, int height)
+{
+  static const GdkRGBA black = { 0, 0, 0, 1 };
+  PangoLayout *pl;
+
+  if (self->stats == NULL || self->stats->n_layers == 0)
+    return FALSE;
+  pl = pango_cairo_create_layout (cr);
+  set_small_font (pl);
+  draw (self, cr, pl, &black, width, height, TRUE);
+  g_object_unref (pl);
+  return TRUE;
+}
+
+CsWeightStat
+cs_weight_timeline_get_stat (CsWeightTimeline *self)
+{
+  return self->stat;
 }
 
 static void
@@ -426,6 +542,7 @@ cs_weight_timeline_class_init (CsWeightTimelineClass *klass)
                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, properties);
   gtk_widget_class_set_css_name (widget_class, "csweighttimeline");
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
 }
 
 static void

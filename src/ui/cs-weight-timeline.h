@@ -26,5 +26,12 @@ void cs_weight_timeline_set_session (CsWeightTimeline *self, CsSession *session)
 void cs_weight_timeline_set_stat (CsWeightTimeline *self, CsWeightStat stat);
 gboolean cs_weight_timeline_get_loading (CsWeightTimeline *self);
 int cs_weight_timeline_get_n_layers (CsWeightTimeline *self);
+CsWeightStat cs_weight_timeline_get_stat (CsWeightTimeline *self);
+
+/* The heat map as a figure (title, layer names, cells, epoch axis, colour bar), drawn in
+ * black on cr by the same code as the widget; FALSE while there are no statistics. */
+gboolean cs_weight_timeline_draw_figure (CsWeightTimeline *self, cairo_t *cr, int width, int height);
+/* The figure's natural height in points (its width is free). */
+int cs_weight_timeline_get_figure_height (CsWeightTimeline *self);
 
 G_END_DECLS

@@ -5,9 +5,11 @@
 #include <glib/gi18n.h>
 
 #include "cs-application.h"
+#include "cs-export.h"
 #include "cs-filter-gallery.h"
 #include "cs-graph-view.h"
 #include "cs-image-strip.h"
+#include "cs-preferences-window.h"
 #include "cs-saliency-view.h"
 #include "cs-training-view.h"
 #include "cs-window.h"
@@ -17,6 +19,8 @@ struct _CsWindow
   AdwApplicationWindow parent_instance;
   CsSession *session;
   GtkFileChooserNative *chooser;
+  GtkFileChooserNative *export_chooser;
+  char *export_what;
   guint n_toasts;
 
   AdwToastOverlay *toast_overlay;
@@ -216,6 +220,10 @@ chooser_response_cb (GtkNativeDialog *dialog, int response, CsWindow *self)
       cs_window_open_files (self, (GFile **) array->pdata, array->len);
     }
   g_clear_object (&self->chooser);
+  if (self->export_chooser != NULL)
+    gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->export_chooser));
+  g_clear_object (&self->export_chooser);
+  g_clear_pointer (&self->export_what, g_free);
 }
 
 static void
@@ -282,6 +290,161 @@ epoch_step_action (GtkWidget *widget, const char *name, GVariant *param)
   cs_training_view_step (CS_WINDOW (widget)->training_view, g_variant_get_int32 (param));
 }
 
+static void
+play_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  cs_training_view_toggle_play (CS_WINDOW (widget)->training_view);
+}
+
+static void
+method_step_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  CsSession *session = CS_WINDOW (widget)->session;
+  int m = cs_session_get_method (session) + g_variant_get_int32 (param);
+
+  cs_session_set_method (session, (m % CS_METHOD_COUNT + CS_METHOD_COUNT) % CS_METHOD_COUNT);
+}
+
+static void
+compare_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  CsSaliencyView *view = CS_WINDOW (widget)->saliency_view;
+
+  cs_saliency_view_show_comparison (view, !cs_saliency_view_get_comparison_shown (view));
+}
+
+static void
+preferences_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  CsWindow *self = CS_WINDOW (widget);
+  GSettings *s = settings (self);
+
+  if (s == NULL)
+    {
+      cs_window_toast (self, _("Preferences need the installed settings schema"));
+      return;
+    }
+  gtk_window_present (GTK_WINDOW (cs_preferences_window_new (GTK_WINDOW (self), s)));
+}
+
+/* Export: what → the view; the format follows the file name's extension. */
+
+static const char *
+resolve_export (CsWindow *self, const char *what)
+{
+  if (g_strcmp0 (what, "auto") == 0 || what == NULL)
+    return cs_saliency_view_get_comparison_shown (self->saliency_view) ? "comparison" : "overlay";
+  return what;
+}
+
+gboolean
+cs_window_export (CsWindow *self, const char *what, const char *path, GError **error)
+{
+  CsExportFormat format = cs_export_format_from_path (path);
+
+  what = resolve_export (self, what);
+  /* A data file name exports the run's data whatever view was asked for. */
+  if (format == CS_EXPORT_CSV || format == CS_EXPORT_JSON || g_strcmp0 (what, "data") == 0)
+    {
+      CsModelSet *set = cs_session_get_model_set (self->session);
+      return cs_export_run_data (set != NULL ? cs_model_set_get_run (set) : NULL, path, error);
+    }
+  if (g_strcmp0 (what, "comparison") == 0 || g_strcmp0 (what, "overlay") == 0)
+    return cs_export_saliency (self->saliency_view, g_strcmp0 (what, "comparison") == 0, path, error);
+  if (g_strcmp0 (what, "curves") == 0)
+    return cs_export_training_chart (cs_training_view_get_chart (self->training_view), path, error);
+  if (g_strcmp0 (what, "weights") == 0)
+    return cs_export_weight_timeline (cs_training_view_get_timeline (self->training_view), path, error);
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _("Unknown view “%s”"), what);
+  return FALSE;
+}
+
+static void
+export_response_cb (GtkNativeDialog *dialog, int response, CsWindow *self)
+{
+  g_autoptr (GFile) file = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (response != GTK_RESPONSE_ACCEPT)
+    return;
+  file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+  path = file != NULL ? g_file_get_path (file) : NULL;
+  if (path == NULL)
+    {
+      cs_window_toast (self, _("Only local files can be written"));
+      return;
+    }
+  if (cs_export_format_from_path (path) == CS_EXPORT_UNKNOWN)
+    {
+      /* No known extension: the file type chosen in the dialog, else the default. */
+      GtkFileFilter *filter = gtk_file_chooser_get_filter (GTK_FILE_CHOOSER (dialog));
+      const char *ext = filter != NULL ? g_object_get_data (G_OBJECT (filter), "extension") : NULL;
+      char *with = g_strconcat (path, ext != NULL ? ext
+                                : g_strcmp0 (self->export_what, "data") == 0 ? ".csv" : ".pdf", NULL);
+      g_free (path);
+      path = with;
+    }
+  if (cs_window_export (self, self->export_what, path, &error))
+    {
+      g_autofree char *base = g_path_get_basename (path);
+      g_autofree char *msg = g_strdup_printf (_("Exported “%s”"), base);
+      cs_window_toast (self, msg);
+    }
+  else
+    {
+      g_autofree char *msg = g_strdup_printf (_("Export failed: %s"), error->message);
+      cs_window_toast (self, msg);
+    }
+}
+
+static void
+add_export_filter (GtkFileChooser *chooser, const char *name, const char *pattern,
+                   const char *extension)
+{
+  g_autoptr (GtkFileFilter) filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, name);
+  gtk_file_filter_add_pattern (filter, pattern);
+  g_object_set_data (G_OBJECT (filter), "extension", (gpointer) extension);
+  gtk_file_chooser_add_filter (chooser, filter);
+}
+
+static void
+export_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  CsWindow *self = CS_WINDOW (widget);
+  const char *what = resolve_export (self, g_variant_get_string (param, NULL));
+  gboolean data = g_strcmp0 (what, "data") == 0;
+  g_autofree char *suggested = NULL;
+  GtkFileChooser *chooser;
+
+  g_free (self->export_what);
+  self->export_what = g_strdup (what);
+  if (self->export_chooser != NULL)
+    gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->export_chooser));
+  g_clear_object (&self->export_chooser);
+  self->export_chooser = gtk_file_chooser_native_new (_("Export"), GTK_WINDOW (self),
+                                                      GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"),
+                                                      _("_Cancel"));
+  chooser = GTK_FILE_CHOOSER (self->export_chooser);
+  if (data)
+    {
+      add_export_filter (chooser, _("CSV table (.csv)"), "*.csv", ".csv");
+      add_export_filter (chooser, _("JSON (.json)"), "*.json", ".json");
+    }
+  else
+    {
+      add_export_filter (chooser, _("PDF document (.pdf)"), "*.pdf", ".pdf");
+      add_export_filter (chooser, _("SVG image (.svg)"), "*.svg", ".svg");
+      add_export_filter (chooser, _("PNG image (.png)"), "*.png", ".png");
+    }
+  suggested = g_strdup_printf ("convscope-%s.%s", what, data ? "csv" : "pdf");
+  gtk_file_chooser_set_current_name (chooser, suggested);
+  g_signal_connect (self->export_chooser, "response", G_CALLBACK (export_response_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->export_chooser));
+}
+
 /* Drag and drop. */
 
 static gboolean
@@ -337,14 +500,13 @@ cs_window_close_request (GtkWindow *window)
   return GTK_WINDOW_CLASS (cs_window_parent_class)->close_request (window);
 }
 
+/* Runs once the window has its application: GtkWindow:application is not a construct
+ * property, so constructed() is too early to reach the settings. */
 static void
-cs_window_constructed (GObject *object)
+apply_settings (CsWindow *self)
 {
-  CsWindow *self = CS_WINDOW (object);
-  GSettings *s;
+  GSettings *s = settings (self);
 
-  G_OBJECT_CLASS (cs_window_parent_class)->constructed (object);
-  s = settings (self);
   if (s != NULL)
     {
       gtk_window_set_default_size (GTK_WINDOW (self), g_settings_get_int (s, "window-width"),
@@ -353,6 +515,7 @@ cs_window_constructed (GObject *object)
         gtk_window_maximize (GTK_WINDOW (self));
       g_settings_bind (s, "colormap", self->saliency_view, "colormap", G_SETTINGS_BIND_DEFAULT);
       g_settings_bind (s, "overlay-opacity", self->saliency_view, "opacity", G_SETTINGS_BIND_DEFAULT);
+      cs_settings_bind_session (s, G_OBJECT (self->session));
     }
   update_recent_menu (self);
 }
@@ -382,7 +545,6 @@ cs_window_class_init (CsWindowClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
 
-  object_class->constructed = cs_window_constructed;
   object_class->dispose = cs_window_dispose;
   window_class->close_request = cs_window_close_request;
 
@@ -409,6 +571,11 @@ cs_window_class_init (CsWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.open-recent", "s", open_recent_action);
   gtk_widget_class_install_action (widget_class, "win.cancel", NULL, cancel_action);
   gtk_widget_class_install_action (widget_class, "win.epoch-step", "i", epoch_step_action);
+  gtk_widget_class_install_action (widget_class, "win.play", NULL, play_action);
+  gtk_widget_class_install_action (widget_class, "win.method-step", "i", method_step_action);
+  gtk_widget_class_install_action (widget_class, "win.compare", NULL, compare_action);
+  gtk_widget_class_install_action (widget_class, "win.preferences", NULL, preferences_action);
+  gtk_widget_class_install_action (widget_class, "win.export", "s", export_action);
 }
 
 static void
@@ -439,5 +606,20 @@ cs_window_init (CsWindow *self)
 CsWindow *
 cs_window_new (GtkApplication *app)
 {
-  return g_object_new (CS_TYPE_WINDOW, "application", app, NULL);
+  CsWindow *self = g_object_new (CS_TYPE_WINDOW, "application", app, NULL);
+
+  apply_settings (self);
+  return self;
+}
+
+GtkWidget *
+cs_window_get_saliency_view (CsWindow *self)
+{
+  return GTK_WIDGET (self->saliency_view);
+}
+
+GtkWidget *
+cs_window_get_training_view (CsWindow *self)
+{
+  return GTK_WIDGET (self->training_view);
 }

@@ -24,4 +24,11 @@ void cs_window_toast (CsWindow *self, const char *message);
 /* Toasts shown so far (tests). */
 guint cs_window_get_n_toasts (CsWindow *self);
 
+/* Exports a view to path, the format by its extension: what is "overlay", "comparison",
+ * "curves", "weights", "data" (CSV/JSON) or "auto" (the saliency page shown); a .csv or
+ * .json path always exports the run's data. win.export(what) asks for the path first. */
+gboolean cs_window_export (CsWindow *self, const char *what, const char *path, GError **error);
+GtkWidget *cs_window_get_saliency_view (CsWindow *self);
+GtkWidget *cs_window_get_training_view (CsWindow *self);
+
 G_END_DECLS

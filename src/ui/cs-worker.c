@@ -19,6 +19,8 @@ struct _CsWorkerJob
   cs_progress progress;
   double fraction;             /* guarded by the worker's lock */
   gboolean done;               /* guarded by the worker's lock */
+  CsModelSet *held_set;        /* a checkpoint held for the job (cs_worker_job_get_model) */
+  int held_epoch;
 };
 
 typedef struct
@@ -49,7 +51,18 @@ typedef struct
 {
   CsModelSet *set;
   cs_exec *exec;
+  int epoch;                   /* the checkpoint the executor holds, or -1 */
 } ExecCache;
+
+/* The executor keeps pointers into its model's weights: its checkpoint stays held (safe from
+ * the model set's cache eviction) until the executor moves to another one. */
+static void
+exec_cache_release (ExecCache *c)
+{
+  if (c->set != NULL && c->epoch >= 0)
+    cs_model_set_release_epoch (c->set, c->epoch);
+  c->epoch = -1;
+}
 
 static void
 exec_cache_free (gpointer data)
@@ -57,6 +70,7 @@ exec_cache_free (gpointer data)
   ExecCache *c = data;
 
   cs_exec_free (c->exec);  /* before the set: the executor points into its graph */
+  exec_cache_release (c);
   g_clear_pointer (&c->set, cs_model_set_unref);
   g_free (c);
 }
@@ -84,26 +98,34 @@ cs_worker_job_get_exec (CsWorkerJob *job, CsModelSet *set, int epoch, GError **e
   const cs_model *m;
   cs_error err = { 0 };
 
-  m = cs_model_set_get_epoch (set, epoch, error);
-  if (m == NULL)
-    return NULL;
-
   if (c == NULL)
     {
       c = g_new0 (ExecCache, 1);
+      c->epoch = -1;
       g_private_set (&exec_cache_key, c);
     }
+  m = cs_model_set_acquire_epoch (set, epoch, error);
+  if (m == NULL)
+    return NULL;
+  /* Held once per executor: drop the hold of the checkpoint it had. */
+  exec_cache_release (c);
+  if (c->set == set)
+    c->epoch = epoch;
+
   if (c->set != set)
     {
       g_clear_pointer (&c->exec, cs_exec_free);
       g_clear_pointer (&c->set, cs_model_set_unref);
+      c->epoch = epoch;
+      c->set = cs_model_set_ref (set);
       c->exec = cs_exec_new (m, cs_worker_batch_for_model (m), &err);
       if (c->exec == NULL)
         {
           cs_set_core_error (error, &err);
+          exec_cache_release (c);
+          g_clear_pointer (&c->set, cs_model_set_unref);
           return NULL;
         }
-      c->set = cs_model_set_ref (set);
     }
   if (cs_exec_model (c->exec) != m && cs_exec_set_model (c->exec, m, &err) != CS_OK)
     {
@@ -113,6 +135,21 @@ cs_worker_job_get_exec (CsWorkerJob *job, CsModelSet *set, int epoch, GError **e
   cs_exec_set_training (c->exec, false);
   cs_exec_set_relu_rule (c->exec, CS_RELU_RULE_GRADIENT);
   return c->exec;
+}
+
+const cs_model *
+cs_worker_job_get_model (CsWorkerJob *job, CsModelSet *set, int epoch, GError **error)
+{
+  const cs_model *m;
+
+  g_return_val_if_fail (job->held_set == NULL, NULL);
+  m = cs_model_set_acquire_epoch (set, epoch, error);
+  if (m != NULL)
+    {
+      job->held_set = cs_model_set_ref (set);
+      job->held_epoch = epoch;
+    }
+  return m;
 }
 
 static gboolean
@@ -205,6 +242,11 @@ pool_func (gpointer data, gpointer user_data)
   else
     g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled");
 
+  if (job->held_set != NULL)
+    {
+      cs_model_set_release_epoch (job->held_set, job->held_epoch);
+      g_clear_pointer (&job->held_set, cs_model_set_unref);
+    }
   if (error != NULL)
     g_task_return_error (task, error);
   else

@@ -39,6 +39,10 @@ gboolean cs_worker_get_busy (CsWorker *self);     /* a long job is running */
 /* In a job: an executor for set at the epoch index (one per thread, cached per model set,
  * weights swapped per epoch), valid until the job returns. */
 cs_exec *cs_worker_job_get_exec (CsWorkerJob *job, CsModelSet *set, int epoch, GError **error);
+/* In a job: the model of set at the epoch index, held (safe from the set's cache eviction)
+ * until the job returns. At most once per job. */
+const cs_model *cs_worker_job_get_model (CsWorkerJob *job, CsModelSet *set, int epoch,
+                                         GError **error);
 /* In a job: progress reporting and the cancel flag, for the core's cs_progress. */
 const cs_progress *cs_worker_job_get_progress (CsWorkerJob *job);
 void cs_worker_job_set_fraction (CsWorkerJob *job, double fraction);

@@ -1,0 +1,181 @@
+/* `convscope-cli train`: trains a model.json on a data set into a run directory (CLI.md). */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/threads.h"
+#include "cli-commands.h"
+#include "cli-common.h"
+#include "training/train_run.h"
+
+enum {
+  OPT_ARCH = CLI_OPT_FIRST_COMMAND,
+  OPT_DATASET,
+  OPT_OUT,
+  OPT_EPOCHS,
+  OPT_TRAIN_SUBSET,
+  OPT_VAL_SUBSET,
+  OPT_BATCH,
+  OPT_OPTIMIZER,
+  OPT_LR,
+  OPT_MOMENTUM,
+  OPT_WEIGHT_DECAY,
+  OPT_SEED,
+  OPT_NAME,
+  OPT_RESUME,
+};
+
+static const cli_option train_options[] = {
+  { "arch", true, OPT_ARCH },
+  { "dataset", true, OPT_DATASET },
+  { "out", true, OPT_OUT },
+  { "epochs", true, OPT_EPOCHS },
+  { "train-subset", true, OPT_TRAIN_SUBSET },
+  { "val-subset", true, OPT_VAL_SUBSET },
+  { "batch", true, OPT_BATCH },
+  { "optimizer", true, OPT_OPTIMIZER },
+  { "lr", true, OPT_LR },
+  { "momentum", true, OPT_MOMENTUM },
+  { "weight-decay", true, OPT_WEIGHT_DECAY },
+  { "seed", true, OPT_SEED },
+  { "name", true, OPT_NAME },
+  { "resume", false, OPT_RESUME },
+  { NULL, false, 0 },
+};
+
+static const char *const optimizers[] = { "sgd", "adam", NULL };
+
+/* Ctrl-C asks the trainer to stop after the current batch; a second one kills as usual (every
+ * file is written through a rename, so even then the run stays valid). */
+static volatile int interrupted;
+
+static void
+on_sigint (int sig)
+{
+  interrupted = 1;
+}
+
+typedef struct {
+  bool tty;
+  bool bar_shown;
+} train_view;
+
+static void
+on_batch (void *user, int32_t epoch, int32_t epochs, const char *phase, double fraction)
+{
+  train_view *v = user;
+  if (!v->tty)
+    return;
+  enum { WIDTH = 30 };
+  char bar[WIDTH + 1];
+  int filled = (int) (fraction * WIDTH + 0.5);
+  for (int i = 0; i < WIDTH; i++)
+    bar[i] = i < filled ? '#' : '-';
+  bar[WIDTH] = '\0';
+  fprintf (stderr, "\r\033[Kepoch %d/%d %-8s [%s] %3.0f%%", epoch, epochs, phase, bar, fraction * 100.0);
+  fflush (stderr);
+  v->bar_shown = true;
+}
+
+static void
+on_epoch (void *user, const cs_run_metrics *m, int32_t epochs)
+{
+  train_view *v = user;
+  if (v->bar_shown)
+    {
+      fprintf (stderr, "\r\033[K");
+      fflush (stderr);
+      v->bar_shown = false;
+    }
+  if (m->epoch == 0)
+    printf ("epoch %d/%d  initialisation                              val_loss %.4f  val_acc %.4f  %.1f s\n",
+            m->epoch, epochs, m->val_loss, m->val_accuracy, m->seconds);
+  else
+    printf ("epoch %d/%d  train_loss %.4f  train_acc %.4f  val_loss %.4f  val_acc %.4f  %.1f s\n", m->epoch,
+            epochs, m->train_loss, m->train_accuracy, m->val_loss, m->val_accuracy, m->seconds);
+  fflush (stdout);
+}
+
+int
+cli_cmd_train (int argc, char **argv)
+{
+  cli_args args;
+  int code = cli_parse (argc, argv, "train", train_options, &args);
+  if (code != CLI_EXIT_OK)
+    return code;
+  if (args.values[CLI_OPT_HELP])
+    {
+      cli_command_usage ("train");
+      return CLI_EXIT_OK;
+    }
+  if (args.n_positional != 0)
+    return cli_error (CLI_EXIT_USAGE, args.positional[0], "unexpected argument");
+  cs_train_options o = cs_train_options_default ();
+  o.resume = args.values[OPT_RESUME] != NULL;
+  o.arch = args.values[OPT_ARCH];
+  o.dataset = args.values[OPT_DATASET];
+  o.out = args.values[OPT_OUT];
+  if (o.out == NULL)
+    return cli_error (CLI_EXIT_USAGE, "--out", "missing (the run directory)");
+  if (args.values[OPT_EPOCHS] == NULL)
+    return cli_error (CLI_EXIT_USAGE, "--epochs", "missing");
+  if (!o.resume && o.arch == NULL)
+    return cli_error (CLI_EXIT_USAGE, "--arch", "missing (a model.json)");
+  if (!o.resume && o.dataset == NULL)
+    return cli_error (CLI_EXIT_USAGE, "--dataset", "missing (fashion-mnist, fashion-mnist:DIR or mnist:DIR)");
+  const char *opt_name = "sgd";
+  if ((code = cli_get_choice (&args, OPT_OPTIMIZER, "--optimizer", optimizers, &opt_name)) != CLI_EXIT_OK)
+    return code;
+  cs_optimizer_kind kind = CS_OPTIMIZER_SGD;
+  cs_optimizer_kind_parse (opt_name, &kind);
+  o.optimizer = cs_optimizer_config_default (kind);
+  int64_t epochs = 0, train_subset = 0, val_subset = 0, batch = o.batch, seed = 0;
+  if ((code = cli_get_int (&args, OPT_EPOCHS, "--epochs", 1, 100000, &epochs))
+      || (code = cli_get_int (&args, OPT_TRAIN_SUBSET, "--train-subset", 1, INT64_C (1) << 40, &train_subset))
+      || (code = cli_get_int (&args, OPT_VAL_SUBSET, "--val-subset", 1, INT64_C (1) << 40, &val_subset))
+      || (code = cli_get_int (&args, OPT_BATCH, "--batch", 1, 65536, &batch))
+      || (code = cli_get_int (&args, OPT_SEED, "--seed", 0, INT64_MAX, &seed))
+      || (code = cli_get_double (&args, OPT_LR, "--lr", 1e-12, 1e6, &o.optimizer.lr))
+      || (code = cli_get_double (&args, OPT_MOMENTUM, "--momentum", 0.0, 0.999999, &o.optimizer.momentum))
+      || (code = cli_get_double (&args, OPT_WEIGHT_DECAY, "--weight-decay", 0.0, 1e6,
+                                 &o.optimizer.weight_decay)))
+    return code;
+  if ((code = cli_apply_threads (&args)) != CLI_EXIT_OK)
+    return code;
+  o.epochs = (int32_t) epochs;
+  o.train_subset = train_subset;
+  o.val_subset = val_subset;
+  o.batch = (int32_t) batch;
+  o.seed = (uint64_t) seed;
+  o.name = args.values[OPT_NAME];
+
+  train_view view = { .tty = isatty (STDERR_FILENO) != 0 };
+  cs_train_callbacks cb = { .batch = on_batch, .epoch = on_epoch, .user = &view, .cancel = &interrupted };
+  struct sigaction sa = { .sa_handler = on_sigint };
+  sigemptyset (&sa.sa_mask);
+  sa.sa_flags = SA_RESTART | SA_RESETHAND;
+  sigaction (SIGINT, &sa, NULL);
+  cs_error err = { 0 };
+  int32_t last = -1;
+  cs_status st = cs_train_run (&o, &cb, &last, &err);
+  signal (SIGINT, SIG_DFL);
+  if (view.bar_shown)
+    fprintf (stderr, "\r\033[K");
+  if (st == CS_ERR_CANCELLED)
+    {
+      if (last >= 0)
+        return cli_error (CLI_EXIT_FAILURE, o.out, "interrupted; the run is complete up to epoch %d "
+                          "(--resume continues it)", last);
+      return cli_error (CLI_EXIT_FAILURE, o.out, "interrupted before the first epoch was written");
+    }
+  /* Core messages name their file (the data set, the arch, the run): keep them as they are. */
+  if (st != CS_OK && strchr (err.message, ':') != NULL && strchr (err.message, '\n') == NULL)
+    {
+      fprintf (stderr, "convscope-cli: error: %s\n", err.message);
+      return CLI_EXIT_FAILURE;
+    }
+  if (st != CS_OK)
+    return cli_fail (o.out, &err);
+  return CLI_EXIT_OK;
+}
