@@ -8,8 +8,10 @@ Workloads (same thread count on both sides, same seeded weights, warm-up exclude
   LeNet 28x28, batch 1: saliency.
   Tiny CNN 28x28: the whole `convscope-cli compare --methods all` sheet (wall time of the command,
     best of 3; an absolute target, no PyTorch side).
-  Training CNN 1x28x28, batch 64: one SGD step (forward, cross-entropy, backward with parameter
-    gradients, update) -- `convscope-cli bench --task train-step`.
+  Training CNN 1x28x28, batch 64: one SGD step (forward in training mode, cross-entropy, backward
+    with parameter gradients, update; lr 0.01, momentum 0.9) -- `convscope-cli bench --task
+    train-step` on data/demo/model.json (the demo run's architecture; bench/train-lenet.json if
+    absent), PyTorch on the same architecture built from that file, same initial weights.
 
   /usr/bin/python3 bench/compare-pytorch.py [--cli build/src/cli/convscope-cli] [--threads 2]
                                             [--repeat 20] [--repeat-heavy 3] [--only a,b]
