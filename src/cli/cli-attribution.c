@@ -12,13 +12,13 @@ cli_resolve_layer (const cs_model *m, const char *name, int32_t *id)
   const cs_graph *g = m->graph;
   int32_t n = cs_graph_find (g, name);
   if (n < 0)
-    return cli_error (CLI_EXIT_USAGE, "--layer", "no node '%s' in the model (see `convscope-cli inspect`)", name);
+    return cli_error (CLI_EXIT_USAGE, "--layer", _("no node '%s' in the model (see `convscope-cli inspect`)"), name);
   const cs_node *node = &g->nodes[n];
   char shape[96];
   if (!node->batched || node->op == CS_OP_INPUT || node->shape.ndim != 4 || node->shape.dim[2] < 2
       || node->shape.dim[3] < 2)
-    return cli_error (CLI_EXIT_USAGE, "--layer", "'%s' is not a spatial layer (output %s): CAM methods "
-                      "need a feature map [N,C,H,W] with H, W > 1", name,
+    return cli_error (CLI_EXIT_USAGE, "--layer", _("'%s' is not a spatial layer (output %s): CAM methods "
+                      "need a feature map [N,C,H,W] with H, W > 1"), name,
                       cs_shape_format (&node->shape, shape, sizeof shape));
   *id = n;
   return CLI_EXIT_OK;
@@ -40,7 +40,7 @@ cli_attr_params (const cli_args *args, const cli_attr_ids *ids, const cs_model *
       if ((code = cli_get_int (args, ids->target, "--target", 0, INT32_MAX, &i)) != CLI_EXIT_OK)
         return code;
       if (i >= m->n_classes)
-        return cli_error (CLI_EXIT_USAGE, "--target", "class %lld, the model has %d classes (0 to %d)",
+        return cli_error (CLI_EXIT_USAGE, "--target", _("class %lld, the model has %d classes (0 to %d)"),
                           (long long) i, m->n_classes, m->n_classes - 1);
       p->target = (int32_t) i;
     }
@@ -58,7 +58,7 @@ cli_attr_params (const cli_args *args, const cli_attr_ids *ids, const cs_model *
       if ((code = cli_get_double (args, ids->noise, "--noise", 0, 1e6, &d)) != CLI_EXIT_OK)
         return code;
       if (d == 0)
-        return cli_error (CLI_EXIT_USAGE, "--noise", "must be positive");
+        return cli_error (CLI_EXIT_USAGE, "--noise", _("must be positive"));
       p->noise = (float) d;
     }
   if (ids->steps >= 0 && args->values[ids->steps] != NULL)
@@ -85,7 +85,7 @@ cli_attr_params (const cli_args *args, const cli_attr_ids *ids, const cs_model *
       if ((code = cli_get_int (args, ids->window, "--window", 1, 1 << 16, &i)) != CLI_EXIT_OK)
         return code;
       if (i > m->height || i > m->width)
-        return cli_error (CLI_EXIT_USAGE, "--window", "%lld is larger than the %dx%d input", (long long) i,
+        return cli_error (CLI_EXIT_USAGE, "--window", _("%lld is larger than the %dx%d input"), (long long) i,
                           m->height, m->width);
       p->window = (int32_t) i;
     }
@@ -117,7 +117,7 @@ cli_parse_methods (const char *list, const char *option, bool selected[CS_METHOD
       size_t len = comma ? (size_t) (comma - s) : strlen (s);
       char id[64];
       if (len == 0 || len >= sizeof id)
-        return cli_error (CLI_EXIT_USAGE, option, "'%s' is not a comma-separated list of methods", list);
+        return cli_error (CLI_EXIT_USAGE, option, _("'%s' is not a comma-separated list of methods"), list);
       memcpy (id, s, len);
       id[len] = '\0';
       cs_method m = cs_method_from_id (id);
@@ -129,7 +129,7 @@ cli_parse_methods (const char *list, const char *option, bool selected[CS_METHOD
               strncat (all, k ? ", " : "", sizeof all - strlen (all) - 1);
               strncat (all, cs_method_id ((cs_method) k), sizeof all - strlen (all) - 1);
             }
-          return cli_error (CLI_EXIT_USAGE, option, "unknown method '%s' (expected all or some of: %s)", id, all);
+          return cli_error (CLI_EXIT_USAGE, option, _("unknown method '%s' (expected all or some of: %s)"), id, all);
         }
       selected[m] = true;
       any = true;
@@ -138,7 +138,7 @@ cli_parse_methods (const char *list, const char *option, bool selected[CS_METHOD
         s++;
     }
   if (!any)
-    return cli_error (CLI_EXIT_USAGE, option, "no method given");
+    return cli_error (CLI_EXIT_USAGE, option, _("no method given"));
   return CLI_EXIT_OK;
 }
 
@@ -231,12 +231,13 @@ print_wrapped (FILE *fp, const char *text, int indent, int width)
 void
 cli_print_methods (FILE *fp)
 {
-  fprintf (fp, "\nMethods (--method ids) and their conventions:\n");
+  fprintf (fp, "\n%s\n", _("Methods (--method ids) and their conventions:"));
   for (int k = 0; k < CS_METHOD_COUNT; k++)
     {
       cs_method m = (cs_method) k;
-      fprintf (fp, "  %-21s %s (%s)%s\n", cs_method_id (m), cs_method_title (m), cs_method_citation (m),
-               cs_method_is_cam (m) ? " [uses --layer]" : "");
+      /* The titles are the core's English ones; the app marks them (cs-jobs.c), same domain. */
+      fprintf (fp, "  %-21s %s (%s)%s\n", cs_method_id (m), _(cs_method_title (m)), cs_method_citation (m),
+               cs_method_is_cam (m) ? _(" [uses --layer]") : "");
       print_wrapped (fp, cs_method_conventions (m), 6, 96);
     }
 }

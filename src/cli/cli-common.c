@@ -3,6 +3,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "base/threads.h"
+#include "config.h"
 #include "io/image.h"
 #include "io/model_load.h"
 
@@ -24,6 +26,27 @@ static const cli_option common_options[] = {
   { "help", false, CLI_OPT_HELP },
   { NULL, false, 0 },
 };
+
+void
+cli_i18n_init (void)
+{
+  const char *dir = getenv ("CONVSCOPE_LOCALEDIR");
+  setlocale (LC_MESSAGES, "");
+  bindtextdomain (GETTEXT_PACKAGE, dir != NULL && dir[0] != '\0' ? dir : LOCALEDIR);
+  /* LC_CTYPE may be "C" (ASCII) while LANGUAGE asks for French: the catalogue is UTF-8. */
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+}
+
+int
+cli_pad_width (const char *s, int width)
+{
+  int extra = 0;
+  for (; *s != '\0'; s++)
+    if (((unsigned char) *s & 0xC0) == 0x80)
+      extra++;
+  return width + extra;
+}
 
 int
 cli_error (int code, const char *what, const char *fmt, ...)
@@ -76,7 +99,7 @@ cli_parse (int argc, char **argv, const char *command, const cli_option *options
       if (only_positional || a[0] != '-' || a[1] == '\0')
         {
           if (args->n_positional == CLI_MAX_POSITIONAL)
-            return cli_error (CLI_EXIT_USAGE, a, "too many arguments (at most %d)", CLI_MAX_POSITIONAL);
+            return cli_error (CLI_EXIT_USAGE, a, _("too many arguments (at most %d)"), CLI_MAX_POSITIONAL);
           args->positional[args->n_positional++] = a;
           continue;
         }
@@ -91,7 +114,7 @@ cli_parse (int argc, char **argv, const char *command, const cli_option *options
           continue;
         }
       if (a[1] != '-')
-        return cli_error (CLI_EXIT_USAGE, a, "unknown option (options are spelled --name)");
+        return cli_error (CLI_EXIT_USAGE, a, _("unknown option (options are spelled --name)"));
       const char *name = a + 2;
       const char *eq = strchr (name, '=');
       size_t len = eq ? (size_t) (eq - name) : strlen (name);
@@ -99,13 +122,13 @@ cli_parse (int argc, char **argv, const char *command, const cli_option *options
       if (o == NULL && options != NULL)
         o = find_option (options, name, len);
       if (o == NULL)
-        return cli_error (CLI_EXIT_USAGE, a, "unknown option for '%s'", command);
+        return cli_error (CLI_EXIT_USAGE, a, _("unknown option for '%s'"), command);
       if (o->id < 0 || o->id >= CLI_MAX_OPTIONS)
-        return cli_error (CLI_EXIT_USAGE, a, "internal: option id out of range");
+        return cli_error (CLI_EXIT_USAGE, a, _("internal: option id out of range"));
       if (!o->has_value)
         {
           if (eq != NULL)
-            return cli_error (CLI_EXIT_USAGE, a, "this option takes no value");
+            return cli_error (CLI_EXIT_USAGE, a, _("this option takes no value"));
           args->values[o->id] = "1";
           continue;
         }
@@ -114,7 +137,7 @@ cli_parse (int argc, char **argv, const char *command, const cli_option *options
       else if (i + 1 < argc)
         args->values[o->id] = argv[++i];
       else
-        return cli_error (CLI_EXIT_USAGE, a, "missing value");
+        return cli_error (CLI_EXIT_USAGE, a, _("missing value"));
     }
   return CLI_EXIT_OK;
 }
@@ -129,9 +152,9 @@ cli_get_int (const cli_args *args, int id, const char *name, int64_t min, int64_
   errno = 0;
   long long v = strtoll (s, &end, 10);
   if (end == s || *end != '\0' || errno != 0)
-    return cli_error (CLI_EXIT_USAGE, name, "'%s' is not an integer", s);
+    return cli_error (CLI_EXIT_USAGE, name, _("'%s' is not an integer"), s);
   if (v < min || v > max)
-    return cli_error (CLI_EXIT_USAGE, name, "%lld is out of range [%lld, %lld]", v, (long long) min,
+    return cli_error (CLI_EXIT_USAGE, name, _("%lld is out of range [%lld, %lld]"), v, (long long) min,
                       (long long) max);
   *value = v;
   return CLI_EXIT_OK;
@@ -147,9 +170,9 @@ cli_get_double (const cli_args *args, int id, const char *name, double min, doub
   errno = 0;
   double v = strtod (s, &end);
   if (end == s || *end != '\0' || errno != 0 || !isfinite (v))
-    return cli_error (CLI_EXIT_USAGE, name, "'%s' is not a number", s);
+    return cli_error (CLI_EXIT_USAGE, name, _("'%s' is not a number"), s);
   if (v < min || v > max)
-    return cli_error (CLI_EXIT_USAGE, name, "%g is out of range [%g, %g]", v, min, max);
+    return cli_error (CLI_EXIT_USAGE, name, _("%g is out of range [%g, %g]"), v, min, max);
   *value = v;
   return CLI_EXIT_OK;
 }
@@ -173,7 +196,7 @@ cli_get_choice (const cli_args *args, int id, const char *name, const char *cons
       strncat (list, i ? ", " : "", sizeof list - strlen (list) - 1);
       strncat (list, choices[i], sizeof list - strlen (list) - 1);
     }
-  return cli_error (CLI_EXIT_USAGE, name, "unknown value '%s' (expected one of: %s)", s, list);
+  return cli_error (CLI_EXIT_USAGE, name, _("unknown value '%s' (expected one of: %s)"), s, list);
 }
 
 int
@@ -234,9 +257,9 @@ norm_values (const char *s, const char *name, int32_t channels, float *out)
   float v[4];
   int n = parse_floats (s, v);
   if (n <= 0)
-    return cli_error (CLI_EXIT_USAGE, name, "'%s' is not a comma-separated list of numbers", s);
+    return cli_error (CLI_EXIT_USAGE, name, _("'%s' is not a comma-separated list of numbers"), s);
   if (n != 1 && n != channels)
-    return cli_error (CLI_EXIT_USAGE, name, "%d values given, the model has %d input channels", n,
+    return cli_error (CLI_EXIT_USAGE, name, _("%d values given, the model has %d input channels"), n,
                       channels);
   for (int32_t c = 0; c < channels && c < 4; c++)
     out[c] = v[n == 1 ? 0 : c];
@@ -285,7 +308,7 @@ cli_get_norm (const cli_args *args, const cs_model *m, cli_norm *norm)
         return code;
       for (int32_t c = 0; c < channels; c++)
         if (!(norm->std[c] > 0))
-          return cli_error (CLI_EXIT_USAGE, "--std", "values must be positive");
+          return cli_error (CLI_EXIT_USAGE, "--std", _("values must be positive"));
       norm->set = true;
     }
   return CLI_EXIT_OK;
@@ -328,7 +351,7 @@ cli_print_json (struct cJSON *doc)
   char *text = doc ? cJSON_Print (doc) : NULL;
   cJSON_Delete (doc);
   if (text == NULL)
-    return cli_error (CLI_EXIT_FAILURE, "--json", "out of memory");
+    return cli_error (CLI_EXIT_FAILURE, "--json", _("out of memory"));
   fputs (text, stdout);
   fputc ('\n', stdout);
   cJSON_free (text);

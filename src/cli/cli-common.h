@@ -1,11 +1,27 @@
 /* Shared pieces of convscope-cli: option parsing, the common flags, errors and exit codes. */
 #pragma once
 
+#include <libintl.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "base/status.h"
 #include "graph/model.h"
+
+/* Messages for people go through gettext (domain GETTEXT_PACKAGE, set up in main.c). What
+ * scripts read stays English and byte-identical whatever the locale (CLI.md): JSON and CSV, the
+ * "convscope-cli: error:" prefix, method ids, option names, key=value lines such as bench's. */
+#define _(s) gettext (s)
+#define N_(s) (s)
+
+/* Sets LC_MESSAGES from the environment (only it: LC_NUMERIC would change printf's and
+ * strtod's decimal separator, LC_CTYPE the core's parsers) and binds the text domain; CONVSCOPE_LOCALEDIR overrides LOCALEDIR
+ * for a build tree (meson's po/ build dir has the <lang>/LC_MESSAGES/ layout). */
+void cli_i18n_init (void);
+
+/* The printf field width that pads UTF-8 text s to `width` columns: %-*s counts bytes, and a
+ * translated header such as "nœud" has more bytes than characters. */
+int cli_pad_width (const char *s, int width);
 
 /* Exit codes of CLI.md. */
 enum {

@@ -1,10 +1,12 @@
-/* Shared by the feature commands (features, top-examples): layer and unit lookup, pictures. */
+/* Shared by the feature commands (features, top-examples): layer and unit lookup, sheet headers. */
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/status.h"
+#include "cli-common.h"
 #include "graph/model.h"
 
 /* The node named `name` that has units (a batched 2-D or 4-D node). Reports the error itself
@@ -15,10 +17,9 @@ int32_t cli_find_unit_layer (const cs_model *m, const char *name, int32_t *n_uni
  * usage error itself and returns NULL. */
 int32_t *cli_parse_units (const char *spec, int32_t n_units, int32_t *count);
 
-/* Image i of display images [n, C, H, W] in [0,1] (C = 1 gray, 2 gray from the mean, >= 3 the
- * first three as RGB) into a cell of an RGB canvas, magnified `zoom` times (nearest neighbour). */
-void cli_blit_image (const float *img, int32_t c, int32_t h, int32_t w, int32_t zoom, uint8_t *canvas,
-                     int32_t canvas_w, int32_t x0, int32_t y0);
+/* The model as a sheet's header names it: the file or run directory's name, then for a run
+ * the epoch whose checkpoint was loaded (--epoch, or the last), then --weights when given. */
+void cli_model_title (const cli_args *args, const char *path, char *buf, size_t size);
 
 /* A progress callback that prints "what: NN%" on stderr when it is a terminal. */
 void cli_progress_stderr (void *user_data, double fraction);

@@ -87,9 +87,9 @@ cli_cmd_bench (int argc, char **argv)
       return CLI_EXIT_OK;
     }
   if (args.n_positional != 1)
-    return cli_error (CLI_EXIT_USAGE, "bench", args.n_positional ? "expected one MODEL" : "missing MODEL");
+    return cli_error (CLI_EXIT_USAGE, "bench", args.n_positional ? _("expected one MODEL") : _("missing MODEL"));
   if (args.values[OPT_TASK] == NULL)
-    return cli_error (CLI_EXIT_USAGE, "--task", "missing (forward, saliency, gradcam, smoothgrad, integrated-gradients, scorecam, train-step)");
+    return cli_error (CLI_EXIT_USAGE, "--task", _("missing (forward, saliency, gradcam, smoothgrad, integrated-gradients, scorecam, train-step)"));
   const char *task = NULL;
   int64_t batch = 1, repeat = 10;
   if ((code = cli_get_choice (&args, OPT_TASK, "--task", tasks, &task))
@@ -101,7 +101,7 @@ cli_cmd_bench (int argc, char **argv)
   /* gradcam, smoothgrad, integrated-gradients, scorecam: the method on one input. */
   cs_method method = saliency || train ? CS_METHOD_COUNT : cs_method_from_id (task);
   if (!saliency && !train && method == CS_METHOD_COUNT && strcmp (task, "forward") != 0)
-    return cli_error (CLI_EXIT_FAILURE, "--task", "%s is not implemented yet", task);
+    return cli_error (CLI_EXIT_FAILURE, "--task", _("%s is not implemented yet"), task);
   if (train && args.values[OPT_BATCH] == NULL)
     batch = 64; /* a typical mini-batch */
   if ((code = cli_apply_threads (&args)) != CLI_EXIT_OK)
@@ -119,7 +119,7 @@ cli_cmd_bench (int argc, char **argv)
   int32_t *targets = calloc ((size_t) batch, sizeof (int32_t));
   if (times == NULL || targets == NULL)
     {
-      code = cli_error (CLI_EXIT_FAILURE, "--repeat", "out of memory");
+      code = cli_error (CLI_EXIT_FAILURE, "--repeat", _("out of memory"));
       goto out;
     }
   /* A fixed pseudo-random input in a normalised image's range. */

@@ -81,14 +81,14 @@ cli_cmd_compare (int argc, char **argv)
     }
   if (args.n_positional != 2)
     return cli_error (CLI_EXIT_USAGE, "compare",
-                      args.n_positional < 2 ? "expected MODEL and INPUT" : "expected one MODEL and one INPUT");
+                      args.n_positional < 2 ? _("expected MODEL and INPUT") : _("expected one MODEL and one INPUT"));
   const char *out_path = args.values[OPT_OUT];
   if (out_path == NULL)
-    return cli_error (CLI_EXIT_USAGE, "--out", "missing (sheet.png, sheet.pdf or sheet.svg)");
+    return cli_error (CLI_EXIT_USAGE, "--out", _("missing (sheet.png, sheet.pdf or sheet.svg)"));
   cs_error err = { 0 };
   cs_sheet_format format;
   if (cs_sheet_format_from_path (out_path, &format, &err) != CS_OK)
-    return cli_error (CLI_EXIT_USAGE, "--out", "%s: expected a .png, .pdf or .svg file", out_path);
+    return cli_error (CLI_EXIT_USAGE, "--out", _("%s: expected a .png, .pdf or .svg file"), out_path);
   bool selected[CS_METHOD_COUNT];
   const char *cmap_name = "viridis";
   double alpha = 0.5;
@@ -173,7 +173,7 @@ cli_cmd_compare (int argc, char **argv)
     }
   if (n_ok == 0)
     {
-      code = cli_error (CLI_EXIT_FAILURE, model_path, "no method could explain this input (first: %s)",
+      code = cli_error (CLI_EXIT_FAILURE, model_path, _("no method could explain this input (first: %s)"),
                         panels[0].error ? panels[0].error : "?");
       goto out;
     }
@@ -231,7 +231,7 @@ cli_cmd_compare (int argc, char **argv)
       for (int k = 0; k < CS_METHOD_COUNT; k++)
         if (selected[k] && results[k].map.data != NULL)
           printf ("%-21s %9.1f ms\n", cs_method_id ((cs_method) k), results[k].seconds * 1e3);
-      printf ("wrote %s\n", out_path);
+      printf (_("wrote %s\n"), out_path);
       code = CLI_EXIT_OK;
     }
 

@@ -67,7 +67,7 @@ parse_metrics (const char *list, bool want[N_METRICS])
         if (strlen (metric_names[i]) == len && strncmp (s, metric_names[i], len) == 0)
           found = i;
       if (found < 0)
-        return cli_error (CLI_EXIT_USAGE, "--metric", "unknown metric in '%s' (expected deletion, insertion, randomization)", list);
+        return cli_error (CLI_EXIT_USAGE, "--metric", _("unknown metric in '%s' (expected deletion, insertion, randomization)"), list);
       want[found] = true;
       s += len;
       if (*s == ',')
@@ -115,7 +115,7 @@ evaluate_one (cs_exec *e, const cs_tensor *x, const cs_attribution_params *p, co
 {
   cli_progress progress;
   char label[96];
-  snprintf (label, sizeof label, "%s (input %d/%d)", cs_method_id (p->method), input + 1, n_inputs);
+  snprintf (label, sizeof label, _("%s (input %d/%d)"), cs_method_id (p->method), input + 1, n_inputs);
   cli_progress_init (&progress, label);
   cs_attribution a = { 0 };
   cs_status st = cs_attribution_run (e, x, p, &progress.progress, &a, err);
@@ -173,9 +173,9 @@ cli_cmd_evaluate (int argc, char **argv)
       return CLI_EXIT_OK;
     }
   if (args.n_positional < 2)
-    return cli_error (CLI_EXIT_USAGE, "evaluate", "expected MODEL and at least one INPUT");
+    return cli_error (CLI_EXIT_USAGE, "evaluate", _("expected MODEL and at least one INPUT"));
   if (args.values[OPT_METHODS] == NULL)
-    return cli_error (CLI_EXIT_USAGE, "--methods", "missing (all, or a list such as gradcam,saliency)");
+    return cli_error (CLI_EXIT_USAGE, "--methods", _("missing (all, or a list such as gradcam,saliency)"));
   bool selected[CS_METHOD_COUNT], want[N_METRICS];
   if ((code = cli_parse_methods (args.values[OPT_METHODS], "--methods", selected))
       || (code = parse_metrics (args.values[OPT_METRIC], want))
@@ -198,7 +198,7 @@ cli_cmd_evaluate (int argc, char **argv)
   cs_attribution_params p = CS_ATTRIBUTION_PARAMS_DEFAULT;
   if (inputs == NULL)
     {
-      code = cli_error (CLI_EXIT_FAILURE, "evaluate", "out of memory");
+      code = cli_error (CLI_EXIT_FAILURE, "evaluate", _("out of memory"));
       goto out;
     }
   if ((code = cli_get_norm (&args, m, &norm)) != CLI_EXIT_OK
@@ -236,7 +236,7 @@ cli_cmd_evaluate (int argc, char **argv)
         }
       if (oom)
         {
-          code = cli_error (CLI_EXIT_FAILURE, "evaluate", "out of memory");
+          code = cli_error (CLI_EXIT_FAILURE, "evaluate", _("out of memory"));
           goto out;
         }
       p.method = (cs_method) k;
@@ -255,7 +255,7 @@ cli_cmd_evaluate (int argc, char **argv)
     }
   if (n_ok == 0)
     {
-      code = cli_error (CLI_EXIT_FAILURE, model_path, "no method could be evaluated");
+      code = cli_error (CLI_EXIT_FAILURE, model_path, _("no method could be evaluated"));
       goto out;
     }
 
@@ -317,10 +317,14 @@ cli_cmd_evaluate (int argc, char **argv)
       goto out;
     }
 
-  printf ("%d input%s, %d steps; deletion AUC: lower is better, insertion AUC: higher is better;\n"
-          "randomisation: Spearman rho between the map and the map after re-initialising every layer\n"
-          "(near 0 is what a method that explains the model should give)\n\n",
-          n_inputs, n_inputs == 1 ? "" : "s", steps);
+  printf (ngettext ("%d input, %d steps; deletion AUC: lower is better, insertion AUC: higher is better;\n"
+                    "randomisation: Spearman rho between the map and the map after re-initialising every layer\n"
+                    "(near 0 is what a method that explains the model should give)\n\n",
+                    "%d inputs, %d steps; deletion AUC: lower is better, insertion AUC: higher is better;\n"
+                    "randomisation: Spearman rho between the map and the map after re-initialising every layer\n"
+                    "(near 0 is what a method that explains the model should give)\n\n",
+                    (unsigned long) n_inputs),
+          n_inputs, steps);
   printf ("%-21s %10s %10s %14s\n", "method", "deletion", "insertion", "randomization");
   for (int k = 0; k < CS_METHOD_COUNT; k++)
     {
@@ -329,7 +333,7 @@ cli_cmd_evaluate (int argc, char **argv)
       method_result *r = &results[k];
       if (r->failed)
         {
-          printf ("%-21s error: %s\n", cs_method_id ((cs_method) k), r->error);
+          printf ("%-21s %s %s\n", cs_method_id ((cs_method) k), _("error:"), r->error);
           continue;
         }
       printf ("%-21s", cs_method_id ((cs_method) k));
@@ -350,7 +354,7 @@ cli_cmd_evaluate (int argc, char **argv)
     }
   if (want[METRIC_RANDOMIZATION])
     {
-      printf ("\nRandomisation, Spearman rho after re-initialising from the output down to each layer:\n");
+      printf ("\n%s\n", _("Randomisation, Spearman rho after re-initialising from the output down to each layer:"));
       bool header = false;
       for (int k = 0; k < CS_METHOD_COUNT; k++)
         {

@@ -156,13 +156,13 @@ cli_cmd_explain (int argc, char **argv)
     }
   if (args.n_positional != 2)
     return cli_error (CLI_EXIT_USAGE, "explain",
-                      args.n_positional < 2 ? "expected MODEL and INPUT" : "expected one MODEL and one INPUT");
+                      args.n_positional < 2 ? _("expected MODEL and INPUT") : _("expected one MODEL and one INPUT"));
   const char *method_id = args.values[OPT_METHOD];
   if (method_id == NULL)
-    return cli_error (CLI_EXIT_USAGE, "--method", "missing (e.g. --method gradcam; see --help)");
+    return cli_error (CLI_EXIT_USAGE, "--method", _("missing (e.g. --method gradcam; see --help)"));
   bool selected[CS_METHOD_COUNT];
   if (strchr (method_id, ',') != NULL || strcmp (method_id, "all") == 0)
-    return cli_error (CLI_EXIT_USAGE, "--method", "explain takes one method (compare takes several)");
+    return cli_error (CLI_EXIT_USAGE, "--method", _("explain takes one method (compare takes several)"));
   if ((code = cli_parse_methods (method_id, "--method", selected)) != CLI_EXIT_OK)
     return code;
   cs_method method = cs_method_from_id (method_id);
@@ -199,7 +199,11 @@ cli_cmd_explain (int argc, char **argv)
       || (code = cli_load_input (input_path, m, &norm, &x)) != CLI_EXIT_OK)
     goto out;
   if (args.values[OPT_LAYER] != NULL && !cs_method_is_cam (method))
-    fprintf (stderr, "convscope-cli: warning: --layer: %s does not use a layer; ignored\n", method_id);
+    {
+      /* The prefix stays English, like the error prefix: scripts grep for it. */
+      fprintf (stderr, "convscope-cli: warning: --layer: ");
+      fprintf (stderr, _("%s does not use a layer; ignored\n"), method_id);
+    }
 
   if ((e = cs_exec_new (m, batch, &err)) == NULL)
     {
@@ -261,7 +265,7 @@ cli_cmd_explain (int argc, char **argv)
       overlay = malloc ((size_t) w * (size_t) h * 4);
       if (base == NULL || overlay == NULL)
         {
-          code = cli_error (CLI_EXIT_FAILURE, out_path, "out of memory");
+          code = cli_error (CLI_EXIT_FAILURE, out_path, _("out of memory"));
           goto out;
         }
       const float *mean = norm.set ? norm.mean : m->mean, *std = norm.set ? norm.std : m->std;
@@ -277,7 +281,7 @@ cli_cmd_explain (int argc, char **argv)
       map_rgba = malloc ((size_t) sw * (size_t) sh * 4);
       if (map_rgba == NULL)
         {
-          code = cli_error (CLI_EXIT_FAILURE, map_path, "out of memory");
+          code = cli_error (CLI_EXIT_FAILURE, map_path, _("out of memory"));
           goto out;
         }
       cs_colormap_apply (cmap, shown, (int64_t) sw * sh, map_rgba);
@@ -354,15 +358,15 @@ cli_cmd_explain (int argc, char **argv)
     }
   else
     {
-      printf ("%s: predicted %d (%s), probability %.4f\n", input_path, predicted,
+      printf (_("%s: predicted %d (%s), probability %.4f\n"), input_path, predicted,
               cli_class_label (m, predicted, pbuf), predicted_p);
-      printf ("%s of class %d (%s): logit %.4f, probability %.4f", cs_method_title (method), a.target,
+      printf (_("%s of class %d (%s): logit %.4f, probability %.4f"), _(cs_method_title (method)), a.target,
               cli_class_label (m, a.target, buf), a.target_logit, a.target_probability);
       if (a.layer >= 0)
-        printf (", layer %s", m->graph->nodes[a.layer].name);
+        printf (_(", layer %s"), m->graph->nodes[a.layer].name);
       printf (", %.1f ms\n", a.seconds * 1e3);
       for (int i = 0; i < written.n; i++)
-        printf ("wrote %s\n", written.written[i]);
+        printf (_("wrote %s\n"), written.written[i]);
       code = CLI_EXIT_OK;
     }
 

@@ -1,16 +1,15 @@
-/* `convscope-cli features MODEL --layer NAME [--units all|a,b,...] --out sheet.png`:
- * activation-maximisation images of a layer's units, one panel each. */
+/* `convscope-cli features MODEL --layer NAME [--units all|a,b,...] --out sheet.png|.pdf|.svg`:
+ * activation-maximisation images of a layer's units, one titled panel each. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "cli-commands.h"
 #include "cli-common.h"
 #include "cli-features.h"
 #include "features/actmax.h"
-#include "io/image.h"
+#include "render/sheet.h"
 
 enum {
   OPT_LAYER = CLI_OPT_FIRST_COMMAND,
@@ -27,6 +26,8 @@ enum {
   OPT_SEED,
   OPT_BATCH,
   OPT_ZOOM,
+  OPT_SIZE,
+  OPT_COLUMNS,
 };
 
 static const cli_option features_options[] = {
@@ -44,6 +45,8 @@ static const cli_option features_options[] = {
   { "seed", true, OPT_SEED },
   { "batch", true, OPT_BATCH },
   { "zoom", true, OPT_ZOOM },
+  { "size", true, OPT_SIZE },
+  { "columns", true, OPT_COLUMNS },
   { NULL, false, 0 },
 };
 
@@ -80,28 +83,50 @@ read_params (const cli_args *args, cs_actmax_params *p, int64_t *batch, int64_t 
   return CLI_EXIT_OK;
 }
 
-/* The images on a grid, gap pixels apart, as one RGB PNG (written atomically). */
+/* One titled panel per unit under a header naming the model, layer and parameters. */
 static int
-write_grid (const cs_actmax_result *r, int32_t zoom, const char *path)
+write_sheet (const cli_args *args, const char *model_path, const char *layer, const cs_actmax_params *p,
+             const cs_actmax_result *r, int32_t n_layer_units, int32_t size, int32_t columns, const char *path)
 {
-  const int32_t gap = 4;
   int32_t n = r->n_units, c = (int32_t) r->images.shape.dim[1], h = (int32_t) r->images.shape.dim[2],
           w = (int32_t) r->images.shape.dim[3];
-  int32_t cols = n < 8 ? n : 8, rows = (n + cols - 1) / cols;
-  int32_t cw = w * zoom, ch = h * zoom;
-  int32_t W = cols * cw + (cols + 1) * gap, H = rows * ch + (rows + 1) * gap;
-  if ((int64_t) W * H > (int64_t) 1 << 28)
-    return cli_error (CLI_EXIT_USAGE, "--zoom", "the sheet would be %dx%d pixels", W, H);
-  uint8_t *canvas = malloc ((size_t) W * (size_t) H * 3);
-  if (canvas == NULL)
-    return cli_error (CLI_EXIT_FAILURE, path, "out of memory");
-  memset (canvas, 48, (size_t) W * (size_t) H * 3);
+  cs_sheet_image *panels = calloc ((size_t) n, sizeof *panels);
+  char (*text)[2][96] = calloc ((size_t) n, sizeof *text);
+  if (panels == NULL || text == NULL)
+    {
+      free (panels);
+      free (text);
+      return cli_error (CLI_EXIT_FAILURE, path, _("out of memory"));
+    }
   for (int32_t i = 0; i < n; i++)
-    cli_blit_image (r->images.data + (int64_t) i * c * h * w, c, h, w, zoom, canvas, W,
-                    gap + (i % cols) * (cw + gap), gap + (i / cols) * (ch + gap));
+    {
+      snprintf (text[i][0], sizeof text[i][0], "unit %d \xC2\xB7 activation %.3f", r->units[i], (double) r->final[i]);
+      snprintf (text[i][1], sizeof text[i][1], "from %.3f at the start", (double) r->initial[i]);
+      panels[i] = (cs_sheet_image) { .title = text[i][0], .subtitle = text[i][1],
+                                     .image = r->images.data + (int64_t) i * c * h * w,
+                                     .channels = c, .height = h, .width = w };
+    }
+  char model[512], title[1024], subtitle[512], blur[32];
+  cli_model_title (args, model_path, model, sizeof model);
+  snprintf (title, sizeof title, "%s \xC2\xB7 layer %s \xC2\xB7 %d of %d units", model, layer, n, n_layer_units);
+  if (p->param == CS_IMAGE_PARAM_PIXEL)
+    snprintf (blur, sizeof blur, ", blur %g px", (double) p->blur_sigma);
+  else
+    blur[0] = '\0';
+  int32_t jitter = p->jitter >= 0 ? p->jitter : (w + 15) / 16;
+  snprintf (subtitle, sizeof subtitle,
+            "activation maximisation: %d steps of Adam, lr %g, %s image%s; jitter \xC2\xB1%d px, scale "
+            "\xC2\xB1%g%%, rotation \xC2\xB1%g\xC2\xB0, L2 %g, seed %llu; %.2f s",
+            p->steps, (double) p->learning_rate, p->param == CS_IMAGE_PARAM_PIXEL ? "pixel" : "Fourier", blur, jitter,
+            (double) p->scale_range * 100, (double) p->rotate_degrees, (double) p->l2_decay,
+            (unsigned long long) p->seed, r->seconds);
+  cs_image_sheet sheet = { .title = title, .subtitle = subtitle, .panel_size = size, .columns = columns,
+                           .images = panels, .n_images = n };
   cs_error err = { 0 };
-  int code = cs_png_save (path, canvas, W, H, 3, &err) == CS_OK ? CLI_EXIT_OK : cli_fail (path, &err);
-  free (canvas);
+  int code = cs_image_sheet_write (&sheet, path, &err) == CS_OK ? CLI_EXIT_OK : cli_fail (path, &err);
+  cs_sheet_release_caches ();
+  free (panels);
+  free (text);
   return code;
 }
 
@@ -118,18 +143,22 @@ cli_cmd_features (int argc, char **argv)
       return CLI_EXIT_OK;
     }
   if (args.n_positional != 1)
-    return cli_error (CLI_EXIT_USAGE, "features", args.n_positional ? "one MODEL expected" : "missing MODEL");
+    return cli_error (CLI_EXIT_USAGE, "features", args.n_positional ? _("one MODEL expected") : _("missing MODEL"));
   const char *layer = args.values[OPT_LAYER], *out = args.values[OPT_OUT];
   if (layer == NULL)
-    return cli_error (CLI_EXIT_USAGE, "features", "missing --layer NAME");
+    return cli_error (CLI_EXIT_USAGE, "features", _("missing --layer NAME"));
   if (out == NULL)
-    return cli_error (CLI_EXIT_USAGE, "features", "missing --out sheet.png");
-  size_t len = strlen (out);
-  if (len < 4 || strcasecmp (out + len - 4, ".png") != 0)
-    return cli_error (CLI_EXIT_USAGE, out, "only a .png sheet is written for now (PDF/SVG come with the Cairo sheet)");
+    return cli_error (CLI_EXIT_USAGE, "--out", _("missing (sheet.png, sheet.pdf or sheet.svg)"));
+  cs_sheet_format format;
+  cs_error ferr = { 0 };
+  if (cs_sheet_format_from_path (out, &format, &ferr) != CS_OK)
+    return cli_error (CLI_EXIT_USAGE, "--out", _("%s: expected a .png, .pdf or .svg file"), out);
   cs_actmax_params p = CS_ACTMAX_PARAMS_DEFAULT;
-  int64_t batch = 32, zoom = 0;
-  if ((code = read_params (&args, &p, &batch, &zoom)) != CLI_EXIT_OK || (code = cli_apply_threads (&args)) != CLI_EXIT_OK)
+  int64_t batch = 32, zoom = 0, size = 0, columns = 0;
+  if ((code = read_params (&args, &p, &batch, &zoom)) != CLI_EXIT_OK
+      || (code = cli_get_int (&args, OPT_SIZE, "--size", 48, 2048, &size)) != CLI_EXIT_OK
+      || (code = cli_get_int (&args, OPT_COLUMNS, "--columns", 1, 64, &columns)) != CLI_EXIT_OK
+      || (code = cli_apply_threads (&args)) != CLI_EXIT_OK)
     return code;
 
   const char *model_path = args.positional[0];
@@ -144,8 +173,11 @@ cli_cmd_features (int argc, char **argv)
       cs_model_free (m);
       return CLI_EXIT_USAGE;
     }
-  if (zoom == 0)
-    zoom = m->height >= 96 ? 1 : (96 + m->height - 1) / m->height;
+  /* --zoom (before --size existed) magnifies the image; --size sets the picture's side. */
+  if (size == 0 && zoom > 0)
+    size = zoom * (m->height > m->width ? m->height : m->width);
+  if (size > 2048)
+    size = 2048;
   cs_error err = { 0 };
   cs_exec *e = cs_exec_new (m, (int32_t) (batch < n_units ? batch : n_units), &err);
   cs_actmax_result r = { 0 };
@@ -153,7 +185,7 @@ cli_cmd_features (int argc, char **argv)
   if (e == NULL || cs_actmax_run (e, node, units, n_units, &p, NULL, NULL, &prog, &r, &err) != CS_OK)
     code = cli_fail (model_path, &err);
   else
-    code = write_grid (&r, (int32_t) zoom, out);
+    code = write_sheet (&args, model_path, layer, &p, &r, n_units_layer, (int32_t) size, (int32_t) columns, out);
   if (code == CLI_EXIT_OK)
     {
       if (args.values[CLI_OPT_JSON])
@@ -176,10 +208,10 @@ cli_cmd_features (int argc, char **argv)
         }
       else
         {
-          printf ("%s: %d units of '%s', %d steps in %.2f s (panels left to right, top to bottom)\n", out, n_units,
+          printf (_("%s: %d units of '%s', %d steps in %.2f s (panels left to right, top to bottom)\n"), out, n_units,
                   layer, p.steps, r.seconds);
           for (int32_t i = 0; i < n_units; i++)
-            printf ("  unit %4d  activation %.4f (start %.4f)\n", units[i], r.final[i], r.initial[i]);
+            printf (_("  unit %4d  activation %.4f (start %.4f)\n"), units[i], r.final[i], r.initial[i]);
         }
     }
   cs_actmax_result_free (&r);

@@ -64,10 +64,11 @@ print_text (const cs_model *m, const char *path)
         name_w = nl > name_w ? (nl > 48 ? 48 : nl) : name_w;
         op_w = ol > op_w ? (ol > 24 ? 24 : ol) : op_w;
       }
-  printf ("%s: input [N, %d, %d, %d], %d classes\n", path, m->channels, m->height, m->width,
+  printf (_("%s: input [N, %d, %d, %d], %d classes\n"), path, m->channels, m->height, m->width,
           m->n_classes);
-  printf ("%-*s  %-*s  %-22s  %12s  %12s\n", name_w, "node", op_w, "op", "output shape",
-          "parameters", "FLOPs");
+  const char *h_node = _("node"), *h_shape = _("output shape"), *h_params = _("parameters");
+  printf ("%-*s  %-*s  %-*s  %*s  %12s\n", cli_pad_width (h_node, name_w), h_node, op_w, "op",
+          cli_pad_width (h_shape, 22), h_shape, cli_pad_width (h_params, 12), h_params, "FLOPs");
   int64_t params = 0, flops = 0;
   for (int32_t i = 0; i < g->n_nodes; i++)
     {
@@ -85,7 +86,7 @@ print_text (const cs_model *m, const char *path)
   char pbuf[32], fbuf[32];
   format_count (params, pbuf, sizeof pbuf);
   format_count (flops, fbuf, sizeof fbuf);
-  printf ("total: %lld parameters (%s), %lld FLOPs per sample (%s)\n", (long long) params, pbuf,
+  printf (_("total: %lld parameters (%s), %lld FLOPs per sample (%s)\n"), (long long) params, pbuf,
           (long long) flops, fbuf);
   return CLI_EXIT_OK;
 }
@@ -147,7 +148,7 @@ cli_cmd_inspect (int argc, char **argv)
       return CLI_EXIT_OK;
     }
   if (args.n_positional != 1)
-    return cli_error (CLI_EXIT_USAGE, "inspect", args.n_positional ? "expected one MODEL" : "missing MODEL");
+    return cli_error (CLI_EXIT_USAGE, "inspect", args.n_positional ? _("expected one MODEL") : _("missing MODEL"));
   if ((code = cli_apply_threads (&args)) != CLI_EXIT_OK)
     return code;
   cs_model *m = cli_load_model (&args, args.positional[0], &code);

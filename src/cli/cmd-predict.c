@@ -47,7 +47,7 @@ cli_cmd_predict (int argc, char **argv)
       return CLI_EXIT_OK;
     }
   if (args.n_positional < 2)
-    return cli_error (CLI_EXIT_USAGE, "predict", args.n_positional ? "missing INPUT" : "missing MODEL and INPUT");
+    return cli_error (CLI_EXIT_USAGE, "predict", args.n_positional ? _("missing INPUT") : _("missing MODEL and INPUT"));
   int64_t k = 5;
   if ((code = cli_get_int (&args, OPT_TOP, "--top", 1, 1000000, &k)) != CLI_EXIT_OK
       || (code = cli_apply_threads (&args)) != CLI_EXIT_OK)
@@ -73,7 +73,7 @@ cli_cmd_predict (int argc, char **argv)
   float *logits = calloc ((size_t) n_inputs * (size_t) (classes > 0 ? classes : 1), sizeof (float));
   if (e == NULL || logits == NULL)
     {
-      code = e == NULL ? cli_fail (model_path, &err) : cli_error (CLI_EXIT_FAILURE, model_path, "out of memory");
+      code = e == NULL ? cli_fail (model_path, &err) : cli_error (CLI_EXIT_FAILURE, model_path, _("out of memory"));
       goto out;
     }
   /* Everything is computed before anything is printed, so a bad input prints no partial result. */
@@ -93,7 +93,7 @@ cli_cmd_predict (int argc, char **argv)
       const cs_tensor *y = cs_exec_value (e, m->graph->output_node);
       if (y == NULL || cs_tensor_numel (y) != classes)
         {
-          code = cli_error (CLI_EXIT_FAILURE, model_path, "the output has not %d values", classes);
+          code = cli_error (CLI_EXIT_FAILURE, model_path, _("the output has not %d values"), classes);
           goto out;
         }
       memcpy (logits + (size_t) i * classes, y->data, (size_t) classes * sizeof (float));
@@ -107,7 +107,7 @@ cli_cmd_predict (int argc, char **argv)
       free (p);
       free (idx);
       cJSON_Delete (doc);
-      code = cli_error (CLI_EXIT_FAILURE, model_path, "out of memory");
+      code = cli_error (CLI_EXIT_FAILURE, model_path, _("out of memory"));
       goto out;
     }
   for (int i = 0; i < n_inputs; i++)

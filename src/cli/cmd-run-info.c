@@ -9,6 +9,7 @@
 
 #include "analysis/overfitting.h"
 #include "analysis/run_stats.h"
+#include "cli-common.h"
 #include "cmd-run-info.h"
 #include "io/atomic_file.h"
 #include "io/run.h"
@@ -38,15 +39,16 @@ fail_line (int code, const char *what, const char *msg)
 static void
 usage (FILE *fp)
 {
-  fprintf (fp, "Usage: convscope-cli run-info RUNDIR [--json] [--csv]\n"
-               "  per epoch: metrics; per layer and epoch: weight statistics; the detected\n"
-               "  overfitting onset. --json: machine-readable; --csv: one row per epoch and layer.\n");
+  fprintf (fp, "%s convscope-cli run-info RUNDIR [--json] [--csv]\n", _("Usage:"));
+  fputs (_("  per epoch: metrics; per layer and epoch: weight statistics; the detected\n"
+           "  overfitting onset. --json: machine-readable; --csv: one row per epoch and layer.\n"), fp);
 }
 
 static void
 on_progress (void *user_data, double fraction)
 {
-  fprintf (stderr, "\rrun-info: analysing weights %3d%%", (int) (fraction * 100.0 + 0.5));
+  fputc ('\r', stderr);
+  fprintf (stderr, _("run-info: analysing weights %3d%%"), (int) (fraction * 100.0 + 0.5));
   fflush (stderr);
 }
 
@@ -146,7 +148,7 @@ print_json (const run_info *ri)
   cJSON *epochs = cJSON_DetachItemFromObjectCaseSensitive (run_doc, "epochs");
   cJSON_Delete (run_doc);
   if (epochs == NULL)
-    return fail_line (1, ri->run->path, "run.json changed while it was read");
+    return fail_line (1, ri->run->path, _("run.json changed while it was read"));
 
   const cs_run_stats *s = ri->stats;
   int32_t n = s->n_epochs;
@@ -182,7 +184,7 @@ print_json (const run_info *ri)
   char *out = cJSON_Print (doc);
   cJSON_Delete (doc);
   if (out == NULL)
-    return fail_line (1, "--json", "out of memory");
+    return fail_line (1, "--json", _("out of memory"));
   fputs (out, stdout);
   fputc ('\n', stdout);
   cJSON_free (out);
@@ -227,13 +229,24 @@ print_csv (const run_info *ri)
   return 0;
 }
 
-static void
-print_epoch_label (const run_info *ri, const char *label, int32_t index)
+/* Characters (not bytes) of UTF-8 text: translated labels are padded by what is seen. */
+static int
+utf8_len (const char *s)
 {
+  int n = 0;
+  for (; *s != '\0'; s++)
+    n += ((unsigned char) *s & 0xC0) != 0x80;
+  return n;
+}
+
+static void
+print_epoch_label (const run_info *ri, const char *label, int width, int32_t index)
+{
+  printf ("  %s%*s ", label, width - utf8_len (label), "");
   if (index >= 0)
-    printf ("  %-15s epoch %d\n", label, ri->stats->epochs[index]);
+    printf (_("epoch %d\n"), ri->stats->epochs[index]);
   else
-    printf ("  %-15s none\n", label);
+    printf ("%s\n", _("none"));
 }
 
 static int
@@ -242,7 +255,7 @@ print_text (const run_info *ri)
   const cs_run *run = ri->run;
   const cs_run_stats *s = ri->stats;
   char b[8][40];
-  printf ("%s: %s, %d epochs, model %s\n", run->path, run->name ? run->name : "(unnamed)",
+  printf (_("%s: %s, %d epochs, model %s\n"), run->path, run->name ? run->name : _("(unnamed)"),
           run->n_epochs, run->model);
   printf ("\n%5s  %10s  %9s  %10s  %9s  %10s  %9s\n", "epoch", "train_loss", "train_acc",
           "val_loss", "val_acc", "gap", "lr");
@@ -257,7 +270,7 @@ print_text (const run_info *ri)
   for (int32_t l = 0; l < s->n_layers; l++)
     {
       const cs_layer_series *ls = &s->layers[l];
-      printf ("\nlayer %s (%s, %lld filters)\n", ls->name, ls->op, (long long) ls->n_filters);
+      printf (_("\nlayer %s (%s, %lld filters)\n"), ls->name, ls->op, (long long) ls->n_filters);
       printf ("%5s  %10s  %10s  %10s  %10s  %10s  %7s  %11s\n", "epoch", "norm", "rel_change",
               "cos_prev", "dist_init", "rotation", "alpha", "stable_rank");
       for (int32_t e = 0; e < s->n_epochs; e++)
@@ -268,9 +281,12 @@ print_text (const run_info *ri)
                 fmt (b[4], 40, ls->rotation[e], 4, "-"), fmt (b[5], 40, ls->alpha[e], 4, "-"),
                 fmt (b[6], 40, ls->stable_rank[e], 4, "-"));
     }
-  printf ("\noverfitting\n");
-  print_epoch_label (ri, "by validation:", ri->by_validation);
-  print_epoch_label (ri, "by weights:", ri->by_weights.index);
+  printf ("\n%s\n", _("overfitting"));
+  const char *by_val = _("by validation:"), *by_w = _("by weights:");
+  int width = utf8_len (by_val) > utf8_len (by_w) ? utf8_len (by_val) : utf8_len (by_w);
+  width = width > 15 ? width : 15;
+  print_epoch_label (ri, by_val, width, ri->by_validation);
+  print_epoch_label (ri, by_w, width, ri->by_weights.index);
   printf ("  %s\n", ri->explanation);
   return 0;
 }
@@ -293,16 +309,16 @@ cli_cmd_run_info (int argc, char **argv)
           return 0;
         }
       else if (a[0] == '-' && a[1] != '\0')
-        return fail_line (EXIT_USAGE, a, "unknown option for 'run-info'");
+        return fail_line (EXIT_USAGE, a, _("unknown option for 'run-info'"));
       else if (path != NULL)
-        return fail_line (EXIT_USAGE, "run-info", "expected one RUNDIR");
+        return fail_line (EXIT_USAGE, "run-info", _("expected one RUNDIR"));
       else
         path = a;
     }
   if (path == NULL)
-    return fail_line (EXIT_USAGE, "run-info", "missing RUNDIR");
+    return fail_line (EXIT_USAGE, "run-info", _("missing RUNDIR"));
   if (json && csv)
-    return fail_line (EXIT_USAGE, "--csv", "cannot be combined with --json");
+    return fail_line (EXIT_USAGE, "--csv", _("cannot be combined with --json"));
 
   run_info ri = { 0 };
   cs_error err = { 0 };

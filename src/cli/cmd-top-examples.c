@@ -11,7 +11,7 @@
 #include "cli-features.h"
 #include "data/dataset.h"
 #include "features/topk.h"
-#include "io/image.h"
+#include "render/sheet.h"
 
 enum {
   OPT_LAYER = CLI_OPT_FIRST_COMMAND,
@@ -23,6 +23,8 @@ enum {
   OPT_REDUCE,
   OPT_BATCH,
   OPT_LIMIT,
+  OPT_SIZE,
+  OPT_COLUMNS,
 };
 
 static const cli_option top_options[] = {
@@ -35,6 +37,8 @@ static const cli_option top_options[] = {
   { "reduce", true, OPT_REDUCE },
   { "batch", true, OPT_BATCH },
   { "limit", true, OPT_LIMIT },
+  { "size", true, OPT_SIZE },
+  { "columns", true, OPT_COLUMNS },
   { NULL, false, 0 },
 };
 
@@ -54,42 +58,68 @@ fill (void *user_data, int64_t first, int32_t n, float *x, int32_t *labels, cs_e
   return CS_OK;
 }
 
-/* The examples side by side, each with its box outlined in red, as an RGB PNG. */
+/* What the sheet's header says about the pass that found the examples. */
+typedef struct {
+  const char *model_title, *layer, *split_name, *dataset, *reduce;
+  int64_t unit, n_images;
+  int32_t size, columns;
+} sheet_header;
+
+/* The examples as titled panels (rank and label; activation and index), each with the
+ * receptive field of its maximising position outlined. */
 static int
-write_sheet (const cs_dataset_split *split, const cs_top_example *ex, int32_t count, const char *path)
+write_sheet (const cs_dataset *ds, const cs_dataset_split *split, const cs_top_example *ex, int32_t count,
+             const sheet_header *hd, const char *path)
 {
-  const int32_t gap = 4;
   int32_t c = split->channels, h = split->height, w = split->width;
-  int32_t zoom = h >= 96 ? 1 : (96 + h - 1) / h;
-  int32_t cols = count < 8 ? count : 8, rows = (count + cols - 1) / cols;
-  int32_t cw = w * zoom, ch = h * zoom, W = cols * cw + (cols + 1) * gap, H = rows * ch + (rows + 1) * gap;
-  uint8_t *canvas = malloc ((size_t) W * (size_t) H * 3);
-  float *img = malloc ((size_t) c * (size_t) h * (size_t) w * sizeof (float));
-  if (canvas == NULL || img == NULL)
-    {
-      free (canvas);
-      free (img);
-      return cli_error (CLI_EXIT_FAILURE, path, "out of memory");
-    }
-  memset (canvas, 48, (size_t) W * (size_t) H * 3);
   int64_t chw = (int64_t) c * h * w;
+  float *pixels = malloc ((size_t) (count > 0 ? count : 1) * (size_t) chw * sizeof (float));
+  cs_sheet_image *panels = calloc ((size_t) (count > 0 ? count : 1), sizeof *panels);
+  cs_sheet_box *boxes = calloc ((size_t) (count > 0 ? count : 1), sizeof *boxes);
+  char (*text)[2][128] = calloc ((size_t) (count > 0 ? count : 1), sizeof *text);
+  if (pixels == NULL || panels == NULL || boxes == NULL || text == NULL)
+    {
+      free (pixels);
+      free (panels);
+      free (boxes);
+      free (text);
+      return cli_error (CLI_EXIT_FAILURE, path, _("out of memory"));
+    }
   for (int32_t i = 0; i < count; i++)
     {
+      float *img = pixels + (int64_t) i * chw;
       for (int64_t k = 0; k < chw; k++)
         img[k] = split->images[ex[i].index * chw + k] / 255.0f;
-      int32_t x0 = gap + (i % cols) * (cw + gap), y0 = gap + (i / cols) * (ch + gap);
-      cli_blit_image (img, c, h, w, zoom, canvas, W, x0, y0);
-      int32_t bx0 = x0 + ex[i].box[0] * zoom, by0 = y0 + ex[i].box[1] * zoom;
-      int32_t bx1 = x0 + ex[i].box[2] * zoom - 1, by1 = y0 + ex[i].box[3] * zoom - 1;
-      for (int32_t y = by0; y <= by1; y++)
-        for (int32_t x = bx0; x <= bx1; x++)
-          if (y == by0 || y == by1 || x == bx0 || x == bx1)
-            memcpy (canvas + 3 * ((int64_t) y * W + x), (uint8_t[]) { 230, 40, 40 }, 3);
+      char number[16];
+      const char *label = ds->classes != NULL && ex[i].label >= 0 && ex[i].label < ds->n_classes
+                            ? ds->classes[ex[i].label] : NULL;
+      if (label == NULL)
+        {
+          snprintf (number, sizeof number, "label %d", ex[i].label);
+          label = ex[i].label >= 0 ? number : "unlabelled";
+        }
+      snprintf (text[i][0], sizeof text[i][0], "%d. %s", i + 1, label);
+      snprintf (text[i][1], sizeof text[i][1], "activation %.3f \xC2\xB7 image %lld", (double) ex[i].activation,
+                (long long) ex[i].index);
+      boxes[i] = (cs_sheet_box) { ex[i].box[0], ex[i].box[1], ex[i].box[2], ex[i].box[3] };
+      panels[i] = (cs_sheet_image) { .title = text[i][0], .subtitle = text[i][1], .image = img, .channels = c,
+                                     .height = h, .width = w, .boxes = &boxes[i], .n_boxes = 1 };
     }
+  char title[1024], subtitle[512];
+  snprintf (title, sizeof title, "%s \xC2\xB7 layer %s \xC2\xB7 unit %lld", hd->model_title, hd->layer,
+            (long long) hd->unit);
+  snprintf (subtitle, sizeof subtitle,
+            "top %d of %lld %s images of %s by the %s activation over positions; red: the receptive field of "
+            "the maximising position", count, (long long) hd->n_images, hd->split_name, hd->dataset, hd->reduce);
+  cs_image_sheet sheet = { .title = title, .subtitle = subtitle, .panel_size = hd->size, .columns = hd->columns,
+                           .images = panels, .n_images = count };
   cs_error err = { 0 };
-  int code = cs_png_save (path, canvas, W, H, 3, &err) == CS_OK ? CLI_EXIT_OK : cli_fail (path, &err);
-  free (canvas);
-  free (img);
+  int code = cs_image_sheet_write (&sheet, path, &err) == CS_OK ? CLI_EXIT_OK : cli_fail (path, &err);
+  cs_sheet_release_caches ();
+  free (pixels);
+  free (panels);
+  free (boxes);
+  free (text);
   return code;
 }
 
@@ -106,23 +136,27 @@ cli_cmd_top_examples (int argc, char **argv)
       return CLI_EXIT_OK;
     }
   if (args.n_positional != 1)
-    return cli_error (CLI_EXIT_USAGE, "top-examples", args.n_positional ? "one MODEL expected" : "missing MODEL");
+    return cli_error (CLI_EXIT_USAGE, "top-examples", args.n_positional ? _("one MODEL expected") : _("missing MODEL"));
   static const char *const splits[] = { "test", "train", NULL }, *const reduces[] = { "max", "mean", NULL };
   const char *layer = args.values[OPT_LAYER], *spec = args.values[OPT_DATASET], *out = args.values[OPT_OUT];
   const char *split_name = "test", *reduce = "max";
-  int64_t unit = -1, top = 9, batch = 256, limit = 0;
+  int64_t unit = -1, top = 9, batch = 256, limit = 0, size = 0, columns = 0;
   if (layer == NULL || args.values[OPT_UNIT] == NULL || spec == NULL)
-    return cli_error (CLI_EXIT_USAGE, "top-examples", "--layer NAME, --unit K and --dataset SPEC are required");
+    return cli_error (CLI_EXIT_USAGE, "top-examples", _("--layer NAME, --unit K and --dataset SPEC are required"));
   if ((code = cli_get_int (&args, OPT_UNIT, "--unit", 0, INT32_MAX, &unit))
       || (code = cli_get_int (&args, OPT_TOP, "--top", 1, 10000, &top))
       || (code = cli_get_int (&args, OPT_BATCH, "--batch", 1, 4096, &batch))
       || (code = cli_get_int (&args, OPT_LIMIT, "--limit", 0, INT64_MAX, &limit))
       || (code = cli_get_choice (&args, OPT_SPLIT, "--split", splits, &split_name))
       || (code = cli_get_choice (&args, OPT_REDUCE, "--reduce", reduces, &reduce))
+      || (code = cli_get_int (&args, OPT_SIZE, "--size", 48, 2048, &size))
+      || (code = cli_get_int (&args, OPT_COLUMNS, "--columns", 1, 64, &columns))
       || (code = cli_apply_threads (&args)))
     return code;
-  if (out != NULL && (strlen (out) < 4 || strcasecmp (out + strlen (out) - 4, ".png") != 0))
-    return cli_error (CLI_EXIT_USAGE, out, "only a .png sheet is written for now");
+  cs_sheet_format format;
+  cs_error ferr = { 0 };
+  if (out != NULL && cs_sheet_format_from_path (out, &format, &ferr) != CS_OK)
+    return cli_error (CLI_EXIT_USAGE, "--out", _("%s: expected a .png, .pdf or .svg file"), out);
 
   const char *model_path = args.positional[0];
   cs_model *m = cli_load_model (&args, model_path, &code);
@@ -139,7 +173,7 @@ cli_cmd_top_examples (int argc, char **argv)
   if (unit >= n_units)
     {
       cs_model_free (m);
-      return cli_error (CLI_EXIT_USAGE, "--unit", "'%s' has %d units (0..%d)", layer, n_units, n_units - 1);
+      return cli_error (CLI_EXIT_USAGE, "--unit", _("'%s' has %d units (0..%d)"), layer, n_units, n_units - 1);
     }
   cs_error err = { 0 };
   cs_dataset ds = { 0 };
@@ -151,7 +185,7 @@ cli_cmd_top_examples (int argc, char **argv)
   const cs_dataset_split *split = strcmp (split_name, "train") == 0 ? &ds.train : &ds.test;
   if (split->channels != m->channels || split->height != m->height || split->width != m->width)
     {
-      code = cli_error (CLI_EXIT_FAILURE, spec, "images are %dx%dx%d, the model takes %dx%dx%d", split->channels,
+      code = cli_error (CLI_EXIT_FAILURE, spec, _("images are %dx%dx%d, the model takes %dx%dx%d"), split->channels,
                         split->height, split->width, m->channels, m->height, m->width);
       cs_dataset_free (&ds);
       cs_model_free (m);
@@ -165,13 +199,17 @@ cli_cmd_top_examples (int argc, char **argv)
   cs_topk_result r = { 0 };
   cs_progress prog = { cli_progress_stderr, (void *) "top-examples", NULL };
   if (e == NULL || cs_topk_run (e, n, fill, &src, &p, &prog, &r, &err) != CS_OK)
-    code = e == NULL && src.indices == NULL ? cli_error (CLI_EXIT_FAILURE, model_path, "out of memory")
+    code = e == NULL && src.indices == NULL ? cli_error (CLI_EXIT_FAILURE, model_path, _("out of memory"))
                                             : cli_fail (model_path, &err);
   else
     {
       int32_t count;
       const cs_top_example *ex = cs_topk_channel (&r, (int32_t) unit, &count);
-      code = out != NULL ? write_sheet (split, ex, count, out) : CLI_EXIT_OK;
+      char model_title[512];
+      cli_model_title (&args, model_path, model_title, sizeof model_title);
+      sheet_header hd = { model_title, layer, split_name, ds.name != NULL ? ds.name : spec, reduce, unit, n,
+                          (int32_t) size, (int32_t) columns };
+      code = out != NULL ? write_sheet (&ds, split, ex, count, &hd, out) : CLI_EXIT_OK;
       if (code == CLI_EXIT_OK && args.values[CLI_OPT_JSON])
         {
           cJSON *doc = cJSON_CreateObject ();
@@ -191,10 +229,10 @@ cli_cmd_top_examples (int argc, char **argv)
         }
       else if (code == CLI_EXIT_OK)
         {
-          printf ("top %d of %lld %s images for unit %lld of '%s' (%s over positions), %.2f s\n", count,
+          printf (_("top %d of %lld %s images for unit %lld of '%s' (%s over positions), %.2f s\n"), count,
                   (long long) n, split_name, (long long) unit, layer, reduce, r.seconds);
           for (int32_t i = 0; i < count; i++)
-            printf ("  %2d  image %6lld  label %-14s activation %9.4f  box [%d, %d, %d, %d)\n", i + 1,
+            printf (_("  %2d  image %6lld  label %-14s activation %9.4f  box [%d, %d, %d, %d)\n"), i + 1,
                     (long long) ex[i].index,
                     ds.classes != NULL && ex[i].label >= 0 && ex[i].label < ds.n_classes ? ds.classes[ex[i].label] : "?",
                     ex[i].activation, ex[i].box[0], ex[i].box[1], ex[i].box[2], ex[i].box[3]);

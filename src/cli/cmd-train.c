@@ -110,20 +110,20 @@ cli_cmd_train (int argc, char **argv)
       return CLI_EXIT_OK;
     }
   if (args.n_positional != 0)
-    return cli_error (CLI_EXIT_USAGE, args.positional[0], "unexpected argument");
+    return cli_error (CLI_EXIT_USAGE, args.positional[0], _("unexpected argument"));
   cs_train_options o = cs_train_options_default ();
   o.resume = args.values[OPT_RESUME] != NULL;
   o.arch = args.values[OPT_ARCH];
   o.dataset = args.values[OPT_DATASET];
   o.out = args.values[OPT_OUT];
   if (o.out == NULL)
-    return cli_error (CLI_EXIT_USAGE, "--out", "missing (the run directory)");
+    return cli_error (CLI_EXIT_USAGE, "--out", _("missing (the run directory)"));
   if (args.values[OPT_EPOCHS] == NULL)
-    return cli_error (CLI_EXIT_USAGE, "--epochs", "missing");
+    return cli_error (CLI_EXIT_USAGE, "--epochs", _("missing"));
   if (!o.resume && o.arch == NULL)
-    return cli_error (CLI_EXIT_USAGE, "--arch", "missing (a model.json)");
+    return cli_error (CLI_EXIT_USAGE, "--arch", _("missing (a model.json)"));
   if (!o.resume && o.dataset == NULL)
-    return cli_error (CLI_EXIT_USAGE, "--dataset", "missing (fashion-mnist, fashion-mnist:DIR or mnist:DIR)");
+    return cli_error (CLI_EXIT_USAGE, "--dataset", _("missing (fashion-mnist, fashion-mnist:DIR or mnist:DIR)"));
   const char *opt_name = "sgd";
   if ((code = cli_get_choice (&args, OPT_OPTIMIZER, "--optimizer", optimizers, &opt_name)) != CLI_EXIT_OK)
     return code;
@@ -165,9 +165,9 @@ cli_cmd_train (int argc, char **argv)
   if (st == CS_ERR_CANCELLED)
     {
       if (last >= 0)
-        return cli_error (CLI_EXIT_FAILURE, o.out, "interrupted; the run is complete up to epoch %d "
-                          "(--resume continues it)", last);
-      return cli_error (CLI_EXIT_FAILURE, o.out, "interrupted before the first epoch was written");
+        return cli_error (CLI_EXIT_FAILURE, o.out, _("interrupted; the run is complete up to epoch %d "
+                          "(--resume continues it)"), last);
+      return cli_error (CLI_EXIT_FAILURE, o.out, _("interrupted before the first epoch was written"));
     }
   /* Core messages name their file (the data set, the arch, the run): keep them as they are. */
   if (st != CS_OK && strchr (err.message, ':') != NULL && strchr (err.message, '\n') == NULL)

@@ -40,12 +40,13 @@ static const cli_command commands[] = {
     "          [--batch B] [--repeat N] [--threads T]" },
   { "run-info", cli_cmd_run_info, "run-info RUNDIR [--json] [--csv]" },
   { "features", cli_cmd_features,
-    "features MODEL --layer NAME [--units all|a,b,...] --out sheet.png [--steps N] [--seed S]\n"
-    "          [--param fourier|pixel] [--lr LR] [--jitter PX] [--scale S] [--rotate DEG] [--decay L2]\n"
-    "          [--blur SIGMA] [--batch B] [--zoom Z] [--json]" },
+    "features MODEL --layer NAME [--units all|a,b,...] --out sheet.png|sheet.pdf|sheet.svg [--steps N]\n"
+    "          [--seed S] [--param fourier|pixel] [--lr LR] [--jitter PX] [--scale S] [--rotate DEG]\n"
+    "          [--decay L2] [--blur SIGMA] [--batch B] [--size PX] [--columns N] [--json]" },
   { "top-examples", cli_cmd_top_examples,
     "top-examples MODEL --layer NAME --unit K --dataset SPEC [--split test|train] [--top N]\n"
-    "          [--out sheet.png] [--reduce max|mean] [--limit N] [--json]" },
+    "          [--out sheet.png|sheet.pdf|sheet.svg] [--size PX] [--columns N] [--reduce max|mean]\n"
+    "          [--limit N] [--json]" },
 };
 
 #define N_COMMANDS ((int) (sizeof commands / sizeof commands[0]))
@@ -53,18 +54,19 @@ static const cli_command commands[] = {
 static void
 usage (FILE *fp)
 {
-  fprintf (fp, "Usage: convscope-cli COMMAND [ARGS...]\n\nCommands:\n");
+  /* The synopses are syntax (option names, placeholders): they are not translated. */
+  fprintf (fp, "%s convscope-cli COMMAND [ARGS...]\n\n%s\n", _("Usage:"), _("Commands:"));
   for (int i = 0; i < N_COMMANDS; i++)
     fprintf (fp, "  %s\n", commands[i].synopsis);
-  fprintf (fp,
-           "\nCommon options:\n"
-           "  --epoch N            a run directory's checkpoint (default: the last)\n"
-           "  --weights F          lay the weights of a .safetensors file over the model\n"
-           "  --threads N          compute threads (default: all cores)\n"
-           "  --mean a,b,c --std a,b,c | --preset imagenet   input normalisation\n"
-           "  --json               machine-readable output on stdout\n"
-           "\nMODEL: .onnx, model.json or a run directory. INPUT: PNG/JPEG or .npy (C,H,W).\n"
-           "Exit status: 0 success, 1 bad input file or failed computation, 2 usage error.\n");
+  fprintf (fp, "\n%s\n", _("Common options:"));
+  fprintf (fp, "  --epoch N            %s\n", _("a run directory's checkpoint (default: the last)"));
+  fprintf (fp, "  --weights F          %s\n", _("lay the weights of a .safetensors file over the model"));
+  fprintf (fp, "  --threads N          %s\n", _("compute threads (default: all cores)"));
+  fprintf (fp, "  --mean a,b,c --std a,b,c | --preset imagenet   %s\n", _("input normalisation"));
+  fprintf (fp, "  --json               %s\n", _("machine-readable output on stdout"));
+  fprintf (fp, "\n%s\n%s\n",
+           _("MODEL: .onnx, model.json or a run directory. INPUT: PNG/JPEG or .npy (C,H,W)."),
+           _("Exit status: 0 success, 1 bad input file or failed computation, 2 usage error."));
 }
 
 void
@@ -72,7 +74,7 @@ cli_command_usage (const char *name)
 {
   for (int i = 0; i < N_COMMANDS; i++)
     if (strcmp (commands[i].name, name) == 0)
-      printf ("Usage: convscope-cli %s\n", commands[i].synopsis);
+      printf ("%s convscope-cli %s\n", _("Usage:"), commands[i].synopsis);
 }
 
 int
@@ -80,11 +82,12 @@ main (int argc, char **argv)
 {
   /* Before any BLAS call: may re-execute us with a better OpenBLAS kernel. */
   cs_blas_select_kernel (argc, argv);
+  cli_i18n_init ();
 
   if (argc < 2)
     {
       usage (stderr);
-      return cli_error (CLI_EXIT_USAGE, "convscope-cli", "missing COMMAND");
+      return cli_error (CLI_EXIT_USAGE, "convscope-cli", _("missing COMMAND"));
     }
   const char *name = argv[1];
   if (strcmp (name, "--help") == 0 || strcmp (name, "-h") == 0 || strcmp (name, "help") == 0)
@@ -100,5 +103,5 @@ main (int argc, char **argv)
   for (int i = 0; i < N_COMMANDS; i++)
     if (strcmp (commands[i].name, name) == 0)
       return commands[i].run (argc - 2, argv + 2);
-  return cli_error (CLI_EXIT_USAGE, name, "unknown command (try --help)");
+  return cli_error (CLI_EXIT_USAGE, name, _("unknown command (try --help)"));
 }

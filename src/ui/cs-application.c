@@ -97,7 +97,7 @@ static void
 about_action (GSimpleAction *action, GVariant *param, gpointer user_data)
 {
   GtkApplication *app = user_data;
-  const char *developers[] = { "The Convscope developers", NULL };
+  const char *developers[] = { _("The Convscope developers"), NULL };
 
   adw_show_about_window (gtk_application_get_active_window (app),
                          "application-name", "Convscope",

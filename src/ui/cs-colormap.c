@@ -1,6 +1,7 @@
 /* Textures from float maps through the core's colormaps (render/colormap.h). */
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <math.h>
 
 #include "cs-colormap.h"
@@ -13,8 +14,8 @@ cs_colormap_title (cs_colormap cmap)
     case CS_COLORMAP_JET: return "Jet";
     case CS_COLORMAP_VIRIDIS: return "Viridis";
     case CS_COLORMAP_INFERNO: return "Inferno";
-    case CS_COLORMAP_GRAY: return "Gray";
-    case CS_COLORMAP_DIVERGING: return "Diverging";
+    case CS_COLORMAP_GRAY: return _("Gray");
+    case CS_COLORMAP_DIVERGING: return _("Diverging");
     default: return cs_colormap_name (cmap);
     }
 }

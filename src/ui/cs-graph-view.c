@@ -2,6 +2,7 @@
  * columns beside the main path; edges as curves; the selected layer highlighted. */
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <math.h>
 
 #include "cs-graph-view.h"
@@ -177,7 +178,7 @@ format_shape (const cs_shape *s, char *buf, gsize size)
     len += g_snprintf (buf + len, size - len, d > 1 ? "×%" G_GINT64_FORMAT : "%" G_GINT64_FORMAT,
                        s->dim[d]);
   if (s->ndim <= 1)
-    g_snprintf (buf, size, "scalar");
+    g_snprintf (buf, size, "%s", _("scalar"));
 }
 
 static void

@@ -2,6 +2,7 @@
  * build without the attribution driver, a plain input-gradient saliency map). */
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <math.h>
 #include <string.h>
 
@@ -122,6 +123,12 @@ cs_predict_result_top (const CsPredictResult *r, int i, int k, int *classes)
     }
 }
 
+gboolean
+cs_saliency_method_explains_units (int method)
+{
+  return method != CS_METHOD_OCCLUSION && method != CS_METHOD_RISE && method != CS_METHOD_SCORECAM;
+}
+
 CsSaliencyJob *
 cs_saliency_job_new (CsSession *session, int method, int target)
 {
@@ -141,6 +148,14 @@ cs_saliency_job_new (CsSession *session, int method, int target)
   cs_session_get_attribution_params (session, method, &job->params);
   job->params.target = target;
   job->params.layer = cs_session_spatial_layer (session, cs_session_get_layer (session));
+  /* A unit is explained by the gradient methods; perturbation methods keep the class. */
+  if (cs_session_get_explain_unit (session) && cs_session_get_unit (session) >= 0
+      && cs_session_get_layer (session) >= 0 && cs_saliency_method_explains_units (method))
+    {
+      job->params.unit_layer = cs_session_get_layer (session);
+      job->params.unit_channel = cs_session_get_unit (session);
+      job->params.layer = -1;  /* CAM: the last spatial layer before the unit */
+    }
   return job;
 }
 
@@ -166,7 +181,15 @@ cs_saliency_result_free (gpointer data)
 const char *
 cs_ui_method_title (int method)
 {
-  return cs_method_title (method);
+  /* The core's titles are English; these are the ones a translation may change (the others
+   * are names: Grad-CAM, SmoothGrad, RISE…), marked here so that _() below finds them. */
+  static const char *const translated[] G_GNUC_UNUSED = {
+    N_("Saliency"), N_("Guided Backpropagation"), N_("DeconvNet"), N_("Gradient × Input"),
+    N_("SmoothGrad"), N_("Integrated Gradients"), N_("Grad-CAM"), N_("Grad-CAM++"),
+    N_("Guided Grad-CAM"), N_("Score-CAM"), N_("Layer-CAM"), N_("Occlusion"), N_("RISE"),
+  };
+
+  return _(cs_method_title (method));
 }
 
 gpointer
@@ -198,6 +221,8 @@ cs_saliency_job_run (CsWorkerJob *wjob, gpointer data, GError **error)
   r->target = a.target;
   r->probability = a.target_probability;
   r->layer = a.layer;
+  r->unit_layer = job->params.unit_layer;
+  r->unit_channel = job->params.unit_channel;
   r->seconds = a.seconds;
   cs_attribution_free (&a);
   return r;

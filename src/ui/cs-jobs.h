@@ -49,10 +49,13 @@ typedef struct
   int target;
   float probability;
   int layer;
+  int unit_layer, unit_channel;  /* the unit explained, or -1 */
   double seconds;
 } CsSaliencyResult;
 
-/* A job for the session's current input, epoch and layer. */
+/* Gradient methods (CAMs included) can explain a unit; perturbation methods explain a class. */
+gboolean cs_saliency_method_explains_units (int method);
+/* A job for the session's current input, epoch and layer (and unit, with explain-unit). */
 CsSaliencyJob *cs_saliency_job_new (CsSession *session, int method, int target);
 void cs_saliency_job_free (gpointer job);
 gpointer cs_saliency_job_run (CsWorkerJob *wjob, gpointer data, GError **error);

@@ -1,6 +1,8 @@
 /* CsModelSet: a run's models, one per epoch over one shared graph, loaded lazily. */
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include "cs-model-set.h"
 
 #include "io/model_load.h"
@@ -263,6 +265,6 @@ cs_model_set_get_class_label (CsModelSet *self, int klass, char *buf, gsize size
 
   if (m->classes != NULL && klass >= 0 && klass < m->n_classes)
     return m->classes[klass];
-  g_snprintf (buf, size, "class %d", klass);
+  g_snprintf (buf, size, _("class %d"), klass);
   return buf;
 }

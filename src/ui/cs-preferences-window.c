@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 
 #include "cs-colormap.h"
+#include "cs-jobs.h"
 #include "cs-preferences-window.h"
 
 #include "attribution/attribution.h"
@@ -228,14 +229,14 @@ cs_preferences_window_init (CsPreferencesWindow *self)
       GtkWidget *row = adw_action_row_new ();
       GtkWidget *sw = gtk_switch_new ();
       /* Row titles are markup: "Zeiler & Fergus 2014" must be escaped. */
-      g_autofree char *title = g_markup_escape_text (cs_method_title (m), -1);
+      g_autofree char *title = g_markup_escape_text (cs_ui_method_title (m), -1);
       g_autofree char *citation = g_markup_escape_text (cs_method_citation (m), -1);
 
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
       adw_action_row_set_subtitle (ADW_ACTION_ROW (row), citation);
       gtk_widget_set_valign (sw, GTK_ALIGN_CENTER);
       gtk_accessible_update_property (GTK_ACCESSIBLE (sw), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                      cs_method_title (m), -1);
+                                      cs_ui_method_title (m), -1);
       adw_action_row_add_suffix (ADW_ACTION_ROW (row), sw);
       adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), sw);
       adw_preferences_group_add (self->methods_group, row);

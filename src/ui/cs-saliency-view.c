@@ -141,10 +141,16 @@ saliency_done (GObject *source, GAsyncResult *result, gpointer user_data)
     CsModelSet *set = cs_session_get_model_set (self->session);
     const char *layer = r->layer >= 0 && set != NULL
                         ? cs_model_set_get_graph (set)->nodes[r->layer].name : NULL;
-    info = g_strdup_printf (_("%s of “%s” (p = %.1f %%)%s%s · %.3g ms"),
-                            cs_ui_method_title (r->method), class_label (self, r->target, buf, sizeof buf),
-                            100.0 * r->probability, layer != NULL ? _(" at layer ") : "",
-                            layer != NULL ? layer : "", r->seconds * 1000.0 < 10 ? r->seconds * 1000.0 : round (r->seconds * 1000.0));
+    if (r->unit_layer >= 0 && set != NULL)
+      info = g_strdup_printf (_("%s of unit %d of %s%s%s · %.3g ms"), cs_ui_method_title (r->method),
+                              r->unit_channel, cs_model_set_get_graph (set)->nodes[r->unit_layer].name,
+                              layer != NULL ? _(" at layer ") : "", layer != NULL ? layer : "",
+                              r->seconds * 1000.0 < 10 ? r->seconds * 1000.0 : round (r->seconds * 1000.0));
+    else
+      info = g_strdup_printf (_("%s of “%s” (p = %.1f %%)%s%s · %.3g ms"),
+                              cs_ui_method_title (r->method), class_label (self, r->target, buf, sizeof buf),
+                              100.0 * r->probability, layer != NULL ? _(" at layer ") : "",
+                              layer != NULL ? layer : "", r->seconds * 1000.0 < 10 ? r->seconds * 1000.0 : round (r->seconds * 1000.0));
   }
   {
     /* A CAM whose every position is negative before the ReLU is legitimately empty; say so,
@@ -473,6 +479,14 @@ selection_changed_cb (CsSession *session, GParamSpec *pspec, CsSaliencyView *sel
     maps_invalidated (self);
 }
 
+/* The explained unit matters only while the session explains units. */
+static void
+unit_changed_cb (CsSession *session, GParamSpec *pspec, CsSaliencyView *self)
+{
+  if (cs_session_get_explain_unit (session) || g_strcmp0 (pspec->name, "explain-unit") == 0)
+    maps_invalidated (self);
+}
+
 static void
 params_changed_cb (CsSession *session, GParamSpec *pspec, CsSaliencyView *self)
 {
@@ -560,6 +574,8 @@ cs_saliency_view_set_session (CsSaliencyView *self, CsSession *session)
                                self, 0);
       for (guint i = 0; i < G_N_ELEMENTS (params); i++)
         g_signal_connect_object (session, params[i], G_CALLBACK (params_changed_cb), self, 0);
+      g_signal_connect_object (session, "notify::unit", G_CALLBACK (unit_changed_cb), self, 0);
+      g_signal_connect_object (session, "notify::explain-unit", G_CALLBACK (unit_changed_cb), self, 0);
       self->updating = TRUE;
       gtk_drop_down_set_selected (self->method_dropdown, cs_session_get_method (session));
       self->updating = FALSE;

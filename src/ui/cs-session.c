@@ -1,6 +1,7 @@
 /* CsSession: the shared selection. Setters validate, store and notify; views do the rest. */
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <string.h>
 
 #include "cs-session.h"
@@ -16,6 +17,7 @@ struct _CsSession
   int epoch;
   int layer;
   int unit;
+  gboolean explain_unit;
   int target;
   int method;
   guint comparison;
@@ -38,6 +40,7 @@ enum {
   PROP_N_EPOCHS,
   PROP_LAYER,
   PROP_UNIT,
+  PROP_EXPLAIN_UNIT,
   PROP_TARGET,
   PROP_METHOD,
   PROP_COMPARISON,
@@ -251,7 +254,7 @@ cs_session_open_model (CsSession *self, const char *path, GError **error)
       gsize n = (gsize) m->width * m->height * 3;
       g_autofree guint8 *gray = g_malloc (n);
       memset (gray, 128, n);
-      cs_session_set_image_pixels (self, gray, m->width, m->height, 3, -1, "blank", NULL);
+      cs_session_set_image_pixels (self, gray, m->width, m->height, 3, -1, _("blank"), NULL);
     }
   g_object_thaw_notify (G_OBJECT (self));
   return TRUE;
@@ -397,6 +400,18 @@ cs_session_set_unit (CsSession *self, int unit)
   set_int (self, &self->unit, MAX (unit, -1), PROP_UNIT);
 }
 
+gboolean
+cs_session_get_explain_unit (CsSession *self)
+{
+  return self->explain_unit;
+}
+
+void
+cs_session_set_explain_unit (CsSession *self, gboolean explain)
+{
+  set_int (self, &self->explain_unit, !!explain, PROP_EXPLAIN_UNIT);
+}
+
 int
 cs_session_get_target (CsSession *self)
 {
@@ -502,6 +517,7 @@ cs_session_get_property (GObject *object, guint prop_id, GValue *value, GParamSp
     case PROP_N_EPOCHS: g_value_set_int (value, cs_session_get_n_epochs (self)); break;
     case PROP_LAYER: g_value_set_int (value, self->layer); break;
     case PROP_UNIT: g_value_set_int (value, self->unit); break;
+    case PROP_EXPLAIN_UNIT: g_value_set_boolean (value, self->explain_unit); break;
     case PROP_TARGET: g_value_set_int (value, self->target); break;
     case PROP_METHOD: g_value_set_int (value, self->method); break;
     case PROP_COMPARISON: g_value_set_uint (value, self->comparison); break;
@@ -529,6 +545,7 @@ cs_session_set_property (GObject *object, guint prop_id, const GValue *value, GP
     case PROP_EPOCH: cs_session_set_epoch (self, g_value_get_int (value)); break;
     case PROP_LAYER: cs_session_set_layer (self, g_value_get_int (value)); break;
     case PROP_UNIT: cs_session_set_unit (self, g_value_get_int (value)); break;
+    case PROP_EXPLAIN_UNIT: cs_session_set_explain_unit (self, g_value_get_boolean (value)); break;
     case PROP_TARGET: cs_session_set_target (self, g_value_get_int (value)); break;
     case PROP_METHOD: cs_session_set_method (self, g_value_get_int (value)); break;
     case PROP_COMPARISON: cs_session_set_comparison (self, g_value_get_uint (value)); break;
@@ -566,6 +583,7 @@ cs_session_class_init (CsSessionClass *klass)
   properties[PROP_N_EPOCHS] = g_param_spec_int ("n-epochs", NULL, NULL, 0, G_MAXINT, 0, ro);
   properties[PROP_LAYER] = g_param_spec_int ("layer", NULL, NULL, -1, G_MAXINT, -1, rw);
   properties[PROP_UNIT] = g_param_spec_int ("unit", NULL, NULL, -1, G_MAXINT, -1, rw);
+  properties[PROP_EXPLAIN_UNIT] = g_param_spec_boolean ("explain-unit", NULL, NULL, FALSE, rw);
   properties[PROP_TARGET] = g_param_spec_int ("target", NULL, NULL, -1, G_MAXINT, -1, rw);
   properties[PROP_METHOD] = g_param_spec_int ("method", NULL, NULL, 0, CS_METHOD_COUNT - 1,
                                               CS_METHOD_GRADCAM, rw);

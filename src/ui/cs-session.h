@@ -35,6 +35,9 @@ int cs_session_get_layer (CsSession *self);          /* graph node id, -1 */
 void cs_session_set_layer (CsSession *self, int layer);
 int cs_session_get_unit (CsSession *self);           /* channel of the layer, -1 */
 void cs_session_set_unit (CsSession *self, int unit);
+/* Saliency explains session:unit of session:layer rather than the target class. */
+gboolean cs_session_get_explain_unit (CsSession *self);
+void cs_session_set_explain_unit (CsSession *self, gboolean explain);
 int cs_session_get_target (CsSession *self);         /* class, -1 = the prediction */
 void cs_session_set_target (CsSession *self, int target);
 int cs_session_get_method (CsSession *self);         /* cs_method */

@@ -226,17 +226,27 @@ draw_panel (const cs_run *run, int onset, cairo_t *cr, PangoLayout *pl, const Gd
   gdk_cairo_set_source_rgba (cr, fg);
   text (cr, pl, p.x0, PAD_T / 2, 0.0, which == 0 ? _("Loss") : _("Accuracy"));
   {
-    double lx = p.x0 + p.w - 150;
+    /* Laid out from the labels' widths: translations are longer than "train". */
+    const char *train_label = _("train"), *val_label = _("validation");
+    int tw, vw, th;
+    double lx;
+
+    pango_layout_set_text (pl, train_label, -1);
+    pango_layout_get_pixel_size (pl, &tw, &th);
+    pango_layout_set_text (pl, val_label, -1);
+    pango_layout_get_pixel_size (pl, &vw, &th);
+    lx = p.x0 + p.w - (18 + tw + 14 + 18 + vw);
     cairo_set_source_rgb (cr, 0.21, 0.52, 0.89);
     cairo_rectangle (cr, lx, PAD_T / 2 - 2, 14, 4);
     cairo_fill (cr);
     gdk_cairo_set_source_rgba (cr, fg);
-    text (cr, pl, lx + 18, PAD_T / 2, 0.0, _("train"));
+    text (cr, pl, lx + 18, PAD_T / 2, 0.0, train_label);
+    lx += 18 + tw + 14;
     cairo_set_source_rgb (cr, 0.90, 0.38, 0.0);
-    cairo_rectangle (cr, lx + 64, PAD_T / 2 - 2, 14, 4);
+    cairo_rectangle (cr, lx, PAD_T / 2 - 2, 14, 4);
     cairo_fill (cr);
     gdk_cairo_set_source_rgba (cr, fg);
-    text (cr, pl, lx + 82, PAD_T / 2, 0.0, _("validation"));
+    text (cr, pl, lx + 18, PAD_T / 2, 0.0, val_label);
   }
 }
 

@@ -12,6 +12,7 @@
 #include "cs-preferences-window.h"
 #include "cs-saliency-view.h"
 #include "cs-training-view.h"
+#include "cs-unit-inspector.h"
 #include "cs-window.h"
 
 struct _CsWindow
@@ -32,6 +33,8 @@ struct _CsWindow
   CsFilterGallery *filter_gallery;
   CsTrainingView *training_view;
   CsImageStrip *image_strip;
+  AdwViewStack *bottom_stack;
+  CsUnitInspector *unit_inspector;
   GMenu *recent_menu;
 };
 
@@ -473,6 +476,14 @@ worker_progress_cb (CsWorker *worker, GParamSpec *pspec, CsWindow *self)
   gtk_progress_bar_set_fraction (self->progress, cs_worker_get_fraction (worker));
 }
 
+/* Selecting a unit (in the gallery, or a ranked filter) brings its inspector up. */
+static void
+unit_changed_cb (CsSession *session, GParamSpec *pspec, CsWindow *self)
+{
+  if (cs_session_get_unit (session) >= 0)
+    adw_view_stack_set_visible_child_name (self->bottom_stack, "unit");
+}
+
 static void
 image_changed_cb (CsSession *session, GParamSpec *pspec, CsWindow *self)
 {
@@ -553,6 +564,7 @@ cs_window_class_init (CsWindowClass *klass)
   g_type_ensure (CS_TYPE_FILTER_GALLERY);
   g_type_ensure (CS_TYPE_TRAINING_VIEW);
   g_type_ensure (CS_TYPE_IMAGE_STRIP);
+  g_type_ensure (CS_TYPE_UNIT_INSPECTOR);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/convscope/Convscope/cs-window.ui");
   gtk_widget_class_bind_template_child (widget_class, CsWindow, toast_overlay);
@@ -564,6 +576,8 @@ cs_window_class_init (CsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CsWindow, filter_gallery);
   gtk_widget_class_bind_template_child (widget_class, CsWindow, training_view);
   gtk_widget_class_bind_template_child (widget_class, CsWindow, image_strip);
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, bottom_stack);
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, unit_inspector);
   gtk_widget_class_bind_template_child (widget_class, CsWindow, recent_menu);
 
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
@@ -590,6 +604,8 @@ cs_window_init (CsWindow *self)
   cs_filter_gallery_set_session (self->filter_gallery, self->session);
   cs_training_view_set_session (self->training_view, self->session);
   cs_image_strip_set_session (self->image_strip, self->session);
+  cs_unit_inspector_set_session (self->unit_inspector, self->session);
+  g_signal_connect_object (self->session, "notify::unit", G_CALLBACK (unit_changed_cb), self, 0);
 
   g_signal_connect_object (cs_session_get_worker (self->session), "notify::fraction",
                            G_CALLBACK (worker_progress_cb), self, 0);

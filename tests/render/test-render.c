@@ -1,6 +1,6 @@
 /* Rendering: colormap ends and luminance order, the overlay blend and input display
- * arithmetic, colour bars, and the sheet in PNG (decoded back), PDF and SVG, written
- * atomically (nothing left behind on failure). */
+ * arithmetic, colour bars, and the comparison and image sheets in PNG (decoded back), PDF and
+ * SVG, written atomically (nothing left behind on failure). */
 #include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
@@ -265,12 +265,159 @@ test_sheet (void)
   cs_tensor_free (&x);
 }
 
+/* The bounding box of the pixels for which pred holds; false when there are none. */
+static bool
+find_pixels (const cs_image *img, bool (*pred) (const uint8_t *), int32_t *x0, int32_t *y0, int32_t *x1,
+             int32_t *y1, int64_t *count)
+{
+  *x0 = *y0 = INT32_MAX;
+  *x1 = *y1 = -1;
+  *count = 0;
+  for (int32_t y = 0; y < img->height; y++)
+    for (int32_t x = 0; x < img->width; x++)
+      if (pred (img->pixels + ((int64_t) y * img->width + x) * img->channels))
+        {
+          *x0 = x < *x0 ? x : *x0;
+          *y0 = y < *y0 ? y : *y0;
+          *x1 = x > *x1 ? x : *x1;
+          *y1 = y > *y1 ? y : *y1;
+          ++*count;
+        }
+  return *count > 0;
+}
+
+static bool
+is_red (const uint8_t *p)
+{
+  return p[0] > 200 && p[1] < 60 && p[2] < 60;
+}
+
+static bool
+is_green (const uint8_t *p)
+{
+  return p[1] > 200 && p[0] < 40 && p[2] < 40;
+}
+
+static bool
+is_black (const uint8_t *p)
+{
+  return p[0] < 8 && p[1] < 8 && p[2] < 8;
+}
+
+static void
+test_image_sheet (void)
+{
+  char dir[] = "/tmp/cs-render-XXXXXX";
+  if (mkdtemp (dir) == NULL)
+    {
+      CHECK (0, "mkdtemp");
+      return;
+    }
+  cs_error err = { 0 };
+  /* A black 28x28 gray picture with a box [4, 12) x [4, 12), and a green 20x10 RGB one. */
+  static float black[28 * 28], green[3 * 10 * 20];
+  for (int i = 0; i < 200; i++)
+    green[200 + i] = 1.0f;
+  cs_sheet_box box = { 4, 4, 12, 12 };
+  cs_sheet_image panels[2] = {
+    { .title = "unit 3 \xC2\xB7 activation 4.21", .subtitle = "from 0.1", .image = black, .channels = 1,
+      .height = 28, .width = 28, .boxes = &box, .n_boxes = 1 },
+    { .title = "RGB", .image = green, .channels = 3, .height = 10, .width = 20 },
+  };
+  cs_image_sheet s = { .title = "tiny", .subtitle = "p", .panel_size = 112, .images = panels, .n_images = 2 };
+
+  char path[256];
+  snprintf (path, sizeof path, "%s/images.png", dir);
+  CHECK (cs_image_sheet_write (&s, path, &err) == CS_OK, "image sheet PNG: %s", err.message);
+  cs_image img = { 0 };
+  CHECK (cs_image_load (path, &img, &err) == CS_OK && img.channels == 3 && img.width >= 2 * 112 + 14
+           && img.width < 2 * 112 + 14 + 64 && img.height > 112 + 40,
+         "image sheet PNG decodes back, two panels wide (%dx%d)", img.width, img.height);
+  int32_t x0, y0, x1, y1;
+  int64_t n;
+  if (img.pixels != NULL)
+    {
+      CHECK (img.pixels[0] == 255 && img.pixels[1] == 255 && img.pixels[2] == 255, "white background");
+      /* 112 px for 28 pixels: 4x, so the box is 32 px square, drawn inside its edges. */
+      CHECK (find_pixels (&img, is_red, &x0, &y0, &x1, &y1, &n) && x1 - x0 + 1 >= 31 && x1 - x0 + 1 <= 33
+               && y1 - y0 + 1 >= 31 && y1 - y0 + 1 <= 33 && x1 < img.width / 2,
+             "the box: a %dx%d red outline on the first panel", x1 - x0 + 1, y1 - y0 + 1);
+      int32_t bx0 = x0, by0 = y0, bx1 = x1, by1 = y1;
+      CHECK (n < 4 * 33 * 3, "the box is an outline, not a fill (%lld red pixels)", (long long) n);
+      /* The grey frame covers the outermost pixel row. */
+      CHECK (find_pixels (&img, is_black, &x0, &y0, &x1, &y1, &n) && x1 - x0 + 1 >= 110 && x1 - x0 + 1 <= 112
+               && y1 - y0 + 1 >= 110 && y1 - y0 + 1 <= 112
+               && x0 < bx0 && y0 < by0 && x1 > bx1 && y1 > by1,
+             "the gray picture: 112 px square, nearest-neighbour, around the box (%dx%d)", x1 - x0 + 1, y1 - y0 + 1);
+      int32_t gx0 = x0;
+      CHECK (find_pixels (&img, is_green, &x0, &y0, &x1, &y1, &n) && x1 - x0 + 1 >= 110 && x1 - x0 + 1 <= 112
+               && y1 - y0 + 1 >= 54 && y1 - y0 + 1 <= 56 && x0 == gx0 + 112 + 14,
+             "the RGB picture: 20x10 scaled to 112x56, aspect kept, one gap to the right (%dx%d at %d)",
+             x1 - x0 + 1, y1 - y0 + 1, x0);
+    }
+  cs_image_free (&img);
+
+  uint8_t *data = NULL;
+  size_t size = 0;
+  snprintf (path, sizeof path, "%s/images.pdf", dir);
+  CHECK (cs_image_sheet_write (&s, path, &err) == CS_OK, "image sheet PDF: %s", err.message);
+  CHECK (cs_file_read_all (path, 1 << 26, &data, &size, &err) == CS_OK && size > 1000
+           && memcmp (data, "%PDF", 4) == 0 && memmem (data, size, "/Font", 5) != NULL
+           && memmem (data + (size > 64 ? size - 64 : 0), size > 64 ? 64 : size, "%%EOF", 5) != NULL,
+         "image sheet PDF: complete, text as fonts (%zu bytes)", size);
+  free (data);
+  data = NULL;
+  snprintf (path, sizeof path, "%s/images.svg", dir);
+  CHECK (cs_image_sheet_write (&s, path, &err) == CS_OK, "image sheet SVG: %s", err.message);
+  CHECK (cs_file_read_all (path, 1 << 26, &data, &size, &err) == CS_OK && size > 1000
+           && memmem (data, size, "<svg", 4) != NULL && memmem (data, size, "</svg>", 6) != NULL,
+         "image sheet SVG: an <svg> document");
+  free (data);
+
+  /* A narrow sheet widens for its header; a long header shrinks beyond the limit. */
+  cs_image_sheet one = { .title = "a model with a long name \xC2\xB7 layer /features/denseblock4/conv2",
+                         .panel_size = 64, .images = panels, .n_images = 1 };
+  snprintf (path, sizeof path, "%s/one.png", dir);
+  CHECK (cs_image_sheet_write (&one, path, &err) == CS_OK && cs_image_load (path, &img, &err) == CS_OK
+           && img.width > 300 && img.width <= 900,
+         "one panel: the sheet widens to its header (%d px)", img.width);
+  cs_image_free (&img);
+
+  /* Bad panels are refused before anything is written. */
+  CHECK (count_entries (dir) == 4, "four sheets, no temp files");
+  cs_sheet_box outside = { 20, 20, 29, 28 };
+  cs_image_sheet bad = s;
+  cs_sheet_image bad_panels[2] = { panels[0], panels[1] };
+  bad_panels[0].boxes = &outside;
+  bad.images = bad_panels;
+  snprintf (path, sizeof path, "%s/bad.png", dir);
+  CHECK (cs_image_sheet_write (&bad, path, &err) == CS_ERR_ARGUMENT && strstr (err.message, "box") != NULL,
+         "a box outside its image: %s", err.message);
+  bad_panels[0] = panels[0];
+  bad_panels[1].image = NULL;
+  CHECK (cs_image_sheet_write (&bad, path, &err) == CS_ERR_ARGUMENT, "a panel without pixels: %s", err.message);
+  snprintf (path, sizeof path, "%s/bad.tiff", dir);
+  CHECK (cs_image_sheet_write (&s, path, &err) == CS_ERR_ARGUMENT, "unknown extension: %s", err.message);
+  snprintf (path, sizeof path, "%s/no-such-dir/s.pdf", dir);
+  CHECK (cs_image_sheet_write (&s, path, &err) == CS_ERR_IO, "unwritable path: %s", err.message);
+  CHECK (count_entries (dir) == 4, "nothing written on failure");
+
+  const char *names[4] = { "images.png", "images.pdf", "images.svg", "one.png" };
+  for (int i = 0; i < 4; i++)
+    {
+      snprintf (path, sizeof path, "%s/%s", dir, names[i]);
+      if (!getenv ("KEEP")) unlink (path);
+    }
+  if (!getenv ("KEEP")) rmdir (dir); else printf ("# kept %s\n", dir);
+}
+
 int
 main (void)
 {
   test_colormaps ();
   test_overlay ();
   test_sheet ();
+  test_image_sheet ();
   cs_sheet_release_caches ();
   return test_done ();
 }

@@ -41,6 +41,53 @@ draw_shape (int k, int variant, guint8 *px)
       }
 }
 
+/* An IDX file (the MNIST format) of unsigned bytes with big-endian dims. */
+static void
+write_idx (const char *path, const guint8 *data, const guint32 *dims, int ndim)
+{
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+  guint8 magic[4] = { 0, 0, 0x08, (guint8) ndim };
+  gsize n = 1;
+
+  g_byte_array_append (out, magic, 4);
+  for (int i = 0; i < ndim; i++)
+    {
+      guint32 be = GUINT32_TO_BE (dims[i]);
+      g_byte_array_append (out, (const guint8 *) &be, 4);
+      n *= dims[i];
+    }
+  g_byte_array_append (out, data, (guint) n);
+  g_assert_true (g_file_set_contents (path, (const char *) out->data, out->len, NULL));
+}
+
+/* A tiny data set in the MNIST layout beside run.json: the four shapes at nine offsets, both
+ * splits, so that the unit inspector has top examples to find. */
+static void
+write_dataset (const char *dir)
+{
+  enum { N = 36 };
+  g_autofree guint8 *images = g_malloc (N * 256);
+  guint8 labels[N];
+  const guint32 image_dims[3] = { N, 16, 16 }, label_dims[1] = { N };
+  static const char *const prefixes[] = { "train", "t10k" };
+
+  g_mkdir (dir, 0755);
+  for (int i = 0; i < N; i++)
+    {
+      labels[i] = (guint8) (i % 4);
+      draw_shape (i % 4, i / 4, images + i * 256);
+    }
+  for (guint p = 0; p < G_N_ELEMENTS (prefixes); p++)
+    {
+      g_autofree char *iname = g_strdup_printf ("%s-images-idx3-ubyte", prefixes[p]);
+      g_autofree char *lname = g_strdup_printf ("%s-labels-idx1-ubyte", prefixes[p]);
+      g_autofree char *ipath = g_build_filename (dir, iname, NULL);
+      g_autofree char *lpath = g_build_filename (dir, lname, NULL);
+      write_idx (ipath, images, image_dims, 3);
+      write_idx (lpath, labels, label_dims, 1);
+    }
+}
+
 char *
 ui_fixture_make_run (int n_epochs)
 {
@@ -57,13 +104,17 @@ ui_fixture_make_run (int n_epochs)
   g_assert_true (g_file_set_contents (model_path, model_json, -1, NULL));
   g_mkdir (ckpt_dir, 0755);
   g_mkdir (img_dir, 0755);
+  {
+    g_autofree char *data_dir = g_build_filename (dir, "dataset", NULL);
+    write_dataset (data_dir);
+  }
 
   g_string_append (run, "{\"format\": \"convscope-run/1\", \"name\": \"fixture\", "
                         "\"created\": \"2024-01-01T00:00:00Z\", \"model\": \"model.json\", "
                         "\"input\": {\"channels\": 1, \"height\": 16, \"width\": 16, "
                         "\"mean\": [0.2], \"std\": [0.3]}, "
                         "\"classes\": [\"circle\", \"square\", \"cross\", \"line\"], "
-                        "\"dataset\": {}, \"train\": {}, \"epochs\": [");
+                        "\"dataset\": {\"spec\": \"mnist:dataset\"}, \"train\": {}, \"epochs\": [");
   for (int e = 0; e < n_epochs; e++)
     {
       g_autofree char *name = g_strdup_printf ("epoch-%04d.safetensors", e);

@@ -5,7 +5,8 @@
 #include <gtk/gtk.h>
 
 /* Writes model.json (conv, relu, pool, a residual block, linear), n_epochs checkpoints with
- * distinct weights, run.json with curves that overfit, and images/ with labelled PNGs.
+ * distinct weights, run.json with curves that overfit, images/ with labelled PNGs, and dataset/ (36 images in
+ * the MNIST layout, named by run.json's "dataset": {"spec": "mnist:dataset"}).
  * Returns the run directory (free with ui_fixture_remove). */
 char *ui_fixture_make_run (int n_epochs);
 /* A file that is not a model. */

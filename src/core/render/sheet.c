@@ -1,6 +1,7 @@
-/* The comparison sheet drawn with Cairo: a grid of cells, the input first, then the methods.
- * Pictures are raster images at the map's resolution (scaled without smoothing when small, so
- * 28x28 pixels stay pixels); text and frames are vector in PDF and SVG. */
+/* The sheets drawn with Cairo: a grid of cells (the comparison sheet: the input first, then the
+ * methods; the image sheet: a header, then the pictures), one writer for both. Pictures are
+ * raster images at their own resolution (scaled without smoothing when small, so 28x28 pixels
+ * stay pixels); text, frames and boxes are vector in PDF and SVG. */
 #include "render/sheet.h"
 
 #include <cairo-pdf.h>
@@ -329,37 +330,38 @@ write_stream (void *closure, const unsigned char *data, unsigned int length)
   return fwrite (data, 1, length, fp) == length ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
 }
 
-cs_status
-cs_sheet_write (const cs_sheet *s, const char *path, cs_error *err)
-{
-  cs_sheet_format format;
-  cs_status st = cs_sheet_format_from_path (path, &format, err);
-  if (st != CS_OK)
-    return st;
-  if (s->n_panels < 0 || (s->n_panels > 0 && s->panels == NULL))
-    return cs_error_set (err, CS_ERR_ARGUMENT, "%s: a sheet's panels are missing", path);
-  layout L = compute_layout (s);
-  if (L.width * L.height > 30000.0 * 30000.0)
-    return cs_error_set (err, CS_ERR_LIMIT, "%s: a sheet of %.0fx%.0f is too large", path, L.width, L.height);
+typedef cs_status (*draw_fn) (cairo_t *cr, const void *sheet, const layout *L, cs_error *err);
 
+/* Creates the surface for the format, draws, and writes it atomically: on any failure the
+ * temporary file is removed and nothing is left at path. */
+static cs_status
+write_surface (const char *path, cs_sheet_format format, const layout *L, draw_fn draw,
+               const void *sheet, cs_error *err)
+{
+  if (L->width * L->height > 30000.0 * 30000.0)
+    return cs_error_set (err, CS_ERR_LIMIT, "%s: a sheet of %.0fx%.0f is too large", path, L->width, L->height);
   cs_atomic_file f;
+  cs_status st;
   if ((st = cs_atomic_open (&f, path, err)) != CS_OK)
     return st;
   cairo_surface_t *surface = NULL;
   switch (format)
     {
     case CS_SHEET_PNG:
-      surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, (int) ceil (L.width), (int) ceil (L.height));
+      surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, (int) ceil (L->width), (int) ceil (L->height));
       break;
     case CS_SHEET_PDF:
-      surface = cairo_pdf_surface_create_for_stream (write_stream, f.fp, L.width, L.height);
+      surface = cairo_pdf_surface_create_for_stream (write_stream, f.fp, L->width, L->height);
       break;
     case CS_SHEET_SVG:
-      surface = cairo_svg_surface_create_for_stream (write_stream, f.fp, L.width, L.height);
+      surface = cairo_svg_surface_create_for_stream (write_stream, f.fp, L->width, L->height);
       break;
     }
   cairo_t *cr = cairo_create (surface);
-  st = draw_sheet (cr, s, &L, err);
+  st = draw (cr, sheet, L, err);
+  if (st == CS_OK && cairo_status (cr) != CAIRO_STATUS_SUCCESS)
+    st = cs_error_set (err, CS_ERR_MEMORY, "%s: drawing the sheet: %s", path,
+                       cairo_status_to_string (cairo_status (cr)));
   cairo_destroy (cr);
   if (st == CS_OK && format == CS_SHEET_PNG)
     {
@@ -379,6 +381,185 @@ cs_sheet_write (const cs_sheet *s, const char *path, cs_error *err)
       return st;
     }
   return cs_atomic_commit (&f, err);
+}
+
+static cs_status
+draw_comparison (cairo_t *cr, const void *sheet, const layout *L, cs_error *err)
+{
+  return draw_sheet (cr, sheet, L, err);
+}
+
+cs_status
+cs_sheet_write (const cs_sheet *s, const char *path, cs_error *err)
+{
+  cs_sheet_format format;
+  cs_status st = cs_sheet_format_from_path (path, &format, err);
+  if (st != CS_OK)
+    return st;
+  if (s->n_panels < 0 || (s->n_panels > 0 && s->panels == NULL))
+    return cs_error_set (err, CS_ERR_ARGUMENT, "%s: a sheet's panels are missing", path);
+  layout L = compute_layout (s);
+  return write_surface (path, format, &L, draw_comparison, s, err);
+}
+
+/* ---- Image sheets: a header, then titled pictures ---- */
+
+/* The advance of text at size (bold or not), measured on a scratch surface: the page size
+ * must be known before the PDF/SVG surface exists. */
+static double
+text_width (const char *text, double size, bool bold)
+{
+  if (text == NULL || text[0] == '\0')
+    return 0;
+  cairo_surface_t *scratch = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+  cairo_t *cr = cairo_create (scratch);
+  cairo_select_font_face (cr, font, CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_set_font_size (cr, size);
+  cairo_text_extents_t ext;
+  cairo_text_extents (cr, text, &ext);
+  double w = cairo_status (cr) == CAIRO_STATUS_SUCCESS ? ext.x_advance : 0;
+  cairo_destroy (cr);
+  cairo_surface_destroy (scratch);
+  return w;
+}
+
+static layout
+compute_image_layout (const cs_image_sheet *s)
+{
+  layout L;
+  L.size = s->panel_size > 0 ? s->panel_size : 160;
+  if (L.size < 48)
+    L.size = 48;
+  int32_t cells = s->n_images > 0 ? s->n_images : 1;
+  L.columns = s->columns > 0 ? s->columns : (cells < 6 ? cells : 6);
+  if (L.columns > cells)
+    L.columns = cells;
+  L.rows = (cells + L.columns - 1) / L.columns;
+  L.cell_w = L.size;
+  /* title, subtitle, the picture */
+  L.cell_h = TITLE_SIZE + 6 + TEXT_SIZE + 6 + L.size;
+  L.top = MARGIN + (s->title ? SHEET_TITLE_SIZE + 10 : 0) + (s->subtitle ? TEXT_SIZE + 10 : 0);
+  L.width = 2 * MARGIN + L.columns * L.cell_w + (L.columns - 1) * GAP;
+  /* A narrow grid (one or two units) widens to show the header at full size, up to a limit
+   * beyond which the header's text shrinks instead. */
+  double header = fmax (text_width (s->title, SHEET_TITLE_SIZE, true), text_width (s->subtitle, TEXT_SIZE, false));
+  L.width = fmax (L.width, fmin (header + 2 * MARGIN, 900));
+  L.height = L.top + L.rows * L.cell_h + (L.rows - 1) * GAP + MARGIN;
+  return L;
+}
+
+static uint8_t
+byte_of (float v)
+{
+  if (!(v > 0)) /* NaN too */
+    return 0;
+  return v >= 1 ? 255 : (uint8_t) (v * 255.0f + 0.5f);
+}
+
+/* A C×H×W picture in [0,1] into RGBA8 (C = 1 gray, 2 the mean gray, >= 3 the first three). */
+static void
+image_to_rgba (const cs_sheet_image *im, uint8_t *rgba)
+{
+  int64_t hw = (int64_t) im->height * im->width;
+  for (int64_t k = 0; k < hw; k++)
+    {
+      uint8_t *p = rgba + 4 * k;
+      if (im->channels >= 3)
+        for (int i = 0; i < 3; i++)
+          p[i] = byte_of (im->image[i * hw + k]);
+      else
+        p[0] = p[1] = p[2] = byte_of (im->channels == 2 ? 0.5f * (im->image[k] + im->image[hw + k]) : im->image[k]);
+      p[3] = 255;
+    }
+}
+
+static cs_status
+draw_image_panel (cairo_t *cr, const cs_sheet_image *im, double x, double y, double size, cs_error *err)
+{
+  cairo_set_source_rgb (cr, 0.1, 0.1, 0.1);
+  show_text (cr, im->title ? im->title : "", x, y + TITLE_SIZE, size, TITLE_SIZE, true, false);
+  cairo_set_source_rgb (cr, 0.35, 0.35, 0.35);
+  show_text (cr, im->subtitle, x, y + TITLE_SIZE + 6 + TEXT_SIZE, size, TEXT_SIZE, false, false);
+  double py = y + TITLE_SIZE + 6 + TEXT_SIZE + 6;
+  int32_t w = im->width, h = im->height;
+  uint8_t *pix = malloc ((size_t) w * (size_t) h * 4);
+  if (pix == NULL)
+    return cs_error_set (err, CS_ERR_MEMORY, "out of memory for a sheet panel");
+  image_to_rgba (im, pix);
+  cairo_surface_t *pic = surface_from_rgba (pix, w, h);
+  free (pix);
+  paint_picture (cr, pic, w, h, x, py, size);
+  cairo_surface_destroy (pic);
+
+  /* Boxes in image pixels, stroked inside their edges so a box at the border stays visible. */
+  double scale = size / (double) (w > h ? w : h);
+  double ox = x + (size - w * scale) / 2, oy = py + (size - h * scale) / 2;
+  double line = fmax (1.5, fmin (3.0, size / 80.0));
+  cairo_set_source_rgb (cr, 0.9, 0.12, 0.12);
+  cairo_set_line_width (cr, line);
+  for (int32_t b = 0; b < im->n_boxes; b++)
+    {
+      const cs_sheet_box *r = &im->boxes[b];
+      cairo_rectangle (cr, ox + r->x0 * scale + line / 2, oy + r->y0 * scale + line / 2,
+                       fmax ((r->x1 - r->x0) * scale - line, 0), fmax ((r->y1 - r->y0) * scale - line, 0));
+      cairo_stroke (cr);
+    }
+  return CS_OK;
+}
+
+static cs_status
+draw_image_sheet (cairo_t *cr, const void *sheet, const layout *L, cs_error *err)
+{
+  const cs_image_sheet *s = sheet;
+  cairo_set_source_rgb (cr, 1, 1, 1);
+  cairo_paint (cr);
+  double y = MARGIN;
+  if (s->title)
+    {
+      cairo_set_source_rgb (cr, 0.05, 0.05, 0.05);
+      show_text (cr, s->title, MARGIN, y + SHEET_TITLE_SIZE, L->width - 2 * MARGIN, SHEET_TITLE_SIZE, true, false);
+      y += SHEET_TITLE_SIZE + 10;
+    }
+  if (s->subtitle)
+    {
+      cairo_set_source_rgb (cr, 0.3, 0.3, 0.3);
+      show_text (cr, s->subtitle, MARGIN, y + TEXT_SIZE, L->width - 2 * MARGIN, TEXT_SIZE, false, false);
+    }
+  cs_status st = CS_OK;
+  for (int32_t i = 0; i < s->n_images && st == CS_OK; i++)
+    st = draw_image_panel (cr, &s->images[i], MARGIN + (i % L->columns) * (L->cell_w + GAP),
+                           L->top + (i / L->columns) * (L->cell_h + GAP), L->size, err);
+  return st;
+}
+
+cs_status
+cs_image_sheet_write (const cs_image_sheet *s, const char *path, cs_error *err)
+{
+  cs_sheet_format format;
+  cs_status st = cs_sheet_format_from_path (path, &format, err);
+  if (st != CS_OK)
+    return st;
+  if (s->n_images < 0 || (s->n_images > 0 && s->images == NULL))
+    return cs_error_set (err, CS_ERR_ARGUMENT, "%s: a sheet's images are missing", path);
+  for (int32_t i = 0; i < s->n_images; i++)
+    {
+      const cs_sheet_image *im = &s->images[i];
+      if (im->image == NULL || im->channels < 1 || im->height < 1 || im->width < 1
+          || (int64_t) im->height * im->width > CS_MAX_ELEMENTS || im->n_boxes < 0
+          || (im->n_boxes > 0 && im->boxes == NULL))
+        return cs_error_set (err, CS_ERR_ARGUMENT, "%s: panel %d (%s) has no valid image", path, i,
+                             im->title ? im->title : "untitled");
+      for (int32_t b = 0; b < im->n_boxes; b++)
+        {
+          const cs_sheet_box *r = &im->boxes[b];
+          if (r->x0 < 0 || r->y0 < 0 || r->x1 > im->width || r->y1 > im->height || r->x0 >= r->x1 || r->y0 >= r->y1)
+            return cs_error_set (err, CS_ERR_ARGUMENT, "%s: panel %d (%s): box [%d, %d, %d, %d) is not inside "
+                                 "its %dx%d image", path, i, im->title ? im->title : "untitled", r->x0, r->y0,
+                                 r->x1, r->y1, im->width, im->height);
+        }
+    }
+  layout L = compute_image_layout (s);
+  return write_surface (path, format, &L, draw_image_sheet, s, err);
 }
 
 void
