@@ -11,6 +11,7 @@
 #include "cli-common.h"
 #include "cli-saliency.h"
 #include "attribution/attribution.h"
+#include "training/trainer.h"
 
 enum { OPT_TASK = CLI_OPT_FIRST_COMMAND, OPT_BATCH, OPT_REPEAT };
 
@@ -54,9 +55,16 @@ run_method (cs_exec *e, const cs_tensor *x, cs_method method, cs_error *err)
 }
 
 static cs_status
-run_once (cs_exec *e, const cs_tensor *x, bool saliency, cs_method method, int32_t *targets,
+run_once (cs_exec *e, cs_trainer *t, const cs_tensor *x, bool saliency, cs_method method, int32_t *targets,
           cs_tensor *seed, cs_error *err)
 {
+  if (t != NULL)
+    {
+      /* train-step: targets holds the batch's labels */
+      double loss;
+      int32_t correct;
+      return cs_trainer_step (t, x, targets, &loss, &correct, err);
+    }
   if (method != CS_METHOD_COUNT)
     return run_method (e, x, method, err);
   if (!saliency)
@@ -89,10 +97,13 @@ cli_cmd_bench (int argc, char **argv)
       || (code = cli_get_int (&args, OPT_REPEAT, "--repeat", 1, 1000000, &repeat)))
     return code;
   bool saliency = strcmp (task, "saliency") == 0;
+  bool train = strcmp (task, "train-step") == 0;
   /* gradcam, smoothgrad, integrated-gradients, scorecam: the method on one input. */
-  cs_method method = saliency ? CS_METHOD_COUNT : cs_method_from_id (task);
-  if (!saliency && method == CS_METHOD_COUNT && strcmp (task, "forward") != 0)
+  cs_method method = saliency || train ? CS_METHOD_COUNT : cs_method_from_id (task);
+  if (!saliency && !train && method == CS_METHOD_COUNT && strcmp (task, "forward") != 0)
     return cli_error (CLI_EXIT_FAILURE, "--task", _("%s is not implemented yet"), task);
+  if (train && args.values[OPT_BATCH] == NULL)
+    batch = 64; /* a typical mini-batch */
   if ((code = cli_apply_threads (&args)) != CLI_EXIT_OK)
     return code;
 
@@ -103,6 +114,7 @@ cli_cmd_bench (int argc, char **argv)
   cs_error err = { 0 };
   cs_tensor x = { 0 }, seed = { 0 };
   cs_exec *e = NULL;
+  cs_trainer *t = NULL;
   double *times = calloc ((size_t) repeat, sizeof (double));
   int32_t *targets = calloc ((size_t) batch, sizeof (int32_t));
   if (times == NULL || targets == NULL)
@@ -120,19 +132,27 @@ cli_cmd_bench (int argc, char **argv)
         exec_batch = batch = cs_attribution_batch_hint (m, method, 0);
       batch = 1;
     }
+  /* train-step: one SGD step (forward in training mode, softmax cross-entropy, parameter
+   * gradients, update with the trainer's default SGD) on a batch of fixed labels. */
+  cs_trainer_config tcfg = { .optimizer = cs_optimizer_config_default (CS_OPTIMIZER_SGD),
+                             .batch = (int32_t) batch, .seed = 1, .slices = 0 };
   cs_shape shape = cs_shape_4d (batch, m->channels, m->height, m->width);
-  if (cs_tensor_alloc (&x, &shape, &err) != CS_OK || (e = cs_exec_new (m, (int32_t) exec_batch, &err)) == NULL)
+  if (cs_tensor_alloc (&x, &shape, &err) != CS_OK
+      || (train ? (t = cs_trainer_new (m, &tcfg, &err)) == NULL
+                : (e = cs_exec_new (m, (int32_t) exec_batch, &err)) == NULL))
     {
       code = cli_fail (model_path, &err);
       goto out;
     }
+  for (int64_t i = 0; i < batch; i++)
+    targets[i] = m->n_classes > 0 ? (int32_t) (i % m->n_classes) : 0;
   cs_rng rng;
   cs_rng_seed (&rng, 42);
   for (int64_t i = 0; i < cs_tensor_numel (&x); i++)
     x.data[i] = 2.0f * cs_rng_uniform (&rng) - 1.0f;
 
   /* The warm-up run allocates lazily sized buffers and warms caches; it is not timed. */
-  if (run_once (e, &x, saliency, method, targets, &seed, &err) != CS_OK)
+  if (run_once (e, t, &x, saliency, method, targets, &seed, &err) != CS_OK)
     {
       code = cli_fail (model_path, &err);
       goto out;
@@ -140,7 +160,7 @@ cli_cmd_bench (int argc, char **argv)
   for (int64_t r = 0; r < repeat; r++)
     {
       double t0 = now_ms ();
-      if (run_once (e, &x, saliency, method, targets, &seed, &err) != CS_OK)
+      if (run_once (e, t, &x, saliency, method, targets, &seed, &err) != CS_OK)
         {
           code = cli_fail (model_path, &err);
           goto out;
@@ -177,6 +197,7 @@ out:
   cs_tensor_free (&x);
   cs_tensor_free (&seed);
   cs_exec_free (e);
+  cs_trainer_free (t);
   cs_model_free (m);
   return code;
 }
