@@ -168,6 +168,7 @@ cs_attribution_run (cs_exec *e, const cs_tensor *input, const cs_attribution_par
 
   /* The prediction on the unperturbed input: target, its logit and probability. */
   st = cs_exec_forward (e, input, err);
+  ctx.input_forward = cs_exec_forward_count (e);
   if (st == CS_OK)
     {
       const cs_tensor *logits = cs_exec_value (e, g->output_node);

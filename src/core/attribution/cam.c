@@ -135,7 +135,7 @@ cs_cam_layer_gradients (const cs_method_ctx *ctx, cs_tensor *acts, cs_tensor *gr
   int32_t from = -1;
   cs_tensor seed = { 0 };
   cs_status st = cs_cam_layer_geometry (ctx, &k, &h, &w, err);
-  if (st == CS_OK)
+  if (st == CS_OK && !cs_method_input_forwarded (ctx))
     st = cs_exec_forward (ctx->exec, ctx->input, err);
   if (st == CS_OK)
     st = cs_cam_score_seed (ctx, &from, &seed, err);

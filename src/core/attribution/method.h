@@ -13,7 +13,17 @@ typedef struct {
   int32_t target;                   /* resolved class index */
   int32_t layer;                    /* resolved CAM layer node id (CAM methods), else -1 */
   int32_t batch;                    /* cs_exec_max_batch (exec) */
+  uint64_t input_forward;           /* cs_exec_forward_count after the driver's forward of input
+                                     * (0: no such forward) */
 } cs_method_ctx;
+
+/* Whether the exec still holds the driver's full forward of ctx->input, so that a method's
+ * first pass over the unperturbed input need not run it again. */
+static inline bool
+cs_method_input_forwarded (const cs_method_ctx *ctx)
+{
+  return ctx->input_forward != 0 && cs_exec_forward_count (ctx->exec) == ctx->input_forward;
+}
 
 /* Fills out->raw, out->map, out->raw_is_signed and out->passes; the driver fills the rest.
  * Must poll cs_progress_cancelled (ctx->progress) between batches and return CS_ERR_CANCELLED

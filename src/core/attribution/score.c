@@ -70,7 +70,8 @@ cs_score_batch (cs_score *s, int32_t n)
 cs_status
 cs_score_forward (cs_score *s, cs_exec *e, const cs_tensor *batch, float *scores, cs_error *err)
 {
-  cs_status st = cs_exec_forward_until (e, batch, s->node, err);
+  cs_status st = s->reuse_forward ? CS_OK : cs_exec_forward_until (e, batch, s->node, err);
+  s->reuse_forward = false;
   if (st != CS_OK || scores == NULL)
     return st;
   const cs_tensor *v = cs_exec_value (e, s->node);
@@ -140,6 +141,7 @@ cs_score_gradient (const cs_method_ctx *ctx, cs_relu_rule rule, cs_tensor *grad,
   cs_status st = cs_score_init (&s, ctx, err);
   if (st != CS_OK)
     return st;
+  s.reuse_forward = cs_method_input_forwarded (ctx);
   st = cs_score_input_gradient (&s, ctx->exec, ctx->input, rule, NULL, err);
   if (st == CS_OK)
     {

@@ -12,6 +12,7 @@ typedef struct {
   int64_t plane;         /* unit mode: elements per channel (h*w, 1 for a 2-D node) */
   cs_tensor seed;        /* d score / d node for up to ctx->batch samples */
   cs_tensor inputs;      /* scratch batch of up to ctx->batch inputs [n,C,H,W] */
+  bool reuse_forward;    /* the next cs_score_forward may use the exec's current activations */
 } cs_score;
 
 /* Checks the unit (if any) against the graph and allocates the seed and input batch for

@@ -12,6 +12,7 @@ struct cs_exec {
   int32_t max_batch;
   int32_t batch;             /* N of the last forward, 0 before any */
   int32_t forward_until;     /* the last node the last forward computed */
+  uint64_t forwards;         /* forwards run so far (lets callers tell whether theirs is current) */
   cs_tensor *values;         /* per node: owned buffers (inputs, ops) or views (params, consts) */
   cs_tensor *grads;          /* per node: owned, allocated on first backward */
   cs_tensor *param_grads;    /* per parameter */
@@ -216,6 +217,12 @@ cs_exec_max_batch (const cs_exec *e)
   return e->max_batch;
 }
 
+uint64_t
+cs_exec_forward_count (const cs_exec *e)
+{
+  return e->forwards;
+}
+
 int32_t
 cs_exec_batch (const cs_exec *e)
 {
@@ -284,6 +291,7 @@ cs_exec_forward_until (cs_exec *e, const cs_tensor *input, int32_t until, cs_err
                          (long long) n, e->max_batch);
   e->batch = (int32_t) n;
   e->forward_until = until;
+  e->forwards++;
   if (e->ctx.training)
     e->ctx.step++;
 

@@ -51,3 +51,6 @@ const cs_tensor *cs_exec_param_grad (const cs_exec *e, int32_t param_index);
 /* Per-node saved state (batch-norm batch statistics: mean[C] then biased var[C]), or NULL. */
 const cs_tensor *cs_exec_aux (const cs_exec *e, int32_t id);
 int32_t cs_exec_batch (const cs_exec *e); /* N of the last forward */
+/* Forwards started so far: equal counts before and after some work mean that the exec still
+ * holds the activations of the same forward. */
+uint64_t cs_exec_forward_count (const cs_exec *e);
