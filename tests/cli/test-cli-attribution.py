@@ -16,6 +16,10 @@ import tempfile
 import xml.etree.ElementTree as ET
 from array import array
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import taplib  # noqa: E402
+from taplib import check, note  # noqa: E402
+
 CLI = os.path.abspath(sys.argv[1])
 SRC = os.environ.get("CONVSCOPE_SOURCE_DIR",
                      os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -30,23 +34,6 @@ METHODS = ["saliency", "guided-backprop", "deconvnet", "gradient-x-input", "smoo
 CAM = {"gradcam", "gradcam++", "scorecam", "layercam"}
 # Small sample counts keep the suite quick; the defaults are tested in the core.
 FAST = ["--samples", "64", "--steps", "8", "--seed", "3"]
-
-count = 0
-failed = 0
-
-
-def check(cond, what):
-    global count, failed
-    count += 1
-    if not cond:
-        failed += 1
-    print(f"{'ok' if cond else 'not ok'} {count} - {what}", flush=True)
-    return cond
-
-
-def note(msg):
-    for line in str(msg).splitlines():
-        print(f"# {line}", flush=True)
 
 
 def run(*args):
@@ -281,8 +268,7 @@ def main():
                 check(False, f"{t.__name__}: {type(e).__name__}: {e}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"1..{count}")
-    return 0 if failed == 0 and count > 0 else 1
+    return taplib.done()
 
 
 if __name__ == "__main__":

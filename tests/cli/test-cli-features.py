@@ -15,6 +15,10 @@ import sys
 import tempfile
 import xml.etree.ElementTree as ET
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import taplib  # noqa: E402
+from taplib import check, note, skip  # noqa: E402
+
 CLI = os.path.abspath(sys.argv[1])
 SRC = os.environ.get("CONVSCOPE_SOURCE_DIR",
                      os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -26,29 +30,6 @@ ERROR_LINE = re.compile(r"^convscope-cli: error: (.+?): (.+)$")
 FAST = ["--steps", "8", "--seed", "1"]
 # A slice of the test split keeps top-examples quick; the ranking itself is tested in the core.
 TOP = ["--layer", "conv2", "--unit", "3", "--dataset", "fashion-mnist", "--limit", "500"]
-
-count = 0
-failed = 0
-
-
-def check(cond, what):
-    global count, failed
-    count += 1
-    if not cond:
-        failed += 1
-    print(f"{'ok' if cond else 'not ok'} {count} - {what}", flush=True)
-    return cond
-
-
-def skip(what, why):
-    global count
-    count += 1
-    print(f"ok {count} - {what} # SKIP {why}", flush=True)
-
-
-def note(msg):
-    for line in str(msg).splitlines():
-        print(f"# {line}", flush=True)
 
 
 def run(*args):
@@ -256,8 +237,7 @@ def main():
             note(f"kept {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
-    print(f"1..{count}")
-    return 0 if failed == 0 and count > 0 else 1
+    return taplib.done()
 
 
 if __name__ == "__main__":

@@ -15,6 +15,10 @@ import sys
 import tempfile
 from array import array
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import taplib  # noqa: E402
+from taplib import check, note  # noqa: E402
+
 CLI = os.path.abspath(sys.argv[1])
 SRC = os.environ.get("CONVSCOPE_SOURCE_DIR",
                      os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -24,23 +28,6 @@ RESNET = os.path.join(REF, "resnet-small.onnx")
 TINY = os.path.join(SRC, "data", "examples", "tiny-cnn.onnx")
 DIGIT = os.path.join(SRC, "data", "examples", "digit-7.png")
 ERROR_LINE = re.compile(r"^convscope-cli: error: (.+?): (.+)$")
-
-count = 0
-failed = 0
-
-
-def check(cond, what):
-    global count, failed
-    count += 1
-    if not cond:
-        failed += 1
-    print(f"{'ok' if cond else 'not ok'} {count} - {what}", flush=True)
-    return cond
-
-
-def note(msg):
-    for line in str(msg).splitlines():
-        print(f"# {line}", flush=True)
 
 
 def run(*args, env=None):
@@ -333,8 +320,7 @@ def main():
                 check(False, f"{t.__name__}: {type(e).__name__}: {e}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"1..{count}")
-    return 0 if failed == 0 and count > 0 else 1
+    return taplib.done()
 
 
 if __name__ == "__main__":

@@ -4,18 +4,12 @@ POTFILES.in lists exactly the existing files that mark strings (src/core marks n
 library's messages are English by design). TAP, standard library only."""
 import os, re, subprocess, sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import taplib  # noqa: E402
+from taplib import check  # noqa: E402
+
 src = os.environ.get("CONVSCOPE_SOURCE_DIR") or os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 po_dir = os.path.join(src, "po")
-n = 0
-failed = 0
-
-
-def check(ok, what):
-    global n, failed
-    n += 1
-    print(("ok %d - %s" if ok else "not ok %d - %s") % (n, what))
-    failed += 0 if ok else 1
-
 
 linguas = [l.split("#")[0].strip() for l in open(os.path.join(po_dir, "LINGUAS"))]
 linguas = [l for l in linguas if l]
@@ -74,5 +68,4 @@ unlisted = sorted(marking - listed)
 check(not unlisted, "every file that marks strings is in POTFILES.in %s" % (unlisted or ""))
 check(not core_marking, "src/core marks no strings (its messages are English) %s" % (core_marking or ""))
 
-print("1..%d" % n)
-sys.exit(1 if failed else 0)
+sys.exit(taplib.done(need_tests=False))

@@ -5,20 +5,15 @@ and bench's last line (with '.' decimals even under a French LC_ALL). TAP, stand
 Usage: test-cli-french.py CONVSCOPE_CLI LOCALEDIR"""
 import os, re, subprocess, sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import taplib  # noqa: E402
+from taplib import check  # noqa: E402
+
 cli, localedir = sys.argv[1], sys.argv[2]
 src = os.environ.get("CONVSCOPE_SOURCE_DIR", ".")
 onnx = os.path.join(src, "data", "examples", "tiny-cnn.onnx")
 digit = os.path.join(src, "data", "examples", "digit-7.png")
 demo = os.path.join(src, "data", "demo")
-n = 0
-failed = 0
-
-
-def check(ok, what):
-    global n, failed
-    n += 1
-    print(("ok %d - %s" if ok else "not ok %d - %s") % (n, what))
-    failed += 0 if ok else 1
 
 
 def have_locale(name):
@@ -80,5 +75,4 @@ for name, env in envs:
     first = p.stdout.splitlines()[0] if p.stdout else ""
     check(first.startswith("model=") and " task=forward " in first, name + ": bench's key=value line is unchanged")
 
-print("1..%d" % n)
-sys.exit(1 if failed else 0)
+sys.exit(taplib.done(need_tests=False))

@@ -17,27 +17,14 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import taplib  # noqa: E402
+from taplib import check, note  # noqa: E402
+
 MESON = sys.argv[1] if len(sys.argv) > 1 else "meson"
 SRC = os.environ.get("CONVSCOPE_SOURCE_DIR",
                      os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 BUILD = os.environ.get("CONVSCOPE_BUILD_DIR")
-
-count = 0
-failed = 0
-
-
-def check(cond, what):
-    global count, failed
-    count += 1
-    if not cond:
-        failed += 1
-    print(f"{'ok' if cond else 'not ok'} {count} - {what}", flush=True)
-    return cond
-
-
-def note(msg):
-    for line in str(msg).splitlines():
-        print(f"# {line}", flush=True)
 
 
 def intro(name):
@@ -231,8 +218,7 @@ def main():
                 check(False, f"{t.__name__}: {type(e).__name__}: {e}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"1..{count}")
-    return 0 if failed == 0 and count > 0 else 1
+    return taplib.done()
 
 
 if __name__ == "__main__":

@@ -14,6 +14,10 @@ import os
 import re
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import taplib  # noqa: E402
+from taplib import check, note  # noqa: E402
+
 SRC = os.environ.get("CONVSCOPE_SOURCE_DIR",
                      os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 BUILD = os.environ.get("CONVSCOPE_BUILD_DIR")
@@ -26,23 +30,6 @@ HEX64 = re.compile(r"^[0-9a-f]{64}$")
 FORBIDDEN_FILESYSTEMS = ("host", "host-os", "host-etc", "home")
 FORBIDDEN_ARGS = ("--share=network", "--socket=session-bus", "--socket=system-bus",
                   "--device=all", "--talk-name=org.freedesktop.Flatpak", "--allow=devel")
-
-count = 0
-failed = 0
-
-
-def check(cond, what):
-    global count, failed
-    count += 1
-    if not cond:
-        failed += 1
-    print(f"{'ok' if cond else 'not ok'} {count} - {what}", flush=True)
-    return cond
-
-
-def note(msg):
-    for line in str(msg).splitlines():
-        print(f"# {line}", flush=True)
 
 
 def meson_app_id():
@@ -81,8 +68,7 @@ def main():
             doc = json.load(f)
     except (OSError, ValueError) as e:
         check(False, f"{os.path.basename(MANIFEST)} is readable, well-formed JSON: {e}")
-        print(f"1..{count}")
-        return 1
+        return taplib.done()
     check(isinstance(doc, dict), "manifest is a well-formed JSON object")
     manifest_dir = os.path.dirname(os.path.abspath(MANIFEST))
 
@@ -174,8 +160,7 @@ def main():
         check(command in exes if exes else command == "convscope",
               f"command '{command}' is the app's executable")
 
-    print(f"1..{count}")
-    return 0 if failed == 0 and count > 0 else 1
+    return taplib.done()
 
 
 if __name__ == "__main__":

@@ -16,6 +16,10 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.environ.get("CONVSCOPE_SOURCE_DIR", os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(SOURCE, "tools"))
+sys.path.insert(0, os.path.join(HERE, ".."))
+
+import taplib  # noqa: E402
+from taplib import check, skip  # noqa: E402
 
 try:
     import numpy as np
@@ -26,24 +30,6 @@ except ImportError as e:
     sys.exit(0)
 
 import convscope_logger as cl
-
-_n = 0
-_failed = 0
-
-
-def check(ok, what):
-    global _n, _failed
-    _n += 1
-    if not ok:
-        _failed += 1
-    print("%s %d - %s" % ("ok" if ok else "not ok", _n, what), flush=True)
-    return ok
-
-
-def skip(what, why):
-    global _n
-    _n += 1
-    print("ok %d - %s # SKIP %s" % (_n, what, why), flush=True)
 
 
 def read_safetensors(path):
@@ -383,8 +369,7 @@ def main():
         else:
             skip("convscope-cli reads the logged run", "convscope-cli is not built in this tree")
         test_errors(tmp, run_dir)
-    print("1..%d" % _n)
-    return 1 if _failed else 0
+    return taplib.done(need_tests=False)
 
 
 if __name__ == "__main__":
