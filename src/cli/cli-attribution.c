@@ -24,6 +24,12 @@ cli_resolve_layer (const cs_model *m, const char *name, int32_t *id)
   return CLI_EXIT_OK;
 }
 
+const cli_attr_ids cli_attr_all_ids = {
+  .target = CLI_OPT_TARGET, .layer = CLI_OPT_LAYER, .samples = CLI_OPT_SAMPLES, .noise = CLI_OPT_NOISE,
+  .steps = CLI_OPT_STEPS, .baseline = CLI_OPT_BASELINE, .seed = CLI_OPT_SEED, .window = CLI_OPT_WINDOW,
+  .stride = CLI_OPT_STRIDE, .batch = CLI_OPT_BATCH,
+};
+
 int
 cli_attr_params (const cli_args *args, const cli_attr_ids *ids, const cs_model *m,
                  cs_attribution_params *p)

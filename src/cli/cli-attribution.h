@@ -14,6 +14,38 @@ typedef struct {
   int target, layer, samples, noise, steps, baseline, seed, window, stride, batch;
 } cli_attr_ids;
 
+/* The method knobs as every command that takes them spells them: the same ids (right after the
+ * common flags), the same option rows. A command numbers its own options from
+ * CLI_OPT_FIRST_ATTR_COMMAND and puts CLI_ATTR_OPTION_ROWS in its option table. */
+enum {
+  CLI_OPT_TARGET = CLI_OPT_FIRST_COMMAND,
+  CLI_OPT_LAYER,
+  CLI_OPT_SAMPLES,
+  CLI_OPT_NOISE,
+  CLI_OPT_STEPS,
+  CLI_OPT_BASELINE,
+  CLI_OPT_SEED,
+  CLI_OPT_WINDOW,
+  CLI_OPT_STRIDE,
+  CLI_OPT_BATCH,
+  CLI_OPT_FIRST_ATTR_COMMAND,
+};
+
+#define CLI_ATTR_OPTION_ROWS \
+  { "target", true, CLI_OPT_TARGET }, \
+  { "layer", true, CLI_OPT_LAYER }, \
+  { "samples", true, CLI_OPT_SAMPLES }, \
+  { "noise", true, CLI_OPT_NOISE }, \
+  { "steps", true, CLI_OPT_STEPS }, \
+  { "baseline", true, CLI_OPT_BASELINE }, \
+  { "seed", true, CLI_OPT_SEED }, \
+  { "window", true, CLI_OPT_WINDOW }, \
+  { "stride", true, CLI_OPT_STRIDE }, \
+  { "batch", true, CLI_OPT_BATCH }
+
+/* The ids of CLI_ATTR_OPTION_ROWS, every knob taken. */
+extern const cli_attr_ids cli_attr_all_ids;
+
 /* Fills p from the knobs (method left as is; target auto = -1; layer resolved on m).
  * Returns CLI_EXIT_OK or reports the bad option (exit 2). */
 int cli_attr_params (const cli_args *args, const cli_attr_ids *ids, const cs_model *m,

@@ -11,17 +11,7 @@
 #include "render/sheet.h"
 
 enum {
-  OPT_METHODS = CLI_OPT_FIRST_COMMAND,
-  OPT_TARGET,
-  OPT_LAYER,
-  OPT_SAMPLES,
-  OPT_NOISE,
-  OPT_STEPS,
-  OPT_BASELINE,
-  OPT_SEED,
-  OPT_WINDOW,
-  OPT_STRIDE,
-  OPT_BATCH,
+  OPT_METHODS = CLI_OPT_FIRST_ATTR_COMMAND,
   OPT_OUT,
   OPT_COLORMAP,
   OPT_ALPHA,
@@ -32,16 +22,7 @@ enum {
 
 static const cli_option compare_options[] = {
   { "methods", true, OPT_METHODS },
-  { "target", true, OPT_TARGET },
-  { "layer", true, OPT_LAYER },
-  { "samples", true, OPT_SAMPLES },
-  { "noise", true, OPT_NOISE },
-  { "steps", true, OPT_STEPS },
-  { "baseline", true, OPT_BASELINE },
-  { "seed", true, OPT_SEED },
-  { "window", true, OPT_WINDOW },
-  { "stride", true, OPT_STRIDE },
-  { "batch", true, OPT_BATCH },
+  CLI_ATTR_OPTION_ROWS,
   { "out", true, OPT_OUT },
   { "colormap", true, OPT_COLORMAP },
   { "alpha", true, OPT_ALPHA },
@@ -49,12 +30,6 @@ static const cli_option compare_options[] = {
   { "size", true, OPT_SIZE },
   { "columns", true, OPT_COLUMNS },
   { NULL, false, 0 },
-};
-
-static const cli_attr_ids compare_ids = {
-  .target = OPT_TARGET, .layer = OPT_LAYER, .samples = OPT_SAMPLES, .noise = OPT_NOISE,
-  .steps = OPT_STEPS, .baseline = OPT_BASELINE, .seed = OPT_SEED, .window = OPT_WINDOW,
-  .stride = OPT_STRIDE, .batch = OPT_BATCH,
 };
 
 static const char *const colormaps[] = { "jet", "viridis", "inferno", "gray", NULL };
@@ -116,8 +91,8 @@ cli_cmd_compare (int argc, char **argv)
   cli_norm norm;
   cs_attribution_params p = CS_ATTRIBUTION_PARAMS_DEFAULT;
   if ((code = cli_get_norm (&args, m, &norm)) != CLI_EXIT_OK
-      || (code = cli_attr_params (&args, &compare_ids, m, &p)) != CLI_EXIT_OK
-      || (code = cli_attr_batch (&args, &compare_ids, m, selected, &batch)) != CLI_EXIT_OK
+      || (code = cli_attr_params (&args, &cli_attr_all_ids, m, &p)) != CLI_EXIT_OK
+      || (code = cli_attr_batch (&args, &cli_attr_all_ids, m, selected, &batch)) != CLI_EXIT_OK
       || (code = cli_load_input (input_path, m, &norm, &x)) != CLI_EXIT_OK)
     goto out;
   if ((e = cs_exec_new (m, batch, &err)) == NULL || cs_exec_forward (e, &x, &err) != CS_OK)

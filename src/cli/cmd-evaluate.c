@@ -12,40 +12,15 @@
 #include "evaluation/evaluation.h"
 
 enum {
-  OPT_METHODS = CLI_OPT_FIRST_COMMAND,
+  OPT_METHODS = CLI_OPT_FIRST_ATTR_COMMAND,
   OPT_METRIC,
-  OPT_TARGET,
-  OPT_LAYER,
-  OPT_SAMPLES,
-  OPT_NOISE,
-  OPT_STEPS,
-  OPT_BASELINE,
-  OPT_SEED,
-  OPT_WINDOW,
-  OPT_STRIDE,
-  OPT_BATCH,
 };
 
 static const cli_option evaluate_options[] = {
   { "methods", true, OPT_METHODS },
   { "metric", true, OPT_METRIC },
-  { "target", true, OPT_TARGET },
-  { "layer", true, OPT_LAYER },
-  { "samples", true, OPT_SAMPLES },
-  { "noise", true, OPT_NOISE },
-  { "steps", true, OPT_STEPS },
-  { "baseline", true, OPT_BASELINE },
-  { "seed", true, OPT_SEED },
-  { "window", true, OPT_WINDOW },
-  { "stride", true, OPT_STRIDE },
-  { "batch", true, OPT_BATCH },
+  CLI_ATTR_OPTION_ROWS,
   { NULL, false, 0 },
-};
-
-static const cli_attr_ids evaluate_ids = {
-  .target = OPT_TARGET, .layer = OPT_LAYER, .samples = OPT_SAMPLES, .noise = OPT_NOISE,
-  .steps = OPT_STEPS, .baseline = OPT_BASELINE, .seed = OPT_SEED, .window = OPT_WINDOW,
-  .stride = OPT_STRIDE, .batch = OPT_BATCH,
 };
 
 enum { METRIC_DELETION, METRIC_INSERTION, METRIC_RANDOMIZATION, N_METRICS };
@@ -202,11 +177,11 @@ cli_cmd_evaluate (int argc, char **argv)
       goto out;
     }
   if ((code = cli_get_norm (&args, m, &norm)) != CLI_EXIT_OK
-      || (code = cli_attr_params (&args, &evaluate_ids, m, &p)) != CLI_EXIT_OK
-      || (code = cli_attr_batch (&args, &evaluate_ids, m, selected, &batch)) != CLI_EXIT_OK)
+      || (code = cli_attr_params (&args, &cli_attr_all_ids, m, &p)) != CLI_EXIT_OK
+      || (code = cli_attr_batch (&args, &cli_attr_all_ids, m, selected, &batch)) != CLI_EXIT_OK)
     goto out;
   /* The curves push 51 inputs each: worth a batch of their own. */
-  if (args.values[OPT_BATCH] == NULL && (want[METRIC_DELETION] || want[METRIC_INSERTION]))
+  if (args.values[CLI_OPT_BATCH] == NULL && (want[METRIC_DELETION] || want[METRIC_INSERTION]))
     {
       int32_t b = cs_attribution_batch_hint (m, CS_METHOD_SCORECAM, 0);
       b = b < steps + 1 ? b : steps + 1;

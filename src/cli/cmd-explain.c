@@ -14,17 +14,7 @@
 #include "render/overlay.h"
 
 enum {
-  OPT_METHOD = CLI_OPT_FIRST_COMMAND,
-  OPT_TARGET,
-  OPT_LAYER,
-  OPT_SAMPLES,
-  OPT_NOISE,
-  OPT_STEPS,
-  OPT_BASELINE,
-  OPT_SEED,
-  OPT_WINDOW,
-  OPT_STRIDE,
-  OPT_BATCH,
+  OPT_METHOD = CLI_OPT_FIRST_ATTR_COMMAND,
   OPT_OUT,
   OPT_MAP,
   OPT_SAVE_MAP,
@@ -37,16 +27,7 @@ enum {
 
 static const cli_option explain_options[] = {
   { "method", true, OPT_METHOD },
-  { "target", true, OPT_TARGET },
-  { "layer", true, OPT_LAYER },
-  { "samples", true, OPT_SAMPLES },
-  { "noise", true, OPT_NOISE },
-  { "steps", true, OPT_STEPS },
-  { "baseline", true, OPT_BASELINE },
-  { "seed", true, OPT_SEED },
-  { "window", true, OPT_WINDOW },
-  { "stride", true, OPT_STRIDE },
-  { "batch", true, OPT_BATCH },
+  CLI_ATTR_OPTION_ROWS,
   { "out", true, OPT_OUT },
   { "map", true, OPT_MAP },
   { "save-map", true, OPT_SAVE_MAP },
@@ -56,12 +37,6 @@ static const cli_option explain_options[] = {
   { "grayscale", false, OPT_GRAYSCALE },
   { "unit", true, OPT_UNIT },
   { NULL, false, 0 },
-};
-
-static const cli_attr_ids explain_ids = {
-  .target = OPT_TARGET, .layer = OPT_LAYER, .samples = OPT_SAMPLES, .noise = OPT_NOISE,
-  .steps = OPT_STEPS, .baseline = OPT_BASELINE, .seed = OPT_SEED, .window = OPT_WINDOW,
-  .stride = OPT_STRIDE, .batch = OPT_BATCH,
 };
 
 static const char *const colormaps[] = { "jet", "viridis", "inferno", "gray", "diverging", NULL };
@@ -191,14 +166,14 @@ cli_cmd_explain (int argc, char **argv)
   p.method = method;
   int32_t batch = 1;
   if ((code = cli_get_norm (&args, m, &norm)) != CLI_EXIT_OK
-      || (code = cli_attr_params (&args, &explain_ids, m, &p)) != CLI_EXIT_OK
+      || (code = cli_attr_params (&args, &cli_attr_all_ids, m, &p)) != CLI_EXIT_OK
       || (args.values[OPT_UNIT] != NULL
           && (code = cli_parse_unit_spec (m, args.values[OPT_UNIT], &p.unit_layer, &p.unit_channel))
                != CLI_EXIT_OK)
-      || (code = cli_attr_batch (&args, &explain_ids, m, selected, &batch)) != CLI_EXIT_OK
+      || (code = cli_attr_batch (&args, &cli_attr_all_ids, m, selected, &batch)) != CLI_EXIT_OK
       || (code = cli_load_input (input_path, m, &norm, &x)) != CLI_EXIT_OK)
     goto out;
-  if (args.values[OPT_LAYER] != NULL && !cs_method_is_cam (method))
+  if (args.values[CLI_OPT_LAYER] != NULL && !cs_method_is_cam (method))
     {
       /* The prefix stays English, like the error prefix: scripts grep for it. */
       fprintf (stderr, "convscope-cli: warning: --layer: ");
