@@ -28,6 +28,15 @@ def note(msg):
         print(f"# {line}", flush=True)
 
 
+def group(test, *args):
+    """Runs one group of checks, test(*args); an exception it raises is one failed check, so one
+    broken group does not hide the others."""
+    try:
+        test(*args)
+    except Exception as e:
+        check(False, f"{test.__name__}: {type(e).__name__}: {e}")
+
+
 def plan():
     """The plan line, after the tests: 1..N."""
     print(f"1..{count}", flush=True)

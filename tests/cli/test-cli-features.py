@@ -228,10 +228,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="cli-features-", dir=os.environ.get("CONVSCOPE_BUILD_DIR"))
     try:
         for t in (test_features, test_features_run, test_top_examples):
-            try:
-                t(tmp)
-            except Exception as e:  # one broken group must not hide the others
-                check(False, f"{t.__name__}: {type(e).__name__}: {e}")
+            taplib.group(t, tmp)
     finally:
         if os.environ.get("KEEP"):
             note(f"kept {tmp}")
