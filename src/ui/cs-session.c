@@ -586,7 +586,7 @@ cs_session_class_init (CsSessionClass *klass)
   properties[PROP_EXPLAIN_UNIT] = g_param_spec_boolean ("explain-unit", NULL, NULL, FALSE, rw);
   properties[PROP_TARGET] = g_param_spec_int ("target", NULL, NULL, -1, G_MAXINT, -1, rw);
   properties[PROP_METHOD] = g_param_spec_int ("method", NULL, NULL, 0, CS_METHOD_COUNT - 1,
-                                              CS_METHOD_GRADCAM, rw);
+                                              CS_METHOD_LAYERCAM, rw);
   properties[PROP_COMPARISON] = g_param_spec_uint ("comparison", NULL, NULL, 0, G_MAXUINT, 0, rw);
   /* Interactive defaults: fewer samples than the CLI's, so that a panel arrives within a
    * second; the preferences change them. */
@@ -611,7 +611,10 @@ cs_session_init (CsSession *self)
   self->layer = -1;
   self->unit = -1;
   self->target = -1;
-  self->method = CS_METHOD_GRADCAM;
+  /* Layer-CAM rather than Grad-CAM: on networks that flatten their last feature map into the
+   * classifier (the demo's among them), Grad-CAM's channel-mean weights are often negative
+   * everywhere and the first thing a user would see is an empty map. */
+  self->method = CS_METHOD_LAYERCAM;
   self->comparison = (1u << CS_METHOD_COUNT) - 1;
   self->image_label = -1;
   self->smoothgrad_samples = 25;
