@@ -42,6 +42,13 @@ static cs_status
 copy_const (cs_onnx_const *dst, const cs_onnx_const *src, int32_t ndim, const int64_t *dim,
             cs_error *err)
 {
+  /* Check the element count before allocating: the target shape comes from the file. */
+  int64_t want = 1;
+  for (int32_t k = 0; k < ndim; k++)
+    want = dim[k] < 0 ? -1 : cs_onnx_mul_sat (want, dim[k]);
+  if (want != src->numel)
+    return cs_error_set (err, CS_ERR_SHAPE, "cannot reshape %lld elements into a shape of %lld",
+                         (long long) src->numel, (long long) want);
   cs_status st = cs_onnx_const_alloc (dst, ndim, dim, src->is_int, err);
 
   if (st != CS_OK)
@@ -433,7 +440,7 @@ fold_reshape (cs_onnx_ctx *ctx, cs_onnx_const *out, cs_error *err)
       else if (shape[k] < 0)
         return cs_onnx_node_error (ctx, err, CS_ERR_SHAPE, "invalid target shape");
       else
-        known *= shape[k];
+        known = cs_onnx_mul_sat (known, shape[k]);
     }
   if (neg >= 0)
     {

@@ -112,7 +112,7 @@ convert_reshape (cs_onnx_ctx *ctx, cs_error *err)
       if (neg == 0)
         {
           for (int32_t k = 1; k < n; k++)
-            known *= t.dim[k];
+            known = cs_onnx_mul_sat (known, t.dim[k]);
           if (known != per)
             return cs_onnx_node_error (ctx, err, CS_ERR_UNSUPPORTED, "Reshape would move data "
                                        "across samples of the batch (a sample has %lld "
@@ -124,7 +124,7 @@ convert_reshape (cs_onnx_ctx *ctx, cs_error *err)
   known = 1;
   for (int32_t k = 0; k < n; k++)
     if (k != neg)
-      known *= t.dim[k];
+      known = cs_onnx_mul_sat (known, t.dim[k]);
   if (neg >= 0)
     {
       if (known == 0 || per % known != 0)

@@ -104,3 +104,12 @@ cs_onnx_convert_fn cs_onnx_layout_converter (const char *op_type);
 
 /* Normalises a possibly negative axis for a rank; -1 when out of range. */
 int32_t cs_onnx_axis (int64_t axis, int32_t rank);
+
+/* a * b for non-negative sizes read from the file, saturating at INT64_MAX instead of
+ * overflowing, so that a product of absurd dims compares unequal rather than wrapping. */
+static inline int64_t
+cs_onnx_mul_sat (int64_t a, int64_t b)
+{
+  int64_t r;
+  return __builtin_mul_overflow (a, b, &r) ? INT64_MAX : r;
+}
