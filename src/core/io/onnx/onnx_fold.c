@@ -696,7 +696,7 @@ fold_slice (cs_onnx_ctx *ctx, cs_onnx_const *out, cs_error *err)
           int64_t coord = rem % dim[d];
           rem /= dim[d];
           src += (st_[d] + coord * step[d]) * stride;
-          stride *= a->dim[d];
+          stride = cs_onnx_mul_sat (stride, a->dim[d]);
         }
       if (a->is_int)
         out->i[k] = a->i[src];
@@ -723,7 +723,7 @@ fold_transpose (cs_onnx_ctx *ctx, cs_onnx_const *out, cs_error *err)
     return cs_onnx_node_error (ctx, err, CS_ERR_FORMAT, "perm of the wrong length");
   istride[a->ndim - 1 < 0 ? 0 : a->ndim - 1] = 1;
   for (int32_t k = a->ndim - 2; k >= 0; k--)
-    istride[k] = istride[k + 1] * a->dim[k + 1];
+    istride[k] = cs_onnx_mul_sat (istride[k + 1], a->dim[k + 1]); /* dims of an empty tensor may be huge */
   for (int32_t k = 0; k < n; k++)
     {
       if (perm[k] < 0 || perm[k] >= n)
