@@ -101,7 +101,7 @@ cli_cmd_bench (int argc, char **argv)
   /* gradcam, smoothgrad, integrated-gradients, scorecam: the method on one input. */
   cs_method method = saliency || train ? CS_METHOD_COUNT : cs_method_from_id (task);
   if (!saliency && !train && method == CS_METHOD_COUNT && strcmp (task, "forward") != 0)
-    return cli_error (CLI_EXIT_FAILURE, "--task", _("%s is not implemented yet"), task);
+    return cli_error (CLI_EXIT_FAILURE, "--task", _("%s is not a task"), task);
   if (train && args.values[OPT_BATCH] == NULL)
     batch = 64; /* a typical mini-batch */
   if ((code = cli_apply_threads (&args)) != CLI_EXIT_OK)
