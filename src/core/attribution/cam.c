@@ -6,55 +6,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attribution/score.h"
 #include "attribution/upsample.h"
-
-/* The unit explained instead of a class, checked against its node's shape. */
-static cs_status
-unit_geometry (const cs_method_ctx *ctx, int64_t *channels, int64_t *positions, cs_error *err)
-{
-  const cs_graph *g = ctx->model->graph;
-  int32_t id = ctx->p->unit_layer;
-  if (id >= g->n_nodes || !g->nodes[id].batched || g->nodes[id].shape.ndim < 2)
-    return cs_error_set (err, CS_ERR_ARGUMENT, "unit layer %d is not a layer with channels", id);
-  const cs_node *node = &g->nodes[id];
-  int64_t per = cs_shape_numel (&node->shape);
-  *channels = node->shape.dim[1];
-  *positions = per / *channels;
-  if (ctx->p->unit_channel < 0 || ctx->p->unit_channel >= *channels)
-    return cs_error_set (err, CS_ERR_ARGUMENT, "'%s' has %lld channels, not unit %d", node->name,
-                         (long long) *channels, ctx->p->unit_channel);
-  return CS_OK;
-}
 
 cs_status
 cs_cam_score_seed (const cs_method_ctx *ctx, int32_t *from, cs_tensor *seed, cs_error *err)
 {
-  const cs_graph *g = ctx->model->graph;
-  if (ctx->p->unit_layer >= 0)
-    {
-      int64_t channels, positions;
-      cs_status st = unit_geometry (ctx, &channels, &positions, err);
-      if (st != CS_OK)
-        return st;
-      *from = ctx->p->unit_layer;
-      st = cs_tensor_alloc (seed, &g->nodes[*from].shape, err);
-      if (st != CS_OK)
-        return st;
-      float *d = seed->data + (int64_t) ctx->p->unit_channel * positions;
-      for (int64_t i = 0; i < positions; i++)
-        d[i] = (float) (1.0 / (double) positions);
-      return CS_OK;
-    }
-  *from = g->output_node;
-  const cs_shape *s = &g->nodes[*from].shape;
-  int64_t classes = cs_shape_numel (s);
-  if (ctx->target < 0 || ctx->target >= classes)
-    return cs_error_set (err, CS_ERR_ARGUMENT, "class %d is out of range (the model has %lld)",
-                         ctx->target, (long long) classes);
-  cs_status st = cs_tensor_alloc (seed, s, err);
+  cs_score s;
+  cs_status st = cs_score_resolve (&s, ctx, err);
+  if (st == CS_OK)
+    st = cs_tensor_alloc (seed, &ctx->model->graph->nodes[s.node].shape, err);
   if (st != CS_OK)
     return st;
-  seed->data[ctx->target] = 1.0f;
+  cs_score_fill_seed (&s, seed->data, 1);
+  *from = s.node;
   return CS_OK;
 }
 
@@ -62,46 +27,43 @@ cs_status
 cs_cam_batch_scores (const cs_method_ctx *ctx, const cs_tensor *input, double *scores,
                      cs_error *err)
 {
-  const cs_graph *g = ctx->model->graph;
   int64_t n = input->shape.dim[0];
-  if (ctx->p->unit_layer >= 0)
+  cs_score s;
+  cs_status st = cs_score_resolve (&s, ctx, err);
+  if (st != CS_OK)
+    return st;
+  if (s.channel >= 0)
     {
-      int64_t channels, positions;
-      cs_status st = unit_geometry (ctx, &channels, &positions, err);
-      if (st == CS_OK)
-        st = cs_exec_forward_until (ctx->exec, input, ctx->p->unit_layer, err);
+      st = cs_exec_forward_until (ctx->exec, input, s.node, err);
       if (st != CS_OK)
         return st;
-      const cs_tensor *v = cs_exec_value (ctx->exec, ctx->p->unit_layer);
-      for (int64_t s = 0; s < n; s++)
+      const cs_tensor *v = cs_exec_value (ctx->exec, s.node);
+      for (int64_t i = 0; i < n; i++)
         {
-          const float *d = v->data + (s * channels + ctx->p->unit_channel) * positions;
+          const float *d = v->data + i * s.per_sample + (int64_t) s.channel * s.plane;
           double sum = 0;
-          for (int64_t i = 0; i < positions; i++)
-            sum += d[i];
-          scores[s] = sum / (double) positions;
+          for (int64_t k = 0; k < s.plane; k++)
+            sum += d[k];
+          scores[i] = sum / (double) s.plane;
         }
       return CS_OK;
     }
-  cs_status st = cs_exec_forward (ctx->exec, input, err);
+  st = cs_exec_forward (ctx->exec, input, err);
   if (st != CS_OK)
     return st;
-  const cs_tensor *logits = cs_exec_value (ctx->exec, g->output_node);
-  int64_t classes = cs_tensor_numel (logits) / n;
-  if (ctx->target < 0 || ctx->target >= classes)
-    return cs_error_set (err, CS_ERR_ARGUMENT, "class %d is out of range (the model has %lld)",
-                         ctx->target, (long long) classes);
-  for (int64_t s = 0; s < n; s++)
+  const cs_tensor *logits = cs_exec_value (ctx->exec, s.node);
+  int64_t classes = s.per_sample;
+  for (int64_t i = 0; i < n; i++)
     {
       /* Softmax in double with the maximum subtracted: large logits must not overflow. */
-      const float *z = logits->data + s * classes;
+      const float *z = logits->data + i * classes;
       double top = -INFINITY, sum = 0;
       for (int64_t c = 0; c < classes; c++)
         top = fmax (top, (double) z[c]);
       for (int64_t c = 0; c < classes; c++)
         sum += exp ((double) z[c] - top);
-      scores[s] = exp ((double) z[ctx->target] - top) / sum;
-      if (!isfinite (scores[s]))
+      scores[i] = exp ((double) z[s.target] - top) / sum;
+      if (!isfinite (scores[i]))
         return cs_error_set (err, CS_ERR_ARGUMENT, "the model's output is not finite");
     }
   return CS_OK;

@@ -7,7 +7,7 @@
 #include <string.h>
 
 cs_status
-cs_score_init (cs_score *s, const cs_method_ctx *ctx, cs_error *err)
+cs_score_resolve (cs_score *s, const cs_method_ctx *ctx, cs_error *err)
 {
   const cs_graph *g = ctx->model->graph;
   const cs_attribution_params *p = ctx->p;
@@ -29,19 +29,46 @@ cs_score_init (cs_score *s, const cs_method_ctx *ctx, cs_error *err)
       s->channel = p->unit_channel;
       s->per_sample = cs_shape_numel (&node->shape);
       s->plane = s->per_sample / node->shape.dim[1];
+      return CS_OK;
     }
-  else
+  s->node = g->output_node;
+  s->target = ctx->target;
+  s->per_sample = cs_shape_numel (&g->nodes[s->node].shape);
+  if (ctx->target < 0 || ctx->target >= s->per_sample)
+    return cs_error_set (err, CS_ERR_ARGUMENT, "class %d is not one of the %lld outputs",
+                         ctx->target, (long long) s->per_sample);
+  return CS_OK;
+}
+
+void
+cs_score_fill_seed (const cs_score *s, float *seed, int32_t n)
+{
+  memset (seed, 0, (size_t) (n * s->per_sample) * sizeof (float));
+  for (int32_t i = 0; i < n; i++)
     {
-      s->node = g->output_node;
-      s->target = ctx->target;
-      s->per_sample = cs_shape_numel (&g->nodes[s->node].shape);
-      if (ctx->target < 0 || ctx->target >= s->per_sample)
-        return cs_error_set (err, CS_ERR_ARGUMENT, "class %d is not one of the %lld outputs",
-                             ctx->target, (long long) s->per_sample);
+      float *row = seed + (int64_t) i * s->per_sample;
+      if (s->channel < 0)
+        row[s->target] = 1.0f;
+      else
+        {
+          float v = (float) (1.0 / (double) s->plane);
+          float *plane = row + (int64_t) s->channel * s->plane;
+          for (int64_t k = 0; k < s->plane; k++)
+            plane[k] = v;
+        }
     }
+}
+
+cs_status
+cs_score_init (cs_score *s, const cs_method_ctx *ctx, cs_error *err)
+{
+  const cs_graph *g = ctx->model->graph;
+  cs_status st = cs_score_resolve (s, ctx, err);
+  if (st != CS_OK)
+    return st;
   cs_shape ss = g->nodes[s->node].shape;
   ss.dim[0] = ctx->batch;
-  cs_status st = cs_tensor_alloc (&s->seed, &ss, err);
+  st = cs_tensor_alloc (&s->seed, &ss, err);
   if (st != CS_OK)
     return st;
   cs_shape is = ctx->input->shape;
@@ -101,20 +128,7 @@ cs_score_backward (cs_score *s, cs_exec *e, uint32_t flags, cs_error *err)
   cs_shape sh = s->seed.shape;
   sh.dim[0] = n;
   cs_tensor seed = cs_tensor_view (&sh, s->seed.data);
-  memset (seed.data, 0, (size_t) (n * s->per_sample) * sizeof (float));
-  for (int32_t i = 0; i < n; i++)
-    {
-      float *row = seed.data + (int64_t) i * s->per_sample;
-      if (s->channel < 0)
-        row[s->target] = 1.0f;
-      else
-        {
-          float v = (float) (1.0 / (double) s->plane);
-          float *plane = row + (int64_t) s->channel * s->plane;
-          for (int64_t k = 0; k < s->plane; k++)
-            plane[k] = v;
-        }
-    }
+  cs_score_fill_seed (s, seed.data, n);
   return cs_exec_backward (e, s->node, &seed, flags, err);
 }
 

@@ -15,7 +15,14 @@ typedef struct {
   bool reuse_forward;    /* the next cs_score_forward may use the exec's current activations */
 } cs_score;
 
-/* Checks the unit (if any) against the graph and allocates the seed and input batch for
+/* Resolves what is explained (the target logit, or the unit checked against the graph) into
+ * s->node, channel, target, per_sample and plane; allocates nothing (s->seed, s->inputs empty). */
+cs_status cs_score_resolve (cs_score *s, const cs_method_ctx *ctx, cs_error *err);
+/* Writes the seed gradients of n samples of s->node into seed (n * s->per_sample floats):
+ * one-hot on the target logit, or 1/plane over the unit's channel. */
+void cs_score_fill_seed (const cs_score *s, float *seed, int32_t n);
+
+/* cs_score_resolve, then allocates the seed and input batch for
  * ctx->batch samples. On error nothing is left allocated. */
 cs_status cs_score_init (cs_score *s, const cs_method_ctx *ctx, cs_error *err);
 void cs_score_free (cs_score *s);
