@@ -72,8 +72,10 @@ def main():
 
     net.train()
     net.zero_grad()
-    loss = F.cross_entropy(net(x), y)
+    logits = net(x)
+    loss = F.cross_entropy(logits, y)
     loss.backward()
+    correct = int((logits.argmax(dim=1) == y).sum())
     grads = {k: p.grad.flatten().tolist() for k, p in net.named_parameters()}
 
     sgd = {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.01}
@@ -90,6 +92,7 @@ def main():
         "input": x.flatten().tolist(),
         "labels": y.tolist(),
         "loss": loss.item(),
+        "correct": correct,
         "grads": grads,
         "sgd": dict(sgd, steps=2, losses=sgd_losses, after=sgd_after),
         "adam": dict(adam, steps=2, losses=adam_losses, after=adam_after),

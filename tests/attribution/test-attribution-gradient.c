@@ -332,8 +332,9 @@ main (void)
 {
   cs_error err = { 0 };
   cs_model *plain = net_plain (11, &err);
+  CHECK (plain != NULL, "plain conv net: %s", plain ? "ok" : err.message);
   if (plain == NULL)
-    TEST_SKIP_ALL ("conv2d/gemm unavailable: %s", err.message);
+    return test_done ();
   cs_model *res = net_residual (12, &err);
   CHECK (res != NULL, "residual net with batch norm: %s", res ? "ok" : err.message);
   test_net ("conv-relu-pool-linear", plain, 5);

@@ -101,21 +101,3 @@ names_file (const cs_error *err, const char *path)
   const char *base = strrchr (path, '/');
   return strstr (err->message, base != NULL ? base + 1 : path) != NULL;
 }
-
-#include "graph/ops.h"
-
-/* Tests that build real graphs need the op families; skip (not fail) while they are missing. */
-static inline void
-require_ops (void)
-{
-  static const cs_op ops[] = { CS_OP_CONV2D, CS_OP_GEMM, CS_OP_BATCHNORM, CS_OP_RELU,
-                               CS_OP_MAXPOOL, CS_OP_AVGPOOL, CS_OP_ADD, CS_OP_CONCAT,
-                               CS_OP_FLATTEN, CS_OP_GLOBAL_AVGPOOL, CS_OP_DROPOUT,
-                               CS_OP_LEAKY_RELU, CS_OP_SIGMOID, CS_OP_TANH };
-  for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
-    {
-      const cs_op_info *info = cs_op_get (ops[i]);
-      if (info == NULL || info->infer == NULL || info->forward == NULL)
-        TEST_SKIP_ALL ("operator %d is not linked in yet", (int) ops[i]);
-    }
-}

@@ -80,7 +80,6 @@ same_graph (const cs_graph *a, const cs_graph *b)
 int
 main (void)
 {
-  require_ops ();
   cs_error err = { 0 };
   size_t size;
   uint8_t *text = read_bytes (data_path ("small-model.json"), &size);

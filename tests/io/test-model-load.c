@@ -33,7 +33,6 @@ same_weights (const cs_model *a, const cs_model *b)
 int
 main (void)
 {
-  require_ops ();
   cs_error err = { 0 };
   dir = scratch_dir ();
   mkdir (join (dir, "checkpoints"), 0755);
