@@ -82,7 +82,7 @@ def time_fn(fn, repeat):
 
 
 # ---------------------------------------------------------------------------------------------
-# PyTorch implementations, written as a careful user would (CLI.md's conventions).
+# PyTorch implementations, written as a careful user would (the conventions of docs/methods.md).
 
 def predict(model, x):
     with torch.no_grad():
@@ -173,7 +173,7 @@ def pt_scorecam(model, tap, x, chunk):
         for i in range(0, k, chunk):
             masked = x * masks[i:i + chunk, None]
             w[i:i + chunk] = F.softmax(model(masked), dim=1)[:, target]
-        w[span.flatten() <= 0] = 0  # constant maps carry no information (CLI.md)
+        w[span.flatten() <= 0] = 0  # constant maps carry no information (docs/methods.md)
         cam = F.relu((w[:, None, None] * a).sum(0))
         return normalise_map(cam, x.shape[2:])
 

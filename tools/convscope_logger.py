@@ -21,7 +21,7 @@ trained by ``convscope-cli train``::
                       val_loss=val_loss, val_accuracy=val_acc,
                       learning_rate=optimizer.param_groups[0]["lr"])
 
-What is written (the "Run directory" of Convscope's DESIGN.md):
+What is written (Convscope's docs/formats/run.md):
 
 - ``model.onnx``: the architecture, exported once at creation (opset 13, input "input" of
   shape (batch, C, H, W) with a dynamic batch, output "logits"). Its initializers are named

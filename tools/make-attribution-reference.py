@@ -4,9 +4,9 @@
 Two small seeded models (a plain CNN on 1x28x28, a residual net with batch norm and a stride-2
 stage on 3x32x32), briefly trained on synthetic data so their predictions are not degenerate,
 exported to ONNX (opset 13), one fixed input each, and for each of the thirteen methods the raw
-attribution and the displayed map exactly as ../shared/CLI.md defines --save-raw / --save-map.
+attribution and the displayed map exactly as docs/methods.md defines --save-raw / --save-map.
 
-Every method is written here from its paper following CLI.md (no captum, no pytorch-grad-cam),
+Every method is written here from its paper following docs/methods.md (no captum, no pytorch-grad-cam),
 in float64 from the float32 weights and input, so the references carry no float32 rounding.
 
 Run: /usr/bin/python3 tools/make-attribution-reference.py [--out tests/attribution/data]
@@ -169,7 +169,7 @@ def train (model, c, h, w, seed, steps=150):
 
 
 # --------------------------------------------------------------------------------------------
-# Methods (CLI.md "Attribution methods"). x is [1,C,H,W] float64; the score is the target's
+# Methods (docs/methods.md). x is [1,C,H,W] float64; the score is the target's
 # logit unless said otherwise.
 
 def input_grad (model, x, target, mode="gradient"):
@@ -299,7 +299,7 @@ def scorecam (model, x, t, prm):
             up = upsample (a[k], h, w)
             lo, hi = float (up.min ()), float (up.max ())
             if hi <= lo:
-                continue            # a constant map: weight zero (CLI.md)
+                continue            # a constant map: weight zero (docs/methods.md)
             masked = x * ((up - lo) / (hi - lo))[None, None]
             weights[k] = F.softmax (model (masked), 1)[0, t]
         return cam_out (F.relu ((weights[:, None, None] * a).sum (0)), x)
@@ -424,7 +424,7 @@ PARAMS = {
     "occlusion": {"window": 8, "stride": 4, "baseline": "zero"},
     "rise": {"samples": 32000, "torch_seed": 13},
 }
-# Where CLI.md leaves a choice open, the choice made here (and by src/core/attribution).
+# Where docs/methods.md leaves a choice open, the choice made here (and by src/core/attribution).
 CONVENTIONS = {
     "percentile": "99th percentile as numpy.percentile (linear between order statistics) "
                   "over the H*W reduced map; if it is 0, the maximum; if that is 0, all zeros",
@@ -432,7 +432,7 @@ CONVENTIONS = {
     "guided-gradcam map": "a gradient-only method: channels reduced by max |.|",
     "occlusion map": "raw (H,W) min-max normalised, like a CAM map (signed drops kept)",
     "rise raw": "(H,W): sum of p_target * mask / (samples * 0.5), p_target the softmax "
-                "probability (RISE's p; the 'logit' rule of CLI.md is for gradient methods)",
+                "probability (RISE's p; the 'logit' rule of docs/methods.md is for gradient methods)",
     "rise map": "raw min-max normalised",
     "rise masks": "cell = ceil(H/7); grid upsampled bilinearly (half-pixel centres) to "
                   "8 cells per side, cropped at a shift uniform in [0, cell) per axis",

@@ -1,5 +1,5 @@
 /* What explain, compare, evaluate and bench share about attribution methods: the method
- * knobs of CLI.md as options, --methods lists, --layer names, the exec's batch, progress on
+ * knobs of docs/cli/explain.md as options, --methods lists, --layer names, the exec's batch, progress on
  * stderr, and the methods' conventions for --help. */
 #pragma once
 

@@ -9,7 +9,7 @@
 #include "graph/model.h"
 
 /* Messages for people go through gettext (domain GETTEXT_PACKAGE, set up in main.c). What
- * scripts read stays English and byte-identical whatever the locale (CLI.md): JSON and CSV, the
+ * scripts read stays English and byte-identical whatever the locale (docs/cli/README.md): JSON and CSV, the
  * "convscope-cli: error:" prefix, method ids, option names, key=value lines such as bench's. */
 #define _(s) gettext (s)
 #define N_(s) (s)
@@ -23,7 +23,7 @@ void cli_i18n_init (void);
  * translated header such as "nœud" has more bytes than characters. */
 int cli_pad_width (const char *s, int width);
 
-/* Exit codes of CLI.md. */
+/* Exit codes (docs/cli/README.md). */
 enum {
   CLI_EXIT_OK = 0,
   CLI_EXIT_FAILURE = 1, /* a bad input file or a failed computation */

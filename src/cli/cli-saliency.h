@@ -12,6 +12,6 @@
 cs_status cli_saliency_run (cs_exec *e, const cs_tensor *x, int32_t *targets, cs_tensor *seed,
                             cs_error *err);
 
-/* CLI.md's displayed map of a gradient-only method: max |.| over channels, divided by the
+/* The displayed map of a gradient-only method (docs/methods.md): max |.| over channels, divided by the
  * 99th percentile (numpy's linear interpolation), clipped to [0, 1]. map has h*w floats. */
 void cli_saliency_map (const float *grad, int32_t c, int32_t h, int32_t w, float *map);

@@ -41,7 +41,7 @@ compare_doubles (const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
-/* A task that is an attribution method: one cs_attribution_run with CLI.md's defaults on one
+/* A task that is an attribution method: one cs_attribution_run with docs/methods.md's defaults on one
  * input, its samples/steps/masks in batches of the exec's max batch (--batch). */
 static cs_status
 run_method (cs_exec *e, const cs_tensor *x, cs_method method, cs_error *err)

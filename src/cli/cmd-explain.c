@@ -62,7 +62,7 @@ baseline_name (cs_baseline b)
   return b == CS_BASELINE_BLUR ? "blur" : b == CS_BASELINE_UNIFORM ? "uniform" : "zero";
 }
 
-/* The method's parameters with the driver's defaults filled in (CLI.md), as JSON. */
+/* The method's parameters with the driver's defaults filled in (docs/cli/explain.md), as JSON. */
 static cJSON *
 parameters_json (const cs_model *m, const cs_attribution_params *p, const cs_attribution *a,
                  int32_t batch)

@@ -1,5 +1,5 @@
 /* `convscope-cli run-info RUNDIR`: per-epoch metrics, per-layer weight statistics and the
- * overfitting onset of a training run (contract: CLI.md). */
+ * overfitting onset of a training run (docs/cli/run-info.md). */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* `convscope-cli train`: trains a model.json on a data set into a run directory (CLI.md). */
+/* `convscope-cli train`: trains a model.json on a data set into a run directory (docs/cli/train.md). */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>

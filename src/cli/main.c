@@ -1,4 +1,4 @@
-/* convscope-cli: the headless front end (contract: CLI.md). Dispatches to one file per command. */
+/* convscope-cli: the headless front end (docs/cli/README.md). Dispatches to one file per command. */
 #include <stdio.h>
 #include <string.h>
 

@@ -29,7 +29,7 @@ test_registry (void)
       if (m + 1 < CS_METHOD_COUNT)
         strcat (buf, " ");
     }
-  CHECK (strcmp (buf, ids) == 0, "ids as CLI.md spells them: %s", buf);
+  CHECK (strcmp (buf, ids) == 0, "ids as docs/methods.md lists them: %s", buf);
   CHECK (cs_method_from_id ("grad-cam") == CS_METHOD_COUNT && cs_method_from_id (NULL) == CS_METHOD_COUNT
          && cs_method_id (CS_METHOD_COUNT) == NULL, "unknown ids and methods");
   int cams = 0;
@@ -42,7 +42,7 @@ test_registry (void)
          && strstr (cs_method_conventions (CS_METHOD_INTEGRATED_GRADIENTS), "(k+\xC2\xBD)/steps") != NULL
          && strstr (cs_method_conventions (CS_METHOD_OCCLUSION), "flush") != NULL
          && strstr (cs_method_conventions (CS_METHOD_SALIENCY), "logit") != NULL,
-         "conventions state the defaults of CLI.md");
+         "conventions state the defaults of docs/methods.md");
 }
 
 static cs_tensor

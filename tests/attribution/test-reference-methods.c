@@ -57,7 +57,7 @@ static const double max_relative_error[CS_METHOD_COUNT] = {
 typedef struct {
   const char *name;          /* file stem in tests/attribution/data */
   int32_t window, stride;    /* occlusion */
-  /* The CAM layer (the last spatial node, CLI.md's default): its ONNX node name, else the
+  /* The CAM layer (the last spatial node, docs/methods.md's default): its ONNX node name, else the
    * node's output name, as our importer names nodes. */
   const char *layer_node, *layer_output;
   int32_t sg_samples;        /* SmoothGrad expectation: samples and correlation bound */

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The attribution commands of convscope-cli against CLI.md (TAP): explain with every method and
+"""The attribution commands of convscope-cli against docs/cli/ (TAP): explain with every method and
 every output, compare sheets in PNG/PDF/SVG, evaluate's table and --json, bench's method tasks.
 
 Usage: test-cli-attribution.py CONVSCOPE_CLI. Standard library only.
@@ -161,7 +161,7 @@ def test_explain(tmp):
     p = run("explain", TINY, os.path.join(tmp, "in.npy"), "--method", "layercam", "--out", o, "--grayscale")
     check(p.returncode == 0 and png_size(o) == (28, 28), "explain on a .npy input, --grayscale overlay")
 
-    # --unit: the explained score is a unit's mean activation (issue 6), for gradient and CAM methods.
+    # --unit: the explained score is a unit's mean activation, for gradient and CAM methods.
     ru, rl = os.path.join(tmp, "unit.raw.npy"), os.path.join(tmp, "logit.raw.npy")
     p, doc = run_json("explain", TINY, DIGIT, "--method", "saliency", "--unit", "/conv2/Conv:3", "--save-raw", ru)
     run("explain", TINY, DIGIT, "--method", "saliency", "--save-raw", rl)

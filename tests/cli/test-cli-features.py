@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The feature commands of convscope-cli against CLI.md (TAP): features sheets in PNG/PDF/SVG and
+"""The feature commands of convscope-cli against docs/cli/ (TAP): features sheets in PNG/PDF/SVG and
 --json, top-examples --json and sheets on the demo run, --epoch on runs, errors and atomic outputs.
 
 Usage: test-cli-features.py CONVSCOPE_CLI. Standard library only.

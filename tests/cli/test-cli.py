@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Drives the built convscope-cli against CLI.md: outputs, --json shapes, exit codes, errors (TAP).
+"""Drives the built convscope-cli against docs/cli/: outputs, --json shapes, exit codes, errors (TAP).
 
 Usage: test-cli.py CONVSCOPE_CLI. Needs only the standard library (no torch, no numpy); the
 models and reference outputs come from tests/reference/data and data/examples.

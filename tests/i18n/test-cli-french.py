@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """convscope-cli in French: --help, usage errors and text output are translated, while what
-scripts read (CLI.md) is byte-identical to English: --json, run-info --csv, the error prefix,
+scripts read (docs/cli/README.md) is byte-identical to English: --json, run-info --csv, the error prefix,
 and bench's last line (with '.' decimals even under a French LC_ALL). TAP, standard library.
 Usage: test-cli-french.py CONVSCOPE_CLI LOCALEDIR"""
 import os, re, subprocess, sys

@@ -106,7 +106,7 @@ def test_cli(installed, destdir, version, work):
 
     bad = run([cli, "predict", os.path.join(work, "missing.onnx"), image], work)
     check(bad.returncode == 1 and bad.stderr.startswith("convscope-cli: error: "),
-          "installed convscope-cli reports a missing model as CLI.md says (exit 1)")
+          "installed convscope-cli reports a missing model as docs/cli/README.md says (exit 1)")
 
 
 def test_app(installed, destdir, app_id, work):

@@ -1,4 +1,4 @@
-/* Attribution methods: one interface over thirteen published methods (conventions: CLI.md).
+/* Attribution methods: one interface over thirteen published methods (conventions: docs/methods.md).
  * Each method runs on a caller's cs_exec, pushes its many inputs through the network in
  * batches of at most cs_exec_max_batch, reports progress, polls the cancel flag between
  * batches, and returns the raw attribution and the displayed 2-D map. */
@@ -50,7 +50,7 @@ typedef struct {
 
 typedef struct {
   cs_method method;
-  cs_tensor raw;             /* what --save-raw writes (CLI.md): (C,H,W), (h,w) or (H,W) */
+  cs_tensor raw;             /* what --save-raw writes (docs/methods.md): (C,H,W), (h,w) or (H,W) */
   cs_tensor map;             /* what is displayed: (H,W) in [0,1] */
   bool raw_is_signed;        /* raw holds signed values (render diverging) */
   int32_t target;            /* the class explained (resolved from -1) */
@@ -70,7 +70,7 @@ void cs_attribution_free (cs_attribution *a);
 /* A batch size for method on model m that keeps one exec within budget_bytes (0 = 1 GiB). */
 int32_t cs_attribution_batch_hint (const cs_model *m, cs_method method, int64_t budget_bytes);
 
-const char *cs_method_id (cs_method m);          /* "saliency", "gradcam++", ... as CLI.md */
+const char *cs_method_id (cs_method m);          /* "saliency", "gradcam++", ... as docs/methods.md */
 cs_method cs_method_from_id (const char *id);    /* CS_METHOD_COUNT when unknown */
 const char *cs_method_title (cs_method m);       /* "Integrated Gradients" */
 const char *cs_method_citation (cs_method m);    /* "Sundararajan et al. 2017" */

@@ -13,7 +13,7 @@ compare_floats (const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
-/* The display of gradient-only methods (CLI.md): max |.| over channels, divided by its 99th
+/* The display of gradient-only methods (docs/methods.md): max |.| over channels, divided by its 99th
  * percentile (numpy's linear interpolation), clipped to [0,1]. Kept here, static, while
  * map.c's version for the pixel methods is written elsewhere. */
 static cs_status

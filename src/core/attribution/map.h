@@ -1,4 +1,4 @@
-/* From raw attributions to the displayed (H,W) map in [0,1] (CLI.md, --save-map). */
+/* From raw attributions to the displayed (H,W) map in [0,1] (docs/methods.md, --save-map). */
 #pragma once
 
 #include "base/tensor.h"

@@ -1,4 +1,4 @@
-/* The thirteen attribution methods: ids (as CLI.md spells them), titles, citations, and the
+/* The thirteen attribution methods: ids (as docs/methods.md lists them), titles, citations, and the
  * exact conventions of each, shown in tooltips and --help. */
 #include <string.h>
 

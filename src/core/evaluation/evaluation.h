@@ -1,4 +1,4 @@
-/* How far to trust an attribution map (CLI.md `evaluate`): the deletion and insertion curves
+/* How far to trust an attribution map (docs/cli/evaluate.md): the deletion and insertion curves
  * of Petsiuk et al. 2018, and the model-randomisation sanity check of Adebayo et al. 2018. */
 #pragma once
 

@@ -19,7 +19,7 @@ cs_status cs_image_decode (const uint8_t *data, size_t size, const char *name, c
                            cs_error *err);
 void cs_image_free (cs_image *img);
 
-/* CLI.md preprocessing: bilinear resize (half-pixel centres) to height x width, conversion to
+/* docs/formats/images.md: bilinear resize (half-pixel centres) to height x width, conversion to
  * `channels` (gray <-> RGB by ITU-R 601 luma / replication), scale to [0,1], then
  * (x - mean[c]) / std[c]. out becomes [1, channels, height, width]. */
 cs_status cs_image_to_tensor (const cs_image *img, int32_t channels, int32_t height, int32_t width,

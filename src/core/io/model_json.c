@@ -729,7 +729,7 @@ cs_model_json_save (const cs_graph *g, const char *path, cs_error *err)
       return cs_error_set (err, CS_ERR_UNSUPPORTED, "%s: the output is not the last node; "
                            "model.json cannot express that", path);
     }
-  /* Laid out as in DESIGN.md: one node per line, so that diffs of architectures read well. */
+  /* One node per line (docs/formats/model-json.md), so that diffs of architectures read well. */
   char *buf = NULL;
   size_t len = 0, cap = 0;
   char line[256];

@@ -1,4 +1,4 @@
-/* Input preprocessing as CLI.md specifies it: channel conversion, bilinear resize with
+/* Input preprocessing as docs/formats/images.md describes it: channel conversion, bilinear resize with
  * half-pixel centres (PyTorch's F.interpolate(align_corners=False, antialias=False)), [0,1]
  * scaling and mean/std normalisation; and loading an INPUT argument (image or .npy). */
 #include "io/image-private.h"

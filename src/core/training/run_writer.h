@@ -1,4 +1,4 @@
-/* Writes a run directory (format convscope-run/1, shared DESIGN.md): model.json, one
+/* Writes a run directory (format convscope-run/1, docs/formats/run.md): model.json, one
  * checkpoint per epoch, the optimizer state of the last epoch, and run.json rewritten
  * atomically after every epoch, so that an interrupted run is always a valid run. */
 #pragma once
