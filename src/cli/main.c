@@ -39,6 +39,8 @@ static const cli_command commands[] = {
     "bench MODEL --task forward|saliency|gradcam|smoothgrad|integrated-gradients|scorecam\n"
     "          [--batch B] [--repeat N] [--threads T]" },
   { "run-info", cli_cmd_run_info, "run-info RUNDIR [--json] [--csv]" },
+  { "history", cli_cmd_history, "history RUNDIR [--json] [--csv]" },
+  { "suspects", cli_cmd_suspects, "suspects RUNDIR [--top K] [--json]" },
   { "features", cli_cmd_features,
     "features MODEL --layer NAME [--units all|a,b,...] --out sheet.png|sheet.pdf|sheet.svg [--steps N]\n"
     "          [--seed S] [--param fourier|pixel] [--lr LR] [--jitter PX] [--scale S] [--rotate DEG]\n"

@@ -8,6 +8,7 @@
 
 #include "base/threads.h"
 #include "data/dataset.h"
+#include "training/subsets.h"
 #include "io/model_json.h"
 #include "io/safetensors.h"
 #include "training/trainer.h"
@@ -20,16 +21,6 @@ cs_train_options_default (void)
     .batch = 64,
     .optimizer = cs_optimizer_config_default (CS_OPTIMIZER_SGD),
   };
-}
-
-/* Distinct, reproducible streams for the subsets, from the one user seed. */
-static uint64_t
-stream_seed (uint64_t seed, uint64_t stream)
-{
-  uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (stream + 1);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
 }
 
 static double
@@ -185,9 +176,7 @@ cs_train_run (const cs_train_options *opts, const cs_train_callbacks *cb, int32_
     }
   if ((st = cs_dataset_open (o.dataset, &ds, err)) != CS_OK)
     goto done;
-  st = cs_dataset_subset (ds.train.n, o.train_subset, stream_seed (o.seed, 1), &train_idx, &n_train, err);
-  if (st == CS_OK)
-    st = cs_dataset_subset (ds.test.n, o.val_subset, stream_seed (o.seed, 2), &val_idx, &n_val, err);
+  st = cs_train_subsets (&ds, o.train_subset, o.val_subset, o.seed, &train_idx, &n_train, &val_idx, &n_val, err);
   if (st != CS_OK)
     goto done;
 

@@ -1,0 +1,355 @@
+/* Each example's history across a run's epochs: which examples, and one forward pass of every
+ * checkpoint over them (see history.h). */
+#include "analysis/history.h"
+#include "analysis/history-private.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/dataset.h"
+#include "exec/exec.h"
+#include "io/model_load.h"
+#include "io/safetensors.h"
+#include "training/subsets.h"
+
+/* Examples per forward pass: large enough to keep the GEMMs efficient on small models. */
+#define HISTORY_BATCH 256
+
+static bool
+json_int (const cJSON *o, const char *key, int64_t *v)
+{
+  const cJSON *i = cJSON_GetObjectItemCaseSensitive (o, key);
+  if (!cJSON_IsNumber (i) || !(i->valuedouble >= 0) || i->valuedouble > 9.0e15
+      || i->valuedouble != floor (i->valuedouble))
+    return false;
+  *v = (int64_t) i->valuedouble;
+  return true;
+}
+
+/* Every index of a split, in order. */
+static cs_status
+all_indices (int64_t n, int64_t **idx, cs_error *err)
+{
+  *idx = malloc ((size_t) (n > 0 ? n : 1) * sizeof **idx);
+  if (*idx == NULL)
+    return cs_error_set (err, CS_ERR_MEMORY, "out of memory for %lld example indices", (long long) n);
+  for (int64_t i = 0; i < n; i++)
+    (*idx)[i] = i;
+  return CS_OK;
+}
+
+/* The data set spec a run records: its "spec" (convscope-cli train), or a known "name" with a
+ * "dir" (or Debian's copy of Fashion-MNIST). NULL when there is none. */
+static char *
+dataset_spec (const cJSON *d, bool *drawn)
+{
+  const cJSON *spec = cJSON_GetObjectItemCaseSensitive (d, "spec");
+  *drawn = cJSON_IsString (spec);
+  if (*drawn)
+    return strdup (spec->valuestring);
+  const cJSON *name = cJSON_GetObjectItemCaseSensitive (d, "name");
+  const cJSON *dir = cJSON_GetObjectItemCaseSensitive (d, "dir");
+  if (!cJSON_IsString (name) || (strcmp (name->valuestring, "fashion-mnist") != 0
+                                 && strcmp (name->valuestring, "mnist") != 0))
+    return NULL;
+  if (!cJSON_IsString (dir))
+    return strcmp (name->valuestring, "fashion-mnist") == 0 ? strdup ("fashion-mnist") : NULL;
+  size_t len = strlen (name->valuestring) + strlen (dir->valuestring) + 2;
+  char *s = malloc (len);
+  if (s != NULL)
+    snprintf (s, len, "%s:%s", name->valuestring, dir->valuestring);
+  return s;
+}
+
+cs_status
+cs_history_examples_of_run (const cs_run *run, cs_dataset *ds, char **spec_out, int64_t **train_idx,
+                            int64_t *n_train, int64_t **test_idx, int64_t *n_test, cs_error *err)
+{
+  memset (ds, 0, sizeof *ds);
+  *spec_out = NULL;
+  *train_idx = *test_idx = NULL;
+  cJSON *d = run->dataset_json != NULL ? cJSON_Parse (run->dataset_json) : NULL;
+  cJSON *t = run->train_json != NULL ? cJSON_Parse (run->train_json) : NULL;
+  bool drawn = false;
+  char *spec = d != NULL ? dataset_spec (d, &drawn) : NULL;
+  cs_status st = CS_OK;
+  int64_t ntr = 0, nte = 0, seed = 0;
+  if (spec == NULL)
+    {
+      st = cs_error_set (err, CS_ERR_UNSUPPORTED, "%s: the run names no data set Convscope can read "
+                         "(\"dataset\": {\"spec\": ...} or {\"name\": \"fashion-mnist\"|\"mnist\", \"dir\": ...})",
+                         run->path);
+      goto done;
+    }
+  if (drawn && (!json_int (d, "train_subset", &ntr) || !json_int (d, "val_subset", &nte)
+                || !json_int (t, "seed", &seed)))
+    {
+      st = cs_error_set (err, CS_ERR_FORMAT, "%s: \"dataset\" names a spec but lacks train_subset, "
+                         "val_subset or the \"train\" seed", run->path);
+      goto done;
+    }
+  if ((st = cs_dataset_open (spec, ds, err)) != CS_OK)
+    goto done;
+  if (drawn)
+    st = cs_train_subsets (ds, ntr, nte, (uint64_t) seed, train_idx, n_train, test_idx, n_test, err);
+  else
+    {
+      *n_train = ds->train.n;
+      *n_test = ds->test.n;
+      st = all_indices (ds->train.n, train_idx, err);
+      if (st == CS_OK)
+        st = all_indices (ds->test.n, test_idx, err);
+    }
+done:
+  cJSON_Delete (d);
+  cJSON_Delete (t);
+  if (st == CS_OK)
+    *spec_out = spec;
+  else
+    {
+      cs_dataset_free (ds);
+      free (spec);
+      free (*train_idx);
+      free (*test_idx);
+      *train_idx = *test_idx = NULL;
+    }
+  return st;
+}
+
+void
+cs_history_free (cs_history *h)
+{
+  if (h == NULL)
+    return;
+  for (int s = 0; s < CS_HISTORY_N_SPLITS; s++)
+    {
+      cs_history_examples *x = &h->split[s];
+      free (x->index);
+      free (x->label);
+      free (x->prob);
+      free (x->margin);
+      free (x->pred);
+      free (x->other);
+    }
+  free (h->epochs);
+  free (h->dataset);
+  free (h);
+}
+
+/* One row of logits: the label's probability (through a stable log-sum-exp), its margin over
+ * the largest other logit, the argmax and that other class. */
+static void
+summarise_row (const float *z, int32_t k, int32_t label, float *prob, float *margin, uint8_t *pred,
+               uint8_t *other)
+{
+  int32_t best = 0, best_other = label == 0 ? 1 : 0;
+  for (int32_t c = 1; c < k; c++)
+    {
+      if (z[c] > z[best])
+        best = c;
+      if (c != label && z[c] > z[best_other])
+        best_other = c;
+    }
+  double sum = 0.0;
+  for (int32_t c = 0; c < k; c++)
+    sum += exp ((double) z[c] - (double) z[best]);
+  *prob = (float) exp ((double) z[label] - (double) z[best] - log (sum));
+  *margin = z[label] - z[best_other];
+  *pred = (uint8_t) best;
+  *other = (uint8_t) best_other;
+}
+
+cs_status
+cs_history_examples_alloc (cs_history_examples *x, int64_t n, int32_t n_epochs, cs_error *err)
+{
+  size_t cells = (size_t) (n > 0 ? n : 1) * (size_t) n_epochs;
+  x->n = n;
+  if (x->index == NULL)
+    x->index = malloc ((size_t) (n > 0 ? n : 1) * sizeof *x->index);
+  x->label = malloc ((size_t) (n > 0 ? n : 1));
+  x->prob = malloc (cells * sizeof (float));
+  x->margin = malloc (cells * sizeof (float));
+  x->pred = malloc (cells);
+  x->other = malloc (cells);
+  if (x->index == NULL || x->label == NULL || x->prob == NULL || x->margin == NULL || x->pred == NULL
+      || x->other == NULL)
+    return cs_error_set (err, CS_ERR_MEMORY, "out of memory for the history of %lld examples over %d epochs",
+                         (long long) n, n_epochs);
+  return CS_OK;
+}
+
+/* One checkpoint (column e) over one split's examples. */
+static cs_status
+run_split (cs_exec *ex, const cs_model *m, const cs_dataset_split *split, cs_history_examples *x,
+           int32_t e, int32_t n_epochs, float *input, const cs_progress *progress, cs_error *err)
+{
+  int32_t k = m->n_classes;
+  int32_t out = m->graph->output_node;
+  for (int64_t start = 0; start < x->n; start += HISTORY_BATCH)
+    {
+      if (cs_progress_cancelled (progress))
+        return cs_error_set (err, CS_ERR_CANCELLED, "example history cancelled");
+      int64_t b = x->n - start < HISTORY_BATCH ? x->n - start : HISTORY_BATCH;
+      cs_dataset_batch (split, x->index + start, b, m->mean, m->std, input, NULL);
+      cs_shape shape = cs_shape_4d (b, split->channels, split->height, split->width);
+      cs_tensor in = cs_tensor_view (&shape, input);
+      cs_status st = cs_exec_forward (ex, &in, err);
+      if (st != CS_OK)
+        return st;
+      const cs_tensor *logits = cs_exec_value (ex, out);
+      for (int64_t i = 0; i < b; i++)
+        {
+          int64_t cell = (start + i) * n_epochs + e;
+          const float *z = logits->data + i * k;
+          for (int32_t c = 0; c < k; c++)
+            if (!isfinite (z[c]))
+              return cs_error_set (err, CS_ERR_FORMAT, "%s: non-finite logits for example %lld",
+                                   m->path, (long long) x->index[start + i]);
+          summarise_row (z, k, x->label[start + i], &x->prob[cell], &x->margin[cell], &x->pred[cell],
+                         &x->other[cell]);
+        }
+    }
+  return CS_OK;
+}
+
+/* The data set's images must be what the model takes, and its labels its classes. */
+static cs_status
+check_fit (const cs_model *m, const cs_dataset *ds, const cs_run *run, cs_error *err)
+{
+  if (ds->train.channels != m->channels || ds->train.height != m->height || ds->train.width != m->width)
+    return cs_error_set (err, CS_ERR_SHAPE, "%s: the data set's images are %dx%dx%d, the model takes %dx%dx%d",
+                         run->path, ds->train.channels, ds->train.height, ds->train.width, m->channels,
+                         m->height, m->width);
+  if (m->n_classes < 2 || m->n_classes > 255 || ds->n_classes > m->n_classes)
+    return cs_error_set (err, CS_ERR_UNSUPPORTED, "%s: the model has %d outputs for %d classes (the history "
+                         "takes 2 to 255 outputs, at least one per class)", run->path, m->n_classes,
+                         ds->n_classes);
+  return CS_OK;
+}
+
+/* Checkpoint e's weights laid over a copy of the first epoch's model. */
+static cs_model *
+epoch_model (const cs_run *run, const cs_model *first, int32_t e, cs_error *err)
+{
+  cs_model *m = cs_model_clone (first, err);
+  if (m != NULL && cs_safetensors_apply (m, run->epochs[e].checkpoint, false, err) != CS_OK)
+    {
+      cs_model_free (m);
+      return NULL;
+    }
+  return m;
+}
+
+static cs_status
+compute_all (const cs_run *run, const cs_model *first, const cs_dataset *ds, cs_history *h,
+             const cs_progress *progress, cs_error *err)
+{
+  const cs_dataset_split *splits[CS_HISTORY_N_SPLITS] = { &ds->train, &ds->test };
+  size_t pixels = (size_t) ds->train.channels * (size_t) ds->train.height * (size_t) ds->train.width;
+  float *input = malloc ((size_t) HISTORY_BATCH * pixels * sizeof *input);
+  cs_exec *ex = input != NULL ? cs_exec_new (first, HISTORY_BATCH, err) : NULL;
+  cs_status st = ex != NULL ? CS_OK : (input == NULL ? cs_error_set (err, CS_ERR_MEMORY, "out of memory")
+                                                    : err->code);
+  for (int32_t e = 0; st == CS_OK && e < run->n_epochs; e++)
+    {
+      cs_model *m = e == 0 ? NULL : epoch_model (run, first, e, err);
+      if (e > 0 && m == NULL)
+        {
+          st = err->code;
+          break;
+        }
+      st = cs_exec_set_model (ex, m != NULL ? m : first, err);
+      for (int s = 0; st == CS_OK && s < CS_HISTORY_N_SPLITS; s++)
+        st = run_split (ex, m != NULL ? m : first, splits[s], &h->split[s], e, h->n_epochs, input, progress,
+                        err);
+      cs_model_free (m);
+      cs_progress_report (progress, (double) (e + 1) / (double) run->n_epochs);
+    }
+  cs_exec_free (ex);
+  free (input);
+  return st;
+}
+
+cs_history *
+cs_history_compute (const cs_run *run, const cs_progress *progress, cs_error *err)
+{
+  if (run->n_epochs < 1)
+    {
+      cs_error_set (err, CS_ERR_FORMAT, "%s: the run has no epochs", run->path);
+      return NULL;
+    }
+  cs_history *h = calloc (1, sizeof *h);
+  int64_t *idx[CS_HISTORY_N_SPLITS] = { NULL, NULL }, n[CS_HISTORY_N_SPLITS] = { 0, 0 };
+  cs_dataset ds = { 0 };
+  cs_model *first = NULL;
+  cs_status st = h != NULL ? CS_OK : cs_error_set (err, CS_ERR_MEMORY, "out of memory");
+  if (st == CS_OK)
+    st = cs_history_examples_of_run (run, &ds, &h->dataset, &idx[0], &n[0], &idx[1], &n[1], err);
+  if (st == CS_OK)
+    {
+      cs_load_options o = CS_LOAD_OPTIONS_DEFAULT;
+      o.epoch = run->epochs[0].epoch;
+      first = cs_model_load (run->path, &o, err);
+      st = first != NULL ? check_fit (first, &ds, run, err) : err->code;
+    }
+  if (st == CS_OK)
+    {
+      h->n_epochs = run->n_epochs;
+      h->n_classes = first->n_classes;
+      h->epochs = malloc ((size_t) run->n_epochs * sizeof *h->epochs);
+      st = h->epochs != NULL ? CS_OK : cs_error_set (err, CS_ERR_MEMORY, "out of memory");
+      for (int32_t e = 0; st == CS_OK && e < run->n_epochs; e++)
+        h->epochs[e] = run->epochs[e].epoch;
+    }
+  const cs_dataset_split *splits[CS_HISTORY_N_SPLITS] = { &ds.train, &ds.test };
+  for (int s = 0; st == CS_OK && s < CS_HISTORY_N_SPLITS; s++)
+    {
+      cs_history_examples *x = &h->split[s];
+      x->index = idx[s];
+      idx[s] = NULL;
+      if ((st = cs_history_examples_alloc (x, n[s], run->n_epochs, err)) != CS_OK)
+        break;
+      for (int64_t i = 0; i < x->n; i++)
+        x->label[i] = splits[s]->labels[x->index[i]];
+    }
+  if (st == CS_OK)
+    st = compute_all (run, first, &ds, h, progress, err);
+  cs_model_free (first);
+  cs_dataset_free (&ds);
+  free (idx[0]);
+  free (idx[1]);
+  if (st != CS_OK)
+    {
+      cs_history_free (h);
+      return NULL;
+    }
+  return h;
+}
+
+cs_history *
+cs_history_get (const cs_run *run, const cs_progress *progress, bool *from_cache, cs_error *err)
+{
+  char *path = cs_history_path (run);
+  if (path == NULL)
+    {
+      cs_error_set (err, CS_ERR_MEMORY, "out of memory");
+      return NULL;
+    }
+  cs_error cache_err = { 0 };
+  cs_history *h = cs_history_read (path, run, &cache_err);
+  if (from_cache != NULL)
+    *from_cache = h != NULL;
+  if (h == NULL)
+    {
+      h = cs_history_compute (run, progress, err);
+      /* A run directory we cannot write keeps working, without its cache. */
+      cs_error write_err = { 0 };
+      if (h != NULL)
+        (void) cs_history_write (h, path, run, &write_err);
+    }
+  free (path);
+  return h;
+}

@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""Each example's history (TAP): `history` and `suspects` on a copy of the demo run, checked
+against the trainer's own validation accuracy and against measures recomputed here from the
+documented history.bin; the cache as untrusted input; and label errors recovered on a run trained
+with 10 % of its labels flipped (the flips known to this test only).
+
+Usage: test-history.py CONVSCOPE_CLI. Needs numpy (Debian: python3-numpy).
+"""
+
+import gzip
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import taplib  # noqa: E402
+from taplib import check, note  # noqa: E402
+
+CLI = os.path.abspath(sys.argv[1])
+SRC = os.environ.get("CONVSCOPE_SOURCE_DIR",
+                     os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+DEMO = os.path.join(SRC, "data", "demo")
+FASHION = "/usr/share/datasets/fashion-mnist"
+ERROR_LINE = re.compile(r"^convscope-cli: error: (.+?): (.+)$")
+
+
+def run(*args, timeout=900):
+    return subprocess.run([CLI] + [str(a) for a in args], capture_output=True, text=True, timeout=timeout)
+
+
+def one_error_line(p, code=1):
+    lines = p.stderr.strip().splitlines()
+    return p.returncode == code and len(lines) == 1 and ERROR_LINE.match(lines[0]) is not None
+
+
+def read_history(path):
+    """history.bin as docs/formats/history.md lays it out."""
+    d = open(path, "rb").read()
+    assert d[:8] == b"CSHISTv1"
+    n_epochs, n_classes = struct.unpack_from("<II", d, 16)
+    n = struct.unpack_from("<QQ", d, 24)
+    spec_len = struct.unpack_from("<I", d, 40)[0]
+    p = 64 + spec_len
+    epochs = np.frombuffer(d, "<i4", n_epochs, p)
+    p += 4 * n_epochs
+    splits = []
+    for s in range(2):
+        k, cells = n[s], n[s] * n_epochs
+        x = {"index": np.frombuffer(d, "<i8", k, p)}
+        p += 8 * k
+        x["label"] = np.frombuffer(d, "u1", k, p)
+        p += k
+        for name, dt, size in (("prob", "<f4", 4), ("margin", "<f4", 4), ("pred", "u1", 1), ("other", "u1", 1)):
+            x[name] = np.frombuffer(d, dt, cells, p).reshape(k, n_epochs)
+            p += size * cells
+        splits.append(x)
+    assert p == len(d)
+    return epochs, n_classes, splits
+
+
+def measures(epochs, x):
+    """The papers' measures over the training epochs (epoch 0, the initialisation, left out)."""
+    t = epochs >= 1
+    prob, margin, right = x["prob"][:, t], x["margin"][:, t], x["pred"][:, t] == x["label"][:, None]
+    forgetting = (right[:, :-1] & ~right[:, 1:]).sum(1)
+    return {"confidence": prob.mean(1), "variability": prob.std(1), "correctness": right.mean(1),
+            "aum": margin.mean(1), "forgetting": forgetting}
+
+
+def test_demo(tmp):
+    run_dir = os.path.join(tmp, "demo")
+    shutil.copytree(DEMO, run_dir, ignore=shutil.ignore_patterns("analysis.json", "history.bin"))
+    p = run("history", run_dir, "--json")
+    if not check(p.returncode == 0, f"history --json on the demo run: {p.stderr.strip()[:200]}"):
+        return
+    info = json.loads(p.stdout)
+    meta = json.load(open(os.path.join(run_dir, "run.json")))
+    n_val = meta["dataset"]["val_subset"]
+    check(info["train_examples"] == meta["dataset"]["train_subset"] and info["test_examples"] == n_val
+          and [e["epoch"] for e in info["early_auroc"]] == [e["epoch"] for e in meta["epochs"]],
+          "the history covers the run's training and validation subsets at every epoch")
+    want = round((1 - meta["epochs"][-1]["val_accuracy"]) * n_val)
+    check(info["final_test_errors"] == want,
+          f"the last epoch's validation mistakes ({info['final_test_errors']}) are the trainer's own ({want})")
+    auroc = [e["auroc"] for e in info["early_auroc"]]
+    check(all(a is None or 0 <= a <= 1 for a in auroc) and auroc[-1] > 0.95,
+          f"early AUROC in [0,1], the last epoch's own margins rank its mistakes ({auroc[-1]:.3f})")
+    note("early AUROC on the demo run by epoch: " + ", ".join(
+        f"{e['epoch']}:{e['auroc']:.3f}" for e in info["early_auroc"] if e["auroc"] is not None))
+    check(auroc[3] > 0.8, f"epoch 3 already anticipates the final mistakes (AUROC {auroc[3]:.3f} > 0.8)")
+
+    cache = os.path.join(run_dir, "history.bin")
+    if not check(os.path.isfile(cache), "history.bin is written in the run directory"):
+        return
+    epochs, n_classes, splits = read_history(cache)
+    x = splits[0]
+    check(n_classes == 10 and np.all(np.diff(x["index"]) > 0) and np.all(x["prob"] >= 0)
+          and np.all(x["prob"] <= 1) and np.all(x["other"] != x["label"][:, None]),
+          "history.bin reads back as documented (ascending indices, probabilities, other != label)")
+    # The documented margin and probability agree with each other: p(label) <= sigmoid-like bound.
+    check(np.all((x["margin"] > 0) == (x["pred"] == x["label"][:, None])),
+          "a positive margin is exactly a right prediction")
+
+    p = run("history", run_dir, "--csv")
+    rows = [r.split(",") for r in p.stdout.strip().splitlines()]
+    header, rows = rows[0], rows[1:]
+    train = [dict(zip(header, r)) for r in rows if r[0] == "train"]
+    m = measures(epochs, x)
+    ok = len(train) == len(x["index"])
+    worst = 0.0
+    for i, r in enumerate(train if ok else []):
+        for k in ("confidence", "variability", "correctness", "aum"):
+            worst = max(worst, abs(float(r[k]) - float(m[k][i])) / max(1.0, abs(float(m[k][i]))))
+        ok = ok and int(r["forgetting"]) == int(m["forgetting"][i]) and int(r["index"]) == int(x["index"][i])
+    check(ok and worst < 1e-5, f"history --csv: cartography, AUM and forgetting equal numpy's from the "
+          f"raw history (max relative difference {worst:.1e})")
+
+    before = p.stdout
+    for name, mutate in (("truncated", lambda d: d[:len(d) // 2]), ("garbage", lambda d: b"\x00garbage" * 9),
+                         ("a probability of 7", lambda d: d[:64 + 13 + 31 * 4 + 1000 * 9]
+                          + struct.pack("<f", 7.0) + d[64 + 13 + 31 * 4 + 1000 * 9 + 4:]),
+                         ("a count of 2^40", lambda d: d[:24] + struct.pack("<Q", 1 << 40) + d[32:])):
+        data = open(cache, "rb").read()
+        open(cache, "wb").write(mutate(data))
+        p = run("history", run_dir, "--csv")
+        check(p.returncode == 0 and p.stdout == before,
+              f"a damaged cache ({name}) is discarded and recomputed, same result")
+    os.utime(os.path.join(run_dir, "checkpoints", "epoch-0030.safetensors"), (1, 1))
+    p = run("history", run_dir, "--csv")
+    check(p.returncode == 0 and p.stdout == before, "a touched checkpoint invalidates the cache (same result)")
+
+
+def write_idx(path, array, magic):
+    with gzip.open(path, "wb") as f:
+        f.write(struct.pack(">I", magic) + b"".join(struct.pack(">I", d) for d in array.shape))
+        f.write(array.astype(np.uint8).tobytes())
+
+
+def read_idx(path):
+    with gzip.open(path, "rb") as f:
+        d = f.read()
+    ndim = d[3]
+    dims = struct.unpack(">" + "I" * ndim, d[4:4 + 4 * ndim])
+    return np.frombuffer(d, np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def test_label_noise(tmp):
+    """10 % of 2000 training labels flipped to another class at random: the top-200 suspects."""
+    rng = np.random.default_rng(7)
+    data = os.path.join(tmp, "noisy-data")
+    os.makedirs(data)
+    images = read_idx(os.path.join(FASHION, "train-images-idx3-ubyte.gz"))
+    labels = read_idx(os.path.join(FASHION, "train-labels-idx1-ubyte.gz"))
+    pick = rng.choice(len(labels), 2000, replace=False)
+    images, labels = images[pick], labels[pick].copy()
+    flipped = rng.choice(2000, 200, replace=False)
+    labels[flipped] = (labels[flipped] + rng.integers(1, 10, 200)) % 10
+    write_idx(os.path.join(data, "train-images-idx3-ubyte.gz"), images, 0x803)
+    write_idx(os.path.join(data, "train-labels-idx1-ubyte.gz"), labels, 0x801)
+    test_images = read_idx(os.path.join(FASHION, "t10k-images-idx3-ubyte.gz"))[:1000]
+    test_labels = read_idx(os.path.join(FASHION, "t10k-labels-idx1-ubyte.gz"))[:1000]
+    write_idx(os.path.join(data, "t10k-images-idx3-ubyte.gz"), test_images, 0x803)
+    write_idx(os.path.join(data, "t10k-labels-idx1-ubyte.gz"), test_labels, 0x801)
+    run_dir = os.path.join(tmp, "noisy-run")
+    p = run("train", "--arch", os.path.join(DEMO, "model.json"), "--dataset", f"fashion-mnist:{data}",
+            "--out", run_dir, "--epochs", "12", "--optimizer", "adam", "--lr", "0.003", "--batch", "32",
+            "--seed", "3")
+    if not check(p.returncode == 0, f"train on the noisy labels: {p.stderr.strip()[-300:]}"):
+        return
+    p = run("suspects", run_dir, "--top", "200", "--json")
+    if not check(p.returncode == 0, f"suspects --top 200 --json: {p.stderr.strip()[:200]}"):
+        return
+    sus = json.loads(p.stdout)["suspects"]
+    found = {s["index"] for s in sus} & set(int(i) for i in flipped)
+    precision = len(found) / 200
+    note(f"label noise 10 %: precision@200 of the suspects {precision:.2f} (chance 0.10)")
+    check(len(sus) == 200 and [s["aum"] for s in sus] == sorted(s["aum"] for s in sus),
+          "200 suspects, lowest area under the margin first")
+    check(precision >= 0.5, f"the suspects recover the flipped labels: precision@200 {precision:.2f} >= 0.5")
+    right = [s for s in sus if s["index"] in found]
+    truth = read_idx(os.path.join(FASHION, "train-labels-idx1-ubyte.gz"))[pick]
+    fixed = sum(s["likely_label"] == int(truth[s["index"]]) for s in right)
+    note(f"likely_label restores the true class of {fixed} of {len(right)} recovered flips")
+    check(len(right) > 0 and fixed / len(right) >= 0.6,
+          f"likely_label is the true class for most recovered flips ({fixed}/{len(right)})")
+    p = run("suspects", run_dir, "--top", "5")
+    check(p.returncode == 0 and len(p.stdout.strip().splitlines()) == 7, "suspects text: a header and 5 rows")
+
+
+def test_errors(tmp):
+    p = run("suspects", os.path.join(tmp, "no-such-run"))
+    check(one_error_line(p), "suspects on a missing run: exit 1, one error line")
+    bare = os.path.join(tmp, "bare-run")
+    shutil.copytree(DEMO, bare, ignore=shutil.ignore_patterns("analysis.json", "history.bin"))
+    meta = json.load(open(os.path.join(bare, "run.json")))
+    del meta["dataset"]
+    json.dump(meta, open(os.path.join(bare, "run.json"), "w"))
+    p = run("history", bare)
+    check(one_error_line(p) and "data set" in p.stderr, f"a run that names no data set: {p.stderr.strip()}")
+    check(run("suspects", bare, "--top", "0").returncode == 2, "suspects --top 0: usage error")
+    check(run("history").returncode == 2, "history without a run: usage error")
+    check(run("history", DEMO, "--json", "--csv").returncode == 2, "history --json --csv: usage error")
+
+
+def main():
+    with tempfile.TemporaryDirectory(prefix="convscope-history-") as tmp:
+        taplib.group(test_demo, tmp)
+        taplib.group(test_label_noise, tmp)
+        taplib.group(test_errors, tmp)
+    return taplib.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
