@@ -254,7 +254,7 @@ cs_export_saliency (CsSaliencyView *view, gboolean comparison, const char *path,
 typedef struct
 {
   const cs_run *run;
-  int onset;
+  int onset, weight_onset;
 } ChartFigure;
 
 static void
@@ -267,14 +267,15 @@ draw_chart (cairo_t *cr, int width, int height, gpointer user_data)
 
   pango_layout_set_font_description (pl, font);
   pango_font_description_free (font);
-  cs_training_chart_draw (f->run, f->onset, cr, pl, &black, width, height);
+  cs_training_chart_draw (f->run, f->onset, f->weight_onset, cr, pl, &black, width, height);
   g_object_unref (pl);
 }
 
 gboolean
 cs_export_training_chart (CsTrainingChart *chart, const char *path, GError **error)
 {
-  ChartFigure f = { cs_training_chart_get_run (chart), cs_training_chart_get_onset (chart) };
+  ChartFigure f = { cs_training_chart_get_run (chart), cs_training_chart_get_onset (chart),
+                    cs_training_chart_get_weight_onset (chart) };
 
   if (!cs_export_format_is_figure (cs_export_format_from_path (path)))
     return unknown_format (path, _("PNG, PDF or SVG"), error);

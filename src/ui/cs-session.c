@@ -223,7 +223,7 @@ cs_session_open_model (CsSession *self, const char *path, GError **error)
   m = cs_model_set_get_base (self->set);
 
   g_object_freeze_notify (G_OBJECT (self));
-  self->epoch = cs_model_set_get_n_epochs (self->set) - 1;
+  self->epoch = cs_model_set_get_base_index (self->set);
   self->layer = cs_graph_last_spatial_node (m->graph);
   self->unit = -1;
   self->target = -1;
