@@ -192,8 +192,7 @@ cs_session_spatial_layer (CsSession *self, int layer)
   for (int id = layer; id >= 0; id--)
     {
       const cs_node *n = &g->nodes[id];
-      if (n->batched && n->op != CS_OP_INPUT && n->shape.ndim == 4 && n->shape.dim[2] > 1
-          && n->shape.dim[3] > 1)
+      if (cs_graph_node_is_spatial (g, id))
         return id;
       if (n->n_inputs == 0)
         break;
