@@ -66,13 +66,25 @@ cache_key (const cs_run *run)
   return key;
 }
 
-static cJSON *
-double_array (const double *v, int32_t n)
+/* A layer's name, op, filter count and series (NaN as null): what analysis.json and the
+ * run-info JSON both hold of a layer. */
+cJSON *
+cs_layer_series_json (const cs_layer_series *l, int32_t n)
 {
-  cJSON *a = cJSON_CreateArray ();
-  for (int32_t i = 0; i < n; i++)
-    cJSON_AddItemToArray (a, isfinite (v[i]) ? cJSON_CreateNumber (v[i]) : cJSON_CreateNull ());
-  return a;
+  cJSON *o = cJSON_CreateObject ();
+  cJSON_AddStringToObject (o, "name", l->name);
+  cJSON_AddStringToObject (o, "op", l->op);
+  cJSON_AddNumberToObject (o, "filters", (double) l->n_filters);
+  double *cols[CS_RUN_STATS_N_SERIES];
+  cs_run_stats_series (l, cols);
+  for (int c = 0; c < CS_RUN_STATS_N_SERIES; c++)
+    {
+      cJSON *a = cJSON_AddArrayToObject (o, cs_run_stats_series_names[c]);
+      for (int32_t e = 0; a != NULL && e < n; e++)
+        cJSON_AddItemToArray (a, isfinite (cols[c][e]) ? cJSON_CreateNumber (cols[c][e])
+                                                      : cJSON_CreateNull ());
+    }
+  return o;
 }
 
 static cJSON *
@@ -100,14 +112,7 @@ cache_document (const cs_run *run, const cs_run_stats *s)
   for (int32_t i = 0; i < s->n_layers; i++)
     {
       const cs_layer_series *l = &s->layers[i];
-      cJSON *o = cJSON_CreateObject ();
-      cJSON_AddStringToObject (o, "name", l->name);
-      cJSON_AddStringToObject (o, "op", l->op);
-      cJSON_AddNumberToObject (o, "filters", (double) l->n_filters);
-      double *cols[CS_RUN_STATS_N_SERIES];
-      cs_run_stats_series (l, cols);
-      for (int c = 0; c < CS_RUN_STATS_N_SERIES; c++)
-        cJSON_AddItemToObject (o, cs_run_stats_series_names[c], double_array (cols[c], s->n_epochs));
+      cJSON *o = cs_layer_series_json (l, s->n_epochs);
       cJSON *fc = cJSON_AddArrayToObject (o, "filter_change");
       for (int32_t e = 0; e < s->n_epochs; e++)
         cJSON_AddItemToArray (fc, float_array (l->filter_change + (int64_t) e * l->n_filters,

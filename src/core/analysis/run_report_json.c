@@ -54,20 +54,6 @@ epochs_json (const cs_run_analysis *a)
 }
 
 static cJSON *
-layer_json (const cs_layer_series *ls, int32_t n)
-{
-  cJSON *o = cJSON_CreateObject ();
-  cJSON_AddStringToObject (o, "name", ls->name);
-  cJSON_AddStringToObject (o, "op", ls->op);
-  cJSON_AddNumberToObject (o, "filters", (double) ls->n_filters);
-  double *series[CS_RUN_STATS_N_SERIES];
-  cs_run_stats_series (ls, series);
-  for (int c = 0; c < CS_RUN_STATS_N_SERIES; c++)
-    cJSON_AddItemToObject (o, cs_run_stats_series_names[c], series_json (series[c], n));
-  return o;
-}
-
-static cJSON *
 overfitting_json (const cs_run_analysis *a)
 {
   int32_t n = a->run->n_epochs;
@@ -101,7 +87,7 @@ cs_run_report_json (const cs_run_analysis *a, cs_error *err)
   cJSON_AddItemToObject (doc, "epochs", epochs);
   cJSON *layers = cJSON_AddArrayToObject (doc, "layers");
   for (int32_t l = 0; l < a->stats->n_layers; l++)
-    cJSON_AddItemToArray (layers, layer_json (&a->stats->layers[l], a->stats->n_epochs));
+    cJSON_AddItemToArray (layers, cs_layer_series_json (&a->stats->layers[l], a->stats->n_epochs));
   cJSON_AddItemToObject (doc, "overfitting", overfitting_json (a));
   char *text = cJSON_Print (doc);
   cJSON_Delete (doc);

@@ -46,6 +46,11 @@ extern const char *const cs_run_stats_series_names[CS_RUN_STATS_N_SERIES];
 /* The series of l in that order. */
 void cs_run_stats_series (const cs_layer_series *l, double *series[CS_RUN_STATS_N_SERIES]);
 
+/* A layer's name, op, filters and series as a JSON object (NaN as null): the common part of a
+ * layer in analysis.json and in the run-info JSON. */
+struct cJSON;
+struct cJSON *cs_layer_series_json (const cs_layer_series *l, int32_t n_epochs);
+
 /* "conv2d", "linear" or "matmul": a layer's op as the statistics name it. */
 const char *cs_run_stats_op_name (cs_op op);
 
