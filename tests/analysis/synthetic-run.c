@@ -16,6 +16,9 @@
 
 static const double train_loss[SYNTH_EPOCHS] = { 2.3, 1.1, 0.7, 0.5, 0.35, 0.25, 0.15, 0.1 };
 static const double val_loss[SYNTH_EPOCHS] = { 2.3, 1.2, 0.8, 0.7, 0.75, 0.8, 0.9, 1.0 };
+/* The size of each epoch's step: a fast phase, then a plateau, so that the weight rule sees an
+ * onset too. */
+static const double step[SYNTH_EPOCHS] = { 0, 0.4, 0.2, 0.04, 0.036, 0.034, 0.033, 0.033 };
 
 void
 synth_write_text (const char *dir, const char *name, const char *text)
@@ -74,7 +77,7 @@ synth_run_build (char dir[256], float *saved[SYNTH_EPOCHS][2], const char *class
           {
             cs_tensor *t = &m->weights[p];
             for (int64_t i = 0; i < cs_tensor_numel (t); i++)
-              t->data[i] += (float) (cs_rng_normal (&rng) * 0.05 / e);
+              t->data[i] += (float) (cs_rng_normal (&rng) * step[e]);
           }
       snprintf (path, sizeof path, "%s/checkpoints/epoch-%04d.safetensors", dir, e);
       CHECK (cs_safetensors_save (m, path, &err) == CS_OK, "checkpoint %d saved (%s)", e,

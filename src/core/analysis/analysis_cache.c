@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "io/atomic_file.h"
+#include "io/json_number.h"
 
 /* A cache larger than this is not ours (or is damaged): recompute rather than read it. */
 #define CACHE_MAX_BYTES ((size_t) 1 << 30)
@@ -81,8 +82,7 @@ cs_layer_series_json (const cs_layer_series *l, int32_t n)
     {
       cJSON *a = cJSON_AddArrayToObject (o, cs_run_stats_series_names[c]);
       for (int32_t e = 0; a != NULL && e < n; e++)
-        cJSON_AddItemToArray (a, isfinite (cols[c][e]) ? cJSON_CreateNumber (cols[c][e])
-                                                      : cJSON_CreateNull ());
+        cJSON_AddItemToArray (a, cs_json_number (cols[c][e]));
     }
   return o;
 }
@@ -92,7 +92,7 @@ float_array (const float *v, int64_t n)
 {
   cJSON *a = cJSON_CreateArray ();
   for (int64_t i = 0; i < n; i++)
-    cJSON_AddItemToArray (a, isfinite (v[i]) ? cJSON_CreateNumber (v[i]) : cJSON_CreateNull ());
+    cJSON_AddItemToArray (a, cs_json_number (v[i]));
   return a;
 }
 

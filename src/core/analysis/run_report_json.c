@@ -2,6 +2,8 @@
 #include "analysis/run_analysis.h"
 
 #include <cjson/cJSON.h>
+
+#include "io/json_number.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,17 +11,11 @@
 #define REPORT_FORMAT "convscope-run-info/1"
 
 static cJSON *
-number_or_null (double v)
-{
-  return isfinite (v) ? cJSON_CreateNumber (v) : cJSON_CreateNull ();
-}
-
-static cJSON *
 series_json (const double *v, int32_t n)
 {
   cJSON *a = cJSON_CreateArray ();
   for (int32_t i = 0; a != NULL && i < n; i++)
-    cJSON_AddItemToArray (a, number_or_null (v[i]));
+    cJSON_AddItemToArray (a, cs_json_number (v[i]));
   return a;
 }
 
