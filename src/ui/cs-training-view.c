@@ -56,6 +56,7 @@ update_hole (CsTrainingView *self)
     text = g_strdup_printf (_("Epoch %d is unavailable: its checkpoint could not be read (%s). Its weight statistics are left out; the other epochs are analysed."),
                             cs_run_analysis_epoch (a, epoch), why);
   gtk_label_set_text (self->hole_label, text != NULL ? text : "");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->hole_label), text);
   gtk_widget_set_visible (GTK_WIDGET (self->hole_label), text != NULL);
 }
 
