@@ -324,18 +324,6 @@ cli_load_input (const char *path, const cs_model *m, const cli_norm *norm, cs_te
   return CLI_EXIT_OK;
 }
 
-void
-cli_softmax (const float *logits, int32_t n, float *p)
-{
-  double mx = -INFINITY, sum = 0;
-  for (int32_t i = 0; i < n; i++)
-    mx = fmax (mx, (double) logits[i]);
-  for (int32_t i = 0; i < n; i++)
-    sum += exp ((double) logits[i] - mx);
-  for (int32_t i = 0; i < n; i++)
-    p[i] = (float) (exp ((double) logits[i] - mx) / sum);
-}
-
 const char *
 cli_class_label (const cs_model *m, int32_t cls, char *buf)
 {

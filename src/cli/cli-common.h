@@ -96,8 +96,6 @@ int cli_get_norm (const cli_args *args, const cs_model *m, cli_norm *norm);
 /* Loads an INPUT (image or .npy) for m as a [1, C, H, W] tensor. Reports the error itself. */
 int cli_load_input (const char *path, const cs_model *m, const cli_norm *norm, cs_tensor *out);
 
-/* Numerically stable softmax of n logits into p (double precision internally). */
-void cli_softmax (const float *logits, int32_t n, float *p);
 /* The class label, or its index as text when the model has no labels (buf holds 16 bytes). */
 const char *cli_class_label (const cs_model *m, int32_t cls, char *buf);
 

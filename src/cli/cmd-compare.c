@@ -7,6 +7,7 @@
 
 #include "cli-attribution.h"
 #include "cli-commands.h"
+#include "base/softmax.h"
 #include "cli-common.h"
 #include "render/sheet.h"
 
@@ -109,7 +110,7 @@ cli_cmd_compare (int argc, char **argv)
   float predicted_p = 0;
   if (probs != NULL)
     {
-      cli_softmax (logits->data, classes, probs);
+      cs_softmax (logits->data, classes, probs);
       predicted_p = probs[predicted];
       free (probs);
     }

@@ -8,6 +8,7 @@
 #include "cli-attribution.h"
 #include "cli-features.h"
 #include "cli-commands.h"
+#include "base/softmax.h"
 #include "cli-common.h"
 #include "io/image.h"
 #include "io/npy.h"
@@ -200,7 +201,7 @@ cli_cmd_explain (int argc, char **argv)
   float predicted_p = 0;
   if (probs != NULL)
     {
-      cli_softmax (logits->data, classes, probs);
+      cs_softmax (logits->data, classes, probs);
       predicted_p = probs[predicted];
       free (probs);
     }

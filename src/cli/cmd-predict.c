@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli-commands.h"
+#include "base/softmax.h"
 #include "cli-common.h"
 #include "exec/exec.h"
 
@@ -113,7 +114,7 @@ cli_cmd_predict (int argc, char **argv)
   for (int i = 0; i < n_inputs; i++)
     {
       const float *l = logits + (size_t) i * classes;
-      cli_softmax (l, classes, p);
+      cs_softmax (l, classes, p);
       top_k (p, classes, (int32_t) k, idx);
       char buf[16];
       if (doc != NULL)

@@ -42,22 +42,6 @@ static const cli_option top_options[] = {
   { NULL, false, 0 },
 };
 
-typedef struct {
-  const cs_dataset_split *split;
-  const float *mean, *std;
-  int64_t *indices;          /* batch scratch */
-} source;
-
-static cs_status
-fill (void *user_data, int64_t first, int32_t n, float *x, int32_t *labels, cs_error *err)
-{
-  source *s = user_data;
-  for (int32_t i = 0; i < n; i++)
-    s->indices[i] = first + i;
-  cs_dataset_batch (s->split, s->indices, n, s->mean, s->std, x, labels);
-  return CS_OK;
-}
-
 /* What the sheet's header says about the pass that found the examples. */
 typedef struct {
   const char *model_title, *layer, *split_name, *dataset, *reduce;
@@ -192,15 +176,14 @@ cli_cmd_top_examples (int argc, char **argv)
       return code;
     }
   int64_t n = limit > 0 && limit < split->n ? limit : split->n;
-  source src = { split, norm.set ? norm.mean : m->mean, norm.set ? norm.std : m->std,
-                 malloc ((size_t) batch * sizeof (int64_t)) };
-  cs_exec *e = src.indices == NULL ? NULL : cs_exec_new (m, (int32_t) batch, &err);
+  cs_exec *e = cs_exec_new (m, (int32_t) batch, &err);
   cs_topk_params p = { node, (int32_t) unit, (int32_t) top, strcmp (reduce, "mean") == 0 ? CS_TOPK_MEAN : CS_TOPK_MAX };
   cs_topk_result r = { 0 };
   cs_progress prog = { cli_progress_stderr, (void *) "top-examples", NULL };
-  if (e == NULL || cs_topk_run (e, n, fill, &src, &p, &prog, &r, &err) != CS_OK)
-    code = e == NULL && src.indices == NULL ? cli_error (CLI_EXIT_FAILURE, model_path, _("out of memory"))
-                                            : cli_fail (model_path, &err);
+  if (e == NULL
+      || cs_topk_run_split (e, split, n, norm.set ? norm.mean : m->mean, norm.set ? norm.std : m->std,
+                            &p, &prog, &r, &err) != CS_OK)
+    code = cli_fail (model_path, &err);
   else
     {
       int32_t count;
@@ -240,7 +223,6 @@ cli_cmd_top_examples (int argc, char **argv)
     }
   cs_topk_result_free (&r);
   cs_exec_free (e);
-  free (src.indices);
   cs_dataset_free (&ds);
   cs_model_free (m);
   return code;

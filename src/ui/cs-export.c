@@ -9,14 +9,12 @@
 
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
-#include <cjson/cJSON.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
 #include "cs-export.h"
 
-#include "analysis/overfitting.h"
-#include "analysis/run_stats.h"
+#include "analysis/run_analysis.h"
 #include "render/sheet.h"
 
 #define PNG_SCALE 4.0          /* 288 dpi: pixels per point of the PNG figures */
@@ -256,7 +254,7 @@ cs_export_saliency (CsSaliencyView *view, gboolean comparison, const char *path,
 typedef struct
 {
   const cs_run *run;
-  int onset;
+  int onset, weight_onset;
 } ChartFigure;
 
 static void
@@ -269,14 +267,15 @@ draw_chart (cairo_t *cr, int width, int height, gpointer user_data)
 
   pango_layout_set_font_description (pl, font);
   pango_font_description_free (font);
-  cs_training_chart_draw (f->run, f->onset, cr, pl, &black, width, height);
+  cs_training_chart_draw (f->run, f->onset, f->weight_onset, cr, pl, &black, width, height);
   g_object_unref (pl);
 }
 
 gboolean
 cs_export_training_chart (CsTrainingChart *chart, const char *path, GError **error)
 {
-  ChartFigure f = { cs_training_chart_get_run (chart), cs_training_chart_get_onset (chart) };
+  ChartFigure f = { cs_training_chart_get_run (chart), cs_training_chart_get_onset (chart),
+                    cs_training_chart_get_weight_onset (chart) };
 
   if (!cs_export_format_is_figure (cs_export_format_from_path (path)))
     return unknown_format (path, _("PNG, PDF or SVG"), error);
@@ -312,149 +311,17 @@ cs_export_weight_timeline (CsWeightTimeline *timeline, const char *path, GError 
                            draw_timeline, timeline, error);
 }
 
-/* Data: CSV and JSON. */
-
-static void
-csv_number (GString *s, double v)
-{
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
-
-  g_string_append_c (s, ',');
-  if (isfinite (v))
-    g_string_append (s, g_ascii_formatd (buf, sizeof buf, "%.9g", v));
-}
-
-static void
-csv_quoted (GString *s, const char *text)
-{
-  /* Node names are free text in ONNX: quoted as RFC 4180 says. */
-  g_string_append (s, ",\"");
-  for (const char *c = text; *c != '\0'; c++)
-    {
-      if (*c == '"')
-        g_string_append_c (s, '"');
-      g_string_append_c (s, *c);
-    }
-  g_string_append_c (s, '"');
-}
-
-typedef struct
-{
-  const char *name;
-  gsize offset;
-} SeriesField;
-
-static const SeriesField layer_fields[] = {
-  { "norm", G_STRUCT_OFFSET (cs_layer_series, norm) },
-  { "relative_change", G_STRUCT_OFFSET (cs_layer_series, relative_change) },
-  { "cosine_to_previous", G_STRUCT_OFFSET (cs_layer_series, cosine_to_previous) },
-  { "distance_from_init", G_STRUCT_OFFSET (cs_layer_series, distance_from_init) },
-  { "rotation", G_STRUCT_OFFSET (cs_layer_series, rotation) },
-  { "alpha", G_STRUCT_OFFSET (cs_layer_series, alpha) },
-  { "stable_rank", G_STRUCT_OFFSET (cs_layer_series, stable_rank) },
-};
-
-static const double *
-layer_series (const cs_layer_series *ls, guint field)
-{
-  return G_STRUCT_MEMBER (const double *, ls, layer_fields[field].offset);
-}
-
-static char *
-run_csv (const cs_run *run, const cs_run_stats *stats, const double *gap)
-{
-  GString *s = g_string_new ("epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,"
-                             "generalization_gap");
-
-  for (int l = 0; stats != NULL && l < stats->n_layers; l++)
-    for (guint f = 0; f < G_N_ELEMENTS (layer_fields); f++)
-      {
-        g_autofree char *col = g_strdup_printf ("%s:%s", stats->layers[l].name, layer_fields[f].name);
-        csv_quoted (s, col);
-      }
-  g_string_append_c (s, '\n');
-  for (int e = 0; e < run->n_epochs; e++)
-    {
-      const cs_run_epoch *re = &run->epochs[e];
-      g_string_append_printf (s, "%d", re->epoch);
-      csv_number (s, re->train_loss);
-      csv_number (s, re->train_accuracy);
-      csv_number (s, re->val_loss);
-      csv_number (s, re->val_accuracy);
-      csv_number (s, re->learning_rate);
-      csv_number (s, gap[e]);
-      for (int l = 0; stats != NULL && l < stats->n_layers; l++)
-        for (guint f = 0; f < G_N_ELEMENTS (layer_fields); f++)
-          csv_number (s, layer_series (&stats->layers[l], f)[e]);
-      g_string_append_c (s, '\n');
-    }
-  return g_string_free (s, FALSE);
-}
-
-static cJSON *
-json_number (double v)
-{
-  return isfinite (v) ? cJSON_CreateNumber (v) : cJSON_CreateNull ();
-}
-
-static char *
-run_json (const cs_run *run, const cs_run_stats *stats, const double *gap, int onset)
-{
-  cJSON *doc = cJSON_CreateObject ();
-  cJSON *epochs = cJSON_AddArrayToObject (doc, "epochs");
-  cJSON *layers = cJSON_AddArrayToObject (doc, "layers");
-  cJSON *of = cJSON_AddObjectToObject (doc, "overfitting");
-  cJSON *gaps = cJSON_CreateArray ();
-  char *text;
-
-  if (run->name != NULL)
-    cJSON_AddStringToObject (doc, "name", run->name);
-  for (int e = 0; e < run->n_epochs; e++)
-    {
-      const cs_run_epoch *re = &run->epochs[e];
-      cJSON *o = cJSON_CreateObject ();
-      cJSON_AddNumberToObject (o, "epoch", re->epoch);
-      cJSON_AddItemToObject (o, "train_loss", json_number (re->train_loss));
-      cJSON_AddItemToObject (o, "train_accuracy", json_number (re->train_accuracy));
-      cJSON_AddItemToObject (o, "val_loss", json_number (re->val_loss));
-      cJSON_AddItemToObject (o, "val_accuracy", json_number (re->val_accuracy));
-      cJSON_AddItemToObject (o, "learning_rate", json_number (re->learning_rate));
-      cJSON_AddItemToArray (epochs, o);
-      cJSON_AddItemToArray (gaps, json_number (gap[e]));
-    }
-  for (int l = 0; stats != NULL && l < stats->n_layers; l++)
-    {
-      const cs_layer_series *ls = &stats->layers[l];
-      cJSON *o = cJSON_CreateObject ();
-      cJSON_AddStringToObject (o, "name", ls->name);
-      cJSON_AddStringToObject (o, "op", ls->op);
-      for (guint f = 0; f < G_N_ELEMENTS (layer_fields); f++)
-        {
-          cJSON *a = cJSON_CreateArray ();
-          for (int e = 0; e < stats->n_epochs; e++)
-            cJSON_AddItemToArray (a, json_number (layer_series (ls, f)[e]));
-          cJSON_AddItemToObject (o, layer_fields[f].name, a);
-        }
-      cJSON_AddItemToArray (layers, o);
-    }
-  cJSON_AddItemToObject (of, "by_validation",
-                         onset >= 0 ? cJSON_CreateNumber (run->epochs[onset].epoch) : cJSON_CreateNull ());
-  cJSON_AddItemToObject (of, "generalization_gap", gaps);
-  text = cJSON_Print (doc);
-  cJSON_Delete (doc);
-  return text;
-}
+/* Data: the core's run-info JSON and CSV, byte for byte what `run-info --json` / `--csv`
+ * print for the same run. */
 
 gboolean
 cs_export_run_data (const cs_run *run, const char *path, GError **error)
 {
   CsExportFormat format = cs_export_format_from_path (path);
-  g_autofree double *train = NULL, *val = NULL, *gap = NULL;
-  cs_run_stats *stats;
+  cs_run_analysis *analysis;
   cs_error err = { 0 };
   char *text;
   gboolean ok;
-  int onset;
 
   if (format != CS_EXPORT_CSV && format != CS_EXPORT_JSON)
     return unknown_format (path, _("CSV or JSON"), error);
@@ -464,38 +331,18 @@ cs_export_run_data (const cs_run *run, const char *path, GError **error)
                            _("No training run: open a run directory first"));
       return FALSE;
     }
-  /* The statistics the weight timeline shows (from the run's cache when it is current). */
-  stats = cs_run_stats_load (run, NULL, &err);
-  if (stats == NULL)
+  /* The statistics the weight timeline shows (the run's cache when it is current and valid). */
+  analysis = cs_run_analysis_load (run, NULL, &err);
+  text = analysis == NULL ? NULL
+         : format == CS_EXPORT_CSV ? cs_run_report_csv (analysis, &err)
+         : cs_run_report_json (analysis, &err);
+  cs_run_analysis_free (analysis);
+  if (text == NULL)
     {
       cs_set_core_error (error, &err);
       return FALSE;
     }
-  train = g_new (double, run->n_epochs);
-  val = g_new (double, run->n_epochs);
-  gap = g_new (double, run->n_epochs);
-  for (int e = 0; e < run->n_epochs; e++)
-    {
-      train[e] = run->epochs[e].train_loss;
-      val[e] = run->epochs[e].val_loss;
-    }
-  cs_generalization_gap (train, val, run->n_epochs, gap);
-  onset = cs_onset_by_validation (train, val, run->n_epochs, CS_ONSET_PATIENCE, CS_ONSET_MIN_DELTA);
-
-  if (format == CS_EXPORT_CSV)
-    {
-      text = run_csv (run, stats, gap);
-      ok = g_file_set_contents (path, text, -1, error);  /* atomic: a temp file renamed */
-      g_free (text);
-    }
-  else
-    {
-      text = run_json (run, stats, gap, onset);
-      ok = text != NULL && g_file_set_contents (path, text, -1, error);
-      if (text == NULL)
-        g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("Out of memory"));
-      cJSON_free (text);
-    }
-  cs_run_stats_free (stats);
+  ok = g_file_set_contents (path, text, -1, error);  /* atomic: a temp file renamed */
+  free (text);
   return ok;
 }

@@ -41,9 +41,9 @@ gboolean cs_export_training_chart (CsTrainingChart *chart, const char *path, GEr
 /* The weight heat map, with its epoch axis and colour bar. */
 gboolean cs_export_weight_timeline (CsWeightTimeline *timeline, const char *path, GError **error);
 
-/* The run's per-epoch metrics and every layer's weight statistics (what `convscope-cli
- * run-info` prints) as .csv (a header, then one row per epoch: the metrics, the
- * generalisation gap, then LAYER:STATISTIC columns) or .json (epochs, layers, overfitting). */
+/* The run's analysis as .json or .csv: the same bytes as `convscope-cli run-info --json` /
+ * `--csv` (one writer in the core, schema in docs/cli/run-info.md). May compute the weight
+ * statistics when the run's analysis.json cache is stale. */
 gboolean cs_export_run_data (const cs_run *run, const char *path, GError **error);
 
 G_END_DECLS

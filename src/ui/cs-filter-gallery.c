@@ -81,28 +81,6 @@ filter_result_free (gpointer data)
   g_free (r);
 }
 
-/* The conv/linear node whose output channels are the layer's channels: the layer itself or
- * the nearest one up its first-input chain with the same channel count. */
-static int
-weight_node_for (const cs_graph *g, int layer)
-{
-  int64_t channels = g->nodes[layer].shape.ndim >= 2 ? g->nodes[layer].shape.dim[1] : -1;
-
-  for (int id = layer; id >= 0;)
-    {
-      const cs_node *n = &g->nodes[id];
-      if (n->shape.ndim < 2 || n->shape.dim[1] != channels || !n->batched)
-        return -1;
-      if ((n->op == CS_OP_CONV2D || n->op == CS_OP_GEMM) && n->n_inputs >= 2
-          && g->nodes[n->inputs[1]].op == CS_OP_PARAM)
-        return id;
-      if (n->n_inputs == 0)
-        return -1;
-      id = n->inputs[0];
-    }
-  return -1;
-}
-
 static void
 render_weights (const cs_graph *g, const cs_model *m, int wnode, FilterResult *r)
 {
@@ -199,7 +177,7 @@ filter_job_run (CsWorkerJob *wjob, gpointer data, GError **error)
       filter_result_free (r);
       return NULL;
     }
-  wnode = weight_node_for (g, job->layer);
+  wnode = cs_graph_weight_node (g, job->layer);
   if (wnode >= 0)
     render_weights (g, m, wnode, r);
   cs_worker_job_set_fraction (wjob, 0.3);

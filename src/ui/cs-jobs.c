@@ -8,6 +8,8 @@
 
 #include "cs-jobs.h"
 
+#include "base/softmax.h"
+
 CsPredictJob *
 cs_predict_job_new (CsModelSet *set, int epoch, GBytes *inputs, const cs_shape *shape, int n)
 {
@@ -38,19 +40,6 @@ cs_predict_result_free (gpointer data)
 
   g_free (r->probs);
   g_free (r);
-}
-
-static void
-softmax (const float *z, int k, float *p)
-{
-  float mx = -INFINITY, s = 0;
-
-  for (int i = 0; i < k; i++)
-    mx = MAX (mx, z[i]);
-  for (int i = 0; i < k; i++)
-    s += (p[i] = expf (z[i] - mx));
-  for (int i = 0; i < k; i++)
-    p[i] /= s;
 }
 
 gpointer
@@ -97,7 +86,7 @@ cs_predict_job_run (CsWorkerJob *wjob, gpointer data, GError **error)
         }
       out = cs_exec_value (e, g->output_node);
       for (int i = 0; i < nb; i++)
-        softmax (out->data + (gsize) i * k, k, r->probs + (gsize) (start + i) * k);
+        cs_softmax (out->data + (gsize) i * k, k, r->probs + (gsize) (start + i) * k);
       cs_worker_job_set_fraction (wjob, (double) (start + nb) / job->n);
     }
   return r;

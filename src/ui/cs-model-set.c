@@ -5,6 +5,7 @@
 
 #include "cs-model-set.h"
 
+#include "analysis/run_stats.h"
 #include "io/model_load.h"
 #include "io/safetensors.h"
 
@@ -65,15 +66,32 @@ cs_model_set_load (const char *path, GError **error)
         }
     }
 
+  self->n_epochs = self->run != NULL ? self->run->n_epochs : 1;
+  self->base_index = self->n_epochs - 1;
   self->base = cs_model_load (path, NULL, &err);
+  /* A run whose last checkpoint is damaged still opens, on its latest readable epoch: the
+   * damaged one is an unavailable epoch like any other. Unless the model or run.json itself is
+   * what fails (then that is the error). */
+  if (self->base == NULL && self->run != NULL && self->n_epochs > 1)
+    {
+      cs_model *arch = cs_run_stats_model (self->run, &err);
+
+      for (int i = self->n_epochs - 2; arch != NULL && self->base == NULL && i >= 0; i--)
+        {
+          cs_load_options o = CS_LOAD_OPTIONS_DEFAULT;
+
+          o.epoch = self->run->epochs[i].epoch;
+          if ((self->base = cs_model_load (path, &o, NULL)) != NULL)
+            self->base_index = i;
+        }
+      cs_model_free (arch);
+    }
   if (self->base == NULL)
     {
       cs_set_core_error (error, &err);
       return NULL;
     }
 
-  self->n_epochs = self->run != NULL ? self->run->n_epochs : 1;
-  self->base_index = self->n_epochs - 1;
   self->epochs = g_new0 (cs_model *, self->n_epochs);
   self->pins = g_new0 (int, self->n_epochs);
   self->used = g_new0 (guint64, self->n_epochs);
@@ -124,6 +142,12 @@ const cs_run *
 cs_model_set_get_run (CsModelSet *self)
 {
   return self->run;
+}
+
+int
+cs_model_set_get_base_index (CsModelSet *self)
+{
+  return self->base_index;
 }
 
 const cs_model *

@@ -25,8 +25,9 @@ guint64 cs_model_set_get_serial (CsModelSet *self);
 const char *cs_model_set_get_path (CsModelSet *self);
 /* The run, or NULL for a model opened without one. */
 const cs_run *cs_model_set_get_run (CsModelSet *self);
-/* The model as opened: the run's last epoch, or the plain model. */
+/* The model as opened: the run's last readable epoch, or the plain model; and its index. */
 const cs_model *cs_model_set_get_base (CsModelSet *self);
+int cs_model_set_get_base_index (CsModelSet *self);
 const cs_graph *cs_model_set_get_graph (CsModelSet *self);
 /* Epochs of the run (1 for a plain model). */
 int cs_model_set_get_n_epochs (CsModelSet *self);

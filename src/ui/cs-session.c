@@ -192,8 +192,7 @@ cs_session_spatial_layer (CsSession *self, int layer)
   for (int id = layer; id >= 0; id--)
     {
       const cs_node *n = &g->nodes[id];
-      if (n->batched && n->op != CS_OP_INPUT && n->shape.ndim == 4 && n->shape.dim[2] > 1
-          && n->shape.dim[3] > 1)
+      if (cs_graph_node_is_spatial (g, id))
         return id;
       if (n->n_inputs == 0)
         break;
@@ -223,7 +222,7 @@ cs_session_open_model (CsSession *self, const char *path, GError **error)
   m = cs_model_set_get_base (self->set);
 
   g_object_freeze_notify (G_OBJECT (self));
-  self->epoch = cs_model_set_get_n_epochs (self->set) - 1;
+  self->epoch = cs_model_set_get_base_index (self->set);
   self->layer = cs_graph_last_spatial_node (m->graph);
   self->unit = -1;
   self->target = -1;

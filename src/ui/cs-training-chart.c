@@ -1,5 +1,6 @@
-/* CsTrainingChart: two panels (loss, accuracy) drawn with Cairo into a cached render node;
- * the epoch cursor and the hover read-out are drawn on top each frame. */
+/* CsTrainingChart: two panels (loss, accuracy) drawn with Cairo into a cached render node, with
+ * both overfitting onsets marked; the epoch cursor and the hover read-out are drawn on top each
+ * frame. */
 #include "config.h"
 
 #include <math.h>
@@ -21,6 +22,7 @@ struct _CsTrainingChart
   CsSession *session;
   CsModelSet *set;
   int onset;
+  int weight_onset;            /* by the weights (from the run's analysis), or -1 */
   GskRenderNode *cache;        /* the static part, for cache_w x cache_h */
   int cache_w, cache_h;
   double hover_x;              /* -1 when the pointer is outside */
@@ -131,9 +133,30 @@ plot_rect (int which, int width, int height, Plot *p)
   p->h = height - PAD_T - PAD_B;
 }
 
+/* A vertical dashed marker at epoch index i, labelled at the top (loss panel only). */
 static void
-draw_panel (const cs_run *run, int onset, cairo_t *cr, PangoLayout *pl, const GdkRGBA *fg,
-            int which, int width, int height)
+draw_marker (cairo_t *cr, PangoLayout *pl, const Plot *p, int i, const GdkRGBA *color,
+             const double *dash, const char *label, double label_y)
+{
+  double x = px (p, i);
+
+  gdk_cairo_set_source_rgba (cr, color);
+  cairo_set_dash (cr, dash, 2, 0);
+  cairo_move_to (cr, x, p->y0);
+  cairo_line_to (cr, x, p->y0 + p->h);
+  cairo_stroke (cr);
+  cairo_set_dash (cr, NULL, 0, 0);
+  if (label != NULL)
+    {
+      /* Left of the line when it sits in the right half, so the label stays in the plot. */
+      gboolean right = x > p->x0 + p->w / 2;
+      text (cr, pl, right ? x - 4 : x + 4, label_y, right ? 1.0 : 0.0, label);
+    }
+}
+
+static void
+draw_panel (const cs_run *run, int onset, int weight_onset, cairo_t *cr, PangoLayout *pl,
+            const GdkRGBA *fg, int which, int width, int height)
 {
   int n = run->n_epochs;
   g_autofree double *train = g_new (double, n);
@@ -205,19 +228,13 @@ draw_panel (const cs_run *run, int onset, cairo_t *cr, PangoLayout *pl, const Gd
     cairo_fill (cr);
   }
 
-  /* The onset. */
+  /* The onsets: by validation (red) and by the weights alone (purple). */
   if (onset >= 0)
-    {
-      double x = px (&p, onset);
-      cairo_set_source_rgba (cr, 0.75, 0.11, 0.16, 0.9);
-      cairo_set_dash (cr, (double[]) { 4, 3 }, 2, 0);
-      cairo_move_to (cr, x, p.y0);
-      cairo_line_to (cr, x, p.y0 + p.h);
-      cairo_stroke (cr);
-      cairo_set_dash (cr, NULL, 0, 0);
-      if (which == 0)
-        text (cr, pl, x + 4, p.y0 + 8, 0.0, _("overfitting from here"));
-    }
+    draw_marker (cr, pl, &p, onset, &(GdkRGBA) { 0.75, 0.11, 0.16, 0.9 }, (double[]) { 4, 3 },
+                 which == 0 ? _("overfitting from here (validation)") : NULL, p.y0 + 8);
+  if (weight_onset >= 0)
+    draw_marker (cr, pl, &p, weight_onset, &(GdkRGBA) { 0.57, 0.25, 0.67, 0.9 },
+                 (double[]) { 2, 3 }, which == 0 ? _("weights plateau") : NULL, p.y0 + 22);
 
   line (cr, &p, train, "#3584e4", FALSE);
   line (cr, &p, val, "#e66100", FALSE);
@@ -251,11 +268,11 @@ draw_panel (const cs_run *run, int onset, cairo_t *cr, PangoLayout *pl, const Gd
 }
 
 void
-cs_training_chart_draw (const cs_run *run, int onset, cairo_t *cr, PangoLayout *pl,
-                        const GdkRGBA *fg, int width, int height)
+cs_training_chart_draw (const cs_run *run, int onset, int weight_onset, cairo_t *cr,
+                        PangoLayout *pl, const GdkRGBA *fg, int width, int height)
 {
-  draw_panel (run, onset, cr, pl, fg, 0, width, height);
-  draw_panel (run, onset, cr, pl, fg, 1, width, height);
+  draw_panel (run, onset, weight_onset, cr, pl, fg, 0, width, height);
+  draw_panel (run, onset, weight_onset, cr, pl, fg, 1, width, height);
 }
 
 static gboolean
@@ -300,7 +317,7 @@ cs_training_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       g_clear_pointer (&self->cache, gsk_render_node_unref);
       cr = gtk_snapshot_append_cairo (s, &GRAPHENE_RECT_INIT (0, 0, w, h));
       pl = gtk_widget_create_pango_layout (widget, NULL);
-      cs_training_chart_draw (run, self->onset, cr, pl, &fg, w, h);
+      cs_training_chart_draw (run, self->onset, self->weight_onset, cr, pl, &fg, w, h);
       g_object_unref (pl);
       cairo_destroy (cr);
       self->cache = gtk_snapshot_free_to_node (s);
@@ -368,6 +385,7 @@ model_set_changed_cb (CsSession *session, GParamSpec *pspec, CsTrainingChart *se
   g_clear_pointer (&self->set, cs_model_set_unref);
   self->set = set != NULL ? cs_model_set_ref (set) : NULL;
   self->onset = -1;
+  self->weight_onset = -1;
   if (has_curves (self))
     {
       int n;
@@ -451,6 +469,21 @@ cs_training_chart_get_onset (CsTrainingChart *self)
   return self->onset;
 }
 
+void
+cs_training_chart_set_weight_onset (CsTrainingChart *self, int index)
+{
+  if (self->weight_onset == index)
+    return;
+  self->weight_onset = index;
+  invalidate (self);
+}
+
+int
+cs_training_chart_get_weight_onset (CsTrainingChart *self)
+{
+  return self->weight_onset;
+}
+
 static void
 cs_training_chart_measure (GtkWidget *widget, GtkOrientation orientation, int for_size,
                            int *minimum, int *natural, int *minimum_baseline, int *natural_baseline)
@@ -500,6 +533,7 @@ cs_training_chart_init (CsTrainingChart *self)
   GtkGesture *click = gtk_gesture_click_new ();
 
   self->onset = -1;
+  self->weight_onset = -1;
   self->hover_x = -1;
   g_signal_connect (motion, "motion", G_CALLBACK (motion_cb), self);
   g_signal_connect (motion, "leave", G_CALLBACK (leave_cb), self);

@@ -1,5 +1,6 @@
 /* CsTrainingChart: loss and accuracy per epoch, train against validation, with the
- * generalisation gap shaded, the overfitting onset marked and a hover read-out. */
+ * generalisation gap shaded, both overfitting onsets (validation, weights) marked and a hover
+ * read-out. */
 #pragma once
 
 #include <gtk/gtk.h>
@@ -16,12 +17,16 @@ GtkWidget *cs_training_chart_new (CsSession *session);
 void cs_training_chart_set_session (CsTrainingChart *self, CsSession *session);
 /* Index of the epoch where overfitting sets in by the validation rule, or -1. */
 int cs_training_chart_get_onset (CsTrainingChart *self);
+/* The onset by the weights alone (from the run's analysis, which loads later), or -1. */
+void cs_training_chart_set_weight_onset (CsTrainingChart *self, int index);
+int cs_training_chart_get_weight_onset (CsTrainingChart *self);
 
-/* Draws the two panels (loss, accuracy: axes, ticks, legends, the gap band and the onset) of
- * run into cr over width x height, in fg for text and axes: what the widget shows without its
- * cursor and read-out, and what figure export draws into PDF, SVG and PNG surfaces. */
-void cs_training_chart_draw (const cs_run *run, int onset, cairo_t *cr, PangoLayout *pl,
-                             const GdkRGBA *fg, int width, int height);
+/* Draws the two panels (loss, accuracy: axes, ticks, legends, the gap band and both onsets,
+ * -1 for none) of run into cr over width x height, in fg for text and axes: what the widget
+ * shows without its cursor and read-out, and what figure export draws into PDF, SVG and PNG
+ * surfaces. */
+void cs_training_chart_draw (const cs_run *run, int onset, int weight_onset, cairo_t *cr,
+                             PangoLayout *pl, const GdkRGBA *fg, int width, int height);
 /* The session's run (or NULL) that the chart draws. */
 const cs_run *cs_training_chart_get_run (CsTrainingChart *self);
 

@@ -1,5 +1,6 @@
 /* CsTrainingView: binds the scrubber to session:epoch; the chart and the timeline take the
- * session themselves. */
+ * session themselves; the run's analysis, once the timeline has loaded it, gives the onset by
+ * weights next to the one by validation and the unavailable epochs. */
 #include "config.h"
 
 #include <glib/gi18n.h>
@@ -7,6 +8,8 @@
 #include "cs-training-chart.h"
 #include "cs-training-view.h"
 #include "cs-weight-timeline.h"
+
+#include "analysis/run_analysis.h"
 
 struct _CsTrainingView
 {
@@ -24,12 +27,38 @@ struct _CsTrainingView
   GtkScale *scale;
   GtkAdjustment *adjustment;
   GtkLabel *epoch_label;
+  GtkLabel *hole_label;
 };
 
 enum { PROP_0, PROP_SESSION, N_PROPS };
 static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (CsTrainingView, cs_training_view, GTK_TYPE_WIDGET)
+
+/* The run's analysis once the timeline has it (both onsets, unavailable epochs), or NULL. */
+static const cs_run_analysis *
+analysis (CsTrainingView *self)
+{
+  return cs_weight_timeline_get_analysis (self->timeline);
+}
+
+/* When the selected epoch's checkpoint could not be read: a line under the scrubber that says
+ * why (the other views fail on that epoch with the same reason). */
+static void
+update_hole (CsTrainingView *self)
+{
+  const cs_run_analysis *a = analysis (self);
+  int epoch = self->session != NULL ? cs_session_get_epoch (self->session) : -1;
+  const char *why = a != NULL ? cs_run_analysis_checkpoint_error (a, epoch) : NULL;
+  g_autofree char *text = NULL;
+
+  if (why != NULL)
+    text = g_strdup_printf (_("Epoch %d is unavailable: its checkpoint could not be read (%s). Its weight statistics are left out; the other epochs are analysed."),
+                            cs_run_analysis_epoch (a, epoch), why);
+  gtk_label_set_text (self->hole_label, text != NULL ? text : "");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->hole_label), text);
+  gtk_widget_set_visible (GTK_WIDGET (self->hole_label), text != NULL);
+}
 
 static void
 update_epoch (CsTrainingView *self)
@@ -48,25 +77,62 @@ update_epoch (CsTrainingView *self)
     text = g_strdup_printf (_("Epoch %d / %d"), cs_model_set_get_epoch_number (set, epoch),
                             cs_model_set_get_epoch_number (set, n - 1));
   gtk_label_set_text (self->epoch_label, text != NULL ? text : "");
+  update_hole (self);
 }
 
+/* Both onsets in one line, the explanation of both rules as its tooltip. */
 static void
 update_onset (CsTrainingView *self)
 {
   CsModelSet *set = cs_session_get_model_set (self->session);
+  const cs_run_analysis *a = analysis (self);
   int onset = cs_training_chart_get_onset (self->chart);
-  g_autofree char *text = NULL;
+  g_autofree char *by_val = NULL, *by_w = NULL, *text = NULL;
 
   /* A model without a run has no curves to draw: the chart gives its room to the others. */
   gtk_widget_set_visible (GTK_WIDGET (self->chart), set != NULL && cs_model_set_get_run (set) != NULL);
+  cs_training_chart_set_weight_onset (self->chart, a != NULL ? a->by_weights.index : -1);
   if (set == NULL || cs_model_set_get_run (set) == NULL)
-    text = g_strdup (_("No training run: open a run directory to see its curves"));
-  else if (onset >= 0)
-    text = g_strdup_printf (_("Validation loss is lowest at epoch %d and rises after it while training loss keeps falling: overfitting"),
-                            cs_model_set_get_epoch_number (set, onset));
+    {
+      gtk_label_set_text (self->onset_label, _("No training run: open a run directory to see its curves"));
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->onset_label), NULL);
+      return;
+    }
+  by_val = onset >= 0 ? g_strdup_printf (_("by validation from epoch %d"),
+                                         cs_model_set_get_epoch_number (set, onset))
+                      : g_strdup (_("none by validation"));
+  if (a != NULL)
+    by_w = a->by_weights.index >= 0
+           ? g_strdup_printf (_("by weights from epoch %d"), cs_run_analysis_epoch (a, a->by_weights.index))
+           : g_strdup (_("none by weights"));
   else
-    text = g_strdup (_("No overfitting detected by the validation curve"));
+    by_w = g_strdup (cs_weight_timeline_get_loading (self->timeline)
+                     ? _("by weights: analysing…") : _("by weights: no statistics"));
+  text = g_strdup_printf (_("Overfitting %s · %s"), by_val, by_w);
   gtk_label_set_text (self->onset_label, text);
+  /* The whole reasoning of both rules (the label itself is ellipsized). */
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->onset_label),
+                               a != NULL ? a->explanation : cs_weight_timeline_get_error (self->timeline));
+}
+
+/* Scrubber marks at the epochs whose checkpoint could not be read. */
+static void
+update_marks (CsTrainingView *self)
+{
+  const cs_run_analysis *a = analysis (self);
+
+  gtk_scale_clear_marks (self->scale);
+  for (int e = 0; a != NULL && e < a->stats->n_epochs; e++)
+    if (cs_run_analysis_checkpoint_error (a, e) != NULL)
+      gtk_scale_add_mark (self->scale, e, GTK_POS_BOTTOM, "✕");
+}
+
+static void
+analysis_changed_cb (CsTrainingView *self)
+{
+  update_onset (self);
+  update_marks (self);
+  update_hole (self);
 }
 
 static void
@@ -223,6 +289,7 @@ cs_training_view_class_init (CsTrainingViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CsTrainingView, scale);
   gtk_widget_class_bind_template_child (widget_class, CsTrainingView, adjustment);
   gtk_widget_class_bind_template_child (widget_class, CsTrainingView, epoch_label);
+  gtk_widget_class_bind_template_child (widget_class, CsTrainingView, hole_label);
   gtk_widget_class_bind_template_callback (widget_class, play_toggled_cb);
 
   gtk_widget_class_install_action (widget_class, "training.step", "i", step_action);
@@ -243,6 +310,7 @@ cs_training_view_init (CsTrainingView *self)
   gtk_drop_down_set_model (self->stat_dropdown, G_LIST_MODEL (stats));
   g_signal_connect_swapped (self->stat_dropdown, "notify::selected", G_CALLBACK (stat_selected_cb), self);
   g_signal_connect_swapped (self->adjustment, "value-changed", G_CALLBACK (value_changed_cb), self);
+  g_signal_connect_swapped (self->timeline, "notify::loading", G_CALLBACK (analysis_changed_cb), self);
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
 }
 
@@ -276,4 +344,23 @@ gboolean
 cs_training_view_get_playing (CsTrainingView *self)
 {
   return self->play_source != 0;
+}
+
+const char *
+cs_training_view_get_onset_text (CsTrainingView *self)
+{
+  return gtk_label_get_text (self->onset_label);
+}
+
+const char *
+cs_training_view_get_onset_tooltip (CsTrainingView *self)
+{
+  return gtk_widget_get_tooltip_text (GTK_WIDGET (self->onset_label));
+}
+
+const char *
+cs_training_view_get_hole_text (CsTrainingView *self)
+{
+  return gtk_widget_get_visible (GTK_WIDGET (self->hole_label))
+         ? gtk_label_get_text (self->hole_label) : "";
 }

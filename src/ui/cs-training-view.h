@@ -24,5 +24,10 @@ void cs_training_view_toggle_play (CsTrainingView *self);
 gboolean cs_training_view_get_playing (CsTrainingView *self);
 CsTrainingChart *cs_training_view_get_chart (CsTrainingView *self);
 CsWeightTimeline *cs_training_view_get_timeline (CsTrainingView *self);
+/* What the view says now: the onset line (both rules) and its tooltip (the explanation), and
+ * the line explaining an unavailable selected epoch ("" when the epoch is fine). */
+const char *cs_training_view_get_onset_text (CsTrainingView *self);
+const char *cs_training_view_get_onset_tooltip (CsTrainingView *self);
+const char *cs_training_view_get_hole_text (CsTrainingView *self);
 
 G_END_DECLS

@@ -10,29 +10,6 @@
 #include "cs-unit-jobs.h"
 #include "data/dataset.h"
 
-int
-cs_unit_weight_node (const cs_graph *g, int layer)
-{
-  int64_t channels;
-
-  if (g == NULL || layer < 0 || layer >= g->n_nodes)
-    return -1;
-  channels = g->nodes[layer].shape.ndim >= 2 ? g->nodes[layer].shape.dim[1] : -1;
-  for (int id = layer; id >= 0;)
-    {
-      const cs_node *n = &g->nodes[id];
-      if (n->shape.ndim < 2 || n->shape.dim[1] != channels || !n->batched)
-        return -1;
-      if ((n->op == CS_OP_CONV2D || n->op == CS_OP_GEMM) && n->n_inputs >= 2
-          && g->nodes[n->inputs[1]].op == CS_OP_PARAM)
-        return id;
-      if (n->n_inputs == 0)
-        return -1;
-      id = n->inputs[0];
-    }
-  return -1;
-}
-
 /* The weights of a conv/linear node as filters: filter k's i-th value is
  * w[trans ? i * M + k : k * fsize + i]. Returns NULL when the layout is not one of those. */
 static const float *
@@ -331,24 +308,6 @@ cs_topk_job_free (gpointer data)
 
 typedef struct
 {
-  const cs_dataset_split *split;
-  const float *mean, *std;
-  int64_t *indices;
-} Source;
-
-static cs_status
-topk_source (void *user_data, int64_t first, int32_t n, float *x, int32_t *labels, cs_error *err)
-{
-  Source *s = user_data;
-
-  for (int32_t i = 0; i < n; i++)
-    s->indices[i] = first + i;
-  cs_dataset_batch (s->split, s->indices, n, s->mean, s->std, x, labels);
-  return CS_OK;
-}
-
-typedef struct
-{
   CsWorkerJob *wjob;
   CsTopkJob *job;
 } TopkProgress;
@@ -373,8 +332,6 @@ cs_topk_job_run (CsWorkerJob *wjob, gpointer data, GError **error)
   TopkProgress tp = { wjob, job };
   cs_progress progress = *cs_worker_job_get_progress (wjob);
   cs_error err = { 0 };
-  g_autofree int64_t *indices = NULL;
-  Source src;
   CsTopkResult *r;
   cs_exec *e;
   gsize chw;
@@ -396,13 +353,11 @@ cs_topk_job_run (CsWorkerJob *wjob, gpointer data, GError **error)
   e = cs_worker_job_get_exec (wjob, job->set, job->epoch, error);
   if (e == NULL)
     return NULL;
-  indices = g_new (int64_t, cs_exec_max_batch (e));
-  src = (Source) { split, m->mean, m->std, indices };
   progress.progress = topk_progress_cb;
   progress.user_data = &tp;
 
   r = g_new0 (CsTopkResult, 1);
-  if (cs_topk_run (e, split->n, topk_source, &src, &p, &progress, &r->topk, &err) != CS_OK)
+  if (cs_topk_run_split (e, split, split->n, m->mean, m->std, &p, &progress, &r->topk, &err) != CS_OK)
     {
       g_free (r);
       set_status_error (error, &err);

@@ -9,9 +9,13 @@
 
 G_BEGIN_DECLS
 
-/* The conv/linear node whose output channels are layer's channels (the layer itself or up its
- * first-input chain), or -1. */
-int cs_unit_weight_node (const cs_graph *g, int layer);
+/* The conv/linear node whose output channels are layer's channels, or -1: the core's
+ * cs_graph_weight_node under the name the inspector's panels use. */
+static inline int
+cs_unit_weight_node (const cs_graph *g, int layer)
+{
+  return cs_graph_weight_node (g, layer);
+}
 
 /* A picture of a unit: display floats [C, H, W] in [0, 1] (C 1 or 3). */
 typedef struct

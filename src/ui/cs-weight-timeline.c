@@ -1,5 +1,7 @@
-/* CsWeightTimeline: statistics computed on the worker over every checkpoint (by the core's
- * analysis module when built, else norms computed here), drawn as a heat map. */
+/* CsWeightTimeline: the run's weight statistics as a layers x epochs heat map. They come from
+ * the core's run analysis on the worker (the validated analysis.json cache, computed and cached
+ * when stale: the same path as the unit inspector and the data export); epochs whose checkpoint
+ * could not be read are drawn as hatched holes that say why. */
 #include "config.h"
 
 #include <math.h>
@@ -9,17 +11,16 @@
 #include "cs-colormap.h"
 #include "cs-weight-timeline.h"
 
-#include "analysis/run_stats.h"
+#include "analysis/run_analysis.h"
 
 #define LABEL_W 96.0
 #define ROW_H 18.0
 
 typedef struct
 {
-  int n_layers, n_epochs;
-  char **names;                /* n_layers */
-  int *nodes;                  /* graph node ids */
-  double *values[CS_WEIGHT_STAT_COUNT]; /* [layer * n_epochs + epoch] */
+  CsModelSet *set;             /* holds the run that the analysis borrows */
+  cs_run_analysis *analysis;
+  int *nodes;                  /* graph node of each layer */
 } Stats;
 
 struct _CsWeightTimeline
@@ -28,6 +29,7 @@ struct _CsWeightTimeline
   CsSession *session;
   CsWeightStat stat;
   Stats *stats;
+  char *error;                 /* why there are no statistics, or NULL */
   gboolean loading;
   char channel[32];
   double hover_x, hover_y;
@@ -57,38 +59,49 @@ stats_free (gpointer data)
 
   if (s == NULL)
     return;
-  g_strfreev (s->names);
+  cs_run_analysis_free (s->analysis);
+  g_clear_pointer (&s->set, cs_model_set_unref);
   g_free (s->nodes);
-  for (int i = 0; i < CS_WEIGHT_STAT_COUNT; i++)
-    g_free (s->values[i]);
   g_free (s);
 }
 
-typedef struct
+static int
+n_layers (const Stats *s)
 {
-  CsModelSet *set;
-} StatsJob;
+  return s != NULL ? s->analysis->stats->n_layers : 0;
+}
 
-static void
-stats_job_free (gpointer data)
+static int
+n_epochs (const Stats *s)
 {
-  StatsJob *job = data;
+  return s != NULL ? s->analysis->stats->n_epochs : 0;
+}
 
-  cs_model_set_unref (job->set);
-  g_free (job);
+static double
+value (const Stats *s, CsWeightStat stat, int layer, int epoch)
+{
+  const cs_layer_series *ls = &s->analysis->stats->layers[layer];
+
+  switch (stat)
+    {
+    case CS_WEIGHT_STAT_RELATIVE_CHANGE: return ls->relative_change[epoch];
+    case CS_WEIGHT_STAT_DISTANCE_FROM_INIT: return ls->distance_from_init[epoch];
+    case CS_WEIGHT_STAT_ALPHA: return ls->alpha[epoch];
+    default: return NAN;
+    }
 }
 
 static gpointer
 stats_job_run (CsWorkerJob *wjob, gpointer data, GError **error)
 {
-  StatsJob *job = data;
-  const cs_run *run = cs_model_set_get_run (job->set);
-  const cs_graph *g = cs_model_set_get_graph (job->set);
+  CsModelSet *set = data;
+  const cs_graph *g = cs_model_set_get_graph (set);
   cs_error err = { 0 };
-  cs_run_stats *rs = cs_run_stats_compute (run, cs_worker_job_get_progress (wjob), &err);
+  cs_run_analysis *a = cs_run_analysis_load (cs_model_set_get_run (set),
+                                             cs_worker_job_get_progress (wjob), &err);
   Stats *s;
 
-  if (rs == NULL)
+  if (a == NULL)
     {
       if (err.code == CS_ERR_CANCELLED)
         g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled");
@@ -97,26 +110,11 @@ stats_job_run (CsWorkerJob *wjob, gpointer data, GError **error)
       return NULL;
     }
   s = g_new0 (Stats, 1);
-  s->n_layers = rs->n_layers;
-  s->n_epochs = rs->n_epochs;
-  s->names = g_new0 (char *, s->n_layers + 1);
-  s->nodes = g_new0 (int, s->n_layers);
-  for (int i = 0; i < CS_WEIGHT_STAT_COUNT; i++)
-    s->values[i] = g_new (double, (gsize) s->n_layers * s->n_epochs);
-  for (int l = 0; l < rs->n_layers; l++)
-    {
-      const cs_layer_series *ls = &rs->layers[l];
-      s->names[l] = g_strdup (ls->name);
-      s->nodes[l] = cs_graph_find (g, ls->name);
-      for (int e = 0; e < s->n_epochs; e++)
-        {
-          gsize i = (gsize) l * s->n_epochs + e;
-          s->values[CS_WEIGHT_STAT_RELATIVE_CHANGE][i] = ls->relative_change[e];
-          s->values[CS_WEIGHT_STAT_DISTANCE_FROM_INIT][i] = ls->distance_from_init[e];
-          s->values[CS_WEIGHT_STAT_ALPHA][i] = ls->alpha[e];
-        }
-    }
-  cs_run_stats_free (rs);
+  s->set = cs_model_set_ref (set);
+  s->analysis = a;
+  s->nodes = g_new0 (int, MAX (a->stats->n_layers, 1));
+  for (int l = 0; l < a->stats->n_layers; l++)
+    s->nodes[l] = cs_graph_find (g, a->stats->layers[l].name);
   return s;
 }
 
@@ -131,6 +129,25 @@ set_loading (CsWeightTimeline *self, gboolean loading)
 }
 
 static void
+update_description (CsWeightTimeline *self)
+{
+  const Stats *s = self->stats;
+  g_autofree char *desc = NULL;
+
+  if (s == NULL)
+    desc = g_strdup (_("No weight statistics"));
+  else if (s->analysis->stats->n_unavailable > 0)
+    desc = g_strdup_printf (_("Heat map of %d layers over %d epochs, %d of them unavailable; click a cell to select that layer and epoch"),
+                            n_layers (s), n_epochs (s), s->analysis->stats->n_unavailable);
+  else
+    desc = g_strdup_printf (_("Heat map of %d layers over %d epochs; click a cell to select that layer and epoch"),
+                            n_layers (s), n_epochs (s));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Weight statistics per layer and epoch"),
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, desc, -1);
+}
+
+static void
 stats_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (CsWeightTimeline) self = user_data;
@@ -139,20 +156,13 @@ stats_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (s == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
-  if (s == NULL)
-    g_debug ("Weight statistics: %s", error->message);
   stats_free (self->stats);
   self->stats = s;
+  g_clear_pointer (&self->error, g_free);
+  if (s == NULL)
+    self->error = g_strdup (error->message);
+  update_description (self);
   set_loading (self, FALSE);
-  {
-    g_autofree char *desc = s != NULL
-      ? g_strdup_printf (_("Heat map of %d layers over %d epochs; click a cell to select that layer and epoch"),
-                         s->n_layers, s->n_epochs)
-      : g_strdup (_("No weight statistics"));
-    gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                    _("Weight statistics per layer and epoch"),
-                                    GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, desc, -1);
-  }
   gtk_widget_queue_resize (GTK_WIDGET (self));
 }
 
@@ -160,17 +170,19 @@ static void
 model_set_changed_cb (CsSession *session, GParamSpec *pspec, CsWeightTimeline *self)
 {
   CsModelSet *set = cs_session_get_model_set (session);
-  StatsJob *job;
 
   g_clear_pointer (&self->stats, stats_free);
+  g_clear_pointer (&self->error, g_free);
   gtk_widget_queue_resize (GTK_WIDGET (self));
   if (set == NULL || cs_model_set_get_run (set) == NULL)
-    return;
-  job = g_new0 (StatsJob, 1);
-  job->set = cs_model_set_ref (set);
+    {
+      set_loading (self, FALSE);
+      return;
+    }
   set_loading (self, TRUE);
-  cs_worker_run (cs_session_get_worker (session), self->channel, TRUE, stats_job_run, job,
-                 stats_job_free, stats_free, stats_done, g_object_ref (self));
+  cs_worker_run (cs_session_get_worker (session), self->channel, TRUE, stats_job_run,
+                 cs_model_set_ref (set), (GDestroyNotify) cs_model_set_unref, stats_free,
+                 stats_done, g_object_ref (self));
 }
 
 static void
@@ -179,39 +191,231 @@ redraw_cb (CsSession *session, GParamSpec *pspec, CsWeightTimeline *self)
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
-static void
-range_of (const Stats *s, CsWeightStat stat, double *lo, double *hi)
+/* The colour scale of a statistic over every available cell. */
+typedef struct
 {
-  *lo = INFINITY;
-  *hi = -INFINITY;
-  for (gsize i = 0; i < (gsize) s->n_layers * s->n_epochs; i++)
-    if (isfinite (s->values[stat][i]))
+  double lo, hi;
+  gboolean use_log;            /* relative change spans decades: log10 of the values */
+} Scale;
+
+static void
+scale_of (const Stats *s, CsWeightStat stat, Scale *sc)
+{
+  sc->lo = INFINITY;
+  sc->hi = -INFINITY;
+  for (int l = 0; l < n_layers (s); l++)
+    for (int e = 0; e < n_epochs (s); e++)
       {
-        *lo = MIN (*lo, s->values[stat][i]);
-        *hi = MAX (*hi, s->values[stat][i]);
+        double v = value (s, stat, l, e);
+        if (isfinite (v))
+          sc->lo = MIN (sc->lo, v), sc->hi = MAX (sc->hi, v);
       }
-  if (!(*hi > *lo))
-    *hi = *lo + 1;
+  if (!(sc->hi > sc->lo))
+    sc->hi = sc->lo + 1;
+  sc->use_log = stat == CS_WEIGHT_STAT_RELATIVE_CHANGE && sc->lo > 0;
+  if (sc->use_log)
+    sc->lo = log10 (sc->lo), sc->hi = log10 (sc->hi);
+}
+
+static double
+column_width (const Stats *s, int w)
+{
+  return (w - LABEL_W - 4) / MAX (n_epochs (s), 1);
 }
 
 static gboolean
 cell_at (CsWeightTimeline *self, double x, double y, int *layer, int *epoch)
 {
-  int w = gtk_widget_get_width (GTK_WIDGET (self));
+  const Stats *s = self->stats;
   double cw;
 
-  if (self->stats == NULL || self->stats->n_epochs == 0 || x < LABEL_W)
+  if (s == NULL || n_epochs (s) == 0 || x < LABEL_W)
     return FALSE;
-  cw = (w - LABEL_W - 4) / self->stats->n_epochs;
+  cw = column_width (s, gtk_widget_get_width (GTK_WIDGET (self)));
   *epoch = (int) ((x - LABEL_W) / cw);
   *layer = (int) ((y - 2) / ROW_H);
-  return *epoch >= 0 && *epoch < self->stats->n_epochs && *layer >= 0
-         && *layer < self->stats->n_layers;
+  return *epoch >= 0 && *epoch < n_epochs (s) && *layer >= 0 && *layer < n_layers (s);
 }
 
 #define FIGURE_TITLE_H 22.0
 #define FIGURE_AXIS_H 20.0
 #define FIGURE_BAR_H 36.0
+
+static void
+show_text (cairo_t *cr, PangoLayout *pl, double x, double y, const char *text)
+{
+  pango_layout_set_text (pl, text, -1);
+  cairo_move_to (cr, x, y);
+  pango_cairo_show_layout (cr, pl);
+}
+
+static void
+draw_message (CsWeightTimeline *self, cairo_t *cr, PangoLayout *pl, const GdkRGBA *fg)
+{
+  g_autofree char *text = NULL;
+
+  if (self->loading)
+    text = g_strdup (_("Computing weight statistics…"));
+  else if (self->error != NULL)
+    text = g_strdup_printf (_("No weight statistics: %s"), self->error);
+  else
+    text = g_strdup (_("No weight statistics (open a training run)"));
+  gdk_cairo_set_source_rgba (cr, fg);
+  show_text (cr, pl, 8, 4, text);
+}
+
+/* An unavailable epoch's column: diagonal hatching over the rows. */
+static void
+draw_hole (cairo_t *cr, const GdkRGBA *fg, double x, double y, double w, double h)
+{
+  cairo_save (cr);
+  cairo_rectangle (cr, x, y, w, h);
+  cairo_clip (cr);
+  cairo_set_source_rgba (cr, 0.75, 0.11, 0.16, 0.12);
+  cairo_paint (cr);
+  cairo_set_source_rgba (cr, 0.75, 0.11, 0.16, 0.7);
+  cairo_set_line_width (cr, 1.5);
+  for (double d = -h; d < w; d += 6)
+    {
+      cairo_move_to (cr, x + d, y + h);
+      cairo_line_to (cr, x + d + h, y);
+    }
+  cairo_stroke (cr);
+  cairo_restore (cr);
+}
+
+/* Layer names and cells; the selected layer outlined. */
+static void
+draw_rows (CsWeightTimeline *self, cairo_t *cr, PangoLayout *pl, const GdkRGBA *fg,
+           const Scale *sc, double y0, double cw, int selected, gboolean figure)
+{
+  const Stats *s = self->stats;
+
+  pango_layout_set_width (pl, (int) ((LABEL_W - 8) * PANGO_SCALE));
+  pango_layout_set_ellipsize (pl, PANGO_ELLIPSIZE_END);
+  for (int l = 0; l < n_layers (s); l++)
+    {
+      double y = y0 + 2 + l * ROW_H;
+      cairo_set_source_rgba (cr, fg->red, fg->green, fg->blue,
+                             s->nodes[l] == selected || figure ? 1.0 : 0.75);
+      show_text (cr, pl, 4, y + 2, s->analysis->stats->layers[l].name);
+      for (int e = 0; e < n_epochs (s); e++)
+        {
+          double v = value (s, self->stat, l, e);
+          guint8 rgb[3];
+
+          if (cs_run_analysis_checkpoint_error (s->analysis, e) != NULL)
+            continue;  /* the hole is drawn over the whole column */
+          if (!isfinite (v))
+            cairo_set_source_rgba (cr, fg->red, fg->green, fg->blue, 0.06);
+          else
+            {
+              if (sc->use_log)
+                v = log10 (MAX (v, 1e-12));
+              cs_colormap_lookup (CS_COLORMAP_VIRIDIS, (float) ((v - sc->lo) / (sc->hi - sc->lo)), rgb);
+              cairo_set_source_rgb (cr, rgb[0] / 255.0, rgb[1] / 255.0, rgb[2] / 255.0);
+            }
+          cairo_rectangle (cr, LABEL_W + e * cw, y, MAX (cw - 1, 1), ROW_H - 1);
+          cairo_fill (cr);
+        }
+      if (s->nodes[l] == selected)
+        {
+          cairo_set_source_rgb (cr, 0.21, 0.52, 0.89);
+          cairo_set_line_width (cr, 2);
+          cairo_rectangle (cr, LABEL_W - 1, y - 1, n_epochs (s) * cw + 1, ROW_H + 1);
+          cairo_stroke (cr);
+        }
+    }
+  pango_layout_set_width (pl, -1);
+  for (int e = 0; e < n_epochs (s); e++)
+    if (cs_run_analysis_checkpoint_error (s->analysis, e) != NULL)
+      draw_hole (cr, fg, LABEL_W + e * cw, y0 + 2, MAX (cw - 1, 1), n_layers (s) * ROW_H - 1);
+}
+
+/* The figure's title, epoch numbers under their columns and colour bar with its end values. */
+static void
+draw_figure_frame (CsWeightTimeline *self, cairo_t *cr, PangoLayout *pl, const GdkRGBA *fg,
+                   const Scale *sc, int w, double cw)
+{
+  const Stats *s = self->stats;
+  CsModelSet *set = s->set;
+  g_autofree char *title = g_strdup_printf ("%s%s", cs_weight_stat_title (self->stat),
+                                            sc->use_log ? _(" (log scale)") : "");
+  double ya = FIGURE_TITLE_H + 4 + n_layers (s) * ROW_H, yb = ya + FIGURE_AXIS_H;
+  double bw = MIN (240.0, w - LABEL_W - 8);
+  int step = MAX (1, n_epochs (s) / 10);
+  char buf[32];
+
+  gdk_cairo_set_source_rgba (cr, fg);
+  pango_layout_set_width (pl, -1);
+  show_text (cr, pl, 4, 3, title);
+  for (int e = 0; e < n_epochs (s); e += step)
+    {
+      int tw, th;
+      g_snprintf (buf, sizeof buf, "%d", cs_model_set_get_epoch_number (set, e));
+      pango_layout_set_text (pl, buf, -1);
+      pango_layout_get_pixel_size (pl, &tw, &th);
+      show_text (cr, pl, LABEL_W + (e + 0.5) * cw - tw / 2.0, ya + 1, buf);
+    }
+  show_text (cr, pl, 4, ya + 1, _("epoch"));
+
+  /* The colour bar as vector strips. */
+  for (int i = 0; i < 64; i++)
+    {
+      guint8 rgb[3];
+      cs_colormap_lookup (CS_COLORMAP_VIRIDIS, (i + 0.5f) / 64.0f, rgb);
+      cairo_set_source_rgb (cr, rgb[0] / 255.0, rgb[1] / 255.0, rgb[2] / 255.0);
+      cairo_rectangle (cr, LABEL_W + bw * i / 64.0, yb + 2, bw / 64.0 + 0.5, 10);
+      cairo_fill (cr);
+    }
+  cairo_set_source_rgba (cr, fg->red, fg->green, fg->blue, 0.6);
+  cairo_set_line_width (cr, 0.5);
+  cairo_rectangle (cr, LABEL_W, yb + 2, bw, 10);
+  cairo_stroke (cr);
+  gdk_cairo_set_source_rgba (cr, fg);
+  for (int end = 0; end < 2; end++)
+    {
+      double v = end == 0 ? sc->lo : sc->hi;
+      int tw, th;
+      g_snprintf (buf, sizeof buf, "%.3g", sc->use_log ? pow (10, v) : v);
+      pango_layout_set_text (pl, buf, -1);
+      pango_layout_get_pixel_size (pl, &tw, &th);
+      show_text (cr, pl, LABEL_W + (end == 0 ? 0 : bw - tw), yb + 14, buf);
+    }
+}
+
+/* What the cell under the pointer holds; for a hole, why it is one. */
+static void
+draw_readout (CsWeightTimeline *self, cairo_t *cr, PangoLayout *pl, int w, int h)
+{
+  const Stats *s = self->stats;
+  g_autofree char *t = NULL;
+  const char *why;
+  int hl, he, tw, th;
+  double x, y;
+
+  if (self->hover_x < 0 || !cell_at (self, self->hover_x, self->hover_y, &hl, &he))
+    return;
+  why = cs_run_analysis_checkpoint_error (s->analysis, he);
+  if (why != NULL)
+    t = g_strdup_printf (_("epoch %d · checkpoint unavailable: %s"),
+                         cs_model_set_get_epoch_number (s->set, he), why);
+  else
+    t = g_strdup_printf ("%s · epoch %d · %.4g", s->analysis->stats->layers[hl].name,
+                         cs_model_set_get_epoch_number (s->set, he), value (s, self->stat, hl, he));
+  pango_layout_set_width (pl, (int) (MAX (w - 12, 40) * PANGO_SCALE));
+  pango_layout_set_wrap (pl, PANGO_WRAP_WORD_CHAR);
+  pango_layout_set_text (pl, t, -1);
+  pango_layout_get_pixel_size (pl, &tw, &th);
+  x = MAX (MIN (self->hover_x + 10, w - tw - 6), 4);
+  y = MAX (MIN (self->hover_y + 10, h - th - 4), 2);
+  cairo_set_source_rgba (cr, 0.1, 0.1, 0.12, 0.85);
+  cairo_rectangle (cr, x - 3, y - 2, tw + 6, th + 4);
+  cairo_fill (cr);
+  cairo_set_source_rgb (cr, 1, 1, 1);
+  cairo_move_to (cr, x, y);
+  pango_cairo_show_layout (cr, pl);
+}
 
 /* The heat map. figure: what export draws — a title, epoch numbers under the cells and a
  * colour bar with the value range, without the selection, the cursor and the read-out. */
@@ -220,151 +424,32 @@ draw (CsWeightTimeline *self, cairo_t *cr, PangoLayout *pl, const GdkRGBA *fg, i
       gboolean figure)
 {
   const Stats *s = self->stats;
-  CsModelSet *set = self->session != NULL ? cs_session_get_model_set (self->session) : NULL;
   int epoch = self->session != NULL && !figure ? cs_session_get_epoch (self->session) : -1;
   int layer = self->session != NULL && !figure ? cs_session_get_layer (self->session) : -1;
-  double lo, hi, cw, y0 = figure ? FIGURE_TITLE_H : 0;
-  gboolean use_log;
+  double cw;
+  Scale sc;
 
-  if (s == NULL || s->n_layers == 0)
+  if (n_layers (s) == 0)
     {
-      gdk_cairo_set_source_rgba (cr, fg);
-      pango_layout_set_text (pl, self->loading ? _("Computing weight statistics…")
-                                               : _("No weight statistics (open a training run)"), -1);
-      cairo_move_to (cr, 8, 4);
-      pango_cairo_show_layout (cr, pl);
+      draw_message (self, cr, pl, fg);
       return;
     }
-  range_of (s, self->stat, &lo, &hi);
-  /* Relative change spans decades between the first epochs and the last: log scale. */
-  use_log = self->stat == CS_WEIGHT_STAT_RELATIVE_CHANGE && lo > 0;
-  if (use_log)
-    lo = log10 (lo), hi = log10 (hi);
-  cw = (w - LABEL_W - 4) / s->n_epochs;
+  scale_of (s, self->stat, &sc);
+  cw = column_width (s, w);
+  draw_rows (self, cr, pl, fg, &sc, figure ? FIGURE_TITLE_H : 0, cw, layer, figure);
   if (figure)
     {
-      g_autofree char *title = g_strdup_printf ("%s%s", cs_weight_stat_title (self->stat),
-                                                use_log ? _(" (log scale)") : "");
-      gdk_cairo_set_source_rgba (cr, fg);
-      pango_layout_set_width (pl, -1);
-      pango_layout_set_text (pl, title, -1);
-      cairo_move_to (cr, 4, 3);
-      pango_cairo_show_layout (cr, pl);
+      draw_figure_frame (self, cr, pl, fg, &sc, w, cw);
+      return;
     }
-  for (int l = 0; l < s->n_layers; l++)
-    {
-      double y = y0 + 2 + l * ROW_H;
-      cairo_set_source_rgba (cr, fg->red, fg->green, fg->blue, s->nodes[l] == layer || figure ? 1.0 : 0.75);
-      pango_layout_set_width (pl, (int) ((LABEL_W - 8) * PANGO_SCALE));
-      pango_layout_set_ellipsize (pl, PANGO_ELLIPSIZE_END);
-      pango_layout_set_text (pl, s->names[l], -1);
-      cairo_move_to (cr, 4, y + 2);
-      pango_cairo_show_layout (cr, pl);
-      for (int e = 0; e < s->n_epochs; e++)
-        {
-          double v = s->values[self->stat][(gsize) l * s->n_epochs + e];
-          guint8 rgb[3];
-          if (!isfinite (v))
-            {
-              cairo_set_source_rgba (cr, fg->red, fg->green, fg->blue, 0.06);
-            }
-          else
-            {
-              if (use_log)
-                v = log10 (MAX (v, 1e-12));
-              cs_colormap_lookup (CS_COLORMAP_VIRIDIS, (float) ((v - lo) / (hi - lo)), rgb);
-              cairo_set_source_rgb (cr, rgb[0] / 255.0, rgb[1] / 255.0, rgb[2] / 255.0);
-            }
-          cairo_rectangle (cr, LABEL_W + e * cw, y, MAX (cw - 1, 1), ROW_H - 1);
-          cairo_fill (cr);
-        }
-      if (s->nodes[l] == layer)
-        {
-          cairo_set_source_rgb (cr, 0.21, 0.52, 0.89);
-          cairo_set_line_width (cr, 2);
-          cairo_rectangle (cr, LABEL_W - 1, y - 1, s->n_epochs * cw + 1, ROW_H + 1);
-          cairo_stroke (cr);
-        }
-    }
-  if (epoch >= 0 && epoch < s->n_epochs)
+  if (epoch >= 0 && epoch < n_epochs (s))
     {
       cairo_set_source_rgba (cr, fg->red, fg->green, fg->blue, 0.9);
       cairo_set_line_width (cr, 2);
-      cairo_rectangle (cr, LABEL_W + epoch * cw, 1, cw - 1, s->n_layers * ROW_H);
+      cairo_rectangle (cr, LABEL_W + epoch * cw, 1, cw - 1, n_layers (s) * ROW_H);
       cairo_stroke (cr);
     }
-  if (figure)
-    {
-      double ya = y0 + 4 + s->n_layers * ROW_H, yb = ya + FIGURE_AXIS_H;
-      double bw = MIN (240.0, w - LABEL_W - 8);
-      int step = MAX (1, s->n_epochs / 10);
-      char buf[32];
-
-      /* Epoch numbers under their columns. */
-      gdk_cairo_set_source_rgba (cr, fg);
-      pango_layout_set_width (pl, -1);
-      for (int e = 0; e < s->n_epochs; e += step)
-        {
-          int tw, th;
-          g_snprintf (buf, sizeof buf, "%d", set != NULL ? cs_model_set_get_epoch_number (set, e) : e);
-          pango_layout_set_text (pl, buf, -1);
-          pango_layout_get_pixel_size (pl, &tw, &th);
-          cairo_move_to (cr, LABEL_W + (e + 0.5) * cw - tw / 2.0, ya + 1);
-          pango_cairo_show_layout (cr, pl);
-        }
-      pango_layout_set_text (pl, _("epoch"), -1);
-      cairo_move_to (cr, 4, ya + 1);
-      pango_cairo_show_layout (cr, pl);
-
-      /* The colour bar, as vector strips, with its end values. */
-      for (int i = 0; i < 64; i++)
-        {
-          guint8 rgb[3];
-          cs_colormap_lookup (CS_COLORMAP_VIRIDIS, (i + 0.5f) / 64.0f, rgb);
-          cairo_set_source_rgb (cr, rgb[0] / 255.0, rgb[1] / 255.0, rgb[2] / 255.0);
-          cairo_rectangle (cr, LABEL_W + bw * i / 64.0, yb + 2, bw / 64.0 + 0.5, 10);
-          cairo_fill (cr);
-        }
-      cairo_set_source_rgba (cr, fg->red, fg->green, fg->blue, 0.6);
-      cairo_set_line_width (cr, 0.5);
-      cairo_rectangle (cr, LABEL_W, yb + 2, bw, 10);
-      cairo_stroke (cr);
-      gdk_cairo_set_source_rgba (cr, fg);
-      for (int end = 0; end < 2; end++)
-        {
-          double v = end == 0 ? lo : hi;
-          int tw, th;
-          g_snprintf (buf, sizeof buf, "%.3g", use_log ? pow (10, v) : v);
-          pango_layout_set_text (pl, buf, -1);
-          pango_layout_get_pixel_size (pl, &tw, &th);
-          cairo_move_to (cr, LABEL_W + (end == 0 ? 0 : bw - tw), yb + 14);
-          pango_cairo_show_layout (cr, pl);
-        }
-      return;
-    }
-  if (self->hover_x >= 0)
-    {
-      int hl, he;
-      if (cell_at (self, self->hover_x, self->hover_y, &hl, &he))
-        {
-          double v = s->values[self->stat][(gsize) hl * s->n_epochs + he];
-          g_autofree char *t = g_strdup_printf ("%s · epoch %d · %.4g", s->names[hl],
-                                                cs_model_set_get_epoch_number (set, he), v);
-          int tw, th;
-          pango_layout_set_width (pl, -1);
-          pango_layout_set_text (pl, t, -1);
-          pango_layout_get_pixel_size (pl, &tw, &th);
-          {
-            double x = MIN (self->hover_x + 10, w - tw - 6), y = MIN (self->hover_y + 10, h - th - 4);
-            cairo_set_source_rgba (cr, 0.1, 0.1, 0.12, 0.85);
-            cairo_rectangle (cr, x - 3, y - 2, tw + 6, th + 4);
-            cairo_fill (cr);
-            cairo_set_source_rgb (cr, 1, 1, 1);
-            cairo_move_to (cr, x, y);
-            pango_cairo_show_layout (cr, pl);
-          }
-        }
-    }
+  draw_readout (self, cr, pl, w, h);
 }
 
 static void
@@ -397,9 +482,8 @@ cs_weight_timeline_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 int
 cs_weight_timeline_get_figure_height (CsWeightTimeline *self)
 {
-  int n = self->stats != NULL ? self->stats->n_layers : 0;
-
-  return (int) ceil (FIGURE_TITLE_H + 4 + n * ROW_H + FIGURE_AXIS_H + FIGURE_BAR_H);
+  return (int) ceil (FIGURE_TITLE_H + 4 + n_layers (self->stats) * ROW_H + FIGURE_AXIS_H
+                     + FIGURE_BAR_H);
 }
 
 gboolean
@@ -408,7 +492,7 @@ cs_weight_timeline_draw_figure (CsWeightTimeline *self, cairo_t *cr, int width, 
   static const GdkRGBA black = { 0, 0, 0, 1 };
   PangoLayout *pl;
 
-  if (self->stats == NULL || self->stats->n_layers == 0)
+  if (n_layers (self->stats) == 0)
     return FALSE;
   pl = pango_cairo_create_layout (cr);
   set_small_font (pl);
@@ -432,7 +516,7 @@ cs_weight_timeline_measure (GtkWidget *widget, GtkOrientation orientation, int f
   if (orientation == GTK_ORIENTATION_HORIZONTAL)
     *minimum = 200, *natural = 600;
   else
-    *minimum = *natural = 4 + (int) (ROW_H * MAX (self->stats != NULL ? self->stats->n_layers : 1, 1));
+    *minimum = *natural = 4 + (int) (ROW_H * MAX (n_layers (self->stats), 1));
 }
 
 static void
@@ -499,7 +583,19 @@ cs_weight_timeline_get_loading (CsWeightTimeline *self)
 int
 cs_weight_timeline_get_n_layers (CsWeightTimeline *self)
 {
-  return self->stats != NULL ? self->stats->n_layers : 0;
+  return n_layers (self->stats);
+}
+
+const cs_run_analysis *
+cs_weight_timeline_get_analysis (CsWeightTimeline *self)
+{
+  return self->stats != NULL ? self->stats->analysis : NULL;
+}
+
+const char *
+cs_weight_timeline_get_error (CsWeightTimeline *self)
+{
+  return self->error;
 }
 
 static void
@@ -514,6 +610,7 @@ cs_weight_timeline_dispose (GObject *object)
     }
   g_clear_object (&self->session);
   g_clear_pointer (&self->stats, stats_free);
+  g_clear_pointer (&self->error, g_free);
   G_OBJECT_CLASS (cs_weight_timeline_parent_class)->dispose (object);
 }
 

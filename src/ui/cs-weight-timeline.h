@@ -1,10 +1,13 @@
 /* CsWeightTimeline: a layers x epochs heat map of a weight statistic (relative change,
- * distance from initialisation, power-law alpha); clicking a cell selects epoch and layer. */
+ * distance from initialisation, power-law alpha) from the run's cached analysis; clicking a
+ * cell selects epoch and layer; unavailable epochs are hatched holes. */
 #pragma once
 
 #include <gtk/gtk.h>
 
 #include "cs-session.h"
+
+#include "analysis/run_analysis.h"
 
 G_BEGIN_DECLS
 
@@ -27,6 +30,11 @@ void cs_weight_timeline_set_stat (CsWeightTimeline *self, CsWeightStat stat);
 gboolean cs_weight_timeline_get_loading (CsWeightTimeline *self);
 int cs_weight_timeline_get_n_layers (CsWeightTimeline *self);
 CsWeightStat cs_weight_timeline_get_stat (CsWeightTimeline *self);
+/* The run's analysis behind the heat map (both onsets, unavailable epochs), or NULL while it
+ * loads or when there is none; valid until the next notify::loading. */
+const cs_run_analysis *cs_weight_timeline_get_analysis (CsWeightTimeline *self);
+/* Why there is no analysis (one line), or NULL. */
+const char *cs_weight_timeline_get_error (CsWeightTimeline *self);
 
 /* The heat map as a figure (title, layer names, cells, epoch axis, colour bar), drawn in
  * black on cr by the same code as the widget; FALSE while there are no statistics. */

@@ -1,7 +1,7 @@
 /* Run statistics over a synthetic run directory (model.json + safetensors written with the io
- * API): values, the analysis.json cache and its invalidation, cancel, corrupt checkpoints; then
- * `run-info` (argv[1]: the program to run, argv[2]: its subcommand, if any) - text, --json
- * shape, --csv, errors. */
+ * API): values, the analysis.json cache and its invalidation, cancel; then `run-info` (argv[1]:
+ * the program to run, argv[2]: its subcommand, if any) - text, --json shape, --csv, errors, and
+ * a missing and a truncated checkpoint. */
 #include <cjson/cJSON.h>
 #include <fcntl.h>
 #include <math.h>
@@ -13,94 +13,22 @@
 #include <unistd.h>
 
 #include "analysis/run_stats.h"
-#include "base/rng.h"
 #include "io/atomic_file.h"
-#include "io/model_json.h"
 #include "io/run.h"
 #include "io/safetensors.h"
+#include "synthetic-run.h"
 #include "testlib.h"
 
-#define EPOCHS 8
+#define EPOCHS SYNTH_EPOCHS
 
 static char dir[256];
 static const char *subcommand = ""; /* "run-info" when the program is convscope-cli */
 static float *saved[EPOCHS][2]; /* conv1.weight and fc.weight of every epoch */
 
-static const double train_loss[EPOCHS] = { 2.3, 1.1, 0.7, 0.5, 0.35, 0.25, 0.15, 0.1 };
-static const double val_loss[EPOCHS] = { 2.3, 1.2, 0.8, 0.7, 0.75, 0.8, 0.9, 1.0 };
-
 static void
 write_text (const char *name, const char *text)
 {
-  char path[512];
-  snprintf (path, sizeof path, "%s/%s", dir, name);
-  cs_error err = { 0 };
-  CHECK (cs_file_write_all (path, text, strlen (text), &err) == CS_OK, "wrote %s %s", name,
-         err.message);
-}
-
-static void
-write_run_json (void)
-{
-  char buf[8192];
-  size_t len = (size_t) snprintf (buf, sizeof buf,
-    "{\"format\": \"convscope-run/1\", \"name\": \"synthetic\", \"model\": \"model.json\",\n"
-    " \"input\": {\"channels\": 1, \"height\": 6, \"width\": 6, \"mean\": [0.5], \"std\": [0.25]},\n"
-    " \"classes\": [\"a\", \"b\", \"c\"], \"epochs\": [");
-  for (int e = 0; e < EPOCHS; e++)
-    len += (size_t) snprintf (buf + len, sizeof buf - len,
-      "%s\n  {\"epoch\": %d, \"checkpoint\": \"checkpoints/epoch-%04d.safetensors\", "
-      "\"train_loss\": %g, \"train_accuracy\": 0.5, \"val_loss\": %g, \"val_accuracy\": 0.4, "
-      "\"learning_rate\": 0.1, \"seconds\": 1.5}", e ? "," : "", e, e, train_loss[e], val_loss[e]);
-  snprintf (buf + len, sizeof buf - len, "]}\n");
-  write_text ("run.json", buf);
-}
-
-static cs_model *
-build_run (void)
-{
-  snprintf (dir, sizeof dir, "/tmp/cs-analysis-XXXXXX");
-  CHECK (mkdtemp (dir) != NULL, "temporary run directory");
-  char path[512];
-  snprintf (path, sizeof path, "%s/checkpoints", dir);
-  mkdir (path, 0755);
-  write_text ("model.json",
-    "{\"format\": \"convscope-model/1\", \"input\": [1, 6, 6], \"nodes\": [\n"
-    " {\"name\": \"conv1\", \"op\": \"conv2d\", \"out_channels\": 4, \"kernel\": 3, \"padding\": 1},\n"
-    " {\"name\": \"relu1\", \"op\": \"relu\"},\n"
-    " {\"name\": \"flat\", \"op\": \"flatten\"},\n"
-    " {\"name\": \"fc\", \"op\": \"linear\", \"out_features\": 3}]}\n");
-  snprintf (path, sizeof path, "%s/model.json", dir);
-  cs_error err = { 0 };
-  cs_model *m = cs_model_json_load (path, 42, &err);
-  CHECK (m != NULL, "model.json loads (%s)", err.message);
-  if (m == NULL)
-    return NULL;
-  int32_t pc = cs_model_param_index (m, "conv1.weight"), pf = cs_model_param_index (m, "fc.weight");
-  cs_rng rng;
-  cs_rng_seed (&rng, 3);
-  for (int e = 0; e < EPOCHS; e++)
-    {
-      if (e > 0)
-        for (int32_t p = 0; p < m->graph->n_params; p++)
-          {
-            cs_tensor *t = &m->weights[p];
-            for (int64_t i = 0; i < cs_tensor_numel (t); i++)
-              t->data[i] += (float) (cs_rng_normal (&rng) * 0.05 / e);
-          }
-      snprintf (path, sizeof path, "%s/checkpoints/epoch-%04d.safetensors", dir, e);
-      CHECK (cs_safetensors_save (m, path, &err) == CS_OK, "checkpoint %d saved (%s)", e,
-             err.message);
-      int32_t ps[2] = { pc, pf };
-      for (int k = 0; k < 2; k++)
-        {
-          int64_t n = cs_tensor_numel (&m->weights[ps[k]]);
-          saved[e][k] = malloc ((size_t) n * sizeof (float));
-          memcpy (saved[e][k], m->weights[ps[k]].data, (size_t) n * sizeof (float));
-        }
-    }
-  write_run_json ();
-  return m;
+  synth_write_text (dir, name, text);
 }
 
 static double
@@ -210,42 +138,98 @@ test_stats (const cs_model *m)
   cs_run_free (run);
 }
 
-/* A file's text, NUL-terminated ("" when unreadable). */
-static char *
-slurp (const char *path)
-{
-  uint8_t *d;
-  size_t n;
-  if (cs_file_read_all (path, 1 << 26, &d, &n, NULL) != CS_OK)
-    return strdup ("");
-  char *s = malloc (n + 1);
-  memcpy (s, d, n);
-  s[n] = '\0';
-  free (d);
-  return s;
-}
-
-/* Runs the program with args; stdout and stderr into files; returns the exit code. */
 static int
 run_cli (const char *prog, const char *args, char **out, char **errtext)
 {
-  char cmd[2048], po[512], pe[512];
-  snprintf (po, sizeof po, "%s.out", dir);
-  snprintf (pe, sizeof pe, "%s.err", dir);
-  snprintf (cmd, sizeof cmd, "'%s' %s %s >'%s' 2>'%s'", prog, subcommand, args, po, pe);
-  int st = system (cmd);
-  *out = slurp (po);
-  *errtext = slurp (pe);
-  unlink (po);
-  unlink (pe);
-  return WIFEXITED (st) ? WEXITSTATUS (st) : -1;
+  return synth_run_cli (dir, prog, subcommand, args, out, errtext);
 }
 
-static bool
-one_error_line (const char *e)
+#define one_error_line synth_one_error_line
+
+/* Layer l's series `key` at epoch e in a run-info document. */
+static const cJSON *
+series_at (const cJSON *doc, int l, const char *key, int e)
 {
-  const char *nl = strchr (e, '\n');
-  return strncmp (e, "convscope-cli: error: ", 22) == 0 && nl != NULL && nl[1] == '\0';
+  return cJSON_GetArrayItem (cJSON_GetObjectItem (cJSON_GetArrayItem (cJSON_GetObjectItem (doc, "layers"), l), key), e);
+}
+
+/* A missing and a truncated checkpoint: those epochs are unavailable, with the reason; the
+ * rest of the run is analysed. */
+static void
+test_damaged (const char *prog)
+{
+  char path[512], args[1024], *out, *err;
+  snprintf (path, sizeof path, "%s/checkpoints/epoch-0005.safetensors", dir);
+  CHECK (truncate (path, 100) == 0, "checkpoint 5 truncated");
+  snprintf (path, sizeof path, "%s/checkpoints/epoch-0002.safetensors", dir);
+  CHECK (unlink (path) == 0, "checkpoint 2 deleted");
+
+  snprintf (args, sizeof args, "'%s' --json", dir);
+  int code = run_cli (prog, args, &out, &err);
+  cJSON *doc = cJSON_Parse (out);
+  const cJSON *epochs = cJSON_GetObjectItem (doc, "epochs");
+  const cJSON *e2 = cJSON_GetObjectItem (cJSON_GetArrayItem (epochs, 2), "checkpoint_error");
+  const cJSON *e5 = cJSON_GetObjectItem (cJSON_GetArrayItem (epochs, 5), "checkpoint_error");
+  CHECK (code == 0 && doc != NULL && cJSON_GetArraySize (epochs) == EPOCHS, "damaged run: --json "
+         "exit %d (%s)", code, err);
+  CHECK (cJSON_IsString (e2) && strstr (e2->valuestring, "epoch-0002") != NULL
+         && cJSON_IsString (e5) && strstr (e5->valuestring, "epoch-0005") != NULL,
+         "checkpoint_error names the file: \"%s\", \"%s\"", cJSON_IsString (e2) ? e2->valuestring : "?",
+         cJSON_IsString (e5) ? e5->valuestring : "?");
+  int others = 0;
+  for (int e = 0; e < EPOCHS; e++)
+    others += e != 2 && e != 5
+              && cJSON_GetObjectItem (cJSON_GetArrayItem (epochs, e), "checkpoint_error") != NULL;
+  CHECK (others == 0, "no other epoch is marked");
+  bool nulls = true;
+  static const char *keys[] = { "norm", "relative_change", "distance_from_init", "alpha", "stable_rank" };
+  for (int l = 0; l < 2; l++)
+    for (int k = 0; k < 5; k++)
+      nulls = nulls && cJSON_IsNull (series_at (doc, l, keys[k], 2))
+              && cJSON_IsNull (series_at (doc, l, keys[k], 5));
+  CHECK (nulls, "statistics of the unavailable epochs are null");
+  CHECK (cJSON_IsNumber (series_at (doc, 1, "norm", 4)) && cJSON_IsNumber (series_at (doc, 1, "norm", 6))
+         && cJSON_IsNumber (series_at (doc, 1, "relative_change", 4))
+         && cJSON_IsNull (series_at (doc, 1, "relative_change", 6))
+         && cJSON_IsNull (series_at (doc, 1, "relative_change", 3))
+         && cJSON_IsNumber (series_at (doc, 1, "relative_change", 7)),
+         "the others have statistics; a change across a hole is null, not a two-epoch change");
+  const cJSON *bv = cJSON_GetObjectItem (cJSON_GetObjectItem (doc, "overfitting"), "by_validation");
+  CHECK (cJSON_IsNumber (bv) && bv->valueint == 3, "the validation onset still holds");
+  cJSON_Delete (doc);
+  char *computed = out;
+  free (err);
+
+  /* The second time from the cache, which records the holes: the same document. */
+  code = run_cli (prog, args, &out, &err);
+  CHECK (code == 0 && strcmp (out, computed) == 0, "from the cache: the same document");
+  free (computed);
+  free (out);
+  free (err);
+
+  snprintf (args, sizeof args, "'%s'", dir);
+  code = run_cli (prog, args, &out, &err);
+  CHECK (code == 0 && strstr (out, "note: epoch 2 is unavailable") != NULL
+         && strstr (out, "note: epoch 5 is unavailable") != NULL
+         && strstr (out, "by validation:  epoch 3") != NULL, "text: exit %d, a note per hole", code);
+  free (out);
+  free (err);
+
+  snprintf (args, sizeof args, "'%s' --csv", dir);
+  code = run_cli (prog, args, &out, &err);
+  CHECK (code == 0 && strstr (out, ",checkpoint_error\n") != NULL
+         && strstr (out, "\n5,\"fc\",linear,,") != NULL, "--csv: empty statistics, the reason last");
+  free (out);
+  free (err);
+
+  /* run.json itself unreadable is still an error. */
+  write_text ("run.json", "{\"format\": \"convscope-run/1\", \"epochs\": [");
+  snprintf (args, sizeof args, "'%s' --json", dir);
+  code = run_cli (prog, args, &out, &err);
+  CHECK (code == 1 && one_error_line (err) && strstr (err, "run.json") && *out == '\0',
+         "unreadable run.json: exit %d, %s", code, err);
+  free (out);
+  free (err);
 }
 
 static void
@@ -324,22 +308,13 @@ test_cli (const char *prog)
   free (out);
   free (err);
 
-  /* A truncated checkpoint: the cache no longer matches, the analysis reads it and fails. */
-  char path[512];
-  snprintf (path, sizeof path, "%s/checkpoints/epoch-0005.safetensors", dir);
-  CHECK (truncate (path, 100) == 0, "checkpoint truncated");
-  snprintf (args, sizeof args, "'%s' --json", dir);
-  code = run_cli (prog, args, &out, &err);
-  CHECK (code == 1 && one_error_line (err) && strstr (err, "epoch-0005") && *out == '\0',
-         "corrupt checkpoint: exit %d, %s", code, err);
-  free (out);
-  free (err);
+  test_damaged (prog);
 }
 
 int
 main (int argc, char **argv)
 {
-  cs_model *m = build_run ();
+  cs_model *m = synth_run_build (dir, saved, "[\"a\", \"b\", \"c\"]");
   if (m != NULL)
     {
       test_stats (m);
@@ -352,12 +327,6 @@ main (int argc, char **argv)
   for (int e = 0; e < EPOCHS; e++)
     for (int k = 0; k < 2; k++)
       free (saved[e][k]);
-  /* CS_KEEP_RUN=1 keeps the synthetic run for a look at it. */
-  char cmd[512];
-  snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
-  if (getenv ("CS_KEEP_RUN") != NULL)
-    TEST_NOTE ("kept %s", dir);
-  else if (system (cmd) != 0)
-    TEST_NOTE ("could not remove %s", dir);
+  synth_run_remove (dir);
   return test_done ();
 }

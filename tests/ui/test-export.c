@@ -1,6 +1,7 @@
 /* Export: every view in every figure format writes a valid file (PNG decodes, PDF has its
- * header and trailer, SVG parses with an <svg> root), the run's data as CSV (a header and a
- * row per epoch) and JSON (parses), and a failed export leaves no file behind. */
+ * header and trailer, SVG parses with an <svg> root), the run's data as CSV and JSON exactly as
+ * `convscope-cli run-info --csv` / `--json` print them, and a failed export leaves no file
+ * behind. */
 #include "config.h"
 
 #include <cjson/cJSON.h>
@@ -180,12 +181,31 @@ test_figures (void)
   views_close (&v);
 }
 
+/* What `convscope-cli run-info RUN FLAG` prints. */
+static char *
+run_info_output (const char *flag)
+{
+  const char *cli = g_getenv ("CONVSCOPE_CLI");
+  const char *argv[] = { cli, "run-info", run_dir, flag, NULL };
+  g_autoptr (GError) error = NULL;
+  char *out = NULL;
+  int status = 0;
+
+  g_assert_nonnull (cli);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                               &out, NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  return out;
+}
+
+/* The data export writes what run-info prints, byte for byte: one writer, one schema. */
 static void
 test_data (void)
 {
   g_autofree char *csv = out_path ("run.csv");
   g_autofree char *json = out_path ("run.json");
-  g_autofree char *text = NULL;
+  g_autofree char *text = NULL, *expected = NULL;
   g_auto (GStrv) lines = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (CsModelSet) set = cs_model_set_load (run_dir, NULL);
@@ -195,27 +215,24 @@ test_data (void)
   g_assert_true (cs_export_run_data (run, csv, &error));
   g_assert_no_error (error);
   g_assert_true (g_file_get_contents (csv, &text, NULL, NULL));
+  expected = run_info_output ("--csv");
+  g_assert_cmpstr (text, ==, expected);
   lines = g_strsplit (g_strchomp (text), "\n", -1);
-  g_assert_cmpuint (g_strv_length (lines), ==, N_EPOCHS + 1);
-  g_assert_true (g_str_has_prefix (lines[0], "epoch,train_loss,train_accuracy,val_loss,val_accuracy"));
-  g_assert_nonnull (strstr (lines[0], ":relative_change\""));
-  /* Every row has the header's columns (no commas in the fixture's layer names). */
-  for (guint i = 1; lines[i] != NULL; i++)
-    {
-      g_auto (GStrv) head = g_strsplit (lines[0], ",", -1);
-      g_auto (GStrv) row = g_strsplit (lines[i], ",", -1);
-      g_assert_cmpuint (g_strv_length (row), ==, g_strv_length (head));
-      g_assert_cmpint (atoi (row[0]), ==, run->epochs[i - 1].epoch);
-    }
+  g_assert_true (g_str_has_prefix (lines[0], "epoch,layer,op,norm,relative_change"));
+  g_assert_cmpuint (g_strv_length (lines), >, N_EPOCHS);
 
   g_clear_pointer (&text, g_free);
+  g_clear_pointer (&expected, g_free);
   g_assert_true (cs_export_run_data (run, json, &error));
   g_assert_true (g_file_get_contents (json, &text, NULL, NULL));
+  expected = run_info_output ("--json");
+  g_assert_cmpstr (text, ==, expected);
   doc = cJSON_Parse (text);
   g_assert_nonnull (doc);
+  g_assert_cmpstr (cJSON_GetObjectItem (doc, "format")->valuestring, ==, "convscope-run-info/1");
   g_assert_cmpint (cJSON_GetArraySize (cJSON_GetObjectItem (doc, "epochs")), ==, N_EPOCHS);
   g_assert_cmpint (cJSON_GetArraySize (cJSON_GetObjectItem (doc, "layers")), >, 0);
-  g_assert_nonnull (cJSON_GetObjectItem (doc, "overfitting"));
+  g_assert_nonnull (cJSON_GetObjectItem (cJSON_GetObjectItem (doc, "overfitting"), "by_weights"));
   cJSON_Delete (doc);
 }
 

@@ -1,6 +1,12 @@
-/* CsTrainingView: the scrubber and keys move session:epoch (and back); the onset is found;
- * the weight timeline has a row per layer; the image strip predicts and marks mistakes. */
+/* CsTrainingView: the scrubber and keys move session:epoch (and back); both onsets are shown
+ * with their explanation; the weight timeline has a row per layer; a run with damaged
+ * checkpoints opens with those epochs marked and explained; the image strip predicts and marks
+ * mistakes. */
 #include "config.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cs-image-strip.h"
 #include "cs-training-chart.h"
@@ -62,8 +68,75 @@ test_scrubber (void)
   timeline = find_child (view, CS_TYPE_WEIGHT_TIMELINE);
   g_assert_true (ui_wait_for_bool (G_OBJECT (timeline), "loading", FALSE, 20000));
   g_assert_cmpint (cs_weight_timeline_get_n_layers (CS_WEIGHT_TIMELINE (timeline)), ==, 3);
+
+  /* Both onsets: the weights' one from the run's analysis, in the chart and the line above it,
+   * with both rules explained in its tooltip. */
+  {
+    const cs_run_analysis *a = cs_weight_timeline_get_analysis (CS_WEIGHT_TIMELINE (timeline));
+    CsTrainingChart *chart = CS_TRAINING_CHART (find_child (view, CS_TYPE_TRAINING_CHART));
+    const char *line = cs_training_view_get_onset_text (CS_TRAINING_VIEW (view));
+    g_assert_nonnull (a);
+    g_assert_cmpint (a->by_validation, ==, cs_training_chart_get_onset (chart));
+    g_assert_cmpint (cs_training_chart_get_weight_onset (chart), ==, a->by_weights.index);
+    g_assert_nonnull (strstr (line, "by validation"));
+    g_assert_nonnull (strstr (line, "by weights"));
+    g_assert_cmpstr (cs_training_view_get_onset_tooltip (CS_TRAINING_VIEW (view)), ==, a->explanation);
+    g_assert_nonnull (strstr (a->explanation, "By weights:"));
+    g_assert_cmpstr (cs_training_view_get_hole_text (CS_TRAINING_VIEW (view)), ==, "");
+  }
   ui_spin (100);
   gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* A run with a truncated checkpoint and its last one deleted still opens (on its latest
+ * readable epoch); the timeline and the scrubber show the holes, and selecting one says why. */
+static void
+test_damaged_run (void)
+{
+  g_autofree char *dir = ui_fixture_make_run (8);
+  g_autofree char *truncated = g_build_filename (dir, "checkpoints", "epoch-0003.safetensors", NULL);
+  g_autofree char *deleted = g_build_filename (dir, "checkpoints", "epoch-0007.safetensors", NULL);
+  g_autoptr (CsSession) session = cs_session_new ();
+  g_autoptr (GError) error = NULL;
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *view = cs_training_view_new (session);
+  CsWeightTimeline *timeline;
+  const cs_run_analysis *a;
+
+  g_assert_cmpint (truncate (truncated, 64), ==, 0);
+  g_assert_cmpint (g_unlink (deleted), ==, 0);
+  gtk_window_set_child (GTK_WINDOW (window), view);
+  gtk_window_set_default_size (GTK_WINDOW (window), 900, 500);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (cs_session_open_model (session, dir, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (cs_session_get_n_epochs (session), ==, 8);
+  g_assert_cmpint (cs_session_get_epoch (session), ==, 6);
+
+  timeline = cs_training_view_get_timeline (CS_TRAINING_VIEW (view));
+  g_assert_true (ui_wait_for_bool (G_OBJECT (timeline), "loading", FALSE, 20000));
+  a = cs_weight_timeline_get_analysis (timeline);
+  g_assert_nonnull (a);
+  g_assert_cmpint (a->stats->n_unavailable, ==, 2);
+  g_assert_nonnull (cs_run_analysis_checkpoint_error (a, 3));
+  g_assert_nonnull (cs_run_analysis_checkpoint_error (a, 7));
+  g_assert_null (cs_run_analysis_checkpoint_error (a, 4));
+  g_assert_cmpstr (cs_training_view_get_hole_text (CS_TRAINING_VIEW (view)), ==, "");
+
+  cs_session_set_epoch (session, 3);
+  g_assert_nonnull (strstr (cs_training_view_get_hole_text (CS_TRAINING_VIEW (view)), "epoch-0003"));
+  cs_session_set_epoch (session, 7);
+  g_assert_nonnull (strstr (cs_training_view_get_hole_text (CS_TRAINING_VIEW (view)), "epoch-0007"));
+  /* The model of a hole is an error, not a crash; its neighbours load. */
+  g_assert_null (cs_model_set_get_epoch (cs_session_get_model_set (session), 3, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  g_assert_nonnull (cs_model_set_get_epoch (cs_session_get_model_set (session), 4, &error));
+  cs_session_set_epoch (session, 4);
+  g_assert_cmpstr (cs_training_view_get_hole_text (CS_TRAINING_VIEW (view)), ==, "");
+  ui_spin (100);
+  gtk_window_destroy (GTK_WINDOW (window));
+  ui_fixture_remove (g_steal_pointer (&dir));
 }
 
 static void
@@ -106,6 +179,7 @@ main (int argc, char *argv[])
   run_dir = ui_fixture_make_run (8);
   g_test_add_func ("/training-view/scrubber", test_scrubber);
   g_test_add_func ("/training-view/onset-rule", test_onset_rule);
+  g_test_add_func ("/training-view/damaged-run", test_damaged_run);
   g_test_add_func ("/training-view/image-strip", test_image_strip);
   ret = g_test_run ();
   ui_fixture_remove (run_dir);

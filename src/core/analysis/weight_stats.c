@@ -228,7 +228,7 @@ cs_weight_epoch_compute (const cs_weight_layer *l, const float *w, const float *
   double ww = 0.0, pp = 0.0, wp = 0.0, dp = 0.0, ii = 0.0, wi = 0.0, di = 0.0;
   for (int64_t i = 0; i < l->numel; i++)
     {
-      double x = w[i], z = init[i];
+      double x = w[i], z = init != NULL ? init[i] : 0.0;
       ww += x * x;
       ii += z * z;
       wi += x * z;
@@ -242,10 +242,11 @@ cs_weight_epoch_compute (const cs_weight_layer *l, const float *w, const float *
         }
     }
   s->norm = sqrt (ww);
-  s->distance_from_init = sqrt (di);
+  s->distance_from_init = init != NULL ? sqrt (di) : NAN;
   /* Cosines clamped to [-1, 1] against rounding; the initialisation itself has rotated by
    * exactly 0 (not 2e-16). */
-  s->rotation = w == init ? 0.0 : 1.0 - clamp_cosine (ratio (wi, sqrt (ww) * sqrt (ii)));
+  s->rotation = init == NULL ? NAN
+                : w == init ? 0.0 : 1.0 - clamp_cosine (ratio (wi, sqrt (ww) * sqrt (ii)));
   s->relative_change = prev != NULL ? ratio (sqrt (dp), sqrt (pp)) : NAN;
   s->cosine_to_previous = prev != NULL ? clamp_cosine (ratio (wp, sqrt (ww) * sqrt (pp))) : NAN;
 

@@ -73,7 +73,8 @@ typedef struct {
   int64_t n_eigs;            /* eigenvalues in the ESD */
 } cs_weight_epoch_stats;
 
-/* w: this epoch's weight; prev: the previous epoch's (NULL at the first epoch); init: epoch 0's.
+/* w: this epoch's weight; prev: the previous epoch's (NULL at the first epoch); init: epoch 0's
+ * (NULL when unavailable: distance and rotation are NaN).
  * filter_change (n_filters values, may be NULL): ||w_t[k] - w_{t-1}[k]|| / ||w_{t-1}[k]|| per
  * filter, NaN without prev. spectral = false skips alpha and the stable rank (NaN). */
 cs_status cs_weight_epoch_compute (const cs_weight_layer *l, const float *w, const float *prev,

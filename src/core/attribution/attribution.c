@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "attribution/method.h"
+#include "base/softmax.h"
 
 /* Bounds on the knobs, so that a typo never asks for hours of work or unbounded memory. */
 #define MAX_SAMPLES 1000000
@@ -76,12 +77,8 @@ static int32_t
 last_spatial_before (const cs_graph *g, int32_t before)
 {
   for (int32_t i = before - 1; i >= 0; i--)
-    {
-      const cs_node *n = &g->nodes[i];
-      if (n->batched && n->op != CS_OP_INPUT && n->shape.ndim == 4 && n->shape.dim[2] > 1
-          && n->shape.dim[3] > 1)
-        return i;
-    }
+    if (cs_graph_node_is_spatial (g, i))
+      return i;
   return -1;
 }
 
@@ -183,11 +180,8 @@ cs_attribution_run (cs_exec *e, const cs_tensor *input, const cs_attribution_par
                            (long long) k);
       else
         {
-          double z = 0, top = logits->data[best];
-          for (int64_t i = 0; i < k; i++)
-            z += exp ((double) logits->data[i] - top);
           out->target_logit = logits->data[ctx.target];
-          out->target_probability = (float) (exp ((double) logits->data[ctx.target] - top) / z);
+          out->target_probability = (float) cs_softmax_at (logits->data, k, ctx.target);
         }
     }
   if (st == CS_OK && cs_progress_cancelled (progress))

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "attribution/score.h"
+#include "base/softmax.h"
 #include "attribution/upsample.h"
 
 cs_status
@@ -55,14 +56,7 @@ cs_cam_batch_scores (const cs_method_ctx *ctx, const cs_tensor *input, double *s
   int64_t classes = s.per_sample;
   for (int64_t i = 0; i < n; i++)
     {
-      /* Softmax in double with the maximum subtracted: large logits must not overflow. */
-      const float *z = logits->data + i * classes;
-      double top = -INFINITY, sum = 0;
-      for (int64_t c = 0; c < classes; c++)
-        top = fmax (top, (double) z[c]);
-      for (int64_t c = 0; c < classes; c++)
-        sum += exp ((double) z[c] - top);
-      scores[i] = exp ((double) z[s.target] - top) / sum;
+      scores[i] = cs_softmax_at (logits->data + i * classes, classes, s.target);
       if (!isfinite (scores[i]))
         return cs_error_set (err, CS_ERR_ARGUMENT, "the model's output is not finite");
     }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "attribution/baseline.h"
+#include "base/softmax.h"
 
 typedef struct {
   float value;
@@ -49,13 +50,7 @@ probabilities (const cs_tensor *logits, int32_t n, int32_t target, double *p)
   int64_t k = cs_tensor_numel (logits) / (n > 0 ? n : 1);
   for (int32_t i = 0; i < n; i++)
     {
-      const float *z = logits->data + i * k;
-      double top = z[0], sum = 0;
-      for (int64_t j = 1; j < k; j++)
-        top = z[j] > top ? z[j] : top;
-      for (int64_t j = 0; j < k; j++)
-        sum += exp ((double) z[j] - top);
-      p[i] = exp ((double) z[target] - top) / sum;
+      p[i] = cs_softmax_at (logits->data + i * k, k, target);
     }
 }
 

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "base/status.h"
+#include "data/dataset.h"
 #include "exec/exec.h"
 
 /* How an image's activation map for the unit is reduced to one number. */
@@ -53,6 +54,12 @@ cs_status cs_topk_run (cs_exec *e, int64_t n_images, cs_topk_source_fn source, v
                        const cs_topk_params *p, const cs_progress *progress, cs_topk_result *out,
                        cs_error *err);
 void cs_topk_result_free (cs_topk_result *r);
+
+/* cs_topk_run over the first n_images images of a data-set split, normalised with mean and
+ * std: the source both the CLI's top-examples and the app's top-examples panel use. */
+cs_status cs_topk_run_split (cs_exec *e, const cs_dataset_split *split, int64_t n_images,
+                             const float *mean, const float *std, const cs_topk_params *p,
+                             const cs_progress *progress, cs_topk_result *out, cs_error *err);
 
 /* The examples of channel c of a result (NULL when c is not in it); *count set. */
 const cs_top_example *cs_topk_channel (const cs_topk_result *r, int32_t c, int32_t *count);

@@ -288,15 +288,40 @@ cs_graph_node_flops (const cs_graph *g, int32_t id)
   return flops;
 }
 
+bool
+cs_graph_node_is_spatial (const cs_graph *g, int32_t id)
+{
+  const cs_node *n = &g->nodes[id];
+  return n->batched && n->op != CS_OP_INPUT && n->shape.ndim == 4 && n->shape.dim[2] > 1
+         && n->shape.dim[3] > 1;
+}
+
 int32_t
 cs_graph_last_spatial_node (const cs_graph *g)
 {
   for (int32_t i = g->n_nodes - 1; i >= 0; i--)
+    if (cs_graph_node_is_spatial (g, i))
+      return i;
+  return -1;
+}
+
+int32_t
+cs_graph_weight_node (const cs_graph *g, int32_t layer)
+{
+  if (g == NULL || layer < 0 || layer >= g->n_nodes)
+    return -1;
+  int64_t channels = g->nodes[layer].shape.ndim >= 2 ? g->nodes[layer].shape.dim[1] : -1;
+  for (int32_t id = layer; id >= 0;)
     {
-      const cs_node *n = &g->nodes[i];
-      if (n->batched && n->op != CS_OP_INPUT && n->shape.ndim == 4 && n->shape.dim[2] > 1
-          && n->shape.dim[3] > 1)
-        return i;
+      const cs_node *n = &g->nodes[id];
+      if (n->shape.ndim < 2 || n->shape.dim[1] != channels || !n->batched)
+        return -1;
+      if ((n->op == CS_OP_CONV2D || n->op == CS_OP_GEMM) && n->n_inputs >= 2
+          && g->nodes[n->inputs[1]].op == CS_OP_PARAM)
+        return id;
+      if (n->n_inputs == 0)
+        return -1;
+      id = n->inputs[0];
     }
   return -1;
 }

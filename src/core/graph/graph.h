@@ -175,8 +175,15 @@ int64_t cs_graph_node_parameters (const cs_graph *g, int32_t id);
 /* Floating-point operations of one forward pass of node id at batch 1 (multiply-add = 2). */
 int64_t cs_graph_node_flops (const cs_graph *g, int32_t id);
 
-/* The last batched node whose output is spatial (4-D with H, W > 1): the default CAM layer. */
+/* Whether node id's output is spatial: batched, not the input, 4-D with H, W > 1 (what CAM
+ * methods need of their layer). */
+bool cs_graph_node_is_spatial (const cs_graph *g, int32_t id);
+/* The last spatial node: the default CAM layer. */
 int32_t cs_graph_last_spatial_node (const cs_graph *g);
+/* The conv/linear node whose output channels are layer's channels (whose filters the filter
+ * gallery and the unit inspector show): layer itself or the nearest one up its first-input
+ * chain with the same channel count; -1 when there is none. */
+int32_t cs_graph_weight_node (const cs_graph *g, int32_t layer);
 
 /* Default attributes for an op (stride 1, groups 1, alpha 1, eps 1e-5 ...). */
 cs_attrs cs_attrs_default (cs_op op);

@@ -42,6 +42,20 @@ load_architecture (const char *path, uint64_t seed, cs_error *err)
   return cs_model_json_load (path, seed, err);
 }
 
+cs_status
+cs_run_check_model (const cs_run *r, const cs_model *m, cs_error *err)
+{
+  if (r->channels > 0
+      && (r->channels != m->channels || r->height != m->height || r->width != m->width))
+    return cs_error_set (err, CS_ERR_SHAPE, "%s: input is %dx%dx%d but %s takes %dx%dx%d",
+                         r->path, r->channels, r->height, r->width, r->model, m->channels,
+                         m->height, m->width);
+  if (r->n_classes > 0 && r->n_classes != m->n_classes)
+    return cs_error_set (err, CS_ERR_SHAPE, "%s: %d class labels for a model with %d outputs",
+                         r->path, r->n_classes, m->n_classes);
+  return CS_OK;
+}
+
 static cs_model *
 load_run (const char *path, const cs_load_options *o, cs_error *err)
 {
@@ -51,13 +65,8 @@ load_run (const char *path, const cs_load_options *o, cs_error *err)
   cs_model *m = load_architecture (r->model, o->init_seed, err);
   if (m == NULL)
     goto fail;
-  if (r->channels > 0
-      && (r->channels != m->channels || r->height != m->height || r->width != m->width))
-    {
-      cs_error_set (err, CS_ERR_SHAPE, "%s: input is %dx%dx%d but %s takes %dx%dx%d", r->path,
-                    r->channels, r->height, r->width, r->model, m->channels, m->height, m->width);
-      goto fail;
-    }
+  if (cs_run_check_model (r, m, err) != CS_OK)
+    goto fail;
   if (r->n_epochs == 0)
     {
       cs_error_set (err, CS_ERR_FORMAT, "%s: the run has no epochs", r->path);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "graph/model.h"
+#include "io/run.h"
 
 typedef struct {
   int32_t epoch;             /* run directories: which checkpoint; -1 = the last */
@@ -14,3 +15,8 @@ typedef struct {
 /* Dispatches on the path: a directory (or run.json) is a run, ".onnx" is ONNX, ".json" is a
  * native model. Errors name the file and the reason. opts may be NULL. */
 cs_model *cs_model_load (const char *path, const cs_load_options *opts, cs_error *err);
+
+/* Whether run.json fits the model it names: the recorded input size and the number of class
+ * labels. Everything that reads a run with its model (predict, run-info, the app) checks this
+ * one rule. Errors name run.json. */
+cs_status cs_run_check_model (const cs_run *run, const cs_model *m, cs_error *err);

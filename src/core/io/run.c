@@ -166,6 +166,10 @@ parse_root (cs_run *r, const cJSON *root, const char *name, cs_error *err)
   const cJSON *train = cJSON_GetObjectItemCaseSensitive (root, "train");
   r->dataset_json = dataset != NULL ? cJSON_PrintUnformatted (dataset) : NULL;
   r->train_json = train != NULL ? cJSON_PrintUnformatted (train) : NULL;
+  const cJSON *epochs = cJSON_GetObjectItemCaseSensitive (root, "epochs");
+  r->epochs_json = cJSON_IsArray (epochs) ? cJSON_PrintUnformatted (epochs) : NULL;
+  if (cJSON_IsArray (epochs) && r->epochs_json == NULL)
+    return cs_error_set (err, CS_ERR_MEMORY, "%s: out of memory", name);
   return parse_epochs (r, cJSON_GetObjectItemCaseSensitive (root, "epochs"), name, err);
 }
 
@@ -251,6 +255,7 @@ cs_run_free (cs_run *r)
   free (r->model);
   free (r->dataset_json);
   free (r->train_json);
+  free (r->epochs_json);
   free (r);
 }
 

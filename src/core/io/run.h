@@ -26,6 +26,7 @@ typedef struct {
   char **classes;            /* n_classes labels, or NULL */
   char *dataset_json;        /* the "dataset" and "train" objects as compact JSON, or NULL */
   char *train_json;
+  char *epochs_json;         /* the "epochs" list as compact JSON, every field as written */
   int32_t n_epochs;
   cs_run_epoch *epochs;      /* in file order; epoch numbers strictly increase */
 } cs_run;
