@@ -5,7 +5,9 @@ recomputed here from the documented history.bin; the cache as untrusted input; l
 recovered on a run trained with 10 % of its labels flipped (the flips known to this test only);
 and `shortcuts` flagging the one class that carries a planted corner patch, and none on a clean run.
 
-Usage: test-history.py CONVSCOPE_CLI. Needs numpy (Debian: python3-numpy).
+Usage: test-history.py CONVSCOPE_CLI [cache|noise|shortcuts]: the demo run, the cache and the
+errors; the label-noise run; the shortcut runs (the last two train runs of their own). Needs numpy
+(Debian: python3-numpy).
 """
 
 import gzip
@@ -285,11 +287,11 @@ def test_errors(tmp):
 
 
 def main():
+    part = sys.argv[2] if len(sys.argv) > 2 else "cache"
+    groups = {"cache": [test_demo, test_errors], "noise": [test_label_noise], "shortcuts": [test_shortcuts]}[part]
     with tempfile.TemporaryDirectory(prefix="convscope-history-") as tmp:
-        taplib.group(test_demo, tmp)
-        taplib.group(test_label_noise, tmp)
-        taplib.group(test_shortcuts, tmp)
-        taplib.group(test_errors, tmp)
+        for g in groups:
+            taplib.group(g, tmp)
     return taplib.done()
 
 
