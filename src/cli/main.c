@@ -41,6 +41,8 @@ static const cli_command commands[] = {
   { "run-info", cli_cmd_run_info, "run-info RUNDIR [--json] [--csv]" },
   { "history", cli_cmd_history, "history RUNDIR [--json] [--csv]" },
   { "suspects", cli_cmd_suspects, "suspects RUNDIR [--top K] [--json]" },
+  { "shortcuts", cli_cmd_shortcuts,
+    "shortcuts RUNDIR [--method METHOD] [--per-class N] [--layer NAME] [--epoch N] [--json]" },
   { "features", cli_cmd_features,
     "features MODEL --layer NAME [--units all|a,b,...] --out sheet.png|sheet.pdf|sheet.svg [--steps N]\n"
     "          [--seed S] [--param fourier|pixel] [--lr LR] [--jitter PX] [--scale S] [--rotate DEG]\n"

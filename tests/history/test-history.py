@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""Each example's history (TAP): `history` and `suspects` on a copy of the demo run, checked
-against the trainer's own validation accuracy and against measures recomputed here from the
-documented history.bin; the cache as untrusted input; and label errors recovered on a run trained
-with 10 % of its labels flipped (the flips known to this test only).
+"""Each example's history and the prescriptive commands (TAP): `history` and `suspects` on a copy
+of the demo run, checked against the trainer's own validation accuracy and against measures
+recomputed here from the documented history.bin; the cache as untrusted input; label errors
+recovered on a run trained with 10 % of its labels flipped (the flips known to this test only);
+and `shortcuts` flagging the one class that carries a planted corner patch, and none on a clean run.
 
-Usage: test-history.py CONVSCOPE_CLI. Needs numpy (Debian: python3-numpy).
+Usage: test-history.py CONVSCOPE_CLI [cache|noise|shortcuts]: the demo run, the cache and the
+errors; the label-noise run; the shortcut runs (the last two train runs of their own). Needs numpy
+(Debian: python3-numpy).
 """
 
 import gzip
@@ -29,6 +32,26 @@ SRC = os.environ.get("CONVSCOPE_SOURCE_DIR",
 DEMO = os.path.join(SRC, "data", "demo")
 FASHION = "/usr/share/datasets/fashion-mnist"
 ERROR_LINE = re.compile(r"^convscope-cli: error: (.+?): (.+)$")
+# The architecture of the trained runs, fixed here so that the demo run may change: two conv-BN-
+# ReLU-pool stages and a linear classifier over the flattened 7x7 maps.
+ARCH = {"format": "convscope-model/1", "input": [1, 28, 28], "nodes": [
+    {"name": "conv1", "op": "conv2d", "out_channels": 16, "kernel": 3, "padding": 1},
+    {"name": "bn1", "op": "batchnorm2d", "eps": 1e-05, "momentum": 0.1},
+    {"name": "relu1", "op": "relu"},
+    {"name": "pool1", "op": "maxpool2d", "kernel": 2},
+    {"name": "conv2", "op": "conv2d", "out_channels": 32, "kernel": 3, "padding": 1},
+    {"name": "bn2", "op": "batchnorm2d", "eps": 1e-05, "momentum": 0.1},
+    {"name": "relu2", "op": "relu"},
+    {"name": "pool2", "op": "maxpool2d", "kernel": 2},
+    {"name": "flat", "op": "flatten"},
+    {"name": "fc", "op": "linear", "out_features": 10}]}
+
+
+def arch_file(tmp):
+    path = os.path.join(tmp, "arch.json")
+    if not os.path.exists(path):
+        json.dump(ARCH, open(path, "w"))
+    return path
 
 
 def run(*args, timeout=900):
@@ -123,16 +146,19 @@ def test_demo(tmp):
           f"raw history (max relative difference {worst:.1e})")
 
     before = p.stdout
+    raw = open(cache, "rb").read()
+    # the first training example's first probability
+    prob0 = 64 + struct.unpack_from("<I", raw, 40)[0] + 4 * len(epochs) + 9 * len(x["index"])
     for name, mutate in (("truncated", lambda d: d[:len(d) // 2]), ("garbage", lambda d: b"\x00garbage" * 9),
-                         ("a probability of 7", lambda d: d[:64 + 13 + 31 * 4 + 1000 * 9]
-                          + struct.pack("<f", 7.0) + d[64 + 13 + 31 * 4 + 1000 * 9 + 4:]),
+                         ("a probability of 7", lambda d: d[:prob0] + struct.pack("<f", 7.0) + d[prob0 + 4:]),
                          ("a count of 2^40", lambda d: d[:24] + struct.pack("<Q", 1 << 40) + d[32:])):
         data = open(cache, "rb").read()
         open(cache, "wb").write(mutate(data))
         p = run("history", run_dir, "--csv")
         check(p.returncode == 0 and p.stdout == before,
               f"a damaged cache ({name}) is discarded and recomputed, same result")
-    os.utime(os.path.join(run_dir, "checkpoints", "epoch-0030.safetensors"), (1, 1))
+    last = sorted(os.listdir(os.path.join(run_dir, "checkpoints")))[-1]
+    os.utime(os.path.join(run_dir, "checkpoints", last), (1, 1))
     p = run("history", run_dir, "--csv")
     check(p.returncode == 0 and p.stdout == before, "a touched checkpoint invalidates the cache (same result)")
 
@@ -169,7 +195,7 @@ def test_label_noise(tmp):
     write_idx(os.path.join(data, "t10k-images-idx3-ubyte.gz"), test_images, 0x803)
     write_idx(os.path.join(data, "t10k-labels-idx1-ubyte.gz"), test_labels, 0x801)
     run_dir = os.path.join(tmp, "noisy-run")
-    p = run("train", "--arch", os.path.join(DEMO, "model.json"), "--dataset", f"fashion-mnist:{data}",
+    p = run("train", "--arch", arch_file(tmp), "--dataset", f"fashion-mnist:{data}",
             "--out", run_dir, "--epochs", "12", "--optimizer", "adam", "--lr", "0.003", "--batch", "32",
             "--seed", "3")
     if not check(p.returncode == 0, f"train on the noisy labels: {p.stderr.strip()[-300:]}"):
@@ -194,6 +220,53 @@ def test_label_noise(tmp):
     check(p.returncode == 0 and len(p.stdout.strip().splitlines()) == 7, "suspects text: a header and 5 rows")
 
 
+def shortcut_data(tmp, name, patched):
+    """3000 training and 1000 test images; when patched, every Pullover (class 2) carries a
+    white 4x4 patch in its top-left corner, in both splits."""
+    rng = np.random.default_rng(5)
+    data = os.path.join(tmp, name)
+    os.makedirs(data)
+    for split, prefix, n in (("train", "train", 3000), ("test", "t10k", 1000)):
+        images = read_idx(os.path.join(FASHION, f"{prefix}-images-idx3-ubyte.gz"))
+        labels = read_idx(os.path.join(FASHION, f"{prefix}-labels-idx1-ubyte.gz"))
+        pick = rng.choice(len(labels), n, replace=False) if split == "train" else np.arange(n)
+        images, labels = images[pick].copy(), labels[pick]
+        if patched:
+            images[labels == 2, 0:4, 0:4] = 255
+        write_idx(os.path.join(data, f"{prefix}-images-idx3-ubyte.gz"), images, 0x803)
+        write_idx(os.path.join(data, f"{prefix}-labels-idx1-ubyte.gz"), labels, 0x801)
+    return data
+
+
+def test_shortcuts(tmp):
+    reports = {}
+    for name, patched in (("patched", True), ("clean", False)):
+        data = shortcut_data(tmp, name + "-data", patched)
+        run_dir = os.path.join(tmp, name + "-run")
+        p = run("train", "--arch", arch_file(tmp), "--dataset", f"fashion-mnist:{data}",
+                "--out", run_dir, "--epochs", "6", "--optimizer", "adam", "--lr", "0.003", "--batch", "32",
+                "--seed", "2")
+        if not check(p.returncode == 0, f"train the {name} run: {p.stderr.strip()[-300:]}"):
+            return
+        p = run("shortcuts", run_dir, "--json")
+        if not check(p.returncode == 0, f"shortcuts --json on the {name} run: {p.stderr.strip()[:200]}"):
+            return
+        reports[name] = json.loads(p.stdout)["classes"]
+        note(f"{name}: " + "; ".join(f"{c['label']} box mass {c['box_mass']:.2f}, images {c['box_images']:.2f}"
+                                     for c in reports[name]))
+    flagged = [c for c in reports["patched"] if c["flagged"]]
+    check([c["class"] for c in flagged] == [2], f"the patched run flags Pullover alone ({[c['label'] for c in flagged]})")
+    box = flagged[0]["box"] if flagged else None
+    check(box is not None and box[0] <= 1 and box[1] <= 1 and 2 <= box[2] <= 5 and 2 <= box[3] <= 5,
+          f"its box {box} lies over the 4x4 patch at (0,0)-(3,3)")
+    check(not any(c["flagged"] for c in reports["clean"]) and all(c["box"] is None for c in reports["clean"]),
+          "the clean run flags no class")
+    c2 = reports["patched"][2]
+    check(sum(k["size"] for k in c2["clusters"]) == c2["images"] == 32
+          and all(len(k["mean_map"]) == 28 * 28 for k in c2["clusters"]),
+          f"SpRAy clusters partition the 32 explained images ({[k['size'] for k in c2['clusters']]}), 28x28 mean maps")
+
+
 def test_errors(tmp):
     p = run("suspects", os.path.join(tmp, "no-such-run"))
     check(one_error_line(p), "suspects on a missing run: exit 1, one error line")
@@ -207,13 +280,18 @@ def test_errors(tmp):
     check(run("suspects", bare, "--top", "0").returncode == 2, "suspects --top 0: usage error")
     check(run("history").returncode == 2, "history without a run: usage error")
     check(run("history", DEMO, "--json", "--csv").returncode == 2, "history --json --csv: usage error")
+    check(run("shortcuts", DEMO, "--method", "nope").returncode == 2, "shortcuts --method nope: usage error")
+    check(run("shortcuts", DEMO, "--per-class", "2").returncode == 2, "shortcuts --per-class 2: usage error")
+    p = run("shortcuts", bare)
+    check(one_error_line(p) and "data set" in p.stderr, "shortcuts on a run that names no data set: one line")
 
 
 def main():
+    part = sys.argv[2] if len(sys.argv) > 2 else "cache"
+    groups = {"cache": [test_demo, test_errors], "noise": [test_label_noise], "shortcuts": [test_shortcuts]}[part]
     with tempfile.TemporaryDirectory(prefix="convscope-history-") as tmp:
-        taplib.group(test_demo, tmp)
-        taplib.group(test_label_noise, tmp)
-        taplib.group(test_errors, tmp)
+        for g in groups:
+            taplib.group(g, tmp)
     return taplib.done()
 
 

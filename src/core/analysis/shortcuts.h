@@ -43,6 +43,7 @@ typedef struct {
 
 typedef struct {
   cs_method method;          /* the explaining method */
+  int32_t layer;             /* its CAM layer (node id; -1 = the last spatial layer) */
   int32_t per_class;         /* images explained per class (the first correctly classified ones) */
   const float *mean, *std;   /* input normalisation */
 } cs_shortcut_options;
@@ -53,3 +54,15 @@ cs_shortcut_report *cs_shortcuts_analyse (const cs_model *m, const cs_dataset *d
                                           int64_t n_examples, const cs_shortcut_options *opts,
                                           const cs_progress *progress, cs_error *err);
 void cs_shortcut_report_free (cs_shortcut_report *r);
+
+/* SpRAy on n maps of dim values each (scaled to sum 1): spectral clustering of their k-nearest-
+ * neighbour affinity graph, the number of clusters chosen by the largest eigengap of the
+ * normalised Laplacian among the first max_k eigenvalues. assign[i] receives each map's cluster
+ * (0 = the largest); returns the number of clusters (1 when n < 3) or -1 on failure. */
+int32_t cs_spray_cluster (const float *maps, int32_t n, int32_t dim, int32_t max_k, int32_t *assign,
+                          double *eigengap, cs_error *err);
+
+/* The small box where the maps' mass concentrates (see cs_shortcut_class), over n maps of
+ * height x width, each summing to 1. */
+void cs_shortcut_find_box (const float *maps, int32_t n, int32_t height, int32_t width, int32_t box[4],
+                           double *box_mass, double *box_images);
