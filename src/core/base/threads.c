@@ -92,7 +92,10 @@ is_pre_avx2_kernel (const char *name)
   return false;
 }
 
-/* The best kernel Debian's OpenBLAS 0.3.21 has for this CPU's instruction set. */
+/* The best kernel Debian's OpenBLAS 0.3.21 has for this CPU's instruction set. AVX-512 CPUs
+ * get an AVX-512 kernel whatever their vendor: OpenBLAS's SkylakeX/Cooperlake kernels need only
+ * the instructions (AMD's Zen 4 has them; its Zen kernel is Haswell's AVX2 one, ~20 % slower on
+ * a ResNet-18 forward here). */
 static const char *
 kernel_for_this_cpu (void)
 {
@@ -100,8 +103,8 @@ kernel_for_this_cpu (void)
   __builtin_cpu_init ();
   bool amd = __builtin_cpu_is ("amd");
   if (__builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512bw")
-      && __builtin_cpu_supports ("avx512dq") && __builtin_cpu_supports ("avx512vl") && !amd)
-    return "SkylakeX";
+      && __builtin_cpu_supports ("avx512dq") && __builtin_cpu_supports ("avx512vl"))
+    return __builtin_cpu_supports ("avx512bf16") ? "Cooperlake" : "SkylakeX";
   if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma"))
     return amd ? "Zen" : "Haswell";
 #endif

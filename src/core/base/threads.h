@@ -22,7 +22,8 @@ void cs_threads_leave (int previous);
  * only when they are loaded, so that this re-executes the program once when it changes them:
  * - Debian's OpenBLAS 0.3.21 does not know some recent x86 CPUs and falls back to a slow
  *   generic kernel. When OPENBLAS_CORETYPE is unset and OpenBLAS picked a pre-AVX2 core although
- *   the CPU has AVX2/FMA (or AVX-512), it sets OPENBLAS_CORETYPE to the matching kernel (and
+ *   the CPU has AVX2/FMA (or AVX-512), it sets OPENBLAS_CORETYPE to the matching kernel (an
+ *   AVX-512 one, SkylakeX or Cooperlake, on any AVX-512 CPU) (and
  *   CONVSCOPE_BLAS_MISDETECTED to what OpenBLAS had picked). A user's own OPENBLAS_CORETYPE is
  *   never overridden.
  * - OMP_WAIT_POLICY=PASSIVE unless the user set it or GOMP_SPINCOUNT, so that idle OpenMP
