@@ -1,5 +1,6 @@
 /* The executor: forward/backward over a small residual graph against finite differences of the
- * whole network, batching, weight swapping, forward_until, error paths, per-exec thread counts and split GEMMs. */
+ * whole network, batching, weight swapping, forward_until, error paths, per-exec thread counts
+ * and split GEMMs. */
 #include <math.h>
 #include <string.h>
 
