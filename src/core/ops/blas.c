@@ -15,8 +15,11 @@ cs_sgemm (CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, float alp
           const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc)
 {
   int threads = omp_in_parallel () ? 1 : omp_get_max_threads ();
-  bool by_cols = n >= threads * 2 * ALIGN;
-  bool by_rows = !by_cols && m >= threads * ALIGN;
+  /* Each thread packs the whole operand that is not split: splitting C's columns repacks A
+   * (m x k) per thread, splitting its rows repacks B (k x n). Repack the smaller one. */
+  bool cols_ok = n >= threads * 2 * ALIGN, rows_ok = m >= threads * ALIGN;
+  bool by_rows = rows_ok && (m >= n || !cols_ok);
+  bool by_cols = cols_ok && !by_rows;
   if (threads <= 1 || (int64_t) m * n * k < SPLIT_MIN_MACS || (!by_cols && !by_rows))
     {
       cblas_sgemm (CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
