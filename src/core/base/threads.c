@@ -134,7 +134,8 @@ cs_blas_select_kernel (int argc, char **argv)
     }
 
   /* libgomp's idle workers spin after each parallel loop by default, and on a machine with
-   * few cores they then compete with OpenBLAS's threads for the same cores (2-7x slower
+   * few cores they then compete with the single-threaded GEMM blocks, other execs' teams and
+   * the app's own threads for the same cores (with OpenBLAS's pool beside them: 2-7x slower
    * convolutions measured on 2 cores). Passive waiting hands the cores back. */
   if (getenv ("OMP_WAIT_POLICY") == NULL && getenv ("GOMP_SPINCOUNT") == NULL)
     {

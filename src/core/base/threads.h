@@ -27,7 +27,7 @@ void cs_threads_leave (int previous);
  *   CONVSCOPE_BLAS_MISDETECTED to what OpenBLAS had picked). A user's own OPENBLAS_CORETYPE is
  *   never overridden.
  * - OMP_WAIT_POLICY=PASSIVE unless the user set it or GOMP_SPINCOUNT, so that idle OpenMP
- *   workers do not spin against OpenBLAS's threads.
+ *   workers do not spin against the threads doing the work.
  * Returns only when no re-exec is needed or it failed. */
 void cs_blas_select_kernel (int argc, char **argv);
 /* The kernel OpenBLAS runs ("Haswell", "Prescott", ...). */
