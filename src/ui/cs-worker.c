@@ -4,6 +4,8 @@
 
 #include "cs-worker.h"
 
+#include "base/threads.h"
+
 struct _CsWorkerJob
 {
   CsWorker *worker;            /* not a reference: the worker outlives its pool */
@@ -134,6 +136,7 @@ cs_worker_job_get_exec (CsWorkerJob *job, CsModelSet *set, int epoch, GError **e
     }
   cs_exec_set_training (c->exec, false);
   cs_exec_set_relu_rule (c->exec, CS_RELU_RULE_GRADIENT);
+  cs_exec_set_threads (c->exec, cs_threads_get ()); /* each job takes the preference as it starts */
   return c->exec;
 }
 

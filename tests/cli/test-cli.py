@@ -301,6 +301,15 @@ def test_kernel_selection(tmp):
                       env={"CONVSCOPE_BLAS_ASSUME_MISDETECTED": "1"})
     check(p3.returncode == 0 and d1 and d3 and rel_error(d3[0]["logits"], d1[0]["logits"]) <= 1e-5,
           "kernel re-exec (CONVSCOPE_BLAS_ASSUME_MISDETECTED=1): same logits, exit 0")
+    # On an AVX-512 CPU that OpenBLAS misdetects, the product's choice is an AVX-512 kernel.
+    with open("/proc/cpuinfo") as f:
+        flags = f.read()
+    if all(f" {x}" in flags for x in ("avx512f", "avx512bw", "avx512dq", "avx512vl")):
+        env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+        env["CONVSCOPE_BLAS_ASSUME_MISDETECTED"] = "1"
+        p4 = subprocess.run([CLI, "--version"], capture_output=True, text=True, env=env, timeout=600)
+        check(p4.returncode == 0 and ("SkylakeX" in p4.stdout or "Cooperlake" in p4.stdout),
+              f"AVX-512 CPU, OpenBLAS misdetection assumed: an AVX-512 kernel ({p4.stdout.strip()})")
     v = run("--version", env={"OPENBLAS_CORETYPE": "Prescott"})
     check(v.returncode == 0 and "Prescott" in v.stdout, f"--version names the kernel: {v.stdout.strip()}")
     note(f"default: {run('--version').stdout.strip()}")

@@ -1,11 +1,14 @@
 /* The executor: forward/backward over a small residual graph against finite differences of the
- * whole network, batching, weight swapping, forward_until and error paths. */
+ * whole network, batching, weight swapping, forward_until, error paths, per-exec thread counts
+ * and split GEMMs. */
 #include <math.h>
 #include <string.h>
 
 #include "base/rng.h"
+#include "base/threads.h"
 #include "exec/exec.h"
 #include "gradcheck.h"
+#include "ops/blas.h"
 #include "testlib.h"
 
 static cs_graph *
@@ -56,6 +59,82 @@ loss_of (cs_exec *e, const cs_tensor *input, const cs_tensor *r)
   return s;
 }
 
+/* cs_sgemm split over n threads against one OpenBLAS call, for all four transpositions; the
+ * shapes split by columns (wide C) and by rows (narrow C). */
+static void
+check_split_gemm (void)
+{
+  const int shapes[2][3] = { { 40, 333, 120 }, { 200, 20, 300 } };
+  cs_rng rng;
+  cs_rng_seed (&rng, 11);
+  for (int s = 0; s < 2; s++)
+    for (int t = 0; t < 4; t++)
+      {
+        const int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+        CBLAS_TRANSPOSE ta = t & 1 ? CblasTrans : CblasNoTrans, tb = t & 2 ? CblasTrans : CblasNoTrans;
+        int lda = ta == CblasNoTrans ? K : M, ldb = tb == CblasNoTrans ? N : K;
+        cs_tensor a, b, c1, c2;
+        cs_shape as = cs_shape_make (1, (int64_t[]) { (int64_t) M * K });
+        cs_shape bs = cs_shape_make (1, (int64_t[]) { (int64_t) K * N });
+        cs_shape cs = cs_shape_make (1, (int64_t[]) { (int64_t) M * N });
+        cs_tensor_alloc (&a, &as, NULL);
+        cs_tensor_alloc (&b, &bs, NULL);
+        cs_tensor_alloc (&c1, &cs, NULL);
+        cs_tensor_alloc (&c2, &cs, NULL);
+        cs_fill_uniform (&a, &rng, -1, 1);
+        cs_fill_uniform (&b, &rng, -1, 1);
+        cs_fill_uniform (&c1, &rng, -1, 1);
+        memcpy (c2.data, c1.data, (size_t) M * N * sizeof (float));
+        int prev = cs_threads_enter (1);
+        cs_sgemm (ta, tb, M, N, K, 0.5f, a.data, lda, b.data, ldb, 0.25f, c1.data, N);
+        cs_threads_leave (prev);
+        prev = cs_threads_enter (3);
+        cs_sgemm (ta, tb, M, N, K, 0.5f, a.data, lda, b.data, ldb, 0.25f, c2.data, N);
+        cs_threads_leave (prev);
+        int bad = 0;
+        for (int64_t i = 0; i < (int64_t) M * N; i++)
+          bad += !CLOSE (c2.data[i], c1.data[i], 1e-5, 1e-5);
+        CHECK (bad == 0, "split sgemm %dx%dx%d trans %d%d = one call (%d off)", M, N, K, t & 1,
+               t >> 1, bad);
+        cs_tensor_free (&a);
+        cs_tensor_free (&b);
+        cs_tensor_free (&c1);
+        cs_tensor_free (&c2);
+      }
+}
+
+/* The thread count belongs to each exec: the default changes no existing exec, a forward
+ * leaves the calling thread's own count as it was, and 1 or 2 threads give the same logits. */
+static void
+check_exec_threads (cs_model *m, const cs_tensor *input)
+{
+  cs_error err = { 0 };
+  cs_threads_set (2);
+  cs_exec *two = cs_exec_new (m, 2, &err);
+  cs_threads_set (1);
+  cs_exec *one = cs_exec_new (m, 2, &err);
+  CHECK (two && one && cs_exec_threads (two) == 2 && cs_exec_threads (one) == 1,
+         "a new exec takes the default thread count, a later default leaves it alone");
+  if (two == NULL || one == NULL)
+    goto out;
+  cs_threads_set (3);
+  CHECK (cs_exec_forward (two, input, &err) == CS_OK && cs_exec_forward (one, input, &err) == CS_OK,
+         "forward with 2 and 1 threads: %s", err.message);
+  int now = cs_threads_enter (1);
+  cs_threads_leave (now);
+  CHECK (now == 3, "the caller's own thread count is restored after a forward (%d)", now);
+  const cs_tensor *a = cs_exec_value (two, m->graph->output_node);
+  const cs_tensor *b = cs_exec_value (one, m->graph->output_node);
+  CHECK (a && b && memcmp (a->data, b->data, (size_t) cs_tensor_numel (a) * sizeof (float)) == 0,
+         "same logits with 1 and 2 threads");
+  cs_exec_set_threads (one, 0);
+  CHECK (cs_exec_threads (one) == 3, "threads <= 0: the current default");
+out:
+  cs_exec_free (two);
+  cs_exec_free (one);
+  cs_threads_set (0);
+}
+
 int
 main (void)
 {
@@ -88,6 +167,8 @@ main (void)
   CHECK (cs_exec_forward (e, &input, &err) == CS_OK, "forward: %s", err.message);
   const cs_tensor *logits = cs_exec_value (e, g->output_node);
   CHECK (logits && logits->shape.dim[0] == 2 && logits->shape.dim[1] == 4, "logits are [2, 4]");
+  check_exec_threads (m, &input);
+  check_split_gemm ();
 
   CHECK (cs_exec_backward (e, g->output_node, &r, CS_GRAD_INPUT | CS_GRAD_PARAMS, &err) == CS_OK,
          "backward: %s", err.message);

@@ -290,6 +290,32 @@ test_maxpool_ties (void)
   cs_tensor_free (&dx);
   cs_tensor_free (&dy);
 
+  /* NaN propagates, the last NaN in scan order taking the gradient (the vectorised interior
+   * loop and the checked edge loop alike): 3x3 windows, stride 1, pad 1 over a 4x4 input. */
+  s = cs_shape_4d (1, 1, 4, 4);
+  x = tensor_new (&s);
+  for (int i = 0; i < 16; i++)
+    x.data[i] = (float) i;
+  x.data[5] = NAN;
+  x.data[6] = NAN;
+  a = window (3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, false);
+  op_run_setup (&r, CS_OP_MAXPOOL, &a, &x, 1, false, "nan", NULL);
+  op_run_forward (&r);
+  dx = tensor_new (&s);
+  dy = tensor_new (&r.out.shape);
+  dy.data[5] = 1.0f; /* interior window centred on (1, 1): holds both NaNs */
+  dy.data[15] = 1.0f; /* corner window centred on (3, 3): no NaN, max 15 */
+  cs_tensor *din3[1] = { &dx };
+  op_run_backward (&r, &dy, din3);
+  CHECK (isnan (r.out.data[5]) && isnan (r.out.data[0]) && r.out.data[15] == 15.0f
+         && dx.data[6] == 1.0f && dx.data[5] == 0.0f && dx.data[15] == 1.0f,
+         "max-pool NaN propagates and the last NaN takes the gradient (%g %g %g)", dx.data[5],
+         dx.data[6], dx.data[15]);
+  op_run_free (&r);
+  cs_tensor_free (&x);
+  cs_tensor_free (&dx);
+  cs_tensor_free (&dy);
+
   /* a window that only sees padding (dilation steps over the single input cell) */
   s = cs_shape_4d (1, 1, 1, 1);
   x = tensor_new (&s);

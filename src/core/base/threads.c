@@ -1,15 +1,19 @@
-/* Compute threads (OpenBLAS + OpenMP under one knob) and the OpenBLAS kernel choice. */
+/* Compute threads (one OpenMP pool, a count per exec) and the OpenBLAS kernel choice. */
 #include "base/threads.h"
 
 #include <cblas.h>
 #include <omp.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static int32_t current_threads;
+static void blas_single_thread (void);
+
+/* The default for new execs, written by the app's preferences while workers read it. */
+static int32_t default_threads;
 
 int32_t
 cs_threads_cores (void)
@@ -18,24 +22,53 @@ cs_threads_cores (void)
   return n > 0 ? (int32_t) n : 1;
 }
 
-/* OpenBLAS and OpenMP each keep their own pool. We never call BLAS from inside an OpenMP
- * region, so the two pools take turns and the total stays at n. */
 void
 cs_threads_set (int32_t n)
 {
   if (n <= 0)
     n = cs_threads_cores ();
-  current_threads = n;
-  openblas_set_num_threads (n);
-  omp_set_num_threads (n);
+  __atomic_store_n (&default_threads, n, __ATOMIC_RELAXED);
+  blas_single_thread ();
+  omp_set_num_threads (n); /* this thread's own loops (OpenMP keeps the count per thread) */
 }
 
 int32_t
 cs_threads_get (void)
 {
-  if (current_threads == 0)
-    cs_threads_set (0);
-  return current_threads;
+  int32_t n = __atomic_load_n (&default_threads, __ATOMIC_RELAXED);
+  return n > 0 ? n : cs_threads_cores ();
+}
+
+/* OpenBLAS's thread count is one process-wide setting, and its pthread server busy-waits with
+ * sched_yield after every call: measured as ~20 % of a ResNet-18 forward on 2 cores beside
+ * the OpenMP team. So OpenBLAS always runs in the calling thread and ops split their GEMMs
+ * over the OpenMP team (ops/blas.h). */
+static void
+blas_single_thread_once (void)
+{
+  openblas_set_num_threads (1);
+}
+
+static void
+blas_single_thread (void)
+{
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once (&once, blas_single_thread_once);
+}
+
+int
+cs_threads_enter (int32_t n)
+{
+  blas_single_thread ();
+  int previous = omp_get_max_threads ();
+  omp_set_num_threads (n >= 1 ? n : 1);
+  return previous;
+}
+
+void
+cs_threads_leave (int previous)
+{
+  omp_set_num_threads (previous);
 }
 
 const char *
@@ -59,7 +92,10 @@ is_pre_avx2_kernel (const char *name)
   return false;
 }
 
-/* The best kernel Debian's OpenBLAS 0.3.21 has for this CPU's instruction set. */
+/* The best kernel Debian's OpenBLAS 0.3.21 has for this CPU's instruction set. AVX-512 CPUs
+ * get an AVX-512 kernel whatever their vendor: OpenBLAS's SkylakeX/Cooperlake kernels need only
+ * the instructions (AMD's Zen 4 has them; its Zen kernel is Haswell's AVX2 one, ~20 % slower on
+ * a ResNet-18 forward here). */
 static const char *
 kernel_for_this_cpu (void)
 {
@@ -67,8 +103,8 @@ kernel_for_this_cpu (void)
   __builtin_cpu_init ();
   bool amd = __builtin_cpu_is ("amd");
   if (__builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512bw")
-      && __builtin_cpu_supports ("avx512dq") && __builtin_cpu_supports ("avx512vl") && !amd)
-    return "SkylakeX";
+      && __builtin_cpu_supports ("avx512dq") && __builtin_cpu_supports ("avx512vl"))
+    return __builtin_cpu_supports ("avx512bf16") ? "Cooperlake" : "SkylakeX";
   if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma"))
     return amd ? "Zen" : "Haswell";
 #endif
@@ -98,7 +134,8 @@ cs_blas_select_kernel (int argc, char **argv)
     }
 
   /* libgomp's idle workers spin after each parallel loop by default, and on a machine with
-   * few cores they then compete with OpenBLAS's threads for the same cores (2-7x slower
+   * few cores they then compete with the single-threaded GEMM blocks, other execs' teams and
+   * the app's own threads for the same cores (with OpenBLAS's pool beside them: 2-7x slower
    * convolutions measured on 2 cores). Passive waiting hands the cores back. */
   if (getenv ("OMP_WAIT_POLICY") == NULL && getenv ("GOMP_SPINCOUNT") == NULL)
     {

@@ -230,6 +230,18 @@ cs_exec_batch (const cs_exec *e)
 }
 
 void
+cs_exec_set_threads (cs_exec *e, int32_t threads)
+{
+  e->ctx.threads = threads >= 1 ? threads : cs_threads_get ();
+}
+
+int32_t
+cs_exec_threads (const cs_exec *e)
+{
+  return e->ctx.threads;
+}
+
+void
 cs_exec_set_training (cs_exec *e, bool training)
 {
   e->ctx.training = training;
@@ -298,7 +310,9 @@ cs_exec_forward_until (cs_exec *e, const cs_tensor *input, int32_t until, cs_err
   bool *needed = e->mark;
   mark_ancestors (g, until, needed);
   memset (e->computed, 0, (size_t) g->n_nodes * sizeof *e->computed);
-  for (int32_t id = 0; id <= until; id++)
+  int previous = cs_threads_enter (e->ctx.threads);
+  cs_status st = CS_OK;
+  for (int32_t id = 0; id <= until && st == CS_OK; id++)
     {
       if (!needed[id])
         continue;
@@ -320,12 +334,14 @@ cs_exec_forward_until (cs_exec *e, const cs_tensor *input, int32_t until, cs_err
         e->in_ptrs[i] = &e->values[node->inputs[i]];
       cs_op_call call = { .node = node, .n_inputs = node->n_inputs, .in = e->in_ptrs, .out = out,
                           .work = e->work, .aux = &e->aux[id], .ctx = &e->ctx };
-      cs_status st = cs_op_get (node->op)->forward (&call);
+      st = cs_op_get (node->op)->forward (&call);
       if (st != CS_OK)
-        return cs_error_set (err, st, "node '%s': forward failed (%s)", node->name, cs_status_name (st));
-      e->computed[id] = true;
+        cs_error_set (err, st, "node '%s': forward failed (%s)", node->name, cs_status_name (st));
+      else
+        e->computed[id] = true;
     }
-  return CS_OK;
+  cs_threads_leave (previous);
+  return st;
 }
 
 cs_status
@@ -380,7 +396,8 @@ run_backward (cs_exec *e, int32_t from, const cs_tensor *seed, cs_error *err)
     return st; /* nothing asked for depends on this node */
   memcpy (e->grads[from].data, seed->data, (size_t) cs_tensor_numel (seed) * sizeof (float));
 
-  for (int32_t id = from; id >= 0; id--)
+  int previous = cs_threads_enter (e->ctx.threads);
+  for (int32_t id = from; id >= 0 && st == CS_OK; id--)
     {
       const cs_node *node = &g->nodes[id];
       if (!need[id] || node->op <= CS_OP_CONST)
@@ -397,15 +414,19 @@ run_backward (cs_exec *e, int32_t from, const cs_tensor *seed, cs_error *err)
         continue;
       const cs_op_info *info = cs_op_get (node->op);
       if (info->backward == NULL)
-        return cs_error_set (err, CS_ERR_UNSUPPORTED, "node '%s': %s has no backward", node->name, info->name);
+        {
+          st = cs_error_set (err, CS_ERR_UNSUPPORTED, "node '%s': %s has no backward", node->name, info->name);
+          break;
+        }
       cs_op_call call = { .node = node, .n_inputs = node->n_inputs, .in = e->in_ptrs,
                           .out = &e->values[id], .dout = &e->grads[id], .din = e->din_ptrs,
                           .work = e->work, .aux = &e->aux[id], .ctx = &e->ctx };
       st = info->backward (&call);
       if (st != CS_OK)
-        return cs_error_set (err, st, "node '%s': backward failed (%s)", node->name, cs_status_name (st));
+        cs_error_set (err, st, "node '%s': backward failed (%s)", node->name, cs_status_name (st));
     }
-  return CS_OK;
+  cs_threads_leave (previous);
+  return st;
 }
 
 static cs_status

@@ -20,6 +20,11 @@ cs_status cs_exec_set_model (cs_exec *e, const cs_model *m, cs_error *err);
 const cs_model *cs_exec_model (const cs_exec *e);
 int32_t cs_exec_max_batch (const cs_exec *e);
 
+/* The threads this exec's ops use (its OpenMP team and GEMM splits); new execs take
+ * cs_threads_get (). Inside an OpenMP parallel region the ops run on the calling thread alone.
+ * threads <= 0: the current default. */
+void cs_exec_set_threads (cs_exec *e, int32_t threads);
+int32_t cs_exec_threads (const cs_exec *e);
 void cs_exec_set_training (cs_exec *e, bool training);
 void cs_exec_set_relu_rule (cs_exec *e, cs_relu_rule rule);
 void cs_exec_set_seed (cs_exec *e, uint64_t seed);

@@ -1,6 +1,6 @@
 /* conv2d: shape inference, forward and backward (im2col + OpenBLAS GEMM; direct loops for
  * depthwise convolutions), workspace and FLOPs. */
-#include <cblas.h>
+#include "ops/blas.h"
 #include <string.h>
 
 #include "graph/ops.h"
@@ -446,14 +446,14 @@ conv_forward (const cs_op_call *call)
           if (b != NULL)
             fill_bias (ys, b->data, M, M, P);
           for (int64_t g = 0; g < G; g++)
-            cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) Mg, (int) P, (int) K,
+            cs_sgemm (CblasNoTrans, CblasNoTrans, (int) Mg, (int) P, (int) K,
                          1.0f, w->data + g * Mg * K, (int) K, bmat + g * K * ldb, (int) ldb,
                          b != NULL ? 1.0f : 0.0f, ys + g * Mg * P, (int) P);
         }
       else
         {
           for (int64_t g = 0; g < G; g++)
-            cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) Mg, (int) (cnt * P),
+            cs_sgemm (CblasNoTrans, CblasNoTrans, (int) Mg, (int) (cnt * P),
                          (int) K, 1.0f, w->data + g * Mg * K, (int) K, bmat + g * K * ldb, (int) ldb,
                          0.0f, stage + g * Mg * cnt * P, (int) (cnt * P));
           stage_scatter (stage, ys, b != NULL ? b->data : NULL, cnt, M, P);
@@ -539,7 +539,7 @@ conv_backward (const cs_op_call *call)
               xcol = col;
             }
           for (int64_t g = 0; g < G; g++)
-            cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) Mg, (int) K, (int) ld,
+            cs_sgemm (CblasNoTrans, CblasTrans, (int) Mg, (int) K, (int) ld,
                          1.0f, dys + g * Mg * ld, (int) ld, xcol + g * K * ld, (int) ld,
                          1.0f, dw->data + g * Mg * K, (int) K);
         }
@@ -549,7 +549,7 @@ conv_backward (const cs_op_call *call)
           /* Pointwise: dx accumulates straight out of the GEMM. */
           float *dcol = in_place ? dxs : col;
           for (int64_t g = 0; g < G; g++)
-            cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) K, (int) ld, (int) Mg,
+            cs_sgemm (CblasTrans, CblasNoTrans, (int) K, (int) ld, (int) Mg,
                          1.0f, w->data + g * Mg * K, (int) K, dys + g * Mg * ld, (int) ld,
                          in_place ? 1.0f : 0.0f, dcol + g * K * ld, (int) ld);
           if (!in_place)

@@ -1,6 +1,6 @@
 /* gemm (y = alpha * a * op(b) + beta * c; the `linear` layer) and matmul (a[N,...,K] * b[K,M]):
  * shape inference, forward and backward on OpenBLAS. */
-#include <cblas.h>
+#include "ops/blas.h"
 #include <string.h>
 
 #include "graph/ops.h"
@@ -94,7 +94,7 @@ gemm_forward (const cs_op_call *call)
         }
       beta = 1.0f;
     }
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, at->trans_b ? CblasTrans : CblasNoTrans,
+  cs_sgemm (CblasNoTrans, at->trans_b ? CblasTrans : CblasNoTrans,
                (int) n, (int) m, (int) k, at->alpha, a->data, (int) k, b->data,
                (int) (at->trans_b ? k : m), beta, y, (int) m);
   return CS_OK;
@@ -145,18 +145,18 @@ gemm_backward (const cs_op_call *call)
 
   if (da != NULL)
     /* da[N,K] += alpha * dy[N,M] * op(b)^T */
-    cblas_sgemm (CblasRowMajor, CblasNoTrans, at->trans_b ? CblasNoTrans : CblasTrans,
+    cs_sgemm (CblasNoTrans, at->trans_b ? CblasNoTrans : CblasTrans,
                  (int) n, (int) k, (int) m, at->alpha, dy, (int) m, b->data,
                  (int) (at->trans_b ? k : m), 1.0f, da->data, (int) k);
   if (db != NULL)
     {
       if (at->trans_b)
         /* db[M,K] += alpha * dy^T a */
-        cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) m, (int) k, (int) n,
+        cs_sgemm (CblasTrans, CblasNoTrans, (int) m, (int) k, (int) n,
                      at->alpha, dy, (int) m, a->data, (int) k, 1.0f, db->data, (int) k);
       else
         /* db[K,M] += alpha * a^T dy */
-        cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) k, (int) m, (int) n,
+        cs_sgemm (CblasTrans, CblasNoTrans, (int) k, (int) m, (int) n,
                      at->alpha, a->data, (int) k, dy, (int) m, 1.0f, db->data, (int) m);
     }
   if (dc != NULL && at->beta != 0.0f)
@@ -218,7 +218,7 @@ matmul_forward (const cs_op_call *call)
   const cs_tensor *a = call->in[0], *b = call->in[1];
   const int64_t k = b->shape.dim[0], m = b->shape.dim[1];
   const int64_t rows = cs_tensor_numel (a) / (k > 0 ? k : 1);
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) rows, (int) m, (int) k, 1.0f,
+  cs_sgemm (CblasNoTrans, CblasNoTrans, (int) rows, (int) m, (int) k, 1.0f,
                a->data, (int) k, b->data, (int) m, 0.0f, call->out->data, (int) m);
   return CS_OK;
 }
@@ -231,10 +231,10 @@ matmul_backward (const cs_op_call *call)
   const int64_t rows = cs_tensor_numel (a) / (k > 0 ? k : 1);
   const float *dy = call->dout->data;
   if (call->din[0] != NULL)
-    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) rows, (int) k, (int) m, 1.0f,
+    cs_sgemm (CblasNoTrans, CblasTrans, (int) rows, (int) k, (int) m, 1.0f,
                  dy, (int) m, b->data, (int) m, 1.0f, call->din[0]->data, (int) k);
   if (call->din[1] != NULL)
-    cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) k, (int) m, (int) rows, 1.0f,
+    cs_sgemm (CblasTrans, CblasNoTrans, (int) k, (int) m, (int) rows, 1.0f,
                  a->data, (int) k, dy, (int) m, 1.0f, call->din[1]->data, (int) m);
   return CS_OK;
 }

@@ -2,11 +2,14 @@
  * count_include_pad (average), with PyTorch's output-size and divisor rules. */
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "graph/ops.h"
 
 /* Window evaluations below which an OpenMP team costs more than the loop. */
 #define PAR_MIN 65536
+/* Output columns the vectorised max loop works on at a time (stack buffers). */
+#define ROW_BLOCK 256
 
 typedef struct {
   int64_t planes, h, w, oh, ow;
@@ -118,6 +121,91 @@ maxpool_aux_size (const cs_node *node, const cs_shape *const *in, const cs_shape
   return numel / out->dim[0] * (n > out->dim[0] ? n : out->dim[0]);
 }
 
+/* Max of the window at (y0, x0), any window: bounds checked per element. */
+static void
+max_window (const pool_geom *g, const float *xp, int64_t y0, int64_t x0, float *out, int32_t *at)
+{
+  float best = 0.0f;
+  int64_t best_at = -1;
+  for (int64_t i = 0; i < g->kh; i++)
+    {
+      int64_t yy = y0 + i * g->dh;
+      if (yy < 0 || yy >= g->h)
+        continue;
+      for (int64_t j = 0; j < g->kw; j++)
+        {
+          int64_t xx = x0 + j * g->dw;
+          if (xx < 0 || xx >= g->w)
+            continue;
+          float v = xp[yy * g->w + xx];
+          /* strict >: the first maximum in scan order wins ties; NaN propagates as in PyTorch */
+          if (best_at < 0 || v > best || isnan (v))
+            {
+              best = v;
+              best_at = yy * g->w + xx;
+            }
+        }
+    }
+  /* A window that only covers padding (possible with large pads or dilation) has no input:
+   * -inf as in PyTorch, and no gradient. */
+  *out = best_at < 0 ? -INFINITY : best;
+  *at = (int32_t) best_at;
+}
+
+/* One output row. The columns whose windows lie inside the input take a branch-free loop over
+ * the window (same scan order and tie/NaN rule) that vectorises across columns; measured as
+ * 11 % of a ResNet-18 forward with the checked loop everywhere. */
+static void
+max_row (const pool_geom *g, const float *xp, int64_t oy, float *yr, int32_t *ar)
+{
+  const int64_t y0 = oy * g->sh - g->pt;
+  int64_t lo = (g->pl + g->sw - 1) / g->sw;                          /* first x0 >= 0 */
+  int64_t last = g->w - 1 - (g->kw - 1) * g->dw + g->pl;             /* x0 + span <= w - 1 */
+  int64_t hi = last < 0 ? 0 : last / g->sw + 1;
+  bool rows_inside = y0 >= 0 && y0 + (g->kh - 1) * g->dh < g->h;
+  if (!rows_inside || hi > g->ow)
+    hi = g->ow;
+  if (!rows_inside || lo > hi)
+    lo = hi;
+  for (int64_t ox = 0; ox < lo; ox++)
+    max_window (g, xp, y0, ox * g->sw - g->pl, &yr[ox], &ar[ox]);
+  const float *top = xp + y0 * g->w - g->pl;
+  const int32_t base = (int32_t) (y0 * g->w - g->pl);
+  const int64_t sw = g->sw;
+  for (int64_t b0 = lo; b0 < hi; b0 += ROW_BLOCK)
+    {
+      const int64_t n = hi - b0 < ROW_BLOCK ? hi - b0 : ROW_BLOCK;
+      const float *src0 = top + b0 * sw;
+      float best[ROW_BLOCK];
+      int32_t at[ROW_BLOCK];
+      for (int64_t k = 0; k < n; k++)
+        {
+          best[k] = src0[k * sw];
+          at[k] = base + (int32_t) ((b0 + k) * sw);
+        }
+      /* The window in scan order, each step one pass across the block's columns. */
+      for (int64_t i = 0; i < g->kh; i++)
+        for (int64_t j = (i == 0); j < g->kw; j++)
+          {
+            const int64_t off = i * g->dh * g->w + j * g->dw;
+            const float *src = src0 + off;
+            const int32_t at0 = base + (int32_t) (off + b0 * sw);
+#pragma omp simd
+            for (int64_t k = 0; k < n; k++)
+              {
+                const float v = src[k * sw];
+                const bool take = v > best[k] || v != v;
+                best[k] = take ? v : best[k];
+                at[k] = take ? at0 + (int32_t) (k * sw) : at[k];
+              }
+          }
+      memcpy (yr + b0, best, (size_t) n * sizeof *best);
+      memcpy (ar + b0, at, (size_t) n * sizeof *at);
+    }
+  for (int64_t ox = hi > lo ? hi : lo; ox < g->ow; ox++)
+    max_window (g, xp, y0, ox * g->sw - g->pl, &yr[ox], &ar[ox]);
+}
+
 static cs_status
 maxpool_forward (const cs_op_call *call)
 {
@@ -133,42 +221,8 @@ maxpool_forward (const cs_op_call *call)
   int32_t *arg = (int32_t *) call->aux->data;
 #pragma omp parallel for if (n_out * g.kh * g.kw >= PAR_MIN) schedule (static)
   for (int64_t p = 0; p < g.planes; p++)
-    {
-      const float *xp = x + p * g.h * g.w;
-      float *yp = y + p * g.oh * g.ow;
-      int32_t *ap = arg + p * g.oh * g.ow;
-      for (int64_t oy = 0; oy < g.oh; oy++)
-        for (int64_t ox = 0; ox < g.ow; ox++)
-          {
-            int64_t y0 = oy * g.sh - g.pt, x0 = ox * g.sw - g.pl;
-            float best = 0.0f;
-            int64_t best_at = -1;
-            for (int64_t i = 0; i < g.kh; i++)
-              {
-                int64_t yy = y0 + i * g.dh;
-                if (yy < 0 || yy >= g.h)
-                  continue;
-                for (int64_t j = 0; j < g.kw; j++)
-                  {
-                    int64_t xx = x0 + j * g.dw;
-                    if (xx < 0 || xx >= g.w)
-                      continue;
-                    float v = xp[yy * g.w + xx];
-                    /* strict >: the first maximum in scan order wins ties; NaN propagates
-                     * as in PyTorch */
-                    if (best_at < 0 || v > best || isnan (v))
-                      {
-                        best = v;
-                        best_at = yy * g.w + xx;
-                      }
-                  }
-              }
-            /* A window that only covers padding (possible with large pads or dilation) has
-             * no input: -inf as in PyTorch, and no gradient. */
-            yp[oy * g.ow + ox] = best_at < 0 ? -INFINITY : best;
-            ap[oy * g.ow + ox] = (int32_t) best_at;
-          }
-    }
+    for (int64_t oy = 0; oy < g.oh; oy++)
+      max_row (&g, x + p * g.h * g.w, oy, y + (p * g.oh + oy) * g.ow, arg + (p * g.oh + oy) * g.ow);
   return CS_OK;
 }
 

@@ -3,7 +3,7 @@
  * The F(2x2) matrices hold only 0, +-1 and +-1/2, so the rounding stays close to direct conv. */
 #include "ops/winograd.h"
 
-#include <cblas.h>
+#include "ops/blas.h"
 #include <string.h>
 
 #define PARALLEL_MIN_WORK 32768
@@ -240,11 +240,14 @@ cs_winograd_run (const cs_winograd_conv *c, const float *x, const float *u,
       const int64_t count = c->batch - n0 < chunk ? c->batch - n0 : chunk;
       const int64_t T = count * tpp;
       transform_inputs (c, x + n0 * IC * c->height * c->width, count, v);
+      /* The 16 products are independent: one plane per thread beats splitting each product
+       * (each stays large enough for the kernel; no thread waits at 16 joins). */
+#pragma omp parallel for schedule(static) if (OC * T * IC > PARALLEL_MIN_WORK * 16)
       for (int xi = 0; xi < 16; xi++)
         {
           /* transposed: u is the forward conv's [16][IC][OC]; read plane flip(xi) as its transpose */
           const float *a = u + (c->transposed ? flipped_plane (xi) : xi) * OC * IC;
-          cblas_sgemm (CblasRowMajor, c->transposed ? CblasTrans : CblasNoTrans, CblasNoTrans,
+          cs_sgemm (c->transposed ? CblasTrans : CblasNoTrans, CblasNoTrans,
                        (int) OC, (int) T, (int) IC, 1.0f, a, (int) (c->transposed ? OC : IC),
                        v + xi * IC * T, (int) T, 0.0f, m + xi * OC * T, (int) T);
         }

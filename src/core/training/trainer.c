@@ -127,6 +127,8 @@ cs_trainer_new (cs_model *m, const cs_trainer_config *cfg, cs_error *err)
           cs_trainer_free (t);
           return NULL;
         }
+      if (n > 1)
+        cs_exec_set_threads (t->slices[k].exec, 1); /* the slices are the parallelism */
       if ((t->slices[k].dlogits = cs_alloc_floats ((int64_t) t->slice_batch * t->n_classes)) == NULL)
         {
           cs_trainer_free (t);
@@ -232,9 +234,8 @@ run_batch (cs_trainer *t, const cs_tensor *x, const int32_t *labels, bool traini
     run_slice (t, 0, x, labels, 0, total, total, training);
   else
     {
-      /* One thread per slice, each running single-threaded ops and BLAS. */
-      int32_t threads = cs_threads_get ();
-      cs_threads_set (1);
+      /* One thread per slice, each running single-threaded ops and BLAS (ops inside a
+       * parallel region run on their thread alone). */
 #pragma omp parallel for num_threads (n) schedule (static, 1)
       for (int32_t k = 0; k < n; k++)
         {
@@ -244,7 +245,6 @@ run_batch (cs_trainer *t, const cs_tensor *x, const int32_t *labels, bool traini
           if (offs[k + 1] > offs[k])
             run_slice (t, k, x, labels, offs[k], offs[k + 1] - offs[k], total, training);
         }
-      cs_threads_set (threads);
     }
   double l = 0.0;
   int32_t c = 0;

@@ -1,0 +1,46 @@
+/* cs_sgemm: OpenBLAS sgemm blocks on the threads of our one OpenMP pool. */
+#include "ops/blas.h"
+
+#include <omp.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Below this many multiply-adds, waking a second thread costs more than it saves. */
+#define SPLIT_MIN_MACS ((int64_t) 1 << 20)
+/* Blocks are multiples of the kernels' register tiles (16 floats wide on AVX-512). */
+#define ALIGN 16
+
+void
+cs_sgemm (CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, float alpha,
+          const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc)
+{
+  int threads = omp_in_parallel () ? 1 : omp_get_max_threads ();
+  /* Each thread packs the whole operand that is not split: splitting C's columns repacks A
+   * (m x k) per thread, splitting its rows repacks B (k x n). Repack the smaller one. */
+  bool cols_ok = n >= threads * 2 * ALIGN, rows_ok = m >= threads * ALIGN;
+  bool by_rows = rows_ok && (m >= n || !cols_ok);
+  bool by_cols = cols_ok && !by_rows;
+  if (threads <= 1 || (int64_t) m * n * k < SPLIT_MIN_MACS || (!by_cols && !by_rows))
+    {
+      cblas_sgemm (CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      return;
+    }
+  int total = by_cols ? n : m;
+  int block = (total + threads - 1) / threads;
+  block = (block + ALIGN - 1) / ALIGN * ALIGN;
+#pragma omp parallel num_threads (threads)
+  {
+    int lo = omp_get_thread_num () * block;
+    int hi = lo + block < total ? lo + block : total;
+    if (lo < hi)
+      {
+        if (by_cols)
+          cblas_sgemm (CblasRowMajor, ta, tb, m, hi - lo, k, alpha, a, lda,
+                       tb == CblasNoTrans ? b + lo : b + (int64_t) lo * ldb, ldb, beta, c + lo, ldc);
+        else
+          cblas_sgemm (CblasRowMajor, ta, tb, hi - lo, n, k, alpha,
+                       ta == CblasNoTrans ? a + (int64_t) lo * lda : a + lo, lda, b, ldb, beta,
+                       c + (int64_t) lo * ldc, ldc);
+      }
+  }
+}
