@@ -247,3 +247,26 @@ cli_print_methods (FILE *fp)
       print_wrapped (fp, cs_method_conventions (m), 6, 96);
     }
 }
+
+cs_status
+cli_predict (cs_exec *e, const cs_model *m, const cs_tensor *x, int32_t *predicted,
+             float *probability, cs_error *err)
+{
+  *predicted = 0;
+  *probability = 0;
+  cs_status st = cs_exec_forward (e, x, err);
+  if (st != CS_OK)
+    return st;
+  const cs_tensor *logits = cs_exec_value (e, m->graph->output_node);
+  int32_t classes = (int32_t) cs_tensor_numel (logits);
+  for (int32_t i = 1; i < classes; i++)
+    if (logits->data[i] > logits->data[*predicted])
+      *predicted = i;
+  float *probs = malloc ((size_t) classes * sizeof (float));
+  if (probs == NULL)
+    return cs_error_set (err, CS_ERR_MEMORY, "out of memory for %d probabilities", classes);
+  cli_softmax (logits->data, classes, probs);
+  *probability = probs[*predicted];
+  free (probs);
+  return CS_OK;
+}

@@ -134,7 +134,7 @@ resolve_layer (const cs_graph *g, int32_t layer, int32_t unit_layer, int32_t *ou
 }
 
 double
-cs_method_now (void)
+cs_attribution_now (void)
 {
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
@@ -155,7 +155,7 @@ cs_attribution_run_refined (cs_exec *e, const cs_tensor *input, const cs_attribu
 {
   memset (out, 0, sizeof *out);
   out->layer = -1;
-  double start = cs_method_now ();
+  double start = cs_attribution_now ();
   const cs_model *m = cs_exec_model (e);
   const cs_graph *g = m->graph;
   char want[128], got[128];
@@ -241,7 +241,7 @@ cs_attribution_run_refined (cs_exec *e, const cs_tensor *input, const cs_attribu
   out->method = q.method;
   out->target = ctx.target;
   out->layer = ctx.layer;
-  out->seconds = cs_method_now () - start;
+  out->seconds = cs_attribution_now () - start;
   if (!(out->completed > 0))
     out->completed = 1.0;
   cs_progress_report (progress, out->completed);

@@ -99,3 +99,8 @@ const char *cs_method_citation (cs_method m);    /* "Sundararajan et al. 2017" *
 /* The exact conventions, one paragraph, for tooltips and --help. */
 const char *cs_method_conventions (cs_method m);
 bool cs_method_is_cam (cs_method m);             /* uses a layer */
+/* Refines an estimate over many batches (SmoothGrad, IG, Score-CAM, occlusion, RISE): the
+ * methods that cs_refine's partial maps and budget apply to. */
+bool cs_method_is_sampling (cs_method m);
+/* Monotonic wall time in seconds (the clock budgets are measured on). */
+double cs_attribution_now (void);

@@ -19,15 +19,12 @@ typedef struct {
   double deadline;                  /* monotonic seconds after which refinement stops; 0 = none */
 } cs_method_ctx;
 
-/* Monotonic wall time in seconds. */
-double cs_method_now (void);
-
 /* Whether the run's budget is spent: a sampling method then stops after the current batch and
  * returns its estimate so far (out->completed < 1). */
 static inline bool
 cs_method_out_of_budget (const cs_method_ctx *ctx)
 {
-  return ctx->deadline > 0 && cs_method_now () >= ctx->deadline;
+  return ctx->deadline > 0 && cs_attribution_now () >= ctx->deadline;
 }
 
 /* Whether anyone listens to partial estimates (so a method can skip building them). */
