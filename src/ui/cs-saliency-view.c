@@ -1,5 +1,7 @@
 /* CsSaliencyView: prediction and attribution jobs on the worker; the map is kept as floats
- * so that colormap and opacity changes recolour it without recomputing. */
+ * so that colormap and opacity changes recolour it without recomputing. The comparison grid
+ * shows each sampling method's best-so-far map as it refines, with a progress ring, until the
+ * method finishes or its time budget runs out ("refine further" then runs it to the end). */
 #include "config.h"
 
 #include <math.h>
@@ -20,10 +22,17 @@ typedef struct
   GtkWidget *map;
   GtkWidget *title;
   GtkWidget *time;
-  GtkWidget *spinner;
+  GtkWidget *ring;             /* progress ring while the method runs */
+  GtkWidget *refine;           /* "refine further", shown when the budget stopped it */
   float *values;               /* the map, or NULL */
   int width, height;
   double seconds;
+  double fraction;             /* of the running job, for the ring */
+  double completed;            /* of the map shown: 1, or where the budget stopped it */
+  double floor;                /* partial maps at or below this fraction do not replace the map */
+  guint serial;                /* of the job whose maps this panel accepts */
+  guint n_partials;            /* best-so-far maps shown since the panel was cleared */
+  gboolean running;
   char *error;                 /* why the method failed, or NULL */
 } Panel;
 
@@ -48,6 +57,7 @@ struct _CsSaliencyView
   GdkTexture *overlay;
 
   Panel panels[CS_METHOD_COUNT];
+  guint serial;                /* last job serial handed out */
   guint n_compared;
   gboolean compare_stale;
 
@@ -81,6 +91,17 @@ set_loading (CsSaliencyView *self, gboolean loading)
 }
 
 static void
+panel_recolor (CsSaliencyView *self, Panel *p)
+{
+  g_autoptr (GdkTexture) t = NULL;
+
+  if (p->root == NULL || p->values == NULL)
+    return;
+  t = cs_colormap_texture (self->colormap, p->values, p->width, p->height, 0.0f, 1.0f, TRUE);
+  gtk_picture_set_paintable (GTK_PICTURE (p->map), GDK_PAINTABLE (t));
+}
+
+static void
 recolor (CsSaliencyView *self)
 {
   g_clear_object (&self->overlay);
@@ -90,14 +111,7 @@ recolor (CsSaliencyView *self)
   gtk_picture_set_paintable (self->map_picture, GDK_PAINTABLE (self->overlay));
 
   for (int m = 0; m < CS_METHOD_COUNT; m++)
-    {
-      Panel *p = &self->panels[m];
-      g_autoptr (GdkTexture) t = NULL;
-      if (p->root == NULL || p->values == NULL)
-        continue;
-      t = cs_colormap_texture (self->colormap, p->values, p->width, p->height, 0.0f, 1.0f, TRUE);
-      gtk_picture_set_paintable (GTK_PICTURE (p->map), GDK_PAINTABLE (t));
-    }
+    panel_recolor (self, &self->panels[m]);
 }
 
 static const char *
@@ -182,6 +196,8 @@ run_saliency (CsSaliencyView *self)
                              cs_session_get_target (self->session));
   if (job == NULL)
     return;
+  /* The overlay's method within the same budget as the grid's, without partial maps. */
+  cs_saliency_job_set_refine (job, cs_session_get_attribution_budget (self->session), NULL, NULL, 0);
   set_loading (self, TRUE);
   cs_worker_run (cs_session_get_worker (self->session), self->saliency_channel, FALSE,
                  cs_saliency_job_run, job, cs_saliency_job_free, cs_saliency_result_free,
@@ -190,14 +206,104 @@ run_saliency (CsSaliencyView *self)
 
 /* Comparison grid. */
 
+/* The progress ring: a faint full circle and an arc for the fraction done. */
+static void
+draw_ring (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer data)
+{
+  Panel *p = data;
+  GdkRGBA color;
+  double r = MIN (width, height) / 2.0 - 1.5;
+
+  if (!p->running)
+    return;
+  gtk_style_context_get_color (gtk_widget_get_style_context (GTK_WIDGET (area)), &color);
+  cairo_set_line_width (cr, 2.5);
+  cairo_set_source_rgba (cr, color.red, color.green, color.blue, 0.2 * color.alpha);
+  cairo_arc (cr, width / 2.0, height / 2.0, r, 0, 2 * G_PI);
+  cairo_stroke (cr);
+  cairo_set_source_rgba (cr, color.red, color.green, color.blue, color.alpha);
+  cairo_arc (cr, width / 2.0, height / 2.0, r, -G_PI / 2, -G_PI / 2 + 2 * G_PI * CLAMP (p->fraction, 0.02, 1.0));
+  cairo_stroke (cr);
+}
+
+static void
+panel_set_running (Panel *p, gboolean running, double fraction)
+{
+  p->running = running;
+  p->fraction = fraction;
+  gtk_widget_set_visible (p->ring, running);
+  gtk_widget_queue_draw (p->ring);
+}
+
+/* Seconds as the panels show them: "840 ms", "12.3 s". */
+static char *
+format_seconds (double seconds)
+{
+  if (seconds < 1.0)
+    return g_strdup_printf ("%.3g ms", seconds * 1000.0);
+  return g_strdup_printf ("%.3g s", seconds);
+}
+
 static void
 panel_clear (Panel *p)
 {
   g_clear_pointer (&p->values, g_free);
   g_clear_pointer (&p->error, g_free);
+  p->completed = 0;
+  p->floor = 0;
+  p->n_partials = 0;
   gtk_picture_set_paintable (GTK_PICTURE (p->map), NULL);
   gtk_label_set_text (GTK_LABEL (p->time), "");
-  gtk_spinner_set_spinning (GTK_SPINNER (p->spinner), TRUE);
+  gtk_widget_set_visible (p->refine, FALSE);
+  panel_set_running (p, TRUE, 0);
+}
+
+static void refine_clicked_cb (GtkButton *button, CsSaliencyView *self);
+
+static void
+panel_build (CsSaliencyView *self, Panel *p, int m)
+{
+  GtkWidget *frame = gtk_aspect_frame_new (0.5f, 0.5f, 1.0f, FALSE);
+  GtkWidget *overlay = gtk_overlay_new ();
+  GtkWidget *header = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
+
+  p->root = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  p->image = gtk_picture_new ();
+  p->map = gtk_picture_new ();
+  gtk_picture_set_content_fit (GTK_PICTURE (p->image), GTK_CONTENT_FIT_FILL);
+  gtk_picture_set_content_fit (GTK_PICTURE (p->map), GTK_CONTENT_FIT_FILL);
+  gtk_widget_set_size_request (frame, 112, 112);
+  gtk_overlay_set_child (GTK_OVERLAY (overlay), p->image);
+  gtk_overlay_add_overlay (GTK_OVERLAY (overlay), p->map);
+  gtk_aspect_frame_set_child (GTK_ASPECT_FRAME (frame), overlay);
+  p->title = gtk_label_new (cs_ui_method_title (m));
+  gtk_label_set_ellipsize (GTK_LABEL (p->title), PANGO_ELLIPSIZE_END);
+  gtk_widget_set_hexpand (p->title, TRUE);
+  gtk_label_set_xalign (GTK_LABEL (p->title), 0);
+  gtk_widget_add_css_class (p->title, "caption-heading");
+  p->time = gtk_label_new ("");
+  gtk_widget_add_css_class (p->time, "caption");
+  gtk_widget_add_css_class (p->time, "dim-label");
+  p->ring = gtk_drawing_area_new ();
+  gtk_widget_set_size_request (p->ring, 14, 14);
+  gtk_widget_set_valign (p->ring, GTK_ALIGN_CENTER);
+  gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (p->ring), draw_ring, p, NULL);
+  p->refine = gtk_button_new_from_icon_name ("view-refresh-symbolic");
+  gtk_widget_add_css_class (p->refine, "flat");
+  gtk_widget_set_tooltip_text (p->refine, _("Refine further"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (p->refine), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Refine further"), -1);
+  gtk_widget_set_visible (p->refine, FALSE);
+  g_object_set_data (G_OBJECT (p->refine), "method", GINT_TO_POINTER (m));
+  g_signal_connect (p->refine, "clicked", G_CALLBACK (refine_clicked_cb), self);
+  gtk_box_append (GTK_BOX (header), p->title);
+  gtk_box_append (GTK_BOX (header), p->ring);
+  gtk_box_append (GTK_BOX (header), p->time);
+  gtk_box_append (GTK_BOX (header), p->refine);
+  gtk_box_append (GTK_BOX (p->root), frame);
+  gtk_box_append (GTK_BOX (p->root), header);
+  gtk_widget_add_css_class (p->root, "compare-panel");
+  gtk_flow_box_append (self->compare_box, p->root);
 }
 
 static void
@@ -212,35 +318,7 @@ ensure_panels (CsSaliencyView *self)
 
       if (wanted && p->root == NULL)
         {
-          GtkWidget *frame = gtk_aspect_frame_new (0.5f, 0.5f, 1.0f, FALSE);
-          GtkWidget *overlay = gtk_overlay_new ();
-          GtkWidget *header = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
-
-          p->root = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
-          p->image = gtk_picture_new ();
-          p->map = gtk_picture_new ();
-          gtk_picture_set_content_fit (GTK_PICTURE (p->image), GTK_CONTENT_FIT_FILL);
-          gtk_picture_set_content_fit (GTK_PICTURE (p->map), GTK_CONTENT_FIT_FILL);
-          gtk_widget_set_size_request (frame, 112, 112);
-          gtk_overlay_set_child (GTK_OVERLAY (overlay), p->image);
-          gtk_overlay_add_overlay (GTK_OVERLAY (overlay), p->map);
-          gtk_aspect_frame_set_child (GTK_ASPECT_FRAME (frame), overlay);
-          p->title = gtk_label_new (cs_ui_method_title (m));
-          gtk_label_set_ellipsize (GTK_LABEL (p->title), PANGO_ELLIPSIZE_END);
-          gtk_widget_set_hexpand (p->title, TRUE);
-          gtk_label_set_xalign (GTK_LABEL (p->title), 0);
-          gtk_widget_add_css_class (p->title, "caption-heading");
-          p->time = gtk_label_new ("");
-          gtk_widget_add_css_class (p->time, "caption");
-          gtk_widget_add_css_class (p->time, "dim-label");
-          p->spinner = gtk_spinner_new ();
-          gtk_box_append (GTK_BOX (header), p->title);
-          gtk_box_append (GTK_BOX (header), p->spinner);
-          gtk_box_append (GTK_BOX (header), p->time);
-          gtk_box_append (GTK_BOX (p->root), frame);
-          gtk_box_append (GTK_BOX (p->root), header);
-          gtk_widget_add_css_class (p->root, "compare-panel");
-          gtk_flow_box_append (self->compare_box, p->root);
+          panel_build (self, p, m);
           self->compare_stale = TRUE;
         }
       else if (!wanted && p->root != NULL)
@@ -249,7 +327,38 @@ ensure_panels (CsSaliencyView *self)
           g_clear_pointer (&p->values, g_free);
           g_clear_pointer (&p->error, g_free);
           p->root = NULL;
+          p->serial = 0;
         }
+    }
+}
+
+/* A best-so-far map from a running job: shown when it is the panel's current job and goes
+ * further than the map already there (a refinement restarts from the beginning). */
+static void
+panel_partial (gpointer owner, guint serial, const float *map, int width, int height, double fraction)
+{
+  CsSaliencyView *self = CS_SALIENCY_VIEW (owner);
+  g_autofree char *text = NULL;
+
+  for (int m = 0; m < CS_METHOD_COUNT; m++)
+    {
+      Panel *p = &self->panels[m];
+      if (p->root == NULL || p->serial != serial || !p->running)
+        continue;
+      p->fraction = fraction;
+      gtk_widget_queue_draw (p->ring);
+      if (fraction <= p->floor)
+        return;
+      g_free (p->values);
+      p->values = g_memdup2 (map, (gsize) width * height * sizeof (float));
+      p->width = width;
+      p->height = height;
+      p->completed = fraction;
+      p->n_partials++;
+      text = g_strdup_printf ("%.0f %%", 100.0 * fraction);
+      gtk_label_set_text (GTK_LABEL (p->time), text);
+      panel_recolor (self, p);
+      return;
     }
 }
 
@@ -257,6 +366,7 @@ typedef struct
 {
   CsSaliencyView *self;
   int method;
+  guint serial;
 } CompareCall;
 
 static void
@@ -268,16 +378,17 @@ compare_done (GObject *source, GAsyncResult *result, gpointer user_data)
   CsSaliencyResult *r = cs_worker_finish (CS_WORKER (source), result, &error);
   Panel *p = &self->panels[call->method];
   g_autofree char *time = NULL;
+  guint serial = call->serial;
 
   g_free (call);
   if (r == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
-  if (p->root == NULL)
+  if (p->root == NULL || p->serial != serial)
     {
       g_clear_pointer (&r, cs_saliency_result_free);
       return;
     }
-  gtk_spinner_set_spinning (GTK_SPINNER (p->spinner), FALSE);
+  panel_set_running (p, FALSE, 1);
   self->n_compared++;
   if (r == NULL)
     {
@@ -292,12 +403,75 @@ compare_done (GObject *source, GAsyncResult *result, gpointer user_data)
   p->width = r->width;
   p->height = r->height;
   p->seconds = r->seconds;
+  p->completed = r->completed;
   g_clear_pointer (&p->error, g_free);
-  time = g_strdup_printf ("%.3g ms", r->seconds * 1000.0);
-  gtk_label_set_text (GTK_LABEL (p->time), time);
-  gtk_widget_set_tooltip_text (p->root, NULL);
+  time = format_seconds (r->seconds);
+  gtk_widget_set_visible (p->refine, r->completed < 1.0);
+  if (r->completed < 1.0)
+    {
+      g_autofree char *stopped = g_strdup_printf (_("%s · %.0f %%"), time, 100.0 * r->completed);
+      g_autofree char *tip = g_strdup_printf (_("The time budget stopped the refinement after %.0f %% "
+                                                "of the work (%d passes)"),
+                                              100.0 * r->completed, r->passes);
+      gtk_label_set_text (GTK_LABEL (p->time), stopped);
+      gtk_widget_set_tooltip_text (p->root, tip);
+    }
+  else
+    {
+      gtk_label_set_text (GTK_LABEL (p->time), time);
+      gtk_widget_set_tooltip_text (p->root, NULL);
+    }
   cs_saliency_result_free (r);
-  recolor (self);
+  panel_recolor (self, p);
+}
+
+/* Starts method m's job for the panel; budget < 0: the session's budget. */
+static void
+run_panel (CsSaliencyView *self, int m, double budget)
+{
+  Panel *p = &self->panels[m];
+  char channel[64];
+  CsSaliencyJob *job;
+  CompareCall *call;
+
+  job = cs_saliency_job_new (self->session, m, cs_session_get_target (self->session));
+  if (job == NULL)
+    return;
+  p->serial = ++self->serial;
+  cs_saliency_job_set_refine (job, budget >= 0 ? budget : cs_session_get_attribution_budget (self->session),
+                              panel_partial, G_OBJECT (self), p->serial);
+  call = g_new0 (CompareCall, 1);
+  call->self = g_object_ref (self);
+  call->method = m;
+  call->serial = p->serial;
+  g_snprintf (channel, sizeof channel, "%s%d", self->compare_prefix, m);
+  /* Long jobs: the window's progress bar follows the grid filling in. */
+  cs_worker_run (cs_session_get_worker (self->session), channel, TRUE, cs_saliency_job_run,
+                 job, cs_saliency_job_free, cs_saliency_result_free, compare_done, call);
+}
+
+/* "Refine further": the method again without a budget; the map on screen stays until the new
+ * run's estimate goes further than it. */
+void
+cs_saliency_view_refine_further (CsSaliencyView *self, int m)
+{
+  Panel *p;
+
+  g_return_if_fail (m >= 0 && m < CS_METHOD_COUNT);
+  p = &self->panels[m];
+  if (self->session == NULL || p->root == NULL || p->running || p->completed >= 1.0)
+    return;
+  p->floor = p->completed;
+  gtk_widget_set_visible (p->refine, FALSE);
+  panel_set_running (p, TRUE, 0);
+  self->n_compared--;
+  run_panel (self, m, 0);
+}
+
+static void
+refine_clicked_cb (GtkButton *button, CsSaliencyView *self)
+{
+  cs_saliency_view_refine_further (self, GPOINTER_TO_INT (g_object_get_data (G_OBJECT (button), "method")));
 }
 
 static void
@@ -311,28 +485,18 @@ run_comparison (CsSaliencyView *self)
   self->compare_stale = FALSE;
   self->n_compared = 0;
   image = cs_session_get_image (self->session);
-  for (int m = 0; m < CS_METHOD_COUNT; m++)
-    {
-      Panel *p = &self->panels[m];
-      char channel[64];
-      CsSaliencyJob *job;
-      CompareCall *call;
+  /* The one-pass methods first: their maps are on screen while the sampling ones refine. */
+  for (int pass = 0; pass < 2; pass++)
+    for (int m = 0; m < CS_METHOD_COUNT; m++)
+      {
+        Panel *p = &self->panels[m];
 
-      if (p->root == NULL)
-        continue;
-      panel_clear (p);
-      gtk_picture_set_paintable (GTK_PICTURE (p->image), GDK_PAINTABLE (image));
-      job = cs_saliency_job_new (self->session, m, cs_session_get_target (self->session));
-      if (job == NULL)
-        continue;
-      call = g_new0 (CompareCall, 1);
-      call->self = g_object_ref (self);
-      call->method = m;
-      g_snprintf (channel, sizeof channel, "%s%d", self->compare_prefix, m);
-      /* Long jobs: the window's progress bar follows the grid filling in. */
-      cs_worker_run (cs_session_get_worker (self->session), channel, TRUE, cs_saliency_job_run,
-                     job, cs_saliency_job_free, cs_saliency_result_free, compare_done, call);
-    }
+        if (p->root == NULL || cs_method_is_sampling (m) != (pass == 1))
+          continue;
+        panel_clear (p);
+        gtk_picture_set_paintable (GTK_PICTURE (p->image), GDK_PAINTABLE (image));
+        run_panel (self, m, -1);
+      }
 }
 
 static gboolean
@@ -556,7 +720,8 @@ cs_saliency_view_set_session (CsSaliencyView *self, CsSession *session)
   static const char *const selection[] = { "notify::method", "notify::target", "notify::layer" };
   static const char *const params[] = { "notify::smoothgrad-samples", "notify::smoothgrad-noise",
                                         "notify::ig-steps", "notify::occlusion-window",
-                                        "notify::occlusion-stride", "notify::rise-samples" };
+                                        "notify::occlusion-stride", "notify::rise-samples",
+                                        "notify::attribution-budget" };
 
   g_return_if_fail (CS_IS_SALIENCY_VIEW (self));
   if (self->session == session)
@@ -794,4 +959,17 @@ cs_saliency_view_get_panel (CsSaliencyView *self, int method, int *width, int *h
   *seconds = p->seconds;
   *error = p->root != NULL ? p->error : NULL;
   return p->root != NULL ? p->values : NULL;
+}
+
+double
+cs_saliency_view_get_panel_completed (CsSaliencyView *self, int method, guint *n_partials,
+                                      gboolean *can_refine)
+{
+  const Panel *p;
+
+  g_return_val_if_fail (method >= 0 && method < CS_METHOD_COUNT, 0);
+  p = &self->panels[method];
+  *n_partials = p->n_partials;
+  *can_refine = p->root != NULL && gtk_widget_get_visible (p->refine);
+  return p->root != NULL ? p->completed : 0;
 }
