@@ -266,13 +266,14 @@ panel_build (CsSaliencyView *self, Panel *p, int m)
   GtkWidget *frame = gtk_aspect_frame_new (0.5f, 0.5f, 1.0f, FALSE);
   GtkWidget *overlay = gtk_overlay_new ();
   GtkWidget *header = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
+  GtkWidget *status = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
 
   p->root = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
   p->image = gtk_picture_new ();
   p->map = gtk_picture_new ();
   gtk_picture_set_content_fit (GTK_PICTURE (p->image), GTK_CONTENT_FIT_FILL);
   gtk_picture_set_content_fit (GTK_PICTURE (p->map), GTK_CONTENT_FIT_FILL);
-  gtk_widget_set_size_request (frame, 112, 112);
+  gtk_widget_set_size_request (frame, 96, 96);
   gtk_overlay_set_child (GTK_OVERLAY (overlay), p->image);
   gtk_overlay_add_overlay (GTK_OVERLAY (overlay), p->map);
   gtk_aspect_frame_set_child (GTK_ASPECT_FRAME (frame), overlay);
@@ -282,6 +283,8 @@ panel_build (CsSaliencyView *self, Panel *p, int m)
   gtk_label_set_xalign (GTK_LABEL (p->title), 0);
   gtk_widget_add_css_class (p->title, "caption-heading");
   p->time = gtk_label_new ("");
+  gtk_label_set_xalign (GTK_LABEL (p->time), 0);
+  gtk_widget_set_hexpand (p->time, TRUE);
   gtk_widget_add_css_class (p->time, "caption");
   gtk_widget_add_css_class (p->time, "dim-label");
   p->ring = gtk_drawing_area_new ();
@@ -296,12 +299,15 @@ panel_build (CsSaliencyView *self, Panel *p, int m)
   gtk_widget_set_visible (p->refine, FALSE);
   g_object_set_data (G_OBJECT (p->refine), "method", GINT_TO_POINTER (m));
   g_signal_connect (p->refine, "clicked", G_CALLBACK (refine_clicked_cb), self);
+  /* Title on its own line, the status (ring, time, refine) under it: narrow panels keep
+   * both readable. */
   gtk_box_append (GTK_BOX (header), p->title);
-  gtk_box_append (GTK_BOX (header), p->ring);
-  gtk_box_append (GTK_BOX (header), p->time);
-  gtk_box_append (GTK_BOX (header), p->refine);
+  gtk_box_append (GTK_BOX (status), p->ring);
+  gtk_box_append (GTK_BOX (status), p->time);
+  gtk_box_append (GTK_BOX (status), p->refine);
   gtk_box_append (GTK_BOX (p->root), frame);
   gtk_box_append (GTK_BOX (p->root), header);
+  gtk_box_append (GTK_BOX (p->root), status);
   gtk_widget_add_css_class (p->root, "compare-panel");
   gtk_flow_box_append (self->compare_box, p->root);
 }

@@ -50,6 +50,25 @@ cs_method_input_forwarded (const cs_method_ctx *ctx)
   return ctx->input_forward != 0 && cs_exec_forward_count (ctx->exec) == ctx->input_forward;
 }
 
+/* The end of a refining method: on success hands raw and map over to out with the fraction
+ * done; on failure frees them. Returns st. */
+static inline cs_status
+cs_method_hand_over (cs_status st, cs_tensor *raw, cs_tensor *map, double completed,
+                     cs_attribution *out)
+{
+  if (st != CS_OK)
+    {
+      cs_tensor_free (raw);
+      cs_tensor_free (map);
+      return st;
+    }
+  out->raw = *raw;
+  out->map = *map;
+  *raw = *map = (cs_tensor) { 0 };
+  out->completed = completed;
+  return CS_OK;
+}
+
 /* Fills out->raw, out->map, out->raw_is_signed and out->passes (and out->completed when a
  * budget stopped it early; the driver sets 1 otherwise); the driver fills the rest.
  * Must poll cs_progress_cancelled (ctx->progress) between batches and return CS_ERR_CANCELLED

@@ -71,13 +71,27 @@ add_window (const windows *g, int64_t index, float drop, float *sum, float *hits
       }
 }
 
-/* raw = sum / hits (0 where no window covers), map = raw min-max normalised. */
+/* raw = sum / hits (0 where no window covers); map = raw min-max normalised over the covered
+ * pixels, 0 where no window covers yet (an estimate shows only what it knows). Once every
+ * pixel is covered this is exactly cs_map_normalize_minmax. */
 static void
 mean_drop (const float *sum, const float *hits, int64_t n, float *raw, float *map)
 {
+  float lo = 0, hi = 0;
+  bool any = false;
   for (int64_t i = 0; i < n; i++)
-    raw[i] = hits[i] > 0 ? sum[i] / hits[i] : 0.0f;
-  memcpy (map, raw, (size_t) n * sizeof (float));
+    {
+      raw[i] = hits[i] > 0 ? sum[i] / hits[i] : 0.0f;
+      if (hits[i] > 0)
+        {
+          lo = !any || raw[i] < lo ? raw[i] : lo;
+          hi = !any || raw[i] > hi ? raw[i] : hi;
+          any = true;
+        }
+    }
+  double range = (double) hi - (double) lo;
+  for (int64_t i = 0; i < n; i++)
+    map[i] = hits[i] > 0 && range > 0 ? (float) (((double) raw[i] - lo) / range) : 0.0f;
 }
 
 /* Occludes windows order[done .. done+n) of x with x0 into the batch (n samples). */
@@ -166,7 +180,6 @@ cs_method_occlusion (const cs_method_ctx *ctx, cs_attribution *out, cs_error *er
       if (done < count && cs_method_wants_partial (ctx))
         {
           mean_drop (sum.data, hits.data, h * w, raw.data, map.data);
-          cs_map_normalize_minmax (&map);
           cs_method_partial (ctx, &map, (double) done / (double) count);
         }
       if (done < count && cs_method_out_of_budget (ctx))
@@ -184,13 +197,9 @@ cs_method_occlusion (const cs_method_ctx *ctx, cs_attribution *out, cs_error *er
   if (st == CS_OK)
     {
       mean_drop (sum.data, hits.data, h * w, raw.data, map.data);
-      cs_map_normalize_minmax (&map);
-      out->raw = raw;
-      out->map = map;
-      raw = map = (cs_tensor) { 0 };
-      out->completed = (double) done / (double) count;
     }
   out->raw_is_signed = true;
+  st = cs_method_hand_over (st, &raw, &map, (double) done / (double) (count > 0 ? count : 1), out);
   for (int i = 0; i < 4; i++)
     cs_tensor_free (planes[i]);
   cs_tensor_free (&x0);

@@ -104,16 +104,7 @@ cs_method_rise (const cs_method_ctx *ctx, cs_attribution *out, cs_error *err)
   free (scores);
   cs_free_floats (masks);
   cs_tensor_free (&masked);
-  if (st != CS_OK)
-    {
-      cs_tensor_free (&raw);
-      cs_tensor_free (&map);
-      return st;
-    }
-  out->raw = raw;
-  out->map = map;
   out->raw_is_signed = false;
   out->passes = (int32_t) done;
-  out->completed = (double) done / (double) total;
-  return CS_OK;
+  return cs_method_hand_over (st, &raw, &map, (double) done / (double) total, out);
 }

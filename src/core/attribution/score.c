@@ -239,16 +239,7 @@ cs_score_mean_gradient (const cs_method_ctx *ctx, int64_t count, cs_score_fill_f
     st = mean_estimate (sum, per, done, finish, user_data, reduce, &raw, &map, err);
   cs_free_floats (sum_block);
   cs_score_free (&s);
-  if (st != CS_OK)
-    {
-      cs_tensor_free (&raw);
-      cs_tensor_free (&map);
-      return st;
-    }
-  out->raw = raw;
-  out->map = map;
-  out->completed = (double) done / (double) count;
-  return CS_OK;
+  return cs_method_hand_over (st, &raw, &map, (double) done / (double) count, out);
 }
 
 cs_status
