@@ -201,7 +201,7 @@ make_panels (const compare_request *q, const compare_run *r, cs_sheet_panel *pan
                          r->m->graph->nodes[a->layer].name);
       if (a->completed < 1 && len < (int) sizeof subtitles[k])
         snprintf (subtitles[k] + len, sizeof subtitles[k] - (size_t) len,
-                  " \xC2\xB7 budget: %.0f%% done", 100.0 * a->completed);
+                  " \xC2\xB7 budget: %.1f%% done", 100.0 * a->completed);
       panel->map = a->map.data;
       panel->map_h = (int32_t) a->map.shape.dim[0];
       panel->map_w = (int32_t) a->map.shape.dim[1];
@@ -282,7 +282,7 @@ write_outputs (const compare_request *q, compare_run *r)
       {
         const cs_attribution *a = &r->results[k];
         if (a->completed < 1)
-          printf ("%-21s %9.1f ms  (budget: %.0f%% done)\n", cs_method_id ((cs_method) k),
+          printf ("%-21s %9.1f ms  (budget: %.1f%% done)\n", cs_method_id ((cs_method) k),
                   a->seconds * 1e3, 100.0 * a->completed);
         else
           printf ("%-21s %9.1f ms\n", cs_method_id ((cs_method) k), a->seconds * 1e3);

@@ -379,7 +379,7 @@ write_report (const explain_request *q, const explain_run *r)
     printf (_(", layer %s"), r->m->graph->nodes[a->layer].name);
   printf (", %.1f ms", a->seconds * 1e3);
   if (a->completed < 1)
-    printf (_(", stopped by the budget at %.0f%%"), 100.0 * a->completed);
+    printf (_(", stopped by the budget at %.1f%%"), 100.0 * a->completed);
   printf ("\n");
   for (int i = 0; i < r->written.n; i++)
     printf (_("wrote %s\n"), r->written.written[i]);
