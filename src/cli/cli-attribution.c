@@ -1,6 +1,8 @@
 /* Shared attribution plumbing for the CLI commands: knobs, layers, method lists, progress. */
 #include "cli-attribution.h"
 
+#include "base/softmax.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,4 +248,22 @@ cli_print_methods (FILE *fp)
                cs_method_is_cam (m) ? _(" [uses --layer]") : "");
       print_wrapped (fp, cs_method_conventions (m), 6, 96);
     }
+}
+
+cs_status
+cli_predict (cs_exec *e, const cs_model *m, const cs_tensor *x, int32_t *predicted,
+             float *probability, cs_error *err)
+{
+  *predicted = 0;
+  *probability = 0;
+  cs_status st = cs_exec_forward (e, x, err);
+  if (st != CS_OK)
+    return st;
+  const cs_tensor *logits = cs_exec_value (e, m->graph->output_node);
+  int32_t classes = (int32_t) cs_tensor_numel (logits);
+  for (int32_t i = 1; i < classes; i++)
+    if (logits->data[i] > logits->data[*predicted])
+      *predicted = i;
+  *probability = (float) cs_softmax_at (logits->data, classes, *predicted);
+  return CS_OK;
 }

@@ -63,6 +63,10 @@ int cli_parse_methods (const char *list, const char *option, bool selected[CS_ME
 int cli_attr_batch (const cli_args *args, const cli_attr_ids *ids, const cs_model *m,
                     const bool selected[CS_METHOD_COUNT], int32_t *batch);
 
+/* Forward of x [1,C,H,W] on e: the predicted class and its softmax probability. */
+cs_status cli_predict (cs_exec *e, const cs_model *m, const cs_tensor *x, int32_t *predicted,
+                       float *probability, cs_error *err);
+
 /* Progress on stderr ("label  42%") when it is a terminal; silent otherwise. */
 typedef struct {
   cs_progress progress;

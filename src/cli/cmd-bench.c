@@ -23,7 +23,8 @@ static const cli_option bench_options[] = {
 };
 
 static const char *const tasks[] = {
-  "forward", "saliency", "gradcam", "smoothgrad", "integrated-gradients", "scorecam", "train-step", NULL,
+  "forward", "saliency", "gradcam", "smoothgrad", "integrated-gradients", "scorecam", "occlusion",
+  "rise", "compare-all", "train-step", NULL,
 };
 
 static double
@@ -54,6 +55,19 @@ run_method (cs_exec *e, const cs_tensor *x, cs_method method, cs_error *err)
   return st;
 }
 
+/* compare-all: the thirteen methods one after the other, as `compare --methods all` runs them. */
+static cs_status
+run_all_methods (cs_exec *e, const cs_tensor *x, cs_error *err)
+{
+  for (int k = 0; k < CS_METHOD_COUNT; k++)
+    {
+      cs_status st = run_method (e, x, (cs_method) k, err);
+      if (st != CS_OK)
+        return cs_error_prefix (err, "%s", cs_method_id ((cs_method) k));
+    }
+  return CS_OK;
+}
+
 static cs_status
 run_once (cs_exec *e, cs_trainer *t, const cs_tensor *x, bool saliency, cs_method method, int32_t *targets,
           cs_tensor *seed, cs_error *err)
@@ -65,6 +79,8 @@ run_once (cs_exec *e, cs_trainer *t, const cs_tensor *x, bool saliency, cs_metho
       int32_t correct;
       return cs_trainer_step (t, x, targets, &loss, &correct, err);
     }
+  if (method == CS_METHOD_COUNT + 1)
+    return run_all_methods (e, x, err);
   if (method != CS_METHOD_COUNT)
     return run_method (e, x, method, err);
   if (!saliency)
@@ -89,7 +105,8 @@ cli_cmd_bench (int argc, char **argv)
   if (args.n_positional != 1)
     return cli_error (CLI_EXIT_USAGE, "bench", args.n_positional ? _("expected one MODEL") : _("missing MODEL"));
   if (args.values[OPT_TASK] == NULL)
-    return cli_error (CLI_EXIT_USAGE, "--task", _("missing (forward, saliency, gradcam, smoothgrad, integrated-gradients, scorecam, train-step)"));
+    return cli_error (CLI_EXIT_USAGE, "--task", _("missing (forward, saliency, gradcam, smoothgrad, integrated-gradients, scorecam, "
+                                               "occlusion, rise, compare-all, train-step)"));
   const char *task = NULL;
   int64_t batch = 1, repeat = 10;
   if ((code = cli_get_choice (&args, OPT_TASK, "--task", tasks, &task))
@@ -98,8 +115,11 @@ cli_cmd_bench (int argc, char **argv)
     return code;
   bool saliency = strcmp (task, "saliency") == 0;
   bool train = strcmp (task, "train-step") == 0;
-  /* gradcam, smoothgrad, integrated-gradients, scorecam: the method on one input. */
-  cs_method method = saliency || train ? CS_METHOD_COUNT : cs_method_from_id (task);
+  /* gradcam, smoothgrad, integrated-gradients, scorecam, occlusion, rise: the method on one
+   * input; compare-all (CS_METHOD_COUNT + 1): every method on one input. */
+  bool all = strcmp (task, "compare-all") == 0;
+  cs_method method = saliency || train ? CS_METHOD_COUNT
+                     : all ? (cs_method) (CS_METHOD_COUNT + 1) : cs_method_from_id (task);
   if (!saliency && !train && method == CS_METHOD_COUNT && strcmp (task, "forward") != 0)
     return cli_error (CLI_EXIT_FAILURE, "--task", _("%s is not a task"), task);
   if (train && args.values[OPT_BATCH] == NULL)
@@ -129,7 +149,15 @@ cli_cmd_bench (int argc, char **argv)
   if (method != CS_METHOD_COUNT)
     {
       if (args.values[OPT_BATCH] == NULL)
-        exec_batch = batch = cs_attribution_batch_hint (m, method, 0);
+        {
+          exec_batch = 1;
+          for (int k = 0; k < CS_METHOD_COUNT; k++)
+            if (all ? true : k == (int) method)
+              {
+                int32_t hint = cs_attribution_batch_hint (m, (cs_method) k, 0);
+                exec_batch = hint > exec_batch ? hint : exec_batch;
+              }
+        }
       batch = 1;
     }
   /* train-step: one SGD step (forward in training mode, softmax cross-entropy, parameter

@@ -1,5 +1,6 @@
 /* `convscope-cli compare MODEL INPUT --out sheet.png|pdf|svg`: every chosen method on one
- * input, side by side on one sheet with the prediction, colour bars and times. */
+ * input, side by side on one sheet with the prediction, colour bars and times. Parse the
+ * options into a request, run the methods (within --budget), write the sheet and the report. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@ enum {
   OPT_GRAYSCALE,
   OPT_SIZE,
   OPT_COLUMNS,
+  OPT_BUDGET,
 };
 
 static const cli_option compare_options[] = {
@@ -30,10 +32,33 @@ static const cli_option compare_options[] = {
   { "grayscale", false, OPT_GRAYSCALE },
   { "size", true, OPT_SIZE },
   { "columns", true, OPT_COLUMNS },
+  { "budget", true, OPT_BUDGET },
   { NULL, false, 0 },
 };
 
 static const char *const colormaps[] = { "jet", "viridis", "inferno", "gray", NULL };
+
+/* What the command was asked, checked. */
+typedef struct {
+  cli_args args;
+  const char *out_path, *model_path, *input_path, *cmap_name;
+  bool selected[CS_METHOD_COUNT];
+  double alpha, budget;
+  int64_t size, columns;
+} compare_request;
+
+/* What the run produced. */
+typedef struct {
+  cs_model *m;
+  cs_tensor x;
+  cs_exec *e;
+  cli_norm norm;
+  cs_attribution_params p;
+  int32_t predicted;
+  float predicted_p;
+  cs_attribution results[CS_METHOD_COUNT];
+  cs_error errors[CS_METHOD_COUNT];
+} compare_run;
 
 static const char *
 base_name (const char *path)
@@ -42,181 +67,247 @@ base_name (const char *path)
   return s != NULL && s[1] != '\0' ? s + 1 : path;
 }
 
-int
-cli_cmd_compare (int argc, char **argv)
+/* Parses argv into q; returns CLI_EXIT_OK, or an exit code (-1: --help was printed). */
+static int
+parse_request (int argc, char **argv, compare_request *q)
 {
-  cli_args args;
-  int code = cli_parse (argc, argv, "compare", compare_options, &args);
+  int code = cli_parse (argc, argv, "compare", compare_options, &q->args);
   if (code != CLI_EXIT_OK)
     return code;
-  if (args.values[CLI_OPT_HELP])
+  cli_args *args = &q->args;
+  if (args->values[CLI_OPT_HELP])
     {
       cli_command_usage ("compare");
       cli_print_methods (stdout);
-      return CLI_EXIT_OK;
+      return -1;
     }
-  if (args.n_positional != 2)
+  if (args->n_positional != 2)
     return cli_error (CLI_EXIT_USAGE, "compare",
-                      args.n_positional < 2 ? _("expected MODEL and INPUT") : _("expected one MODEL and one INPUT"));
-  const char *out_path = args.values[OPT_OUT];
-  if (out_path == NULL)
+                      args->n_positional < 2 ? _("expected MODEL and INPUT") : _("expected one MODEL and one INPUT"));
+  q->out_path = args->values[OPT_OUT];
+  if (q->out_path == NULL)
     return cli_error (CLI_EXIT_USAGE, "--out", _("missing (sheet.png, sheet.pdf or sheet.svg)"));
   cs_error err = { 0 };
   cs_sheet_format format;
-  if (cs_sheet_format_from_path (out_path, &format, &err) != CS_OK)
-    return cli_error (CLI_EXIT_USAGE, "--out", _("%s: expected a .png, .pdf or .svg file"), out_path);
-  bool selected[CS_METHOD_COUNT];
-  const char *cmap_name = "viridis";
-  double alpha = 0.5;
-  int64_t size = 192, columns = 0;
-  if ((code = cli_parse_methods (args.values[OPT_METHODS], "--methods", selected))
-      || (code = cli_get_choice (&args, OPT_COLORMAP, "--colormap", colormaps, &cmap_name))
-      || (code = cli_get_double (&args, OPT_ALPHA, "--alpha", 0, 1, &alpha))
-      || (code = cli_get_int (&args, OPT_SIZE, "--size", 48, 2048, &size))
-      || (code = cli_get_int (&args, OPT_COLUMNS, "--columns", 1, 64, &columns))
-      || (code = cli_apply_threads (&args)))
+  if (cs_sheet_format_from_path (q->out_path, &format, &err) != CS_OK)
+    return cli_error (CLI_EXIT_USAGE, "--out", _("%s: expected a .png, .pdf or .svg file"), q->out_path);
+  q->cmap_name = "viridis";
+  q->alpha = 0.5;
+  q->budget = 0;
+  q->size = 192;
+  q->columns = 0;
+  if ((code = cli_parse_methods (args->values[OPT_METHODS], "--methods", q->selected))
+      || (code = cli_get_choice (args, OPT_COLORMAP, "--colormap", colormaps, &q->cmap_name))
+      || (code = cli_get_double (args, OPT_ALPHA, "--alpha", 0, 1, &q->alpha))
+      || (code = cli_get_double (args, OPT_BUDGET, "--budget", 0.001, 1e6, &q->budget))
+      || (code = cli_get_int (args, OPT_SIZE, "--size", 48, 2048, &q->size))
+      || (code = cli_get_int (args, OPT_COLUMNS, "--columns", 1, 64, &q->columns))
+      || (code = cli_apply_threads (args)))
     return code;
+  q->model_path = args->positional[0];
+  q->input_path = args->positional[1];
+  return CLI_EXIT_OK;
+}
 
-  const char *model_path = args.positional[0], *input_path = args.positional[1];
-  cs_model *m = cli_load_model (&args, model_path, &code);
-  if (m == NULL)
+/* Runs every selected method. Within a budget the one-pass methods run first, then each
+ * sampling method gets an equal share of what is left; a method that fails is reported and
+ * the others go on. Returns how many methods produced a map. */
+static int
+run_methods (const compare_request *q, compare_run *r)
+{
+  double start = cs_attribution_now ();
+  int sampling_left = 0, n_ok = 0;
+  for (int k = 0; k < CS_METHOD_COUNT; k++)
+    sampling_left += q->selected[k] && cs_method_is_sampling ((cs_method) k);
+  for (int pass = 0; pass < 2; pass++)
+    for (int k = 0; k < CS_METHOD_COUNT; k++)
+      {
+        cs_method method = (cs_method) k;
+        if (!q->selected[k] || cs_method_is_sampling (method) != (pass == 1))
+          continue;
+        cs_refine refine = { 0 };
+        if (q->budget > 0 && pass == 1)
+          {
+            double left = q->budget - (cs_attribution_now () - start);
+            refine.budget_seconds = (left > 1e-3 ? left : 1e-3) / sampling_left--;
+          }
+        r->p.method = method;
+        cli_progress progress;
+        cli_progress_init (&progress, cs_method_id (method));
+        r->errors[k] = (cs_error) { 0 };
+        cs_status st = cs_attribution_run_refined (r->e, &r->x, &r->p, &progress.progress, &refine,
+                                                   &r->results[k], &r->errors[k]);
+        cli_progress_done (&progress);
+        if (st != CS_OK)
+          fprintf (stderr, "convscope-cli: warning: %s: %s\n", cs_method_id (method), r->errors[k].message);
+        else
+          n_ok++;
+      }
+  return n_ok;
+}
+
+/* Loads the model and input and runs the methods into r. */
+static int
+run_request (const compare_request *q, compare_run *r)
+{
+  int code;
+  cs_error err = { 0 };
+  int32_t batch = 1;
+  r->p = CS_ATTRIBUTION_PARAMS_DEFAULT;
+  r->m = cli_load_model (&q->args, q->model_path, &code);
+  if (r->m == NULL)
     return code;
-  cs_tensor x = { 0 };
-  cs_exec *e = NULL;
-  cs_attribution results[CS_METHOD_COUNT];
-  cs_error errors[CS_METHOD_COUNT];
-  char subtitles[CS_METHOD_COUNT][192];
-  cs_sheet_panel panels[CS_METHOD_COUNT];
-  memset (results, 0, sizeof results);
-  int32_t n_panels = 0, n_ok = 0, batch = 1;
-  cli_norm norm;
-  cs_attribution_params p = CS_ATTRIBUTION_PARAMS_DEFAULT;
-  if ((code = cli_get_norm (&args, m, &norm)) != CLI_EXIT_OK
-      || (code = cli_attr_params (&args, &cli_attr_all_ids, m, &p)) != CLI_EXIT_OK
-      || (code = cli_attr_batch (&args, &cli_attr_all_ids, m, selected, &batch)) != CLI_EXIT_OK
-      || (code = cli_load_input (input_path, m, &norm, &x)) != CLI_EXIT_OK)
-    goto out;
-  if ((e = cs_exec_new (m, batch, &err)) == NULL || cs_exec_forward (e, &x, &err) != CS_OK)
+  if ((code = cli_get_norm (&q->args, r->m, &r->norm)) != CLI_EXIT_OK
+      || (code = cli_attr_params (&q->args, &cli_attr_all_ids, r->m, &r->p)) != CLI_EXIT_OK
+      || (code = cli_attr_batch (&q->args, &cli_attr_all_ids, r->m, q->selected, &batch)) != CLI_EXIT_OK
+      || (code = cli_load_input (q->input_path, r->m, &r->norm, &r->x)) != CLI_EXIT_OK)
+    return code;
+  if ((r->e = cs_exec_new (r->m, batch, &err)) == NULL || cli_predict (r->e, r->m, &r->x, &r->predicted, &r->predicted_p, &err) != CS_OK)
+    return cli_fail (q->model_path, &err);
+  if (run_methods (q, r) == 0)
     {
-      code = cli_fail (model_path, &err);
-      goto out;
+      const char *first = "?";
+      for (int k = CS_METHOD_COUNT - 1; k >= 0; k--)
+        if (q->selected[k])
+          first = r->errors[k].message;
+      return cli_error (CLI_EXIT_FAILURE, q->model_path, _("no method could explain this input (first: %s)"),
+                        first);
     }
-  const cs_tensor *logits = cs_exec_value (e, m->graph->output_node);
-  int32_t classes = (int32_t) cs_tensor_numel (logits), predicted = 0;
-  for (int32_t i = 1; i < classes; i++)
-    if (logits->data[i] > logits->data[predicted])
-      predicted = i;
-  float *probs = malloc ((size_t) classes * sizeof (float));
-  float predicted_p = 0;
-  if (probs != NULL)
-    {
-      cs_softmax (logits->data, classes, probs);
-      predicted_p = probs[predicted];
-      free (probs);
-    }
+  return CLI_EXIT_OK;
+}
 
-  /* A method that fails (a CAM on a model without a spatial layer, say) gets a panel that
-   * says why; the sheet is still written when at least one method worked. */
+/* One panel per selected method, in the canonical order; a failed method's panel says why,
+ * one stopped by the budget says how far it got. */
+static int32_t
+make_panels (const compare_request *q, const compare_run *r, cs_sheet_panel *panels,
+             char (*subtitles)[192])
+{
+  int32_t n = 0;
   for (int k = 0; k < CS_METHOD_COUNT; k++)
     {
-      if (!selected[k])
+      if (!q->selected[k])
         continue;
-      cs_method method = (cs_method) k;
-      p.method = method;
-      cli_progress progress;
-      cli_progress_init (&progress, cs_method_id (method));
-      errors[k] = (cs_error) { 0 };
-      cs_status st = cs_attribution_run (e, &x, &p, &progress.progress, &results[k], &errors[k]);
-      cli_progress_done (&progress);
-      cs_sheet_panel *panel = &panels[n_panels++];
-      *panel = (cs_sheet_panel) { .title = cs_method_title (method), .subtitle = subtitles[k],
+      const cs_attribution *a = &r->results[k];
+      cs_sheet_panel *panel = &panels[n++];
+      *panel = (cs_sheet_panel) { .title = cs_method_title ((cs_method) k), .subtitle = subtitles[k],
                                   .min = 0, .max = 1, .milliseconds = -1 };
-      snprintf (subtitles[k], sizeof subtitles[k], "%s", cs_method_citation (method));
-      if (st != CS_OK)
+      int len = snprintf (subtitles[k], sizeof subtitles[k], "%s", cs_method_citation ((cs_method) k));
+      if (a->map.data == NULL)
         {
-          fprintf (stderr, "convscope-cli: warning: %s: %s\n", cs_method_id (method), errors[k].message);
-          panel->error = errors[k].message;
+          panel->error = r->errors[k].message;
           continue;
         }
-      n_ok++;
-      if (results[k].layer >= 0)
-        snprintf (subtitles[k], sizeof subtitles[k], "%s \xC2\xB7 layer %s", cs_method_citation (method),
-                  m->graph->nodes[results[k].layer].name);
-      panel->map = results[k].map.data;
-      panel->map_h = (int32_t) results[k].map.shape.dim[0];
-      panel->map_w = (int32_t) results[k].map.shape.dim[1];
-      panel->milliseconds = results[k].seconds * 1e3;
+      if (a->layer >= 0)
+        len += snprintf (subtitles[k] + len, sizeof subtitles[k] - (size_t) len, " \xC2\xB7 layer %s",
+                         r->m->graph->nodes[a->layer].name);
+      if (a->completed < 1 && len < (int) sizeof subtitles[k])
+        snprintf (subtitles[k] + len, sizeof subtitles[k] - (size_t) len,
+                  " \xC2\xB7 budget: %.1f%% done", 100.0 * a->completed);
+      panel->map = a->map.data;
+      panel->map_h = (int32_t) a->map.shape.dim[0];
+      panel->map_w = (int32_t) a->map.shape.dim[1];
+      panel->milliseconds = a->seconds * 1e3;
     }
-  if (n_ok == 0)
-    {
-      code = cli_error (CLI_EXIT_FAILURE, model_path, _("no method could explain this input (first: %s)"),
-                        panels[0].error ? panels[0].error : "?");
-      goto out;
-    }
+  return n;
+}
 
-  char title[512], label[16], tlabel[16];
-  snprintf (title, sizeof title, "%s \xE2\x80\x94 %s", base_name (model_path), base_name (input_path));
-  int32_t target = p.target >= 0 ? p.target : predicted;
+static int
+write_json (const compare_request *q, const compare_run *r, int32_t target)
+{
+  char label[16];
+  cJSON *doc = cJSON_CreateObject ();
+  cJSON_AddStringToObject (doc, "input", q->input_path);
+  cJSON_AddStringToObject (doc, "out", q->out_path);
+  cJSON_AddNumberToObject (doc, "predicted", r->predicted);
+  cJSON_AddStringToObject (doc, "label", cli_class_label (r->m, r->predicted, label));
+  cJSON_AddNumberToObject (doc, "probability", r->predicted_p);
+  cJSON_AddNumberToObject (doc, "target", target);
+  if (q->budget > 0)
+    cJSON_AddNumberToObject (doc, "budget_seconds", q->budget);
+  cJSON *list = cJSON_AddArrayToObject (doc, "methods");
+  for (int k = 0; k < CS_METHOD_COUNT; k++)
+    if (q->selected[k])
+      {
+        const cs_attribution *a = &r->results[k];
+        cJSON *o = cJSON_CreateObject ();
+        cJSON_AddStringToObject (o, "method", cs_method_id ((cs_method) k));
+        if (a->map.data != NULL)
+          {
+            cJSON_AddNumberToObject (o, "milliseconds", a->seconds * 1e3);
+            cJSON_AddNumberToObject (o, "completed", a->completed);
+            cJSON_AddNumberToObject (o, "passes", a->passes);
+            if (a->layer >= 0)
+              cJSON_AddStringToObject (o, "layer", r->m->graph->nodes[a->layer].name);
+          }
+        else
+          cJSON_AddStringToObject (o, "error", r->errors[k].message);
+        cJSON_AddItemToArray (list, o);
+      }
+  return cli_print_json (doc);
+}
+
+/* Writes the sheet, then the JSON report or one line per method. */
+static int
+write_outputs (const compare_request *q, compare_run *r)
+{
+  cs_sheet_panel panels[CS_METHOD_COUNT];
+  char subtitles[CS_METHOD_COUNT][192];
+  int32_t n_panels = make_panels (q, r, panels, subtitles);
+  char title[512], label[16], tlabel[16], predicted_text[96];
+  if (q->budget > 0)
+    snprintf (title, sizeof title, "%s \xE2\x80\x94 %s \xE2\x80\x94 budget %g s", base_name (q->model_path),
+              base_name (q->input_path), q->budget);
+  else
+    snprintf (title, sizeof title, "%s \xE2\x80\x94 %s", base_name (q->model_path), base_name (q->input_path));
+  int32_t target = r->p.target >= 0 ? r->p.target : r->predicted;
   cs_sheet sheet = {
-    .title = title, .input = &x,
-    .mean = norm.set ? norm.mean : m->mean, .std = norm.set ? norm.std : m->std,
-    .predicted_label = NULL, .probability = predicted_p,
-    .target_label = target != predicted ? cli_class_label (m, target, tlabel) : NULL,
-    .overlay = { .colormap = cs_colormap_from_name (cmap_name), .alpha = (float) alpha,
-                 .grayscale = args.values[OPT_GRAYSCALE] != NULL },
-    .panel_size = (int32_t) size, .columns = (int32_t) columns,
+    .title = title, .input = &r->x,
+    .mean = r->norm.set ? r->norm.mean : r->m->mean, .std = r->norm.set ? r->norm.std : r->m->std,
+    .probability = r->predicted_p,
+    .target_label = target != r->predicted ? cli_class_label (r->m, target, tlabel) : NULL,
+    .overlay = { .colormap = cs_colormap_from_name (q->cmap_name), .alpha = (float) q->alpha,
+                 .grayscale = q->args.values[OPT_GRAYSCALE] != NULL },
+    .panel_size = (int32_t) q->size, .columns = (int32_t) q->columns,
     .panels = panels, .n_panels = n_panels,
   };
-  char predicted_text[96];
-  snprintf (predicted_text, sizeof predicted_text, "%s (class %d)", cli_class_label (m, predicted, label), predicted);
-  sheet.predicted_label = m->classes != NULL ? predicted_text : cli_class_label (m, predicted, label);
-  if (cs_sheet_write (&sheet, out_path, &err) != CS_OK)
-    {
-      code = cli_fail (out_path, &err);
-      goto out;
-    }
-  if (args.values[CLI_OPT_JSON])
-    {
-      cJSON *doc = cJSON_CreateObject ();
-      cJSON_AddStringToObject (doc, "input", input_path);
-      cJSON_AddStringToObject (doc, "out", out_path);
-      cJSON_AddNumberToObject (doc, "predicted", predicted);
-      cJSON_AddStringToObject (doc, "label", cli_class_label (m, predicted, label));
-      cJSON_AddNumberToObject (doc, "probability", predicted_p);
-      cJSON_AddNumberToObject (doc, "target", target);
-      cJSON *list = cJSON_AddArrayToObject (doc, "methods");
-      for (int k = 0; k < CS_METHOD_COUNT; k++)
-        if (selected[k])
-          {
-            cJSON *o = cJSON_CreateObject ();
-            cJSON_AddStringToObject (o, "method", cs_method_id ((cs_method) k));
-            if (results[k].map.data != NULL)
-              {
-                cJSON_AddNumberToObject (o, "milliseconds", results[k].seconds * 1e3);
-                if (results[k].layer >= 0)
-                  cJSON_AddStringToObject (o, "layer", m->graph->nodes[results[k].layer].name);
-              }
-            else
-              cJSON_AddStringToObject (o, "error", errors[k].message);
-            cJSON_AddItemToArray (list, o);
-          }
-      code = cli_print_json (doc);
-    }
-  else
-    {
-      for (int k = 0; k < CS_METHOD_COUNT; k++)
-        if (selected[k] && results[k].map.data != NULL)
-          printf ("%-21s %9.1f ms\n", cs_method_id ((cs_method) k), results[k].seconds * 1e3);
-      printf (_("wrote %s\n"), out_path);
-      code = CLI_EXIT_OK;
-    }
-
-out:
+  snprintf (predicted_text, sizeof predicted_text, "%s (class %d)",
+            cli_class_label (r->m, r->predicted, label), r->predicted);
+  sheet.predicted_label = r->m->classes != NULL ? predicted_text : cli_class_label (r->m, r->predicted, label);
+  cs_error err = { 0 };
+  if (cs_sheet_write (&sheet, q->out_path, &err) != CS_OK)
+    return cli_fail (q->out_path, &err);
+  if (q->args.values[CLI_OPT_JSON])
+    return write_json (q, r, target);
   for (int k = 0; k < CS_METHOD_COUNT; k++)
-    cs_attribution_free (&results[k]);
-  cs_tensor_free (&x);
-  cs_exec_free (e);
-  cs_model_free (m);
+    if (q->selected[k] && r->results[k].map.data != NULL)
+      {
+        const cs_attribution *a = &r->results[k];
+        if (a->completed < 1)
+          printf ("%-21s %9.1f ms  (budget: %.1f%% done)\n", cs_method_id ((cs_method) k),
+                  a->seconds * 1e3, 100.0 * a->completed);
+        else
+          printf ("%-21s %9.1f ms\n", cs_method_id ((cs_method) k), a->seconds * 1e3);
+      }
+  printf (_("wrote %s\n"), q->out_path);
+  return CLI_EXIT_OK;
+}
+
+int
+cli_cmd_compare (int argc, char **argv)
+{
+  compare_request q = { 0 };
+  int code = parse_request (argc, argv, &q);
+  if (code != CLI_EXIT_OK)
+    return code < 0 ? CLI_EXIT_OK : code;
+  compare_run r = { 0 };
+  code = run_request (&q, &r);
+  if (code == CLI_EXIT_OK)
+    code = write_outputs (&q, &r);
+  for (int k = 0; k < CS_METHOD_COUNT; k++)
+    cs_attribution_free (&r.results[k]);
+  cs_tensor_free (&r.x);
+  cs_exec_free (r.e);
+  cs_model_free (r.m);
   cs_sheet_release_caches ();
   return code;
 }

@@ -1,6 +1,7 @@
 /* `convscope-cli evaluate MODEL INPUT... --methods ...`: how far to trust each method, by the
  * deletion and insertion AUCs (Petsiuk 2018) and the model-randomisation check (Adebayo 2018),
- * averaged over the inputs; a table, or JSON. */
+ * averaged over the inputs; a table, or JSON. Parse the options into a request, run every
+ * method on every input, write the report. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,164 +135,223 @@ evaluate_one (cs_exec *e, const cs_tensor *x, const cs_attribution_params *p, co
   return st;
 }
 
-int
-cli_cmd_evaluate (int argc, char **argv)
-{
+/* What the command was asked, checked. */
+typedef struct {
   cli_args args;
-  int code = cli_parse (argc, argv, "evaluate", evaluate_options, &args);
+  const char *model_path;
+  int n_inputs;
+  bool selected[CS_METHOD_COUNT], want[N_METRICS];
+} evaluate_request;
+
+/* What the run produced. */
+typedef struct {
+  cs_model *m;
+  cs_tensor *inputs;
+  cs_exec *e;
+  method_result results[CS_METHOD_COUNT];
+} evaluate_run;
+
+#define STEPS CS_EVALUATION_STEPS
+
+/* Parses argv into q; returns CLI_EXIT_OK, or an exit code (-1: --help was printed). */
+static int
+parse_request (int argc, char **argv, evaluate_request *q)
+{
+  cli_args *args = &q->args;
+  int code = cli_parse (argc, argv, "evaluate", evaluate_options, args);
   if (code != CLI_EXIT_OK)
     return code;
-  if (args.values[CLI_OPT_HELP])
+  if (args->values[CLI_OPT_HELP])
     {
       cli_command_usage ("evaluate");
       cli_print_methods (stdout);
-      return CLI_EXIT_OK;
+      return -1;
     }
-  if (args.n_positional < 2)
+  if (args->n_positional < 2)
     return cli_error (CLI_EXIT_USAGE, "evaluate", _("expected MODEL and at least one INPUT"));
-  if (args.values[OPT_METHODS] == NULL)
+  if (args->values[OPT_METHODS] == NULL)
     return cli_error (CLI_EXIT_USAGE, "--methods", _("missing (all, or a list such as gradcam,saliency)"));
-  bool selected[CS_METHOD_COUNT], want[N_METRICS];
-  if ((code = cli_parse_methods (args.values[OPT_METHODS], "--methods", selected))
-      || (code = parse_metrics (args.values[OPT_METRIC], want))
-      || (code = cli_apply_threads (&args)))
+  if ((code = cli_parse_methods (args->values[OPT_METHODS], "--methods", q->selected))
+      || (code = parse_metrics (args->values[OPT_METRIC], q->want))
+      || (code = cli_apply_threads (args)))
     return code;
+  q->model_path = args->positional[0];
+  q->n_inputs = args->n_positional - 1;
+  return CLI_EXIT_OK;
+}
 
-  const char *model_path = args.positional[0];
-  int n_inputs = args.n_positional - 1;
-  cs_model *m = cli_load_model (&args, model_path, &code);
-  if (m == NULL)
-    return code;
-  cs_tensor *inputs = calloc ((size_t) n_inputs, sizeof (cs_tensor));
-  method_result results[CS_METHOD_COUNT];
-  memset (results, 0, sizeof results);
-  cs_exec *e = NULL;
+/* Loads the model and the inputs and builds the exec: the methods' batch, or the curves'
+ * (51 inputs each, worth a batch of their own) when larger. */
+static int
+load_request (const evaluate_request *q, evaluate_run *r, cs_attribution_params *p)
+{
+  int code;
   cs_error err = { 0 };
   cli_norm norm;
   int32_t batch = 1;
-  int32_t steps = CS_EVALUATION_STEPS;
-  cs_attribution_params p = CS_ATTRIBUTION_PARAMS_DEFAULT;
-  if (inputs == NULL)
+  r->m = cli_load_model (&q->args, q->model_path, &code);
+  if (r->m == NULL)
+    return code;
+  r->inputs = calloc ((size_t) q->n_inputs, sizeof (cs_tensor));
+  if (r->inputs == NULL)
+    return cli_error (CLI_EXIT_FAILURE, "evaluate", _("out of memory"));
+  if ((code = cli_get_norm (&q->args, r->m, &norm)) != CLI_EXIT_OK
+      || (code = cli_attr_params (&q->args, &cli_attr_all_ids, r->m, p)) != CLI_EXIT_OK
+      || (code = cli_attr_batch (&q->args, &cli_attr_all_ids, r->m, q->selected, &batch)) != CLI_EXIT_OK)
+    return code;
+  if (q->args.values[CLI_OPT_BATCH] == NULL && (q->want[METRIC_DELETION] || q->want[METRIC_INSERTION]))
     {
-      code = cli_error (CLI_EXIT_FAILURE, "evaluate", _("out of memory"));
-      goto out;
-    }
-  if ((code = cli_get_norm (&args, m, &norm)) != CLI_EXIT_OK
-      || (code = cli_attr_params (&args, &cli_attr_all_ids, m, &p)) != CLI_EXIT_OK
-      || (code = cli_attr_batch (&args, &cli_attr_all_ids, m, selected, &batch)) != CLI_EXIT_OK)
-    goto out;
-  /* The curves push 51 inputs each: worth a batch of their own. */
-  if (args.values[CLI_OPT_BATCH] == NULL && (want[METRIC_DELETION] || want[METRIC_INSERTION]))
-    {
-      int32_t b = cs_attribution_batch_hint (m, CS_METHOD_SCORECAM, 0);
-      b = b < steps + 1 ? b : steps + 1;
+      int32_t b = cs_attribution_batch_hint (r->m, CS_METHOD_SCORECAM, 0);
+      b = b < STEPS + 1 ? b : STEPS + 1;
       batch = b > batch ? b : batch;
     }
-  for (int i = 0; i < n_inputs; i++)
-    if ((code = cli_load_input (args.positional[i + 1], m, &norm, &inputs[i])) != CLI_EXIT_OK)
-      goto out;
-  if ((e = cs_exec_new (m, batch, &err)) == NULL)
-    {
-      code = cli_fail (model_path, &err);
-      goto out;
-    }
+  for (int i = 0; i < q->n_inputs; i++)
+    if ((code = cli_load_input (q->args.positional[i + 1], r->m, &norm, &r->inputs[i])) != CLI_EXIT_OK)
+      return code;
+  if ((r->e = cs_exec_new (r->m, batch, &err)) == NULL)
+    return cli_fail (q->model_path, &err);
+  return CLI_EXIT_OK;
+}
 
+/* Every selected method on every input; a method that fails on one input is reported and
+ * the others go on. */
+static int
+run_request (const evaluate_request *q, evaluate_run *r)
+{
+  cs_attribution_params p = CS_ATTRIBUTION_PARAMS_DEFAULT;
+  int code = load_request (q, r, &p);
+  if (code != CLI_EXIT_OK)
+    return code;
   int n_ok = 0;
   for (int k = 0; k < CS_METHOD_COUNT; k++)
     {
-      if (!selected[k])
+      if (!q->selected[k])
         continue;
-      method_result *r = &results[k];
+      method_result *mr = &r->results[k];
       bool oom = false;
       for (int c = 0; c < 2; c++)
         {
-          r->auc[c] = calloc ((size_t) n_inputs, sizeof (double));
-          r->curve[c] = calloc ((size_t) steps + 1, sizeof (double));
-          oom = oom || r->auc[c] == NULL || r->curve[c] == NULL;
+          mr->auc[c] = calloc ((size_t) q->n_inputs, sizeof (double));
+          mr->curve[c] = calloc ((size_t) STEPS + 1, sizeof (double));
+          oom = oom || mr->auc[c] == NULL || mr->curve[c] == NULL;
         }
       if (oom)
-        {
-          code = cli_error (CLI_EXIT_FAILURE, "evaluate", _("out of memory"));
-          goto out;
-        }
+        return cli_error (CLI_EXIT_FAILURE, "evaluate", _("out of memory"));
       p.method = (cs_method) k;
-      for (int i = 0; i < n_inputs && !r->failed; i++)
+      for (int i = 0; i < q->n_inputs && !mr->failed; i++)
         {
           cs_error merr = { 0 };
-          uint64_t seed = p.seed;
-          if (evaluate_one (e, &inputs[i], &p, want, i, n_inputs, seed, r, &merr) != CS_OK)
+          if (evaluate_one (r->e, &r->inputs[i], &p, q->want, i, q->n_inputs, p.seed, mr, &merr) != CS_OK)
             {
-              r->failed = true;
-              snprintf (r->error, sizeof r->error, "%s: %s", args.positional[i + 1], merr.message);
-              fprintf (stderr, "convscope-cli: warning: %s: %s\n", cs_method_id (p.method), r->error);
+              mr->failed = true;
+              snprintf (mr->error, sizeof mr->error, "%s: %s", q->args.positional[i + 1], merr.message);
+              fprintf (stderr, "convscope-cli: warning: %s: %s\n", cs_method_id (p.method), mr->error);
             }
         }
-      n_ok += !r->failed;
+      n_ok += !mr->failed;
     }
   if (n_ok == 0)
-    {
-      code = cli_error (CLI_EXIT_FAILURE, model_path, _("no method could be evaluated"));
-      goto out;
-    }
+    return cli_error (CLI_EXIT_FAILURE, q->model_path, _("no method could be evaluated"));
+  return CLI_EXIT_OK;
+}
 
-  const cs_graph *g = m->graph;
-  if (args.values[CLI_OPT_JSON])
+/* The mean Spearman rho of r over the inputs at layer index l. */
+static double
+mean_spearman (const method_result *r, int n_inputs, int32_t l)
+{
+  double s = 0;
+  for (int i = 0; i < n_inputs; i++)
+    s += r->spearman[i * r->n_layers + l];
+  return s / n_inputs;
+}
+
+static cJSON *
+method_json (const evaluate_request *q, const cs_graph *g, int k, const method_result *r)
+{
+  int n_inputs = q->n_inputs;
+  cJSON *o = cJSON_CreateObject ();
+  cJSON_AddStringToObject (o, "method", cs_method_id ((cs_method) k));
+  if (r->failed)
     {
-      cJSON *doc = cJSON_CreateObject ();
-      cJSON *list = cJSON_AddArrayToObject (doc, "inputs");
-      for (int i = 0; i < n_inputs; i++)
-        cJSON_AddItemToArray (list, cJSON_CreateString (args.positional[i + 1]));
-      list = cJSON_AddArrayToObject (doc, "metrics");
-      for (int i = 0; i < N_METRICS; i++)
-        if (want[i])
-          cJSON_AddItemToArray (list, cJSON_CreateString (metric_names[i]));
-      cJSON_AddNumberToObject (doc, "steps", steps);
-      cJSON *methods = cJSON_AddArrayToObject (doc, "methods");
-      for (int k = 0; k < CS_METHOD_COUNT; k++)
+      cJSON_AddStringToObject (o, "error", r->error);
+      return o;
+    }
+  for (int c = 0; c < 2; c++)
+    {
+      if (!q->want[c])
+        continue;
+      cJSON *mo = cJSON_AddObjectToObject (o, metric_names[c]);
+      cJSON_AddNumberToObject (mo, "auc", mean (r->auc[c], n_inputs));
+      cJSON_AddItemToObject (mo, "per_input", cJSON_CreateDoubleArray (r->auc[c], n_inputs));
+      cJSON_AddItemToObject (mo, "curve", cJSON_CreateDoubleArray (r->curve[c], STEPS + 1));
+    }
+  if (q->want[METRIC_RANDOMIZATION])
+    {
+      cJSON *ro = cJSON_AddObjectToObject (o, "randomization");
+      cJSON *layers = cJSON_AddArrayToObject (ro, "layers");
+      cJSON *sp = cJSON_AddArrayToObject (ro, "spearman");
+      cJSON *per = cJSON_AddArrayToObject (ro, "per_input");
+      for (int32_t l = 0; l < r->n_layers; l++)
         {
-          if (!selected[k])
-            continue;
-          method_result *r = &results[k];
-          cJSON *o = cJSON_CreateObject ();
-          cJSON_AddStringToObject (o, "method", cs_method_id ((cs_method) k));
-          if (r->failed)
-            {
-              cJSON_AddStringToObject (o, "error", r->error);
-              cJSON_AddItemToArray (methods, o);
-              continue;
-            }
-          for (int c = 0; c < 2; c++)
-            {
-              if (!want[c])
-                continue;
-              cJSON *mo = cJSON_AddObjectToObject (o, metric_names[c]);
-              cJSON_AddNumberToObject (mo, "auc", mean (r->auc[c], n_inputs));
-              cJSON_AddItemToObject (mo, "per_input", cJSON_CreateDoubleArray (r->auc[c], n_inputs));
-              cJSON_AddItemToObject (mo, "curve", cJSON_CreateDoubleArray (r->curve[c], steps + 1));
-            }
-          if (want[METRIC_RANDOMIZATION])
-            {
-              cJSON *ro = cJSON_AddObjectToObject (o, "randomization");
-              cJSON *layers = cJSON_AddArrayToObject (ro, "layers");
-              cJSON *sp = cJSON_AddArrayToObject (ro, "spearman");
-              cJSON *per = cJSON_AddArrayToObject (ro, "per_input");
-              for (int32_t l = 0; l < r->n_layers; l++)
-                {
-                  cJSON_AddItemToArray (layers, cJSON_CreateString (g->nodes[r->layers[l]].name));
-                  double s = 0;
-                  for (int i = 0; i < n_inputs; i++)
-                    s += r->spearman[i * r->n_layers + l];
-                  cJSON_AddItemToArray (sp, cJSON_CreateNumber (s / n_inputs));
-                }
-              for (int i = 0; i < n_inputs; i++)
-                cJSON_AddItemToArray (per, cJSON_CreateDoubleArray (r->spearman + i * r->n_layers, r->n_layers));
-            }
-          cJSON_AddItemToArray (methods, o);
+          cJSON_AddItemToArray (layers, cJSON_CreateString (g->nodes[r->layers[l]].name));
+          cJSON_AddItemToArray (sp, cJSON_CreateNumber (mean_spearman (r, n_inputs, l)));
         }
-      code = cli_print_json (doc);
-      goto out;
+      for (int i = 0; i < n_inputs; i++)
+        cJSON_AddItemToArray (per, cJSON_CreateDoubleArray (r->spearman + i * r->n_layers, r->n_layers));
     }
+  return o;
+}
 
+static int
+write_json (const evaluate_request *q, const evaluate_run *r)
+{
+  cJSON *doc = cJSON_CreateObject ();
+  cJSON *list = cJSON_AddArrayToObject (doc, "inputs");
+  for (int i = 0; i < q->n_inputs; i++)
+    cJSON_AddItemToArray (list, cJSON_CreateString (q->args.positional[i + 1]));
+  list = cJSON_AddArrayToObject (doc, "metrics");
+  for (int i = 0; i < N_METRICS; i++)
+    if (q->want[i])
+      cJSON_AddItemToArray (list, cJSON_CreateString (metric_names[i]));
+  cJSON_AddNumberToObject (doc, "steps", STEPS);
+  cJSON *methods = cJSON_AddArrayToObject (doc, "methods");
+  for (int k = 0; k < CS_METHOD_COUNT; k++)
+    if (q->selected[k])
+      cJSON_AddItemToArray (methods, method_json (q, r->m->graph, k, &r->results[k]));
+  return cli_print_json (doc);
+}
+
+/* The per-layer randomisation table. */
+static void
+write_randomization_table (const evaluate_request *q, const evaluate_run *r)
+{
+  const cs_graph *g = r->m->graph;
+  printf ("\n%s\n", _("Randomisation, Spearman rho after re-initialising from the output down to each layer:"));
+  bool header = false;
+  for (int k = 0; k < CS_METHOD_COUNT; k++)
+    {
+      const method_result *mr = &r->results[k];
+      if (!q->selected[k] || mr->failed)
+        continue;
+      if (!header)
+        {
+          printf ("%-21s", "method");
+          for (int32_t l = 0; l < mr->n_layers; l++)
+            printf (" %10.10s", g->nodes[mr->layers[l]].name);
+          printf ("\n");
+          header = true;
+        }
+      printf ("%-21s", cs_method_id ((cs_method) k));
+      for (int32_t l = 0; l < mr->n_layers; l++)
+        printf (" %10.4f", mean_spearman (mr, q->n_inputs, l));
+      printf ("\n");
+    }
+}
+
+static int
+write_table (const evaluate_request *q, const evaluate_run *r)
+{
+  int n_inputs = q->n_inputs;
   printf (ngettext ("%d input, %d steps; deletion AUC: lower is better, insertion AUC: higher is better;\n"
                     "randomisation: Spearman rho between the map and the map after re-initialising every layer\n"
                     "(near 0 is what a method that explains the model should give)\n\n",
@@ -299,71 +359,51 @@ cli_cmd_evaluate (int argc, char **argv)
                     "randomisation: Spearman rho between the map and the map after re-initialising every layer\n"
                     "(near 0 is what a method that explains the model should give)\n\n",
                     (unsigned long) n_inputs),
-          n_inputs, steps);
+          n_inputs, STEPS);
   printf ("%-21s %10s %10s %14s\n", "method", "deletion", "insertion", "randomization");
   for (int k = 0; k < CS_METHOD_COUNT; k++)
     {
-      if (!selected[k])
+      if (!q->selected[k])
         continue;
-      method_result *r = &results[k];
-      if (r->failed)
+      const method_result *mr = &r->results[k];
+      if (mr->failed)
         {
-          printf ("%-21s %s %s\n", cs_method_id ((cs_method) k), _("error:"), r->error);
+          printf ("%-21s %s %s\n", cs_method_id ((cs_method) k), _("error:"), mr->error);
           continue;
         }
       printf ("%-21s", cs_method_id ((cs_method) k));
       for (int c = 0; c < 2; c++)
-        if (want[c])
-          printf (" %10.4f", mean (r->auc[c], n_inputs));
+        if (q->want[c])
+          printf (" %10.4f", mean (mr->auc[c], n_inputs));
         else
           printf (" %10s", "-");
-      if (want[METRIC_RANDOMIZATION] && r->n_layers > 0)
-        {
-          double s = 0;
-          for (int i = 0; i < n_inputs; i++)
-            s += r->spearman[i * r->n_layers + r->n_layers - 1];
-          printf (" %14.4f\n", s / n_inputs);
-        }
+      if (q->want[METRIC_RANDOMIZATION] && mr->n_layers > 0)
+        printf (" %14.4f\n", mean_spearman (mr, n_inputs, mr->n_layers - 1));
       else
         printf (" %14s\n", "-");
     }
-  if (want[METRIC_RANDOMIZATION])
-    {
-      printf ("\n%s\n", _("Randomisation, Spearman rho after re-initialising from the output down to each layer:"));
-      bool header = false;
-      for (int k = 0; k < CS_METHOD_COUNT; k++)
-        {
-          method_result *r = &results[k];
-          if (!selected[k] || r->failed)
-            continue;
-          if (!header)
-            {
-              printf ("%-21s", "method");
-              for (int32_t l = 0; l < r->n_layers; l++)
-                printf (" %10.10s", g->nodes[r->layers[l]].name);
-              printf ("\n");
-              header = true;
-            }
-          printf ("%-21s", cs_method_id ((cs_method) k));
-          for (int32_t l = 0; l < r->n_layers; l++)
-            {
-              double s = 0;
-              for (int i = 0; i < n_inputs; i++)
-                s += r->spearman[i * r->n_layers + l];
-              printf (" %10.4f", s / n_inputs);
-            }
-          printf ("\n");
-        }
-    }
-  code = CLI_EXIT_OK;
+  if (q->want[METRIC_RANDOMIZATION])
+    write_randomization_table (q, r);
+  return CLI_EXIT_OK;
+}
 
-out:
+int
+cli_cmd_evaluate (int argc, char **argv)
+{
+  evaluate_request q = { 0 };
+  int code = parse_request (argc, argv, &q);
+  if (code != CLI_EXIT_OK)
+    return code < 0 ? CLI_EXIT_OK : code;
+  evaluate_run r = { 0 };
+  code = run_request (&q, &r);
+  if (code == CLI_EXIT_OK)
+    code = q.args.values[CLI_OPT_JSON] ? write_json (&q, &r) : write_table (&q, &r);
   for (int k = 0; k < CS_METHOD_COUNT; k++)
-    free_result (&results[k]);
-  for (int i = 0; inputs != NULL && i < n_inputs; i++)
-    cs_tensor_free (&inputs[i]);
-  free (inputs);
-  cs_exec_free (e);
-  cs_model_free (m);
+    free_result (&r.results[k]);
+  for (int i = 0; r.inputs != NULL && i < q.n_inputs; i++)
+    cs_tensor_free (&r.inputs[i]);
+  free (r.inputs);
+  cs_exec_free (r.e);
+  cs_model_free (r.m);
   return code;
 }

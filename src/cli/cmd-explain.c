@@ -1,5 +1,6 @@
 /* `convscope-cli explain MODEL INPUT --method M`: one attribution map, written as an overlay
- * PNG, a map PNG and/or .npy files, with the prediction and the method's parameters. */
+ * PNG, a map PNG and/or .npy files, with the prediction and the method's parameters. Parse
+ * the options into a request, run the method (within --budget), render, write, report. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@ enum {
   OPT_ALPHA,
   OPT_GRAYSCALE,
   OPT_UNIT,
+  OPT_BUDGET,
 };
 
 static const cli_option explain_options[] = {
@@ -37,6 +39,7 @@ static const cli_option explain_options[] = {
   { "alpha", true, OPT_ALPHA },
   { "grayscale", false, OPT_GRAYSCALE },
   { "unit", true, OPT_UNIT },
+  { "budget", true, OPT_BUDGET },
   { NULL, false, 0 },
 };
 
@@ -93,8 +96,13 @@ parameters_json (const cs_model *m, const cs_attribution_params *p, const cs_att
         cJSON_AddNumberToObject (o, "seed", (double) p->seed);
       break;
     case CS_METHOD_OCCLUSION:
-      cJSON_AddNumberToObject (o, "window", p->window ? p->window : 8);
-      cJSON_AddNumberToObject (o, "stride", p->stride ? p->stride : 4);
+      {
+        int32_t window, stride;
+        cs_occlusion_default_window (m->height, m->width, &window, &stride);
+        window = p->window ? p->window : window;
+        cJSON_AddNumberToObject (o, "window", window);
+        cJSON_AddNumberToObject (o, "stride", p->stride ? p->stride : stride < window ? stride : window);
+      }
       cJSON_AddStringToObject (o, "baseline", baseline_name (p->baseline));
       break;
     case CS_METHOD_RISE:
@@ -117,243 +125,289 @@ add_shape (cJSON *doc, const char *key, const cs_tensor *t)
     cJSON_AddItemToArray (a, cJSON_CreateNumber ((double) t->shape.dim[i]));
 }
 
-int
-cli_cmd_explain (int argc, char **argv)
-{
+/* What the command was asked, checked. */
+typedef struct {
   cli_args args;
-  int code = cli_parse (argc, argv, "explain", explain_options, &args);
+  const char *model_path, *input_path, *method_id;
+  const char *out_path, *map_path, *save_map, *save_raw;
+  cs_method method;
+  bool selected[CS_METHOD_COUNT];
+  cs_colormap cmap;
+  double alpha, budget;
+} explain_request;
+
+/* What the run produced, and the pictures made from it. */
+typedef struct {
+  cs_model *m;
+  cs_tensor x, plane;
+  cs_exec *e;
+  cli_norm norm;
+  cs_attribution_params p;
+  int32_t batch, predicted;
+  float predicted_p;
+  cs_attribution a;
+  uint8_t *overlay, *map_rgba;
+  const float *shown;          /* the map as drawn: a.map, or the signed plane */
+  int32_t sh, sw;
+  written_files written;
+} explain_run;
+
+/* Parses argv into q; returns CLI_EXIT_OK, or an exit code (-1: --help was printed). */
+static int
+parse_request (int argc, char **argv, explain_request *q)
+{
+  cli_args *args = &q->args;
+  int code = cli_parse (argc, argv, "explain", explain_options, args);
   if (code != CLI_EXIT_OK)
     return code;
-  if (args.values[CLI_OPT_HELP])
+  if (args->values[CLI_OPT_HELP])
     {
       cli_command_usage ("explain");
       cli_print_methods (stdout);
-      return CLI_EXIT_OK;
+      return -1;
     }
-  if (args.n_positional != 2)
+  if (args->n_positional != 2)
     return cli_error (CLI_EXIT_USAGE, "explain",
-                      args.n_positional < 2 ? _("expected MODEL and INPUT") : _("expected one MODEL and one INPUT"));
-  const char *method_id = args.values[OPT_METHOD];
-  if (method_id == NULL)
+                      args->n_positional < 2 ? _("expected MODEL and INPUT") : _("expected one MODEL and one INPUT"));
+  q->method_id = args->values[OPT_METHOD];
+  if (q->method_id == NULL)
     return cli_error (CLI_EXIT_USAGE, "--method", _("missing (e.g. --method gradcam; see --help)"));
-  bool selected[CS_METHOD_COUNT];
-  if (strchr (method_id, ',') != NULL || strcmp (method_id, "all") == 0)
+  if (strchr (q->method_id, ',') != NULL || strcmp (q->method_id, "all") == 0)
     return cli_error (CLI_EXIT_USAGE, "--method", _("explain takes one method (compare takes several)"));
-  if ((code = cli_parse_methods (method_id, "--method", selected)) != CLI_EXIT_OK)
+  if ((code = cli_parse_methods (q->method_id, "--method", q->selected)) != CLI_EXIT_OK)
     return code;
-  cs_method method = cs_method_from_id (method_id);
+  q->method = cs_method_from_id (q->method_id);
 
   const char *cmap_name = "viridis";
-  double alpha = 0.5;
-  if ((code = cli_get_choice (&args, OPT_COLORMAP, "--colormap", colormaps, &cmap_name))
-      || (code = cli_get_double (&args, OPT_ALPHA, "--alpha", 0, 1, &alpha)))
+  q->alpha = 0.5;
+  q->budget = 0;
+  if ((code = cli_get_choice (args, OPT_COLORMAP, "--colormap", colormaps, &cmap_name))
+      || (code = cli_get_double (args, OPT_ALPHA, "--alpha", 0, 1, &q->alpha))
+      || (code = cli_get_double (args, OPT_BUDGET, "--budget", 0.001, 1e6, &q->budget))
+      || (code = cli_apply_threads (args)))
     return code;
-  cs_colormap cmap = cs_colormap_from_name (cmap_name);
-  if ((code = cli_apply_threads (&args)) != CLI_EXIT_OK)
-    return code;
+  q->cmap = cs_colormap_from_name (cmap_name);
+  q->model_path = args->positional[0];
+  q->input_path = args->positional[1];
+  q->out_path = args->values[OPT_OUT];
+  q->map_path = args->values[OPT_MAP];
+  q->save_map = args->values[OPT_SAVE_MAP];
+  q->save_raw = args->values[OPT_SAVE_RAW];
+  return CLI_EXIT_OK;
+}
 
-  const char *model_path = args.positional[0], *input_path = args.positional[1];
-  cs_model *m = cli_load_model (&args, model_path, &code);
-  if (m == NULL)
-    return code;
-  cs_tensor x = { 0 }, plane = { 0 };
-  cs_exec *e = NULL;
-  cs_attribution a = { 0 };
-  uint8_t *base = NULL, *overlay = NULL, *map_rgba = NULL;
-  written_files written = { 0 };
+/* Loads the model and input, predicts, and runs the method into r->a. */
+static int
+run_request (const explain_request *q, explain_run *r)
+{
+  int code;
   cs_error err = { 0 };
-  cli_norm norm;
-  cs_attribution_params p = CS_ATTRIBUTION_PARAMS_DEFAULT;
-  p.method = method;
-  int32_t batch = 1;
-  if ((code = cli_get_norm (&args, m, &norm)) != CLI_EXIT_OK
-      || (code = cli_attr_params (&args, &cli_attr_all_ids, m, &p)) != CLI_EXIT_OK
-      || (args.values[OPT_UNIT] != NULL
-          && (code = cli_parse_unit_spec (m, args.values[OPT_UNIT], &p.unit_layer, &p.unit_channel))
-               != CLI_EXIT_OK)
-      || (code = cli_attr_batch (&args, &cli_attr_all_ids, m, selected, &batch)) != CLI_EXIT_OK
-      || (code = cli_load_input (input_path, m, &norm, &x)) != CLI_EXIT_OK)
-    goto out;
-  if (args.values[CLI_OPT_LAYER] != NULL && !cs_method_is_cam (method))
+  r->m = cli_load_model (&q->args, q->model_path, &code);
+  if (r->m == NULL)
+    return code;
+  r->p = CS_ATTRIBUTION_PARAMS_DEFAULT;
+  r->p.method = q->method;
+  r->batch = 1;
+  const char *unit = q->args.values[OPT_UNIT];
+  if ((code = cli_get_norm (&q->args, r->m, &r->norm)) != CLI_EXIT_OK
+      || (code = cli_attr_params (&q->args, &cli_attr_all_ids, r->m, &r->p)) != CLI_EXIT_OK
+      || (unit != NULL
+          && (code = cli_parse_unit_spec (r->m, unit, &r->p.unit_layer, &r->p.unit_channel)) != CLI_EXIT_OK)
+      || (code = cli_attr_batch (&q->args, &cli_attr_all_ids, r->m, q->selected, &r->batch)) != CLI_EXIT_OK
+      || (code = cli_load_input (q->input_path, r->m, &r->norm, &r->x)) != CLI_EXIT_OK)
+    return code;
+  if (q->args.values[CLI_OPT_LAYER] != NULL && !cs_method_is_cam (q->method))
     {
       /* The prefix stays English, like the error prefix: scripts grep for it. */
       fprintf (stderr, "convscope-cli: warning: --layer: ");
-      fprintf (stderr, _("%s does not use a layer; ignored\n"), method_id);
-    }
-
-  if ((e = cs_exec_new (m, batch, &err)) == NULL)
-    {
-      code = cli_fail (model_path, &err);
-      goto out;
+      fprintf (stderr, _("%s does not use a layer; ignored\n"), q->method_id);
     }
   /* The prediction on the input as given, whatever class is explained. */
-  if (cs_exec_forward (e, &x, &err) != CS_OK)
-    {
-      code = cli_fail (model_path, &err);
-      goto out;
-    }
-  const cs_tensor *logits = cs_exec_value (e, m->graph->output_node);
-  int32_t classes = (int32_t) cs_tensor_numel (logits), predicted = 0;
-  for (int32_t i = 1; i < classes; i++)
-    if (logits->data[i] > logits->data[predicted])
-      predicted = i;
-  float *probs = malloc ((size_t) classes * sizeof (float));
-  float predicted_p = 0;
-  if (probs != NULL)
-    {
-      cs_softmax (logits->data, classes, probs);
-      predicted_p = probs[predicted];
-      free (probs);
-    }
+  if ((r->e = cs_exec_new (r->m, r->batch, &err)) == NULL
+      || cli_predict (r->e, r->m, &r->x, &r->predicted, &r->predicted_p, &err) != CS_OK)
+    return cli_fail (q->model_path, &err);
 
   cli_progress progress;
-  cli_progress_init (&progress, method_id);
-  cs_status st = cs_attribution_run (e, &x, &p, &progress.progress, &a, &err);
+  cli_progress_init (&progress, q->method_id);
+  cs_refine refine = { .budget_seconds = q->budget };
+  cs_status st = cs_attribution_run_refined (r->e, &r->x, &r->p, &progress.progress, &refine, &r->a, &err);
   cli_progress_done (&progress);
-  if (st != CS_OK)
-    {
-      code = cli_fail (method_id, &err);
-      goto out;
-    }
+  return st == CS_OK ? CLI_EXIT_OK : cli_fail (q->method_id, &err);
+}
 
+/* The pictures asked for: the overlay over the input and/or the coloured map. */
+static int
+render_outputs (const explain_request *q, explain_run *r)
+{
+  cs_error err = { 0 };
   /* What is shown: the displayed map, or the signed raw attribution for the diverging map. */
-  const float *shown = a.map.data;
-  int32_t sh = (int32_t) a.map.shape.dim[0], sw = (int32_t) a.map.shape.dim[1];
-  if (cs_colormap_is_signed (cmap))
+  r->shown = r->a.map.data;
+  r->sh = (int32_t) r->a.map.shape.dim[0];
+  r->sw = (int32_t) r->a.map.shape.dim[1];
+  if (cs_colormap_is_signed (q->cmap))
     {
-      if (cs_render_signed_plane (&a.raw, &plane, &err) != CS_OK)
-        {
-          code = cli_fail (method_id, &err);
-          goto out;
-        }
-      shown = plane.data;
-      sh = (int32_t) plane.shape.dim[0];
-      sw = (int32_t) plane.shape.dim[1];
+      if (cs_render_signed_plane (&r->a.raw, &r->plane, &err) != CS_OK)
+        return cli_fail (q->method_id, &err);
+      r->shown = r->plane.data;
+      r->sh = (int32_t) r->plane.shape.dim[0];
+      r->sw = (int32_t) r->plane.shape.dim[1];
     }
-  const char *out_path = args.values[OPT_OUT], *map_path = args.values[OPT_MAP];
-  const char *save_map = args.values[OPT_SAVE_MAP], *save_raw = args.values[OPT_SAVE_RAW];
-  int32_t h = m->height, w = m->width;
-  if (out_path != NULL)
+  int32_t h = r->m->height, w = r->m->width;
+  if (q->out_path != NULL)
     {
-      cs_overlay_options o = { .colormap = cmap, .alpha = (float) alpha,
-                               .grayscale = args.values[OPT_GRAYSCALE] != NULL };
-      base = malloc ((size_t) w * (size_t) h * 4);
-      overlay = malloc ((size_t) w * (size_t) h * 4);
-      if (base == NULL || overlay == NULL)
+      cs_overlay_options o = { .colormap = q->cmap, .alpha = (float) q->alpha,
+                               .grayscale = q->args.values[OPT_GRAYSCALE] != NULL };
+      uint8_t *base = malloc ((size_t) w * (size_t) h * 4);
+      r->overlay = malloc ((size_t) w * (size_t) h * 4);
+      if (base == NULL || r->overlay == NULL)
         {
-          code = cli_error (CLI_EXIT_FAILURE, out_path, _("out of memory"));
-          goto out;
+          free (base);
+          return cli_error (CLI_EXIT_FAILURE, q->out_path, _("out of memory"));
         }
-      const float *mean = norm.set ? norm.mean : m->mean, *std = norm.set ? norm.std : m->std;
-      if (cs_render_input (&x, mean, std, o.grayscale, base, &err) != CS_OK
-          || cs_render_overlay (base, w, h, shown, sh, sw, &o, overlay, &err) != CS_OK)
-        {
-          code = cli_fail (out_path, &err);
-          goto out;
-        }
+      const float *mean = r->norm.set ? r->norm.mean : r->m->mean;
+      const float *std = r->norm.set ? r->norm.std : r->m->std;
+      cs_status st = cs_render_input (&r->x, mean, std, o.grayscale, base, &err);
+      if (st == CS_OK)
+        st = cs_render_overlay (base, w, h, r->shown, r->sh, r->sw, &o, r->overlay, &err);
+      free (base);
+      if (st != CS_OK)
+        return cli_fail (q->out_path, &err);
     }
-  if (map_path != NULL)
+  if (q->map_path != NULL)
     {
-      map_rgba = malloc ((size_t) sw * (size_t) sh * 4);
-      if (map_rgba == NULL)
-        {
-          code = cli_error (CLI_EXIT_FAILURE, map_path, _("out of memory"));
-          goto out;
-        }
-      cs_colormap_apply (cmap, shown, (int64_t) sw * sh, map_rgba);
+      r->map_rgba = malloc ((size_t) r->sw * (size_t) r->sh * 4);
+      if (r->map_rgba == NULL)
+        return cli_error (CLI_EXIT_FAILURE, q->map_path, _("out of memory"));
+      cs_colormap_apply (q->cmap, r->shown, (int64_t) r->sw * r->sh, r->map_rgba);
     }
+  return CLI_EXIT_OK;
+}
 
+/* Writes the files, each atomically; on a failure removes the ones this run wrote. */
+static int
+write_files (const explain_request *q, explain_run *r)
+{
+  cs_error err = { 0 };
   const char *failed = NULL;
-  if (save_raw != NULL && !failed)
+  written_files *written = &r->written;
+  if (q->save_raw != NULL && !failed)
     {
-      if (cs_npy_save (save_raw, &a.raw, &err) != CS_OK)
-        failed = save_raw;
+      if (cs_npy_save (q->save_raw, &r->a.raw, &err) != CS_OK)
+        failed = q->save_raw;
       else
-        written.written[written.n++] = save_raw;
+        written->written[written->n++] = q->save_raw;
     }
-  if (save_map != NULL && !failed)
+  if (q->save_map != NULL && !failed)
     {
-      if (cs_npy_save (save_map, &a.map, &err) != CS_OK)
-        failed = save_map;
+      if (cs_npy_save (q->save_map, &r->a.map, &err) != CS_OK)
+        failed = q->save_map;
       else
-        written.written[written.n++] = save_map;
+        written->written[written->n++] = q->save_map;
     }
-  if (map_path != NULL && !failed)
+  if (q->map_path != NULL && !failed)
     {
-      if (cs_png_save (map_path, map_rgba, sw, sh, 4, &err) != CS_OK)
-        failed = map_path;
+      if (cs_png_save (q->map_path, r->map_rgba, r->sw, r->sh, 4, &err) != CS_OK)
+        failed = q->map_path;
       else
-        written.written[written.n++] = map_path;
+        written->written[written->n++] = q->map_path;
     }
-  if (out_path != NULL && !failed)
+  if (q->out_path != NULL && !failed)
     {
-      if (cs_png_save (out_path, overlay, w, h, 4, &err) != CS_OK)
-        failed = out_path;
+      if (cs_png_save (q->out_path, r->overlay, r->m->width, r->m->height, 4, &err) != CS_OK)
+        failed = q->out_path;
       else
-        written.written[written.n++] = out_path;
+        written->written[written->n++] = q->out_path;
     }
   if (failed)
     {
-      remove_written (&written);
-      code = cli_fail (failed, &err);
-      goto out;
+      remove_written (written);
+      return cli_fail (failed, &err);
     }
+  return CLI_EXIT_OK;
+}
 
+static int
+write_json (const explain_request *q, const explain_run *r)
+{
   char buf[16], pbuf[16];
-  if (args.values[CLI_OPT_JSON])
-    {
-      cJSON *doc = cJSON_CreateObject ();
-      cJSON_AddStringToObject (doc, "input", input_path);
-      cJSON_AddStringToObject (doc, "method", method_id);
-      cJSON_AddStringToObject (doc, "title", cs_method_title (method));
-      cJSON_AddNumberToObject (doc, "target", a.target);
-      cJSON_AddStringToObject (doc, "label", cli_class_label (m, a.target, buf));
-      cJSON_AddNumberToObject (doc, "logit", a.target_logit);
-      cJSON_AddNumberToObject (doc, "probability", a.target_probability);
-      cJSON *pred = cJSON_AddObjectToObject (doc, "prediction");
-      cJSON_AddNumberToObject (pred, "class", predicted);
-      cJSON_AddStringToObject (pred, "label", cli_class_label (m, predicted, pbuf));
-      cJSON_AddNumberToObject (pred, "probability", predicted_p);
-      cJSON_AddItemToObject (doc, "parameters", parameters_json (m, &p, &a, batch));
-      if (a.layer >= 0)
-        cJSON_AddStringToObject (doc, "layer", m->graph->nodes[a.layer].name);
-      else
-        cJSON_AddNullToObject (doc, "layer");
-      cJSON_AddNumberToObject (doc, "milliseconds", a.seconds * 1e3);
-      cJSON_AddNumberToObject (doc, "passes", a.passes);
-      add_shape (doc, "map_shape", &a.map);
-      add_shape (doc, "raw_shape", &a.raw);
-      cJSON_AddBoolToObject (doc, "raw_signed", a.raw_is_signed);
-      cJSON *outputs = cJSON_AddObjectToObject (doc, "outputs");
-      static const char *const keys[] = { "save_raw", "save_map", "map", "out" };
-      const char *paths[] = { save_raw, save_map, map_path, out_path };
-      for (int i = 0; i < 4; i++)
-        if (paths[i] != NULL)
-          cJSON_AddStringToObject (outputs, keys[i], paths[i]);
-      code = cli_print_json (doc);
-    }
+  const cs_attribution *a = &r->a;
+  cJSON *doc = cJSON_CreateObject ();
+  cJSON_AddStringToObject (doc, "input", q->input_path);
+  cJSON_AddStringToObject (doc, "method", q->method_id);
+  cJSON_AddStringToObject (doc, "title", cs_method_title (q->method));
+  cJSON_AddNumberToObject (doc, "target", a->target);
+  cJSON_AddStringToObject (doc, "label", cli_class_label (r->m, a->target, buf));
+  cJSON_AddNumberToObject (doc, "logit", a->target_logit);
+  cJSON_AddNumberToObject (doc, "probability", a->target_probability);
+  cJSON *pred = cJSON_AddObjectToObject (doc, "prediction");
+  cJSON_AddNumberToObject (pred, "class", r->predicted);
+  cJSON_AddStringToObject (pred, "label", cli_class_label (r->m, r->predicted, pbuf));
+  cJSON_AddNumberToObject (pred, "probability", r->predicted_p);
+  cJSON_AddItemToObject (doc, "parameters", parameters_json (r->m, &r->p, a, r->batch));
+  if (a->layer >= 0)
+    cJSON_AddStringToObject (doc, "layer", r->m->graph->nodes[a->layer].name);
   else
-    {
-      printf (_("%s: predicted %d (%s), probability %.4f\n"), input_path, predicted,
-              cli_class_label (m, predicted, pbuf), predicted_p);
-      printf (_("%s of class %d (%s): logit %.4f, probability %.4f"), _(cs_method_title (method)), a.target,
-              cli_class_label (m, a.target, buf), a.target_logit, a.target_probability);
-      if (a.layer >= 0)
-        printf (_(", layer %s"), m->graph->nodes[a.layer].name);
-      printf (", %.1f ms\n", a.seconds * 1e3);
-      for (int i = 0; i < written.n; i++)
-        printf (_("wrote %s\n"), written.written[i]);
-      code = CLI_EXIT_OK;
-    }
+    cJSON_AddNullToObject (doc, "layer");
+  cJSON_AddNumberToObject (doc, "milliseconds", a->seconds * 1e3);
+  cJSON_AddNumberToObject (doc, "passes", a->passes);
+  cJSON_AddNumberToObject (doc, "completed", a->completed);
+  if (q->budget > 0)
+    cJSON_AddNumberToObject (doc, "budget_seconds", q->budget);
+  add_shape (doc, "map_shape", &a->map);
+  add_shape (doc, "raw_shape", &a->raw);
+  cJSON_AddBoolToObject (doc, "raw_signed", a->raw_is_signed);
+  cJSON *outputs = cJSON_AddObjectToObject (doc, "outputs");
+  static const char *const keys[] = { "save_raw", "save_map", "map", "out" };
+  const char *paths[] = { q->save_raw, q->save_map, q->map_path, q->out_path };
+  for (int i = 0; i < 4; i++)
+    if (paths[i] != NULL)
+      cJSON_AddStringToObject (outputs, keys[i], paths[i]);
+  return cli_print_json (doc);
+}
 
-out:
-  free (base);
-  free (overlay);
-  free (map_rgba);
-  cs_attribution_free (&a);
-  cs_tensor_free (&plane);
-  cs_tensor_free (&x);
-  cs_exec_free (e);
-  cs_model_free (m);
+static int
+write_report (const explain_request *q, const explain_run *r)
+{
+  if (q->args.values[CLI_OPT_JSON])
+    return write_json (q, r);
+  char buf[16], pbuf[16];
+  const cs_attribution *a = &r->a;
+  printf (_("%s: predicted %d (%s), probability %.4f\n"), q->input_path, r->predicted,
+          cli_class_label (r->m, r->predicted, pbuf), r->predicted_p);
+  printf (_("%s of class %d (%s): logit %.4f, probability %.4f"), _(cs_method_title (q->method)), a->target,
+          cli_class_label (r->m, a->target, buf), a->target_logit, a->target_probability);
+  if (a->layer >= 0)
+    printf (_(", layer %s"), r->m->graph->nodes[a->layer].name);
+  printf (", %.1f ms", a->seconds * 1e3);
+  if (a->completed < 1)
+    printf (_(", stopped by the budget at %.1f%%"), 100.0 * a->completed);
+  printf ("\n");
+  for (int i = 0; i < r->written.n; i++)
+    printf (_("wrote %s\n"), r->written.written[i]);
+  return CLI_EXIT_OK;
+}
+
+int
+cli_cmd_explain (int argc, char **argv)
+{
+  explain_request q = { 0 };
+  int code = parse_request (argc, argv, &q);
+  if (code != CLI_EXIT_OK)
+    return code < 0 ? CLI_EXIT_OK : code;
+  explain_run r = { 0 };
+  code = run_request (&q, &r);
+  if (code == CLI_EXIT_OK)
+    code = render_outputs (&q, &r);
+  if (code == CLI_EXIT_OK)
+    code = write_files (&q, &r);
+  if (code == CLI_EXIT_OK)
+    code = write_report (&q, &r);
+  free (r.overlay);
+  free (r.map_rgba);
+  cs_attribution_free (&r.a);
+  cs_tensor_free (&r.plane);
+  cs_tensor_free (&r.x);
+  cs_exec_free (r.e);
+  cs_model_free (r.m);
   return code;
 }

@@ -23,11 +23,12 @@ static const cli_command commands[] = {
     "          [--window K] [--stride S] [--batch B]\n"
     "          [--out overlay.png] [--map map.png] [--save-map map.npy] [--save-raw raw.npy]\n"
     "          [--colormap jet|viridis|inferno|gray|diverging] [--alpha A] [--grayscale]\n"
-    "          [--unit LAYER:CHANNEL] [--json]" },
+    "          [--unit LAYER:CHANNEL] [--budget SECONDS] [--json]" },
   { "compare", cli_cmd_compare,
     "compare MODEL INPUT [--methods all|m1,m2,...] [--target auto|N] [--layer NAME]\n"
     "          [method options as explain] [--colormap jet|viridis|inferno|gray] [--alpha A]\n"
-    "          [--grayscale] [--size PX] [--columns N] --out sheet.png|sheet.pdf|sheet.svg" },
+    "          [--grayscale] [--size PX] [--columns N] [--budget SECONDS] [--json]\n"
+    "          --out sheet.png|sheet.pdf|sheet.svg" },
   { "evaluate", cli_cmd_evaluate,
     "evaluate MODEL INPUT... --methods all|m1,... [--metric deletion,insertion,randomization]\n"
     "          [--target auto|N] [--layer NAME] [method options as explain] [--json]" },

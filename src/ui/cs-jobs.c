@@ -1,5 +1,5 @@
-/* Worker jobs: batched prediction, and attribution through cs_attribution_run (or, in a
- * build without the attribution driver, a plain input-gradient saliency map). */
+/* Worker jobs: batched prediction, and attribution through cs_attribution_run_refined, whose
+ * best-so-far maps are posted to the main loop. */
 #include "config.h"
 
 #include <glib/gi18n.h>
@@ -149,10 +149,21 @@ cs_saliency_job_new (CsSession *session, int method, int target)
 }
 
 void
+cs_saliency_job_set_refine (CsSaliencyJob *job, double budget, CsSaliencyPartialFunc partial,
+                            GObject *owner, guint serial)
+{
+  job->budget = budget;
+  job->partial = partial;
+  g_set_object (&job->owner, owner);
+  job->serial = serial;
+}
+
+void
 cs_saliency_job_free (gpointer data)
 {
   CsSaliencyJob *job = data;
 
+  g_clear_object (&job->owner);
   g_clear_pointer (&job->set, cs_model_set_unref);
   g_clear_pointer (&job->input, g_bytes_unref);
   g_free (job);
@@ -181,10 +192,64 @@ cs_ui_method_title (int method)
   return _(cs_method_title (method));
 }
 
+/* A partial map on its way from the worker to the main thread. */
+typedef struct
+{
+  CsSaliencyPartialFunc func;
+  GObject *owner;
+  guint serial;
+  int width, height;
+  double fraction;
+  float map[];
+} PartialMessage;
+
+static gboolean
+deliver_partial (gpointer data)
+{
+  PartialMessage *msg = data;
+
+  msg->func (msg->owner, msg->serial, msg->map, msg->width, msg->height, msg->fraction);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+partial_message_free (gpointer data)
+{
+  PartialMessage *msg = data;
+
+  g_object_unref (msg->owner);
+  g_free (msg);
+}
+
+/* Worker thread: copies the estimate and posts it to the main loop, at most every 100 ms
+ * (a small model refines far faster than anyone can look). */
+static void
+job_partial_cb (void *user_data, const cs_tensor *map, double fraction)
+{
+  CsSaliencyJob *job = user_data;
+  gint64 now = g_get_monotonic_time ();
+  PartialMessage *msg;
+  gsize n = (gsize) cs_tensor_numel (map);
+
+  if (now - job->last_partial < 100 * 1000)
+    return;
+  job->last_partial = now;
+  msg = g_malloc (sizeof *msg + n * sizeof (float));
+  msg->func = job->partial;
+  msg->owner = g_object_ref (job->owner);
+  msg->serial = job->serial;
+  msg->height = (int) map->shape.dim[0];
+  msg->width = (int) map->shape.dim[1];
+  msg->fraction = fraction;
+  memcpy (msg->map, map->data, n * sizeof (float));
+  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT_IDLE, deliver_partial, msg, partial_message_free);
+}
+
 gpointer
 cs_saliency_job_run (CsWorkerJob *wjob, gpointer data, GError **error)
 {
   CsSaliencyJob *job = data;
+  cs_refine refine = { .budget_seconds = job->budget };
   cs_exec *e = cs_worker_job_get_exec (wjob, job->set, job->epoch, error);
   cs_attribution a = { 0 };
   cs_error err = { 0 };
@@ -194,7 +259,13 @@ cs_saliency_job_run (CsWorkerJob *wjob, gpointer data, GError **error)
   if (e == NULL)
     return NULL;
   in = cs_tensor_view (&job->shape, (float *) g_bytes_get_data (job->input, NULL));
-  if (cs_attribution_run (e, &in, &job->params, cs_worker_job_get_progress (wjob), &a, &err) != CS_OK)
+  if (job->partial != NULL && job->owner != NULL)
+    {
+      refine.partial = job_partial_cb;
+      refine.user_data = job;
+    }
+  if (cs_attribution_run_refined (e, &in, &job->params, cs_worker_job_get_progress (wjob), &refine, &a,
+                                  &err) != CS_OK)
     {
       if (err.code == CS_ERR_CANCELLED)
         g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled");
@@ -213,6 +284,8 @@ cs_saliency_job_run (CsWorkerJob *wjob, gpointer data, GError **error)
   r->unit_layer = job->params.unit_layer;
   r->unit_channel = job->params.unit_channel;
   r->seconds = a.seconds;
+  r->completed = a.completed;
+  r->passes = a.passes;
   cs_attribution_free (&a);
   return r;
 }

@@ -31,6 +31,11 @@ void cs_predict_result_free (gpointer result);
 /* The k best classes of sample i (k <= n_classes), best first. */
 void cs_predict_result_top (const CsPredictResult *r, int i, int k, int *classes);
 
+/* A best-so-far map of a sampling method, on the main thread: serial is the job's, map is
+ * width x height in [0, 1] and valid during the call, fraction the share of work done. */
+typedef void (*CsSaliencyPartialFunc) (gpointer owner, guint serial, const float *map, int width,
+                                       int height, double fraction);
+
 /* One attribution map. */
 typedef struct
 {
@@ -39,6 +44,11 @@ typedef struct
   GBytes *input;
   cs_shape shape;
   cs_attribution_params params;
+  double budget;                 /* seconds of refinement for a sampling method; 0 = no limit */
+  CsSaliencyPartialFunc partial; /* may be NULL */
+  GObject *owner;                /* partial's first argument, held until the job is freed */
+  guint serial;
+  gint64 last_partial;           /* worker thread: when the last partial was posted (us) */
 } CsSaliencyJob;
 
 typedef struct
@@ -51,12 +61,18 @@ typedef struct
   int layer;
   int unit_layer, unit_channel;  /* the unit explained, or -1 */
   double seconds;
+  double completed;            /* 1, or the fraction done when the budget stopped it */
+  int passes;
 } CsSaliencyResult;
 
 /* Gradient methods (CAMs included) can explain a unit; perturbation methods explain a class. */
 gboolean cs_saliency_method_explains_units (int method);
 /* A job for the session's current input, epoch and layer (and unit, with explain-unit). */
 CsSaliencyJob *cs_saliency_job_new (CsSession *session, int method, int target);
+/* Best-so-far maps go to partial (owner, serial, ...) on the main thread, at most ten a
+ * second; refinement stops after budget seconds (0: no limit). */
+void cs_saliency_job_set_refine (CsSaliencyJob *job, double budget, CsSaliencyPartialFunc partial,
+                                 GObject *owner, guint serial);
 void cs_saliency_job_free (gpointer job);
 gpointer cs_saliency_job_run (CsWorkerJob *wjob, gpointer data, GError **error);
 void cs_saliency_result_free (gpointer result);

@@ -29,6 +29,7 @@ struct _CsPreferencesWindow
   GtkSpinButton *occlusion_window_spin;
   GtkSpinButton *occlusion_stride_spin;
   GtkSpinButton *rise_samples_spin;
+  GtkSpinButton *budget_spin;
 };
 
 G_DEFINE_FINAL_TYPE (CsPreferencesWindow, cs_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
@@ -85,7 +86,7 @@ cs_settings_bind_session (GSettings *settings, GObject *session)
 {
   static const char *const keys[] = { "smoothgrad-samples", "smoothgrad-noise", "ig-steps",
                                       "occlusion-window", "occlusion-stride", "rise-samples",
-                                      "cache-size" };
+                                      "attribution-budget", "cache-size" };
 
   for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
     g_settings_bind (settings, keys[i], session, keys[i], G_SETTINGS_BIND_GET);
@@ -168,6 +169,7 @@ set_settings (CsPreferencesWindow *self, GSettings *settings)
   bind_spin (settings, "occlusion-window", self->occlusion_window_spin);
   bind_spin (settings, "occlusion-stride", self->occlusion_stride_spin);
   bind_spin (settings, "rise-samples", self->rise_samples_spin);
+  bind_spin (settings, "attribution-budget", self->budget_spin);
   sync_switches (self);
   g_signal_connect_object (settings, "changed::comparison-methods",
                            G_CALLBACK (settings_comparison_cb), self, 0);
@@ -212,6 +214,7 @@ cs_preferences_window_class_init (CsPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CsPreferencesWindow, occlusion_window_spin);
   gtk_widget_class_bind_template_child (widget_class, CsPreferencesWindow, occlusion_stride_spin);
   gtk_widget_class_bind_template_child (widget_class, CsPreferencesWindow, rise_samples_spin);
+  gtk_widget_class_bind_template_child (widget_class, CsPreferencesWindow, budget_spin);
 }
 
 static void

@@ -1,5 +1,7 @@
 /* CsSaliencyView: prediction and attribution jobs on the worker; the map is kept as floats
- * so that colormap and opacity changes recolour it without recomputing. */
+ * so that colormap and opacity changes recolour it without recomputing. The comparison grid
+ * shows each sampling method's best-so-far map as it refines, with a progress ring, until the
+ * method finishes or its time budget runs out ("refine further" then runs it to the end). */
 #include "config.h"
 
 #include <math.h>
@@ -9,23 +11,12 @@
 
 #include "cs-colormap.h"
 #include "cs-jobs.h"
+#include "cs-saliency-panel.h"
 #include "cs-saliency-view.h"
 
 #define N_TOP 5
 
-typedef struct
-{
-  GtkWidget *root;
-  GtkWidget *image;
-  GtkWidget *map;
-  GtkWidget *title;
-  GtkWidget *time;
-  GtkWidget *spinner;
-  float *values;               /* the map, or NULL */
-  int width, height;
-  double seconds;
-  char *error;                 /* why the method failed, or NULL */
-} Panel;
+typedef CsSaliencyPanel Panel;
 
 struct _CsSaliencyView
 {
@@ -48,6 +39,7 @@ struct _CsSaliencyView
   GdkTexture *overlay;
 
   Panel panels[CS_METHOD_COUNT];
+  guint serial;                /* last job serial handed out */
   guint n_compared;
   gboolean compare_stale;
 
@@ -90,14 +82,7 @@ recolor (CsSaliencyView *self)
   gtk_picture_set_paintable (self->map_picture, GDK_PAINTABLE (self->overlay));
 
   for (int m = 0; m < CS_METHOD_COUNT; m++)
-    {
-      Panel *p = &self->panels[m];
-      g_autoptr (GdkTexture) t = NULL;
-      if (p->root == NULL || p->values == NULL)
-        continue;
-      t = cs_colormap_texture (self->colormap, p->values, p->width, p->height, 0.0f, 1.0f, TRUE);
-      gtk_picture_set_paintable (GTK_PICTURE (p->map), GDK_PAINTABLE (t));
-    }
+    cs_saliency_panel_recolor (&self->panels[m], self->colormap);
 }
 
 static const char *
@@ -182,6 +167,8 @@ run_saliency (CsSaliencyView *self)
                              cs_session_get_target (self->session));
   if (job == NULL)
     return;
+  /* The overlay's method within the same budget as the grid's, without partial maps. */
+  cs_saliency_job_set_refine (job, cs_session_get_attribution_budget (self->session), NULL, NULL, 0);
   set_loading (self, TRUE);
   cs_worker_run (cs_session_get_worker (self->session), self->saliency_channel, FALSE,
                  cs_saliency_job_run, job, cs_saliency_job_free, cs_saliency_result_free,
@@ -190,15 +177,7 @@ run_saliency (CsSaliencyView *self)
 
 /* Comparison grid. */
 
-static void
-panel_clear (Panel *p)
-{
-  g_clear_pointer (&p->values, g_free);
-  g_clear_pointer (&p->error, g_free);
-  gtk_picture_set_paintable (GTK_PICTURE (p->map), NULL);
-  gtk_label_set_text (GTK_LABEL (p->time), "");
-  gtk_spinner_set_spinning (GTK_SPINNER (p->spinner), TRUE);
-}
+static void refine_clicked_cb (GtkButton *button, CsSaliencyView *self);
 
 static void
 ensure_panels (CsSaliencyView *self)
@@ -212,44 +191,30 @@ ensure_panels (CsSaliencyView *self)
 
       if (wanted && p->root == NULL)
         {
-          GtkWidget *frame = gtk_aspect_frame_new (0.5f, 0.5f, 1.0f, FALSE);
-          GtkWidget *overlay = gtk_overlay_new ();
-          GtkWidget *header = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
-
-          p->root = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
-          p->image = gtk_picture_new ();
-          p->map = gtk_picture_new ();
-          gtk_picture_set_content_fit (GTK_PICTURE (p->image), GTK_CONTENT_FIT_FILL);
-          gtk_picture_set_content_fit (GTK_PICTURE (p->map), GTK_CONTENT_FIT_FILL);
-          gtk_widget_set_size_request (frame, 112, 112);
-          gtk_overlay_set_child (GTK_OVERLAY (overlay), p->image);
-          gtk_overlay_add_overlay (GTK_OVERLAY (overlay), p->map);
-          gtk_aspect_frame_set_child (GTK_ASPECT_FRAME (frame), overlay);
-          p->title = gtk_label_new (cs_ui_method_title (m));
-          gtk_label_set_ellipsize (GTK_LABEL (p->title), PANGO_ELLIPSIZE_END);
-          gtk_widget_set_hexpand (p->title, TRUE);
-          gtk_label_set_xalign (GTK_LABEL (p->title), 0);
-          gtk_widget_add_css_class (p->title, "caption-heading");
-          p->time = gtk_label_new ("");
-          gtk_widget_add_css_class (p->time, "caption");
-          gtk_widget_add_css_class (p->time, "dim-label");
-          p->spinner = gtk_spinner_new ();
-          gtk_box_append (GTK_BOX (header), p->title);
-          gtk_box_append (GTK_BOX (header), p->spinner);
-          gtk_box_append (GTK_BOX (header), p->time);
-          gtk_box_append (GTK_BOX (p->root), frame);
-          gtk_box_append (GTK_BOX (p->root), header);
-          gtk_widget_add_css_class (p->root, "compare-panel");
+          cs_saliency_panel_build (p, m, G_CALLBACK (refine_clicked_cb), self);
           gtk_flow_box_append (self->compare_box, p->root);
           self->compare_stale = TRUE;
         }
       else if (!wanted && p->root != NULL)
         {
           gtk_flow_box_remove (self->compare_box, gtk_widget_get_parent (p->root));
-          g_clear_pointer (&p->values, g_free);
-          g_clear_pointer (&p->error, g_free);
-          p->root = NULL;
+          cs_saliency_panel_release (p);
         }
+    }
+}
+
+/* A best-so-far map from a running job: shown when it is the panel's current job and goes
+ * further than the map already there (a refinement restarts from the beginning). */
+static void
+panel_partial (gpointer owner, guint serial, const float *map, int width, int height, double fraction)
+{
+  CsSaliencyView *self = CS_SALIENCY_VIEW (owner);
+
+  for (int m = 0; m < CS_METHOD_COUNT; m++)
+    {
+      Panel *p = &self->panels[m];
+      if (p->root != NULL && p->serial == serial && p->running)
+        cs_saliency_panel_show_partial (p, map, width, height, fraction, self->colormap);
     }
 }
 
@@ -257,6 +222,7 @@ typedef struct
 {
   CsSaliencyView *self;
   int method;
+  guint serial;
 } CompareCall;
 
 static void
@@ -267,37 +233,73 @@ compare_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   CsSaliencyResult *r = cs_worker_finish (CS_WORKER (source), result, &error);
   Panel *p = &self->panels[call->method];
-  g_autofree char *time = NULL;
+  guint serial = call->serial;
 
   g_free (call);
   if (r == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
-  if (p->root == NULL)
+  if (p->root == NULL || p->serial != serial)
     {
       g_clear_pointer (&r, cs_saliency_result_free);
       return;
     }
-  gtk_spinner_set_spinning (GTK_SPINNER (p->spinner), FALSE);
   self->n_compared++;
   if (r == NULL)
+    cs_saliency_panel_show_error (p, error->message);
+  else
     {
-      gtk_label_set_text (GTK_LABEL (p->time), _("n/a"));
-      gtk_widget_set_tooltip_text (p->root, error->message);
-      g_free (p->error);
-      p->error = g_strdup (error->message);
-      return;
+      cs_saliency_panel_show_result (p, r, self->colormap);
+      cs_saliency_result_free (r);
     }
-  g_free (p->values);
-  p->values = g_steal_pointer (&r->map);
-  p->width = r->width;
-  p->height = r->height;
-  p->seconds = r->seconds;
-  g_clear_pointer (&p->error, g_free);
-  time = g_strdup_printf ("%.3g ms", r->seconds * 1000.0);
-  gtk_label_set_text (GTK_LABEL (p->time), time);
-  gtk_widget_set_tooltip_text (p->root, NULL);
-  cs_saliency_result_free (r);
-  recolor (self);
+}
+
+/* Starts method m's job for the panel; budget < 0: the session's budget. */
+static void
+run_panel (CsSaliencyView *self, int m, double budget)
+{
+  Panel *p = &self->panels[m];
+  char channel[64];
+  CsSaliencyJob *job;
+  CompareCall *call;
+
+  job = cs_saliency_job_new (self->session, m, cs_session_get_target (self->session));
+  if (job == NULL)
+    return;
+  p->serial = ++self->serial;
+  cs_saliency_job_set_refine (job, budget >= 0 ? budget : cs_session_get_attribution_budget (self->session),
+                              panel_partial, G_OBJECT (self), p->serial);
+  call = g_new0 (CompareCall, 1);
+  call->self = g_object_ref (self);
+  call->method = m;
+  call->serial = p->serial;
+  g_snprintf (channel, sizeof channel, "%s%d", self->compare_prefix, m);
+  /* Long jobs: the window's progress bar follows the grid filling in. */
+  cs_worker_run (cs_session_get_worker (self->session), channel, TRUE, cs_saliency_job_run,
+                 job, cs_saliency_job_free, cs_saliency_result_free, compare_done, call);
+}
+
+/* "Refine further": the method again without a budget; the map on screen stays until the new
+ * run's estimate goes further than it. */
+void
+cs_saliency_view_refine_further (CsSaliencyView *self, int m)
+{
+  Panel *p;
+
+  g_return_if_fail (m >= 0 && m < CS_METHOD_COUNT);
+  p = &self->panels[m];
+  if (self->session == NULL || p->root == NULL || p->running || p->completed >= 1.0)
+    return;
+  p->floor = p->completed;
+  gtk_widget_set_visible (p->refine, FALSE);
+  cs_saliency_panel_set_running (p, TRUE, 0);
+  self->n_compared--;
+  run_panel (self, m, 0);
+}
+
+static void
+refine_clicked_cb (GtkButton *button, CsSaliencyView *self)
+{
+  cs_saliency_view_refine_further (self, GPOINTER_TO_INT (g_object_get_data (G_OBJECT (button), "method")));
 }
 
 static void
@@ -311,28 +313,18 @@ run_comparison (CsSaliencyView *self)
   self->compare_stale = FALSE;
   self->n_compared = 0;
   image = cs_session_get_image (self->session);
-  for (int m = 0; m < CS_METHOD_COUNT; m++)
-    {
-      Panel *p = &self->panels[m];
-      char channel[64];
-      CsSaliencyJob *job;
-      CompareCall *call;
+  /* The one-pass methods first: their maps are on screen while the sampling ones refine. */
+  for (int pass = 0; pass < 2; pass++)
+    for (int m = 0; m < CS_METHOD_COUNT; m++)
+      {
+        Panel *p = &self->panels[m];
 
-      if (p->root == NULL)
-        continue;
-      panel_clear (p);
-      gtk_picture_set_paintable (GTK_PICTURE (p->image), GDK_PAINTABLE (image));
-      job = cs_saliency_job_new (self->session, m, cs_session_get_target (self->session));
-      if (job == NULL)
-        continue;
-      call = g_new0 (CompareCall, 1);
-      call->self = g_object_ref (self);
-      call->method = m;
-      g_snprintf (channel, sizeof channel, "%s%d", self->compare_prefix, m);
-      /* Long jobs: the window's progress bar follows the grid filling in. */
-      cs_worker_run (cs_session_get_worker (self->session), channel, TRUE, cs_saliency_job_run,
-                     job, cs_saliency_job_free, cs_saliency_result_free, compare_done, call);
-    }
+        if (p->root == NULL || cs_method_is_sampling (m) != (pass == 1))
+          continue;
+        cs_saliency_panel_clear (p);
+        gtk_picture_set_paintable (GTK_PICTURE (p->image), GDK_PAINTABLE (image));
+        run_panel (self, m, -1);
+      }
 }
 
 static gboolean
@@ -556,7 +548,8 @@ cs_saliency_view_set_session (CsSaliencyView *self, CsSession *session)
   static const char *const selection[] = { "notify::method", "notify::target", "notify::layer" };
   static const char *const params[] = { "notify::smoothgrad-samples", "notify::smoothgrad-noise",
                                         "notify::ig-steps", "notify::occlusion-window",
-                                        "notify::occlusion-stride", "notify::rise-samples" };
+                                        "notify::occlusion-stride", "notify::rise-samples",
+                                        "notify::attribution-budget" };
 
   g_return_if_fail (CS_IS_SALIENCY_VIEW (self));
   if (self->session == session)
@@ -794,4 +787,17 @@ cs_saliency_view_get_panel (CsSaliencyView *self, int method, int *width, int *h
   *seconds = p->seconds;
   *error = p->root != NULL ? p->error : NULL;
   return p->root != NULL ? p->values : NULL;
+}
+
+double
+cs_saliency_view_get_panel_completed (CsSaliencyView *self, int method, guint *n_partials,
+                                      gboolean *can_refine)
+{
+  const Panel *p;
+
+  g_return_val_if_fail (method >= 0 && method < CS_METHOD_COUNT, 0);
+  p = &self->panels[method];
+  *n_partials = p->n_partials;
+  *can_refine = p->root != NULL && gtk_widget_get_visible (p->refine);
+  return p->root != NULL ? p->completed : 0;
 }

@@ -41,4 +41,11 @@ const float *cs_saliency_view_get_map (CsSaliencyView *self, int *width, int *he
 const float *cs_saliency_view_get_panel (CsSaliencyView *self, int method, int *width, int *height,
                                          double *seconds, const char **error);
 
+/* How far the panel's map got (1: finished; less: the budget stopped it), how many
+ * best-so-far maps it showed while refining, and whether "refine further" is offered. */
+double cs_saliency_view_get_panel_completed (CsSaliencyView *self, int method, guint *n_partials,
+                                             gboolean *can_refine);
+/* "Refine further": runs the method of a budget-stopped panel again without a budget. */
+void cs_saliency_view_refine_further (CsSaliencyView *self, int method);
+
 G_END_DECLS

@@ -29,6 +29,7 @@ struct _CsSession
   /* Attribution parameters of the interactive views (settings), and the checkpoint cache. */
   int smoothgrad_samples, ig_steps, occlusion_window, occlusion_stride, rise_samples;
   double smoothgrad_noise;
+  double attribution_budget;   /* seconds per sampling method; 0 = no limit */
   int cache_size;
 };
 
@@ -54,6 +55,7 @@ enum {
   PROP_OCCLUSION_STRIDE,
   PROP_RISE_SAMPLES,
   PROP_CACHE_SIZE,
+  PROP_ATTRIBUTION_BUDGET,
   N_PROPS
 };
 static GParamSpec *properties[N_PROPS];
@@ -525,6 +527,7 @@ cs_session_get_property (GObject *object, guint prop_id, GValue *value, GParamSp
     case PROP_IMAGE_LABEL: g_value_set_int (value, self->image_label); break;
     case PROP_SMOOTHGRAD_SAMPLES: g_value_set_int (value, self->smoothgrad_samples); break;
     case PROP_SMOOTHGRAD_NOISE: g_value_set_double (value, self->smoothgrad_noise); break;
+    case PROP_ATTRIBUTION_BUDGET: g_value_set_double (value, self->attribution_budget); break;
     case PROP_IG_STEPS: g_value_set_int (value, self->ig_steps); break;
     case PROP_OCCLUSION_WINDOW: g_value_set_int (value, self->occlusion_window); break;
     case PROP_OCCLUSION_STRIDE: g_value_set_int (value, self->occlusion_stride); break;
@@ -553,6 +556,13 @@ cs_session_set_property (GObject *object, guint prop_id, const GValue *value, GP
     case PROP_OCCLUSION_WINDOW: set_int (self, &self->occlusion_window, g_value_get_int (value), prop_id); break;
     case PROP_OCCLUSION_STRIDE: set_int (self, &self->occlusion_stride, g_value_get_int (value), prop_id); break;
     case PROP_RISE_SAMPLES: set_int (self, &self->rise_samples, g_value_get_int (value), prop_id); break;
+    case PROP_ATTRIBUTION_BUDGET:
+      if (self->attribution_budget != g_value_get_double (value))
+        {
+          self->attribution_budget = g_value_get_double (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
     case PROP_SMOOTHGRAD_NOISE:
       if (self->smoothgrad_noise != g_value_get_double (value))
         {
@@ -592,8 +602,11 @@ cs_session_class_init (CsSessionClass *klass)
   properties[PROP_SMOOTHGRAD_SAMPLES] = g_param_spec_int ("smoothgrad-samples", NULL, NULL, 1, 100000, 25, rw);
   properties[PROP_SMOOTHGRAD_NOISE] = g_param_spec_double ("smoothgrad-noise", NULL, NULL, 0.001, 10.0, 0.15, rw);
   properties[PROP_IG_STEPS] = g_param_spec_int ("ig-steps", NULL, NULL, 1, 100000, 32, rw);
-  properties[PROP_OCCLUSION_WINDOW] = g_param_spec_int ("occlusion-window", NULL, NULL, 1, 4096, 8, rw);
-  properties[PROP_OCCLUSION_STRIDE] = g_param_spec_int ("occlusion-stride", NULL, NULL, 1, 4096, 4, rw);
+  /* Occlusion window and stride 0: relative to the input size (cs_occlusion_default_window). */
+  properties[PROP_OCCLUSION_WINDOW] = g_param_spec_int ("occlusion-window", NULL, NULL, 0, 4096, 0, rw);
+  properties[PROP_OCCLUSION_STRIDE] = g_param_spec_int ("occlusion-stride", NULL, NULL, 0, 4096, 0, rw);
+  /* Seconds each sampling method refines before it stops and offers to refine further. */
+  properties[PROP_ATTRIBUTION_BUDGET] = g_param_spec_double ("attribution-budget", NULL, NULL, 0, 3600, 10, rw);
   properties[PROP_RISE_SAMPLES] = g_param_spec_int ("rise-samples", NULL, NULL, 1, 1000000, 1000, rw);
   properties[PROP_CACHE_SIZE] = g_param_spec_int ("cache-size", NULL, NULL, 0, 100000, 0, rw);
   properties[PROP_IMAGE] = g_param_spec_object ("image", NULL, NULL, GDK_TYPE_TEXTURE, ro);
@@ -619,8 +632,9 @@ cs_session_init (CsSession *self)
   self->smoothgrad_samples = 25;
   self->smoothgrad_noise = 0.15;
   self->ig_steps = 32;
-  self->occlusion_window = 8;
-  self->occlusion_stride = 4;
+  self->occlusion_window = 0;
+  self->occlusion_stride = 0;
+  self->attribution_budget = 10;
   self->rise_samples = 1000;
 }
 
@@ -637,6 +651,12 @@ int
 cs_session_get_cache_size (CsSession *self)
 {
   return self->cache_size;
+}
+
+double
+cs_session_get_attribution_budget (CsSession *self)
+{
+  return self->attribution_budget;
 }
 
 void

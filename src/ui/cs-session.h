@@ -71,6 +71,8 @@ int cs_session_spatial_layer (CsSession *self, int layer);
  * smoothgrad-noise, ig-steps, occlusion-window, occlusion-stride, rise-samples: the
  * preferences), target and layer left at their defaults. */
 void cs_session_get_attribution_params (CsSession *self, int method, cs_attribution_params *p);
+/* Seconds each sampling method of the comparison grid refines before it stops (0: no limit). */
+double cs_session_get_attribution_budget (CsSession *self);
 /* Checkpoints kept in memory besides the model as opened (0 = all); applies to the run open
  * and every run opened later. */
 void cs_session_set_cache_size (CsSession *self, int n_checkpoints);

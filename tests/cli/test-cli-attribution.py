@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The attribution commands of convscope-cli against docs/cli/ (TAP): explain with every method and
-every output, compare sheets in PNG/PDF/SVG, evaluate's table and --json, bench's method tasks.
+every output, compare sheets in PNG/PDF/SVG, evaluate's table and --json, budgets (--budget,
+"completed"), bench's method tasks.
 
 Usage: test-cli-attribution.py CONVSCOPE_CLI. Standard library only.
 """
@@ -248,8 +249,32 @@ def test_evaluate(tmp):
     check_error(run("evaluate", TINY, "--methods", "all"), 2, "evaluate without INPUT")
 
 
+def test_budget(tmp):
+    p, doc = run_json("explain", TINY, DIGIT, "--method", "rise", "--samples", "200000", "--batch", "4",
+                      "--budget", "0.05")
+    check(p.returncode == 0 and doc is not None and 0 < doc["completed"] < 1 and 0 < doc["passes"] < 200000,
+          f"explain --budget 0.05: stops early and says how far (completed {doc and doc.get('completed')})")
+    p, doc = run_json("explain", TINY, DIGIT, "--method", "rise", "--samples", "64")
+    check(p.returncode == 0 and doc is not None and doc["completed"] == 1, "explain without a budget: completed 1")
+    out = os.path.join(tmp, "budget.png")
+    p, doc = run_json("compare", TINY, DIGIT, "--methods", "saliency,rise", "--samples", "200000", "--batch", "4",
+                      "--budget", "0.1", "--out", out)
+    ok = p.returncode == 0 and doc is not None and doc.get("budget_seconds") == 0.1
+    got = {m["method"]: m.get("completed") for m in doc["methods"]} if ok else {}
+    check(ok and got.get("saliency") == 1 and 0 < got.get("rise", 1) < 1 and os.path.exists(out),
+          f"compare --budget: one-pass methods complete, RISE stops early, the sheet is written ({got})")
+    p = run("compare", TINY, DIGIT, "--methods", "rise", "--samples", "200000", "--batch", "4",
+            "--budget", "0.05", "--out", out)
+    check(p.returncode == 0 and re.search(r"^rise\s+[0-9.]+ ms  \(budget: [0-9.]+% done\)$", p.stdout, re.M),
+          "compare --budget: the text report says where RISE stopped")
+    check_error(run("explain", TINY, DIGIT, "--method", "rise", "--budget", "-1"), 2, "explain --budget -1",
+                "--budget")
+    check_error(run("compare", TINY, DIGIT, "--budget", "soon", "--out", out), 2, "compare --budget soon",
+                "--budget")
+
+
 def test_bench(tmp):
-    for task in ("gradcam", "smoothgrad", "integrated-gradients", "scorecam"):
+    for task in ("gradcam", "smoothgrad", "integrated-gradients", "scorecam", "occlusion", "rise", "compare-all"):
         p = run("bench", TINY, "--task", task, "--repeat", "2")
         last = p.stdout.strip().splitlines()[-1] if p.stdout.strip() else ""
         check(p.returncode == 0 and LAST_LINE.fullmatch(last), f"bench --task {task}: last line '{last}'")
@@ -261,7 +286,7 @@ def test_bench(tmp):
 def main():
     tmp = tempfile.mkdtemp(prefix="cli-attr-", dir=os.environ.get("CONVSCOPE_BUILD_DIR"))
     try:
-        for t in (test_explain, test_compare, test_evaluate, test_bench):
+        for t in (test_explain, test_compare, test_budget, test_evaluate, test_bench):
             taplib.group(t, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -1,5 +1,6 @@
 /* CsSaliencyView: the overlay follows session:method and session:epoch; predictions fill the
- * target list; the comparison grid fills in panel by panel. */
+ * target list; the comparison grid fills in panel by panel, sampling methods progressively
+ * within their time budget. */
 #include "config.h"
 
 #include "cs-jobs.h"
@@ -95,6 +96,55 @@ test_comparison_grid (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static void
+wait_compared (CsSaliencyView *view, guint n)
+{
+  gint64 end = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  while (cs_saliency_view_get_n_compared (view) < n && g_get_monotonic_time () < end)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  g_assert_cmpuint (cs_saliency_view_get_n_compared (view), ==, n);
+}
+
+/* RISE with many masks and a short budget: best-so-far maps while it refines, a stop short of
+ * the end with "refine further" offered, and refining further runs it to the end. */
+static void
+test_progressive_panel (void)
+{
+  g_autoptr (CsSession) session = cs_session_new ();
+  GtkWidget *window;
+  CsSaliencyView *view = make_view (session, &window);
+  guint partials;
+  gboolean can_refine;
+  double completed;
+  int w, h;
+  double seconds;
+  const char *error;
+
+  g_object_set (session, "rise-samples", 20000, "attribution-budget", 0.4, NULL);
+  cs_session_set_comparison (session, 1u << CS_METHOD_RISE);
+  g_assert_true (cs_session_open_model (session, run_dir, NULL));
+  cs_saliency_view_show_comparison (view, TRUE);
+  wait_compared (view, 1);
+  completed = cs_saliency_view_get_panel_completed (view, CS_METHOD_RISE, &partials, &can_refine);
+  g_assert_cmpfloat (completed, >, 0.0);
+  g_assert_cmpfloat (completed, <, 1.0);
+  g_assert_true (can_refine);
+  g_assert_cmpuint (partials, >=, 1);
+  g_assert_nonnull (cs_saliency_view_get_panel (view, CS_METHOD_RISE, &w, &h, &seconds, &error));
+
+  g_test_message ("RISE stopped at %.3f after %u partial maps", completed, partials);
+  cs_saliency_view_refine_further (view, CS_METHOD_RISE);
+  wait_compared (view, 1);
+  completed = cs_saliency_view_get_panel_completed (view, CS_METHOD_RISE, &partials, &can_refine);
+  g_assert_cmpfloat (completed, ==, 1.0);
+  g_assert_false (can_refine);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -104,6 +154,7 @@ main (int argc, char *argv[])
   run_dir = ui_fixture_make_run (4);
   g_test_add_func ("/saliency-view/method-changes-overlay", test_method_changes_overlay);
   g_test_add_func ("/saliency-view/comparison-grid", test_comparison_grid);
+  g_test_add_func ("/saliency-view/progressive-panel", test_progressive_panel);
   ret = g_test_run ();
   ui_fixture_remove (run_dir);
   return ret;

@@ -35,9 +35,28 @@ method_function (cs_method m)
     }
 }
 
-/* Checks p and writes the parameters with defaults filled in into q. */
+void
+cs_occlusion_default_window (int64_t height, int64_t width, int32_t *window, int32_t *stride)
+{
+  /* Zeiler & Fergus slide a grey square over the image without fixing its size. A fixed 8 px
+   * window at stride 4 costs ((224-8)/4+1)^2 = 3,025 forwards at 224 x 224: the window grows
+   * with the input instead (1/14 of the shorter side, so that a 224 x 224 input is probed by
+   * 16 px windows at stride 8, 729 forwards), and inputs up to 118 px keep 8 and 4. */
+  int64_t side = height < width ? height : width;
+  int64_t k = (side + 7) / 14;
+  if (k < 8)
+    k = 8;
+  if (k > 4096)
+    k = 4096;
+  *window = (int32_t) k;
+  *stride = (int32_t) (k / 2 > 0 ? k / 2 : 1);
+}
+
+/* Checks p and writes the parameters with defaults filled in into q (the occlusion window
+ * depends on the input's height and width). */
 static cs_status
-fill_defaults (const cs_attribution_params *p, cs_attribution_params *q, cs_error *err)
+fill_defaults (const cs_attribution_params *p, int64_t height, int64_t width,
+               cs_attribution_params *q, cs_error *err)
 {
   *q = *p;
   if (p->method < 0 || p->method >= CS_METHOD_COUNT)
@@ -65,10 +84,12 @@ fill_defaults (const cs_attribution_params *p, cs_attribution_params *q, cs_erro
     q->noise = 0.15f;
   if (q->steps == 0)
     q->steps = 50;
+  int32_t window, stride;
+  cs_occlusion_default_window (height, width, &window, &stride);
   if (q->window == 0)
-    q->window = 8;
+    q->window = window;
   if (q->stride == 0)
-    q->stride = 4;
+    q->stride = stride < q->window ? stride : q->window;
   return CS_OK;
 }
 
@@ -109,8 +130,8 @@ resolve_layer (const cs_graph *g, int32_t layer, int32_t unit_layer, int32_t *ou
   return CS_OK;
 }
 
-static double
-now_seconds (void)
+double
+cs_attribution_now (void)
 {
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
@@ -121,15 +142,27 @@ cs_status
 cs_attribution_run (cs_exec *e, const cs_tensor *input, const cs_attribution_params *p,
                     const cs_progress *progress, cs_attribution *out, cs_error *err)
 {
+  return cs_attribution_run_refined (e, input, p, progress, NULL, out, err);
+}
+
+cs_status
+cs_attribution_run_refined (cs_exec *e, const cs_tensor *input, const cs_attribution_params *p,
+                            const cs_progress *progress, const cs_refine *refine,
+                            cs_attribution *out, cs_error *err)
+{
   memset (out, 0, sizeof *out);
   out->layer = -1;
-  double start = now_seconds ();
+  double start = cs_attribution_now ();
   const cs_model *m = cs_exec_model (e);
   const cs_graph *g = m->graph;
   char want[128], got[128];
 
   cs_attribution_params q;
-  cs_status st = fill_defaults (p, &q, err);
+  if (refine != NULL && !(refine->budget_seconds >= 0 && isfinite (refine->budget_seconds)))
+    return cs_error_set (err, CS_ERR_ARGUMENT, "the budget must be a non-negative number of seconds");
+  int64_t in_h = input->shape.ndim == 4 ? input->shape.dim[2] : 1;
+  int64_t in_w = input->shape.ndim == 4 ? input->shape.dim[3] : 1;
+  cs_status st = fill_defaults (p, in_h, in_w, &q, err);
   if (st != CS_OK)
     return st;
   cs_method_fn fn = method_function (q.method);
@@ -148,7 +181,10 @@ cs_attribution_run (cs_exec *e, const cs_tensor *input, const cs_attribution_par
                            (long long) i);
 
   cs_method_ctx ctx = { .exec = e, .model = m, .input = input, .p = &q, .progress = progress,
-                        .target = -1, .layer = -1, .batch = cs_exec_max_batch (e) };
+                        .target = -1, .layer = -1, .batch = cs_exec_max_batch (e),
+                        .refine = refine,
+                        .deadline = refine != NULL && refine->budget_seconds > 0
+                                    ? start + refine->budget_seconds : 0 };
   if (cs_method_is_cam (q.method))
     {
       st = resolve_layer (g, q.layer, q.unit_layer, &ctx.layer, err);
@@ -199,8 +235,10 @@ cs_attribution_run (cs_exec *e, const cs_tensor *input, const cs_attribution_par
   out->method = q.method;
   out->target = ctx.target;
   out->layer = ctx.layer;
-  out->seconds = now_seconds () - start;
-  cs_progress_report (progress, 1.0);
+  out->seconds = cs_attribution_now () - start;
+  if (!(out->completed > 0))
+    out->completed = 1.0;
+  cs_progress_report (progress, out->completed);
   return CS_OK;
 }
 

@@ -41,7 +41,7 @@ typedef struct {
   float noise;               /* smoothgrad sigma as a fraction of the input range; 0 = 0.15 */
   int32_t steps;             /* integrated gradients (default 50); 0 = default */
   cs_baseline baseline;      /* integrated gradients, occlusion */
-  int32_t window, stride;    /* occlusion (defaults 8 and 4); 0 = default */
+  int32_t window, stride;    /* occlusion; 0 = cs_occlusion_default_window */
   uint64_t seed;             /* smoothgrad, rise, uniform baseline */
 } cs_attribution_params;
 
@@ -59,13 +59,35 @@ typedef struct {
   int32_t layer;             /* the CAM layer used, or -1 */
   int32_t passes;            /* forward passes (samples) pushed through the network */
   double seconds;            /* wall time of the run */
+  double completed;          /* fraction of the method's work done: 1, or less when a budget
+                              * stopped refinement (raw and map are then the estimate so far) */
 } cs_attribution;
+
+/* Progressive (anytime) results. The sampling methods (SmoothGrad, Integrated Gradients,
+ * Score-CAM, occlusion, RISE) refine a running estimate: after each batch they hand partial
+ * their best-so-far displayed map ((H,W) in [0,1], valid during the call only) and the
+ * fraction done. Run to the end, the result is bit-identical to a run without refinement
+ * hooks. A budget stops refinement after the batch that crosses it; the result is then the
+ * estimate so far and cs_attribution.completed says how far the method got. */
+typedef struct {
+  void (*partial) (void *user_data, const cs_tensor *map, double fraction); /* may be NULL */
+  void *user_data;
+  double budget_seconds;     /* > 0: stop refining once the run has taken this long */
+} cs_refine;
 
 /* Runs p->method on input [1,C,H,W] with exec e (its model, its max batch). progress may be
  * NULL. On CS_ERR_CANCELLED nothing is left allocated in out. */
 cs_status cs_attribution_run (cs_exec *e, const cs_tensor *input, const cs_attribution_params *p,
                               const cs_progress *progress, cs_attribution *out, cs_error *err);
+/* cs_attribution_run with refinement hooks (refine may be NULL: run to the end, no partials). */
+cs_status cs_attribution_run_refined (cs_exec *e, const cs_tensor *input,
+                                      const cs_attribution_params *p, const cs_progress *progress,
+                                      const cs_refine *refine, cs_attribution *out, cs_error *err);
 void cs_attribution_free (cs_attribution *a);
+
+/* The occlusion defaults for an H x W input (see docs/progressive.md): a window of about 1/14
+ * of the shorter side, at least 8 pixels, and a stride of half the window. */
+void cs_occlusion_default_window (int64_t height, int64_t width, int32_t *window, int32_t *stride);
 
 /* A batch size for method on model m that keeps one exec within budget_bytes (0 = 1 GiB). */
 int32_t cs_attribution_batch_hint (const cs_model *m, cs_method method, int64_t budget_bytes);
@@ -77,3 +99,8 @@ const char *cs_method_citation (cs_method m);    /* "Sundararajan et al. 2017" *
 /* The exact conventions, one paragraph, for tooltips and --help. */
 const char *cs_method_conventions (cs_method m);
 bool cs_method_is_cam (cs_method m);             /* uses a layer */
+/* Refines an estimate over many batches (SmoothGrad, IG, Score-CAM, occlusion, RISE): the
+ * methods that cs_refine's partial maps and budget apply to. */
+bool cs_method_is_sampling (cs_method m);
+/* Monotonic wall time in seconds (the clock budgets are measured on). */
+double cs_attribution_now (void);

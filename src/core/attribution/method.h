@@ -15,7 +15,32 @@ typedef struct {
   int32_t batch;                    /* cs_exec_max_batch (exec) */
   uint64_t input_forward;           /* cs_exec_forward_count after the driver's forward of input
                                      * (0: no such forward) */
+  const cs_refine *refine;          /* may be NULL */
+  double deadline;                  /* monotonic seconds after which refinement stops; 0 = none */
 } cs_method_ctx;
+
+/* Whether the run's budget is spent: a sampling method then stops after the current batch and
+ * returns its estimate so far (out->completed < 1). */
+static inline bool
+cs_method_out_of_budget (const cs_method_ctx *ctx)
+{
+  return ctx->deadline > 0 && cs_attribution_now () >= ctx->deadline;
+}
+
+/* Whether anyone listens to partial estimates (so a method can skip building them). */
+static inline bool
+cs_method_wants_partial (const cs_method_ctx *ctx)
+{
+  return ctx->refine != NULL && ctx->refine->partial != NULL;
+}
+
+/* Hands the best-so-far displayed map (H,W) to the listener, if any. */
+static inline void
+cs_method_partial (const cs_method_ctx *ctx, const cs_tensor *map, double fraction)
+{
+  if (cs_method_wants_partial (ctx))
+    ctx->refine->partial (ctx->refine->user_data, map, fraction);
+}
 
 /* Whether the exec still holds the driver's full forward of ctx->input, so that a method's
  * first pass over the unperturbed input need not run it again. */
@@ -25,7 +50,27 @@ cs_method_input_forwarded (const cs_method_ctx *ctx)
   return ctx->input_forward != 0 && cs_exec_forward_count (ctx->exec) == ctx->input_forward;
 }
 
-/* Fills out->raw, out->map, out->raw_is_signed and out->passes; the driver fills the rest.
+/* The end of a refining method: on success hands raw and map over to out with the fraction
+ * done; on failure frees them. Returns st. */
+static inline cs_status
+cs_method_hand_over (cs_status st, cs_tensor *raw, cs_tensor *map, double completed,
+                     cs_attribution *out)
+{
+  if (st != CS_OK)
+    {
+      cs_tensor_free (raw);
+      cs_tensor_free (map);
+      return st;
+    }
+  out->raw = *raw;
+  out->map = *map;
+  *raw = *map = (cs_tensor) { 0 };
+  out->completed = completed;
+  return CS_OK;
+}
+
+/* Fills out->raw, out->map, out->raw_is_signed and out->passes (and out->completed when a
+ * budget stopped it early; the driver sets 1 otherwise); the driver fills the rest.
  * Must poll cs_progress_cancelled (ctx->progress) between batches and return CS_ERR_CANCELLED
  * with everything it allocated freed. */
 typedef cs_status (*cs_method_fn) (const cs_method_ctx *ctx, cs_attribution *out, cs_error *err);

@@ -1,7 +1,12 @@
 /* Occlusion (Zeiler & Fergus 2014): slide a K x K patch of the baseline over the input at
  * stride S (plus a last position flush with the border) and record how much the score drops.
  * raw (H,W) = mean drop over the windows covering each pixel (0 where none does); the map is
- * raw min-max normalised, like a CAM map. Windows go through the network in batches. */
+ * raw min-max normalised, like a CAM map. Windows go through the network in batches, a coarse
+ * grid of them first (every m-th position along each axis, m·S <= K so that the coarse windows
+ * still cover every pixel), then the rest: the mean over the windows done so far is the
+ * progressive estimate. Each window's drop is kept and the final sums run in raster order, so
+ * the result does not depend on the visiting order. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "attribution/baseline.h"
@@ -30,11 +35,88 @@ window_positions (int64_t len, int64_t k, int64_t stride, int64_t *pos)
   return n;
 }
 
+/* The visiting order of the ny x nx windows (raster index iy*nx+ix): the coarse grid first. */
+static void
+coarse_first (int64_t ny, int64_t nx, int64_t k, int64_t stride, int64_t *order)
+{
+  int64_t m = 1;
+  while (2 * m * stride <= k)
+    m *= 2;
+  int64_t n = 0;
+  for (int pass = 0; pass < 2; pass++)
+    for (int64_t iy = 0; iy < ny; iy++)
+      for (int64_t ix = 0; ix < nx; ix++)
+        {
+          bool coarse = (iy % m == 0 || iy == ny - 1) && (ix % m == 0 || ix == nx - 1);
+          if (coarse == (pass == 0))
+            order[n++] = iy * nx + ix;
+        }
+}
+
+typedef struct {
+  int64_t h, w, k, nx;
+  const int64_t *py, *px;
+} windows;
+
+/* Adds window `index`'s drop to every pixel it covers. */
+static void
+add_window (const windows *g, int64_t index, float drop, float *sum, float *hits)
+{
+  int64_t y0 = g->py[index / g->nx], x0 = g->px[index % g->nx];
+  for (int64_t y = y0; y < y0 + g->k; y++)
+    for (int64_t x = x0; x < x0 + g->k; x++)
+      {
+        sum[y * g->w + x] += drop;
+        hits[y * g->w + x] += 1.0f;
+      }
+}
+
+/* raw = sum / hits (0 where no window covers); map = raw min-max normalised over the covered
+ * pixels, 0 where no window covers yet (an estimate shows only what it knows). Once every
+ * pixel is covered this is exactly cs_map_normalize_minmax. */
+static void
+mean_drop (const float *sum, const float *hits, int64_t n, float *raw, float *map)
+{
+  float lo = 0, hi = 0;
+  bool any = false;
+  for (int64_t i = 0; i < n; i++)
+    {
+      raw[i] = hits[i] > 0 ? sum[i] / hits[i] : 0.0f;
+      if (hits[i] > 0)
+        {
+          lo = !any || raw[i] < lo ? raw[i] : lo;
+          hi = !any || raw[i] > hi ? raw[i] : hi;
+          any = true;
+        }
+    }
+  double range = (double) hi - (double) lo;
+  for (int64_t i = 0; i < n; i++)
+    map[i] = hits[i] > 0 && range > 0 ? (float) (((double) raw[i] - lo) / range) : 0.0f;
+}
+
+/* Occludes windows order[done .. done+n) of x with x0 into the batch (n samples). */
+static void
+fill_occluded (const windows *g, const cs_tensor *x, const cs_tensor *x0, const int64_t *order,
+               int32_t n, float *batch)
+{
+  int64_t c = x->shape.dim[1], per = c * g->h * g->w;
+  for (int32_t i = 0; i < n; i++)
+    {
+      float *sample = batch + i * per;
+      int64_t y0 = g->py[order[i] / g->nx], xo = g->px[order[i] % g->nx];
+      memcpy (sample, x->data, (size_t) per * sizeof (float));
+      for (int64_t ch = 0; ch < c; ch++)
+        for (int64_t y = y0; y < y0 + g->k; y++)
+          memcpy (sample + (ch * g->h + y) * g->w + xo, x0->data + (ch * g->h + y) * g->w + xo,
+                  (size_t) g->k * sizeof (float));
+    }
+}
+
 cs_status
 cs_method_occlusion (const cs_method_ctx *ctx, cs_attribution *out, cs_error *err)
 {
   const cs_tensor *x = ctx->input;
-  int64_t c = x->shape.dim[1], h = x->shape.dim[2], w = x->shape.dim[3], per = c * h * w;
+  int64_t h = x->shape.dim[2], w = x->shape.dim[3];
   int64_t k = ctx->p->window, stride = ctx->p->stride;
   if (k > h || k > w)
     return cs_error_set (err, CS_ERR_ARGUMENT, "occlusion window %lld is larger than the %lldx%lld input",
@@ -43,33 +125,28 @@ cs_method_occlusion (const cs_method_ctx *ctx, cs_attribution *out, cs_error *er
   int64_t count = ny * nx;
 
   cs_score s;
-  cs_tensor x0 = { 0 }, sum = { 0 }, hits = { 0 };
-  float *scores = NULL;
-  int64_t *pos = NULL;
+  cs_tensor x0 = { 0 }, sum = { 0 }, hits = { 0 }, raw = { 0 }, map = { 0 };
   cs_status st = cs_score_init (&s, ctx, err);
   if (st != CS_OK)
     return st;
   cs_shape hw = cs_shape_make (2, (int64_t[]) { h, w });
-  /* positions (as floats' worth of int64) and one score per batch sample share one block */
-  float *block = cs_alloc_floats (2 * (ny + nx) + ctx->batch + 1);
-  if (block == NULL)
+  int64_t *pos = malloc ((size_t) (ny + nx) * sizeof *pos);
+  int64_t *order = malloc ((size_t) count * sizeof *order);
+  float *drops = cs_alloc_floats (count);
+  float *scores = cs_alloc_floats (ctx->batch);
+  if (pos == NULL || order == NULL || drops == NULL || scores == NULL)
     st = cs_error_set (err, CS_ERR_MEMORY, "out of memory for %lld occlusion windows", (long long) count);
-  else
-    {
-      pos = (int64_t *) block;
-      scores = block + 2 * (ny + nx);
-    }
   if (st == CS_OK)
     st = cs_baseline_make (ctx->p->baseline, x, ctx->p->seed, &x0, err);
-  if (st == CS_OK)
-    st = cs_tensor_alloc (&sum, &hw, err);
-  if (st == CS_OK)
-    st = cs_tensor_alloc (&hits, &hw, err);
-  int64_t *py = pos, *px = pos + ny;
+  cs_tensor *planes[] = { &sum, &hits, &raw, &map };
+  for (int i = 0; i < 4 && st == CS_OK; i++)
+    st = cs_tensor_alloc (planes[i], &hw, err);
+  windows g = { .h = h, .w = w, .k = k, .nx = nx, .py = pos, .px = pos + ny };
   if (st == CS_OK)
     {
-      window_positions (h, k, stride, py);
-      window_positions (w, k, stride, px);
+      window_positions (h, k, stride, pos);
+      window_positions (w, k, stride, pos + ny);
+      coarse_first (ny, nx, k, stride, order);
     }
 
   /* the score of the unoccluded input */
@@ -78,7 +155,8 @@ cs_method_occlusion (const cs_method_ctx *ctx, cs_attribution *out, cs_error *er
     st = cs_score_forward (&s, ctx->exec, x, &clean, err);
   out->passes = st == CS_OK ? 1 : 0;
 
-  for (int64_t done = 0; st == CS_OK && done < count;)
+  int64_t done = 0;
+  while (st == CS_OK && done < count)
     {
       if (cs_progress_cancelled (ctx->progress))
         {
@@ -87,52 +165,48 @@ cs_method_occlusion (const cs_method_ctx *ctx, cs_attribution *out, cs_error *er
         }
       int32_t n = (int32_t) (count - done < ctx->batch ? count - done : ctx->batch);
       cs_tensor batch = cs_score_batch (&s, n);
-      for (int32_t i = 0; i < n; i++)
-        {
-          float *sample = batch.data + i * per;
-          int64_t y0 = py[(done + i) / nx], x0c = px[(done + i) % nx];
-          memcpy (sample, x->data, (size_t) per * sizeof (float));
-          for (int64_t ch = 0; ch < c; ch++)
-            for (int64_t y = y0; y < y0 + k; y++)
-              memcpy (sample + (ch * h + y) * w + x0c, x0.data + (ch * h + y) * w + x0c,
-                      (size_t) k * sizeof (float));
-        }
+      fill_occluded (&g, x, &x0, order + done, n, batch.data);
       st = cs_score_forward (&s, ctx->exec, &batch, scores, err);
       if (st != CS_OK)
         break;
       for (int32_t i = 0; i < n; i++)
         {
-          int64_t y0 = py[(done + i) / nx], x0c = px[(done + i) % nx];
-          float drop = clean - scores[i];
-          for (int64_t y = y0; y < y0 + k; y++)
-            for (int64_t xx = x0c; xx < x0c + k; xx++)
-              {
-                sum.data[y * w + xx] += drop;
-                hits.data[y * w + xx] += 1.0f;
-              }
+          drops[order[done + i]] = clean - scores[i];
+          add_window (&g, order[done + i], clean - scores[i], sum.data, hits.data);
         }
       done += n;
       out->passes += n;
       cs_progress_report (ctx->progress, (double) done / (double) count);
+      if (done < count && cs_method_wants_partial (ctx))
+        {
+          mean_drop (sum.data, hits.data, h * w, raw.data, map.data);
+          cs_method_partial (ctx, &map, (double) done / (double) count);
+        }
+      if (done < count && cs_method_out_of_budget (ctx))
+        break;
     }
 
+  if (st == CS_OK && done == count)
+    {
+      /* the sums again in raster order: the same floats whatever order the windows ran in */
+      memset (sum.data, 0, (size_t) (h * w) * sizeof (float));
+      memset (hits.data, 0, (size_t) (h * w) * sizeof (float));
+      for (int64_t i = 0; i < count; i++)
+        add_window (&g, i, drops[i], sum.data, hits.data);
+    }
   if (st == CS_OK)
     {
-      for (int64_t i = 0; i < h * w; i++)
-        sum.data[i] = hits.data[i] > 0 ? sum.data[i] / hits.data[i] : 0.0f;
-      out->raw = sum;
-      sum = (cs_tensor) { 0 };
-      st = cs_tensor_copy (&out->map, &out->raw, err);
-      if (st == CS_OK)
-        cs_map_normalize_minmax (&out->map);
-      else
-        cs_tensor_free (&out->raw);
+      mean_drop (sum.data, hits.data, h * w, raw.data, map.data);
     }
   out->raw_is_signed = true;
-  cs_tensor_free (&sum);
-  cs_tensor_free (&hits);
+  st = cs_method_hand_over (st, &raw, &map, (double) done / (double) (count > 0 ? count : 1), out);
+  for (int i = 0; i < 4; i++)
+    cs_tensor_free (planes[i]);
   cs_tensor_free (&x0);
-  cs_free_floats (block);
+  free (pos);
+  free (order);
+  cs_free_floats (drops);
+  cs_free_floats (scores);
   cs_score_free (&s);
   return st;
 }

@@ -110,3 +110,10 @@ cs_method_is_cam (cs_method m)
 {
   return m >= 0 && m < CS_METHOD_COUNT && methods[m].cam;
 }
+
+bool
+cs_method_is_sampling (cs_method m)
+{
+  return m == CS_METHOD_SMOOTHGRAD || m == CS_METHOD_INTEGRATED_GRADIENTS || m == CS_METHOD_SCORECAM
+         || m == CS_METHOD_OCCLUSION || m == CS_METHOD_RISE;
+}

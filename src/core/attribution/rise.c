@@ -1,6 +1,7 @@
 /* RISE (Petsiuk et al. 2018): random binary 7×7 grids, upsampled bilinearly with a random
  * shift, mask the input; the map is the probability-weighted mean mask. Masks are drawn in
- * order from one seeded generator, so the result does not depend on the batch size. */
+ * order from one seeded generator, so the result does not depend on the batch size, and the
+ * mean over the first n masks is an unbiased estimate of the map at any n (progressive). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,17 @@
 
 #define RISE_GRID 7
 #define RISE_KEEP 0.5
+
+/* raw = the weighted mask sum over `done` masks, normalised; map = raw min-max normalised. */
+static void
+rise_estimate (const double *sum, int64_t plane, int64_t done, float *raw, float *map)
+{
+  double norm = (double) done * RISE_KEEP;
+  for (int64_t i = 0; i < plane; i++)
+    raw[i] = (float) (sum[i] / norm);
+  memcpy (map, raw, (size_t) plane * sizeof (float));
+  cs_upsample_minmax (map, plane);
+}
 
 cs_status
 cs_method_rise (const cs_method_ctx *ctx, cs_attribution *out, cs_error *err)
@@ -37,11 +49,16 @@ cs_method_rise (const cs_method_ctx *ctx, cs_attribution *out, cs_error *err)
     st = cs_error_set (err, CS_ERR_MEMORY, "out of memory");
   if (st == CS_OK)
     st = cs_tensor_alloc (&masked, &ms, err);
+  if (st == CS_OK)
+    st = cs_tensor_alloc (&raw, &ps, err);
+  if (st == CS_OK)
+    st = cs_tensor_alloc (&map, &ps, err);
 
   cs_rng rng;
   cs_rng_seed (&rng, ctx->p->seed);
   float grid[RISE_GRID * RISE_GRID];
-  for (int64_t done = 0; st == CS_OK && done < total;)
+  int64_t done = 0;
+  while (st == CS_OK && done < total)
     {
       if (cs_progress_cancelled (ctx->progress))
         {
@@ -73,32 +90,21 @@ cs_method_rise (const cs_method_ctx *ctx, cs_attribution *out, cs_error *err)
           sum[i] += scores[s] * (double) masks[s * plane + i];
       done += n;
       cs_progress_report (ctx->progress, (double) done / (double) total);
+      if (done < total && (cs_method_wants_partial (ctx) || cs_method_out_of_budget (ctx)))
+        {
+          rise_estimate (sum, plane, done, raw.data, map.data);
+          cs_method_partial (ctx, &map, (double) done / (double) total);
+          if (cs_method_out_of_budget (ctx))
+            break;
+        }
     }
   if (st == CS_OK)
-    st = cs_tensor_alloc (&raw, &ps, err);
-  if (st == CS_OK)
-    st = cs_tensor_alloc (&map, &ps, err);
-  if (st == CS_OK)
-    {
-      double norm = (double) total * RISE_KEEP;
-      for (int64_t i = 0; i < plane; i++)
-        raw.data[i] = (float) (sum[i] / norm);
-      memcpy (map.data, raw.data, (size_t) plane * sizeof (float));
-      cs_upsample_minmax (map.data, plane);
-    }
+    rise_estimate (sum, plane, done, raw.data, map.data);
   free (sum);
   free (scores);
   cs_free_floats (masks);
   cs_tensor_free (&masked);
-  if (st != CS_OK)
-    {
-      cs_tensor_free (&raw);
-      cs_tensor_free (&map);
-      return st;
-    }
-  out->raw = raw;
-  out->map = map;
   out->raw_is_signed = false;
-  out->passes = (int32_t) total;
-  return CS_OK;
+  out->passes = (int32_t) done;
+  return cs_method_hand_over (st, &raw, &map, (double) done / (double) total, out);
 }

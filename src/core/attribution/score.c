@@ -169,12 +169,27 @@ cs_score_gradient (const cs_method_ctx *ctx, cs_relu_rule rule, cs_tensor *grad,
   return st;
 }
 
+/* The estimate over `done` samples: raw = finish (sum / done), map from raw. */
+static cs_status
+mean_estimate (const double *sum, int64_t per, int64_t done, cs_score_finish_fn finish,
+               void *user_data, cs_channel_reduce reduce, cs_tensor *raw, cs_tensor *map,
+               cs_error *err)
+{
+  for (int64_t k = 0; k < per; k++)
+    raw->data[k] = (float) (sum[k] / (double) done);
+  if (finish != NULL)
+    finish (user_data, raw->data);
+  cs_tensor_free (map);
+  return cs_map_from_pixels (raw, reduce, map, err);
+}
+
 cs_status
 cs_score_mean_gradient (const cs_method_ctx *ctx, int64_t count, cs_score_fill_fn fill,
-                        void *user_data, cs_tensor *mean, int32_t *passes, cs_error *err)
+                        void *user_data, cs_score_finish_fn finish, cs_channel_reduce reduce,
+                        cs_attribution *out, cs_error *err)
 {
-  memset (mean, 0, sizeof *mean);
-  *passes = 0;
+  out->passes = 0;
+  cs_tensor raw = { 0 }, map = { 0 };
   cs_score s;
   cs_status st = cs_score_init (&s, ctx, err);
   if (st != CS_OK)
@@ -186,8 +201,11 @@ cs_score_mean_gradient (const cs_method_ctx *ctx, int64_t count, cs_score_fill_f
   cs_shape chw = cs_shape_make (3, &ctx->input->shape.dim[1]);
   if (sum_block == NULL)
     st = cs_error_set (err, CS_ERR_MEMORY, "out of memory for a %lld-element gradient", (long long) per);
+  if (st == CS_OK)
+    st = cs_tensor_alloc (&raw, &chw, err);
   int32_t input_node = ctx->model->graph->input_node;
-  for (int64_t done = 0; st == CS_OK && done < count;)
+  int64_t done = 0;
+  while (st == CS_OK && done < count)
     {
       if (cs_progress_cancelled (ctx->progress))
         {
@@ -206,17 +224,22 @@ cs_score_mean_gradient (const cs_method_ctx *ctx, int64_t count, cs_score_fill_f
         for (int64_t k = 0; k < per; k++)
           sum[k] += g[i * per + k];
       done += n;
-      *passes += n;
+      out->passes += n;
       cs_progress_report (ctx->progress, (double) done / (double) count);
+      if (done < count && cs_method_wants_partial (ctx))
+        {
+          st = mean_estimate (sum, per, done, finish, user_data, reduce, &raw, &map, err);
+          if (st == CS_OK)
+            cs_method_partial (ctx, &map, (double) done / (double) count);
+        }
+      if (done < count && cs_method_out_of_budget (ctx))
+        break;
     }
   if (st == CS_OK)
-    st = cs_tensor_alloc (mean, &chw, err);
-  if (st == CS_OK)
-    for (int64_t k = 0; k < per; k++)
-      mean->data[k] = (float) (sum[k] / (double) count);
+    st = mean_estimate (sum, per, done, finish, user_data, reduce, &raw, &map, err);
   cs_free_floats (sum_block);
   cs_score_free (&s);
-  return st;
+  return cs_method_hand_over (st, &raw, &map, (double) done / (double) count, out);
 }
 
 cs_status

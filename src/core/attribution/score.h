@@ -2,6 +2,7 @@
  * one channel of one node — and the seed gradients every gradient-based method back-propagates. */
 #pragma once
 
+#include "attribution/map.h"
 #include "attribution/method.h"
 
 typedef struct {
@@ -58,11 +59,18 @@ cs_status cs_score_gradient_attribution (const cs_method_ctx *ctx, cs_relu_rule 
  * order, so that a method drawing random numbers gets the same samples at any batch size. */
 typedef void (*cs_score_fill_fn) (void *user_data, int64_t index, float *sample);
 
+/* Turns a mean gradient (C*H*W floats, in place) into the method's raw attribution (e.g.
+ * Integrated Gradients multiplies by x - x'); NULL: the mean is the attribution. */
+typedef void (*cs_score_finish_fn) (void *user_data, float *raw);
+
 /* The mean over `count` samples (made by fill) of the gradient of the score w.r.t. the input,
- * under the true gradient rule, into mean (allocated here, shape (C,H,W)). Samples go through
- * the network in chunks of ctx->batch: one forward and one backward per chunk; progress is
- * reported after each chunk and cancellation polled before each. On error or cancellation
- * nothing is left allocated. *passes counts the samples pushed through. */
+ * under the true gradient rule, passed through finish into out->raw ((C,H,W)), and out->map
+ * reduced over channels with `reduce`. Samples go through the network in chunks of
+ * ctx->batch: one forward and one backward per chunk; progress is reported after each chunk,
+ * with the estimate over the samples so far when a listener wants partial maps, and
+ * cancellation and the budget polled between chunks (a spent budget leaves the mean over the
+ * samples done and out->completed < 1). On error or cancellation nothing is left allocated.
+ * out->passes counts the samples pushed through. */
 cs_status cs_score_mean_gradient (const cs_method_ctx *ctx, int64_t count, cs_score_fill_fn fill,
-                                  void *user_data, cs_tensor *mean, int32_t *passes,
-                                  cs_error *err);
+                                  void *user_data, cs_score_finish_fn finish,
+                                  cs_channel_reduce reduce, cs_attribution *out, cs_error *err);

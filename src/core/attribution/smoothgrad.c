@@ -1,6 +1,5 @@
 /* SmoothGrad (Smilkov et al. 2017): the mean gradient over noisy copies of the input, Gaussian
  * noise of sigma = noise x (max - min of the input tensor), drawn from the seed. */
-#include "attribution/map.h"
 #include "attribution/score.h"
 
 #include "base/rng.h"
@@ -33,12 +32,8 @@ cs_method_smoothgrad (const cs_method_ctx *ctx, cs_attribution *out, cs_error *e
     }
   ni.sigma = (double) ctx->p->noise * ((double) hi - (double) lo);
   cs_rng_seed (&ni.rng, ctx->p->seed);
-  cs_status st = cs_score_mean_gradient (ctx, ctx->p->samples, fill_noisy, &ni, &out->raw,
-                                         &out->passes, err);
-  if (st == CS_OK)
-    st = cs_map_from_pixels (&out->raw, CS_REDUCE_MAX_ABS, &out->map, err);
-  if (st != CS_OK)
-    cs_tensor_free (&out->raw);
+  cs_status st = cs_score_mean_gradient (ctx, ctx->p->samples, fill_noisy, &ni, NULL,
+                                         CS_REDUCE_MAX_ABS, out, err);
   out->raw_is_signed = true;
   return st;
 }

@@ -1,0 +1,192 @@
+/* CsSaliencyPanel: one cell of the comparison grid and its states (running with a progress
+ * ring and best-so-far maps, finished with its time, stopped by the budget, failed). */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "cs-saliency-panel.h"
+
+/* The progress ring: a faint full circle and an arc for the fraction done. */
+static void
+draw_ring (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer data)
+{
+  CsSaliencyPanel *p = data;
+  GdkRGBA color;
+  double r = MIN (width, height) / 2.0 - 1.5;
+
+  if (!p->running)
+    return;
+  gtk_style_context_get_color (gtk_widget_get_style_context (GTK_WIDGET (area)), &color);
+  cairo_set_line_width (cr, 2.5);
+  cairo_set_source_rgba (cr, color.red, color.green, color.blue, 0.2 * color.alpha);
+  cairo_arc (cr, width / 2.0, height / 2.0, r, 0, 2 * G_PI);
+  cairo_stroke (cr);
+  cairo_set_source_rgba (cr, color.red, color.green, color.blue, color.alpha);
+  cairo_arc (cr, width / 2.0, height / 2.0, r, -G_PI / 2, -G_PI / 2 + 2 * G_PI * CLAMP (p->fraction, 0.02, 1.0));
+  cairo_stroke (cr);
+}
+
+void
+cs_saliency_panel_set_running (CsSaliencyPanel *p, gboolean running, double fraction)
+{
+  p->running = running;
+  p->fraction = fraction;
+  gtk_widget_set_visible (p->ring, running);
+  gtk_widget_queue_draw (p->ring);
+}
+
+/* Seconds as the panels show them: "840 ms", "12.3 s". */
+static char *
+format_seconds (double seconds)
+{
+  if (seconds < 1.0)
+    return g_strdup_printf ("%.3g ms", seconds * 1000.0);
+  return g_strdup_printf ("%.3g s", seconds);
+}
+
+void
+cs_saliency_panel_clear (CsSaliencyPanel *p)
+{
+  g_clear_pointer (&p->values, g_free);
+  g_clear_pointer (&p->error, g_free);
+  p->completed = 0;
+  p->floor = 0;
+  p->n_partials = 0;
+  gtk_picture_set_paintable (GTK_PICTURE (p->map), NULL);
+  gtk_label_set_text (GTK_LABEL (p->time), "");
+  gtk_widget_set_visible (p->refine, FALSE);
+  cs_saliency_panel_set_running (p, TRUE, 0);
+}
+
+void
+cs_saliency_panel_build (CsSaliencyPanel *p, int m, GCallback refine, gpointer data)
+{
+  GtkWidget *frame = gtk_aspect_frame_new (0.5f, 0.5f, 1.0f, FALSE);
+  GtkWidget *overlay = gtk_overlay_new ();
+  GtkWidget *header = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
+  GtkWidget *status = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
+
+  p->root = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  p->image = gtk_picture_new ();
+  p->map = gtk_picture_new ();
+  gtk_picture_set_content_fit (GTK_PICTURE (p->image), GTK_CONTENT_FIT_FILL);
+  gtk_picture_set_content_fit (GTK_PICTURE (p->map), GTK_CONTENT_FIT_FILL);
+  gtk_widget_set_size_request (frame, 96, 96);
+  gtk_overlay_set_child (GTK_OVERLAY (overlay), p->image);
+  gtk_overlay_add_overlay (GTK_OVERLAY (overlay), p->map);
+  gtk_aspect_frame_set_child (GTK_ASPECT_FRAME (frame), overlay);
+  p->title = gtk_label_new (cs_ui_method_title (m));
+  gtk_label_set_ellipsize (GTK_LABEL (p->title), PANGO_ELLIPSIZE_END);
+  gtk_widget_set_hexpand (p->title, TRUE);
+  gtk_label_set_xalign (GTK_LABEL (p->title), 0);
+  gtk_widget_add_css_class (p->title, "caption-heading");
+  p->time = gtk_label_new ("");
+  gtk_label_set_xalign (GTK_LABEL (p->time), 0);
+  gtk_widget_set_hexpand (p->time, TRUE);
+  gtk_widget_add_css_class (p->time, "caption");
+  gtk_widget_add_css_class (p->time, "dim-label");
+  p->ring = gtk_drawing_area_new ();
+  gtk_widget_set_size_request (p->ring, 14, 14);
+  gtk_widget_set_valign (p->ring, GTK_ALIGN_CENTER);
+  gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (p->ring), draw_ring, p, NULL);
+  p->refine = gtk_button_new_from_icon_name ("view-refresh-symbolic");
+  gtk_widget_add_css_class (p->refine, "flat");
+  gtk_widget_set_tooltip_text (p->refine, _("Refine further"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (p->refine), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Refine further"), -1);
+  gtk_widget_set_visible (p->refine, FALSE);
+  g_object_set_data (G_OBJECT (p->refine), "method", GINT_TO_POINTER (m));
+  g_signal_connect (p->refine, "clicked", refine, data);
+  /* Title on its own line, the status (ring, time, refine) under it: narrow panels keep
+   * both readable. */
+  gtk_box_append (GTK_BOX (header), p->title);
+  gtk_box_append (GTK_BOX (status), p->ring);
+  gtk_box_append (GTK_BOX (status), p->time);
+  gtk_box_append (GTK_BOX (status), p->refine);
+  gtk_box_append (GTK_BOX (p->root), frame);
+  gtk_box_append (GTK_BOX (p->root), header);
+  gtk_box_append (GTK_BOX (p->root), status);
+  gtk_widget_add_css_class (p->root, "compare-panel");
+}
+
+void
+cs_saliency_panel_recolor (CsSaliencyPanel *p, cs_colormap colormap)
+{
+  g_autoptr (GdkTexture) t = NULL;
+
+  if (p->root == NULL || p->values == NULL)
+    return;
+  t = cs_colormap_texture (colormap, p->values, p->width, p->height, 0.0f, 1.0f, TRUE);
+  gtk_picture_set_paintable (GTK_PICTURE (p->map), GDK_PAINTABLE (t));
+}
+
+void
+cs_saliency_panel_release (CsSaliencyPanel *p)
+{
+  g_clear_pointer (&p->values, g_free);
+  g_clear_pointer (&p->error, g_free);
+  p->root = NULL;
+  p->serial = 0;
+}
+
+void
+cs_saliency_panel_show_partial (CsSaliencyPanel *p, const float *map, int width, int height,
+                                double fraction, cs_colormap colormap)
+{
+  g_autofree char *text = NULL;
+
+  p->fraction = fraction;
+  gtk_widget_queue_draw (p->ring);
+  if (fraction <= p->floor)
+    return;
+  g_free (p->values);
+  p->values = g_memdup2 (map, (gsize) width * height * sizeof (float));
+  p->width = width;
+  p->height = height;
+  p->completed = fraction;
+  p->n_partials++;
+  text = g_strdup_printf ("%.0f %%", 100.0 * fraction);
+  gtk_label_set_text (GTK_LABEL (p->time), text);
+  cs_saliency_panel_recolor (p, colormap);
+}
+
+void
+cs_saliency_panel_show_error (CsSaliencyPanel *p, const char *message)
+{
+  cs_saliency_panel_set_running (p, FALSE, 1);
+  gtk_label_set_text (GTK_LABEL (p->time), _("n/a"));
+  gtk_widget_set_tooltip_text (p->root, message);
+  g_free (p->error);
+  p->error = g_strdup (message);
+}
+
+void
+cs_saliency_panel_show_result (CsSaliencyPanel *p, CsSaliencyResult *r, cs_colormap colormap)
+{
+  g_autofree char *time = format_seconds (r->seconds);
+
+  cs_saliency_panel_set_running (p, FALSE, 1);
+  g_free (p->values);
+  p->values = g_steal_pointer (&r->map);
+  p->width = r->width;
+  p->height = r->height;
+  p->seconds = r->seconds;
+  p->completed = r->completed;
+  g_clear_pointer (&p->error, g_free);
+  gtk_widget_set_visible (p->refine, r->completed < 1.0);
+  if (r->completed < 1.0)
+    {
+      g_autofree char *stopped = g_strdup_printf (_("%s · %.0f %%"), time, 100.0 * r->completed);
+      g_autofree char *tip = g_strdup_printf (_("The time budget stopped the refinement after %.0f %% "
+                                                "of the work (%d passes)"),
+                                              100.0 * r->completed, r->passes);
+      gtk_label_set_text (GTK_LABEL (p->time), stopped);
+      gtk_widget_set_tooltip_text (p->root, tip);
+    }
+  else
+    {
+      gtk_label_set_text (GTK_LABEL (p->time), time);
+      gtk_widget_set_tooltip_text (p->root, NULL);
+    }
+  cs_saliency_panel_recolor (p, colormap);
+}
