@@ -7,6 +7,7 @@
 #include "cs-application.h"
 #include "cs-export.h"
 #include "cs-filter-gallery.h"
+#include "cs-frame-timings.h"
 #include "cs-graph-view.h"
 #include "cs-image-strip.h"
 #include "cs-preferences-window.h"
@@ -616,6 +617,7 @@ cs_window_init (CsWindow *self)
   drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect (drop, "drop", G_CALLBACK (drop_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
+  cs_frame_timings_attach (GTK_WIDGET (self));
   update_title (self);
 }
 
