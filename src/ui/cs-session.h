@@ -20,6 +20,13 @@ CsSession *cs_session_new (void);
 /* Opens a run directory, run.json, .onnx or model.json; on failure the session keeps what it
  * had. Picks the last epoch, the default CAM layer and the run's first test image. */
 gboolean cs_session_open_model (CsSession *self, const char *path, GError **error);
+/* The same off the main thread: reading the model or decoding the image runs on the worker
+ * (channel "open", a long job with progress and cancel, for a model; "open-image" for an
+ * image), and the session changes only once it has succeeded, on the main thread. A newer
+ * open, or cs_worker_cancel, makes the older one finish with G_IO_ERROR_CANCELLED. */
+void cs_session_open_async (CsSession *self, const char *path, gboolean image, int label,
+                            GAsyncReadyCallback callback, gpointer user_data);
+gboolean cs_session_open_finish (CsSession *self, GAsyncResult *result, GError **error);
 /* Opens a PNG or JPEG as the input (label: its true class or -1). */
 gboolean cs_session_open_image (CsSession *self, const char *path, int label, GError **error);
 /* Sets the input from 8-bit pixels (channels 1 or 3), preprocessed for the model. */
