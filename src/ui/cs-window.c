@@ -6,6 +6,7 @@
 
 #include "cs-application.h"
 #include "cs-export.h"
+#include "cs-export-job.h"
 #include "cs-filter-gallery.h"
 #include "cs-frame-timings.h"
 #include "cs-graph-view.h"
@@ -453,11 +454,52 @@ cs_window_export (CsWindow *self, const char *what, const char *path, GError **e
 }
 
 static void
+export_toast (CsWindow *self, const char *path, gboolean ok, const GError *error)
+{
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *msg = ok ? g_strdup_printf (_("Exported “%s”"), base)
+                            : g_strdup_printf (_("Export failed: %s"), error->message);
+
+  cs_window_toast (self, msg);
+}
+
+static void
+export_data_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (CsWindow) self = g_object_ref (g_object_get_data (user_data, "window"));
+  g_autoptr (GObject) request = user_data;
+  g_autoptr (GError) error = NULL;
+  gboolean ok = cs_export_run_data_finish (CS_WORKER (source), result, &error);
+
+  if (ok || !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    export_toast (self, g_object_get_data (request, "path"), ok, error);
+}
+
+/* A data file on the worker (its statistics may take seconds to compute), anything else here. */
+static void
+export_to (CsWindow *self, const char *what, const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  CsExportFormat format = cs_export_format_from_path (path);
+
+  if (format == CS_EXPORT_CSV || format == CS_EXPORT_JSON || g_strcmp0 (what, "data") == 0)
+    {
+      GObject *request = g_object_new (G_TYPE_OBJECT, NULL);
+      g_object_set_data_full (request, "window", g_object_ref (self), g_object_unref);
+      g_object_set_data_full (request, "path", g_strdup (path), g_free);
+      cs_export_run_data_async (cs_session_get_worker (self->session),
+                                cs_session_get_model_set (self->session), path, export_data_done,
+                                request);
+      return;
+    }
+  export_toast (self, path, cs_window_export (self, what, path, &error), error);
+}
+
+static void
 export_response_cb (GtkNativeDialog *dialog, int response, CsWindow *self)
 {
   g_autoptr (GFile) file = NULL;
   g_autofree char *path = NULL;
-  g_autoptr (GError) error = NULL;
 
   if (response != GTK_RESPONSE_ACCEPT)
     return;
@@ -478,17 +520,7 @@ export_response_cb (GtkNativeDialog *dialog, int response, CsWindow *self)
       g_free (path);
       path = with;
     }
-  if (cs_window_export (self, self->export_what, path, &error))
-    {
-      g_autofree char *base = g_path_get_basename (path);
-      g_autofree char *msg = g_strdup_printf (_("Exported “%s”"), base);
-      cs_window_toast (self, msg);
-    }
-  else
-    {
-      g_autofree char *msg = g_strdup_printf (_("Export failed: %s"), error->message);
-      cs_window_toast (self, msg);
-    }
+  export_to (self, self->export_what, path);
 }
 
 static void
