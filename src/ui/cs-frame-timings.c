@@ -11,7 +11,28 @@ typedef struct
 {
   FILE *file;
   gint64 last_us;              /* frame time of the previous frame, 0 before the first */
+  double last_cpu_ms;          /* the main thread's CPU time then */
+  double last_wait_ms;         /* and its time spent runnable, waiting for a CPU */
 } FrameTimings;
+
+/* The main thread's CPU time and run-queue wait (Linux schedstat, in ns), so that a long
+ * interval can be told apart: the main loop busy (CPU), the machine overloaded (wait), or the
+ * main loop blocked on a lock or I/O (neither). */
+static void
+thread_times_ms (double *cpu, double *wait)
+{
+  FILE *f = fopen ("/proc/thread-self/schedstat", "r");
+  unsigned long long run_ns = 0, wait_ns = 0;
+
+  if (f != NULL)
+    {
+      if (fscanf (f, "%llu %llu", &run_ns, &wait_ns) != 2)
+        run_ns = wait_ns = 0;
+      fclose (f);
+    }
+  *cpu = run_ns / 1e6;
+  *wait = wait_ns / 1e6;
+}
 
 static void
 frame_timings_free (gpointer data)
@@ -29,13 +50,18 @@ tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
 {
   FrameTimings *ft = user_data;
   gint64 now = gdk_frame_clock_get_frame_time (clock);
+  double cpu, wait;
 
+  thread_times_ms (&cpu, &wait);
   if (ft->last_us != 0)
     {
-      fprintf (ft->file, "%.3f %.3f\n", now / 1000.0, (now - ft->last_us) / 1000.0);
+      fprintf (ft->file, "%.3f %.3f %.3f %.3f\n", now / 1000.0, (now - ft->last_us) / 1000.0,
+               cpu - ft->last_cpu_ms, wait - ft->last_wait_ms);
       fflush (ft->file);
     }
   ft->last_us = now;
+  ft->last_cpu_ms = cpu;
+  ft->last_wait_ms = wait;
   return G_SOURCE_CONTINUE;
 }
 

@@ -1,6 +1,7 @@
 /* Frame timings: with CONVSCOPE_FRAME_TIMINGS=FILE, a window appends one line per frame of its
- * frame clock to FILE, "<monotonic ms> <ms since the previous frame>", to measure how long the
- * main loop is ever kept from drawing. */
+ * frame clock to FILE, "<monotonic ms> <ms since the previous frame> <main thread's CPU ms>
+ * <main thread's ms waiting for a CPU>" (the last two over the same interval, 0 where the
+ * kernel does not tell), to measure how long the main loop is ever kept from drawing and why. */
 #pragma once
 
 #include <gtk/gtk.h>
