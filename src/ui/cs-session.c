@@ -4,6 +4,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "cs-run-images.h"
 #include "cs-session.h"
 
 #include "attribution/attribution.h"
@@ -59,13 +60,6 @@ enum {
 static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (CsSession, cs_session, G_TYPE_OBJECT)
-
-void
-cs_run_image_free (CsRunImage *image)
-{
-  g_free (image->path);
-  g_free (image);
-}
 
 CsSession *
 cs_session_new (void)
@@ -204,8 +198,6 @@ opened_free (gpointer data)
   g_free (o);
 }
 
-static GPtrArray *list_run_images (CsModelSet *set);
-
 /* Decodes path into o; FALSE with error set when it cannot be read. */
 static gboolean
 opened_load_image (Opened *o, const char *path, int label, GError **error)
@@ -244,7 +236,7 @@ open_load (const char *path, gboolean image, int label, CsWorkerJob *job, GError
     }
   if (job != NULL)
     cs_worker_job_set_fraction (job, 0.8);
-  images = list_run_images (o->set);
+  images = cs_run_images_list (o->set);
   for (guint i = 0; i < images->len && o->img.pixels == NULL; i++)
     {
       CsRunImage *ri = g_ptr_array_index (images, i);
@@ -411,86 +403,10 @@ cs_session_open_finish (CsSession *self, GAsyncResult *result, GError **error)
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
-static char *
-sanitize (const char *s)
-{
-  char *out = g_ascii_strdown (s, -1);
-
-  for (char *p = out; *p; p++)
-    if (!g_ascii_isalnum (*p))
-      *p = '-';
-  return out;
-}
-
-static int
-label_from_name (const cs_model *m, const char *basename)
-{
-  g_autofree char *name = sanitize (basename);
-  int best = -1;
-  gsize best_len = 0;
-
-  for (int k = 0; m->classes != NULL && k < m->n_classes; k++)
-    {
-      g_autofree char *cls = sanitize (m->classes[k]);
-      gsize len = strlen (cls);
-      if (len > best_len && strstr (name, cls) != NULL)
-        {
-          best = k;
-          best_len = len;
-        }
-    }
-  return best;
-}
-
-static int
-compare_images (gconstpointer a, gconstpointer b)
-{
-  const CsRunImage *ia = *(CsRunImage **) a, *ib = *(CsRunImage **) b;
-
-  return g_strcmp0 (ia->path, ib->path);
-}
-
 GPtrArray *
 cs_session_list_run_images (CsSession *self)
 {
-  return list_run_images (self->set);
-}
-
-/* Any thread: reads only the set's immutable run and base model. */
-static GPtrArray *
-list_run_images (CsModelSet *set)
-{
-  static const char *const subdirs[] = { "images", "test-images", "samples", "test", "" };
-  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) cs_run_image_free);
-  const cs_run *run;
-
-  if (set == NULL || (run = cs_model_set_get_run (set)) == NULL)
-    return out;
-
-  for (guint s = 0; s < G_N_ELEMENTS (subdirs) && out->len == 0; s++)
-    {
-      g_autofree char *dir = g_build_filename (run->dir, subdirs[s], NULL);
-      g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-      const char *name;
-
-      if (d == NULL)
-        continue;
-      while ((name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *lower = g_ascii_strdown (name, -1);
-          CsRunImage *ri;
-
-          if (!g_str_has_suffix (lower, ".png") && !g_str_has_suffix (lower, ".jpg")
-              && !g_str_has_suffix (lower, ".jpeg"))
-            continue;
-          ri = g_new0 (CsRunImage, 1);
-          ri->path = g_build_filename (dir, name, NULL);
-          ri->label = label_from_name (cs_model_set_get_base (set), name);
-          g_ptr_array_add (out, ri);
-        }
-    }
-  g_ptr_array_sort (out, compare_images);
-  return out;
+  return cs_run_images_list (self->set);
 }
 
 CsModelSet *

@@ -5,6 +5,7 @@
 #include <gtk/gtk.h>
 
 #include "cs-model-set.h"
+#include "cs-run-images.h"
 #include "cs-worker.h"
 #include "attribution/attribution.h"
 #include "io/image.h"
@@ -58,14 +59,6 @@ int cs_session_get_image_label (CsSession *self);    /* true class, -1 when unkn
 const cs_tensor *cs_session_get_input (CsSession *self);
 /* A new reference to the input tensor as bytes (for jobs to copy cheaply). */
 GBytes *cs_session_dup_input_bytes (CsSession *self, cs_shape *shape);
-
-typedef struct
-{
-  char *path;
-  int label;                 /* true class from the file name, or -1 */
-} CsRunImage;
-
-void cs_run_image_free (CsRunImage *image);
 
 /* Test images of the run: a directory beside run.json (images/, or the run itself). */
 /* An array of CsRunImage, possibly empty. */
