@@ -89,8 +89,7 @@ cs_application_open (GApplication *app, GFile **files, int n_files, const char *
 
   gtk_window_present (GTK_WINDOW (window));
   cs_window_open_files (window, files, (guint) n_files);
-  if (cs_session_get_model_set (cs_window_get_session (window)) == NULL)
-    cs_window_open_demo (window);  /* an image alone needs a model to explain it */
+  cs_window_open_demo_if_empty (window);  /* an image alone needs a model to explain it */
 }
 
 static void

@@ -1,8 +1,9 @@
-/* CsImageStrip: thumbnails and preprocessed inputs are made once per run; predictions for the
- * whole strip are one batched job per epoch. */
+/* CsImageStrip: thumbnails and preprocessed inputs are decoded once per run on the worker;
+ * predictions for the whole strip are one batched job per epoch. */
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "cs-image-strip.h"
 #include "cs-jobs.h"
@@ -42,14 +43,25 @@ entry_clear (gpointer data)
 }
 
 static void
+image_opened_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GtkWidget) button = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!cs_session_open_finish (CS_SESSION (source), result, &error)
+      && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    gtk_widget_set_tooltip_text (button, error->message);
+}
+
+static void
 image_clicked_cb (GtkButton *button, CsImageStrip *self)
 {
   guint i = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (button), "index"));
   Entry *e = &g_array_index (self->entries, Entry, i);
-  g_autoptr (GError) error = NULL;
 
-  if (!cs_session_open_image (self->session, e->path, e->label, &error))
-    gtk_widget_set_tooltip_text (e->button, error->message);
+  /* Decoded on the worker; a failure shows on the button. */
+  cs_session_open_async (self->session, e->path, TRUE, e->label, image_opened_cb,
+                         g_object_ref (e->button));
 }
 
 static void
@@ -106,47 +118,99 @@ run_predict (CsImageStrip *self)
                  cs_predict_job_free, cs_predict_result_free, predict_done, g_object_ref (self));
 }
 
-static void
-rebuild (CsImageStrip *self)
+/* Decoding the strip's images, on the worker: each image's texture and preprocessed input. */
+typedef struct
 {
-  CsModelSet *set = cs_session_get_model_set (self->session);
-  g_autoptr (GPtrArray) images = NULL;
-  g_autoptr (GByteArray) inputs = g_byte_array_new ();
-  GtkWidget *child;
-  const cs_model *m;
+  GPtrArray *images;           /* CsRunImage */
+  int channels, height, width;
+  float mean[4], std[4];
+} DecodeJob;
 
-  while ((child = gtk_widget_get_first_child (self->box)) != NULL)
-    gtk_box_remove (GTK_BOX (self->box), child);
-  g_array_set_size (self->entries, 0);
-  g_clear_pointer (&self->inputs, g_bytes_unref);
-  self->n_misclassified = -1;
-  if (set == NULL)
-    return;
-  m = cs_model_set_get_base (set);
-  images = cs_session_list_run_images (self->session);
+typedef struct
+{
+  GPtrArray *images;           /* CsRunImage, those decoded */
+  GPtrArray *textures;         /* GdkTexture, one per image */
+  GByteArray *inputs;
+  cs_shape shape;
+} Decoded;
 
-  for (guint i = 0; i < images->len && self->entries->len < MAX_IMAGES; i++)
+static void
+decode_job_free (gpointer data)
+{
+  DecodeJob *j = data;
+
+  g_ptr_array_unref (j->images);
+  g_free (j);
+}
+
+static void
+decoded_free (gpointer data)
+{
+  Decoded *d = data;
+
+  g_ptr_array_unref (d->images);
+  g_ptr_array_unref (d->textures);
+  g_clear_pointer (&d->inputs, g_byte_array_unref);
+  g_free (d);
+}
+
+static gpointer
+decode_job_run (CsWorkerJob *job, gpointer data, GError **error)
+{
+  DecodeJob *j = data;
+  Decoded *d = g_new0 (Decoded, 1);
+
+  d->images = g_ptr_array_new_with_free_func ((GDestroyNotify) cs_run_image_free);
+  d->textures = g_ptr_array_new_with_free_func (g_object_unref);
+  d->inputs = g_byte_array_new ();
+  for (guint i = 0; i < j->images->len && d->images->len < MAX_IMAGES; i++)
     {
-      CsRunImage *ri = g_ptr_array_index (images, i);
+      CsRunImage *ri = g_ptr_array_index (j->images, i);
+      CsRunImage *copy;
       cs_image img = { 0 };
       cs_tensor t = { 0 };
       cs_error err = { 0 };
-      Entry e = { 0 };
-      GtkWidget *vbox, *picture;
-      g_autoptr (GdkTexture) texture = NULL;
 
+      if (cs_worker_job_is_cancelled (job))
+        break;
       if (cs_image_load (ri->path, &img, &err) != CS_OK
-          || cs_image_to_tensor (&img, m->channels, m->height, m->width, m->mean, m->std, &t,
+          || cs_image_to_tensor (&img, j->channels, j->height, j->width, j->mean, j->std, &t,
                                  &err) != CS_OK)
         {
           cs_image_free (&img);
           continue;
         }
-      g_byte_array_append (inputs, (const guint8 *) t.data, (guint) (cs_tensor_numel (&t) * sizeof (float)));
-      self->shape = t.shape;
+      g_byte_array_append (d->inputs, (const guint8 *) t.data, (guint) (cs_tensor_numel (&t) * sizeof (float)));
+      d->shape = t.shape;
       cs_tensor_free (&t);
-      texture = cs_image_texture_new (&img);
+      /* A memory texture is immutable: made here, shown on the main thread. */
+      g_ptr_array_add (d->textures, cs_image_texture_new (&img));
       cs_image_free (&img);
+      copy = g_new0 (CsRunImage, 1);
+      copy->path = g_strdup (ri->path);
+      copy->label = ri->label;
+      g_ptr_array_add (d->images, copy);
+      cs_worker_job_set_fraction (job, (double) (i + 1) / MIN (j->images->len, MAX_IMAGES));
+    }
+  return d;
+}
+
+static void
+decode_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (CsImageStrip) self = user_data;
+  g_autoptr (GError) error = NULL;
+  Decoded *d = cs_worker_finish (CS_WORKER (source), result, &error);
+  CsModelSet *set = cs_session_get_model_set (self->session);
+
+  if (d == NULL || set == NULL)
+    return;
+  for (guint i = 0; i < d->images->len; i++)
+    {
+      CsRunImage *ri = g_ptr_array_index (d->images, i);
+      GdkTexture *texture = g_ptr_array_index (d->textures, i);
+      Entry e = { 0 };
+      GtkWidget *vbox, *picture;
 
       e.path = g_strdup (ri->path);
       e.label = ri->label;
@@ -171,9 +235,46 @@ rebuild (CsImageStrip *self)
       g_array_append_val (self->entries, e);
     }
   if (self->entries->len > 0)
-    self->inputs = g_byte_array_free_to_bytes (g_steal_pointer (&inputs));
+    {
+      self->shape = d->shape;
+      self->inputs = g_byte_array_free_to_bytes (g_steal_pointer (&d->inputs));
+    }
+  decoded_free (d);
   gtk_widget_set_visible (GTK_WIDGET (self), self->entries->len > 0);
   run_predict (self);
+}
+
+static void
+rebuild (CsImageStrip *self)
+{
+  CsModelSet *set = cs_session_get_model_set (self->session);
+  GtkWidget *child;
+  const cs_model *m;
+  DecodeJob *j;
+  char channel[40];
+
+  while ((child = gtk_widget_get_first_child (self->box)) != NULL)
+    gtk_box_remove (GTK_BOX (self->box), child);
+  g_array_set_size (self->entries, 0);
+  g_clear_pointer (&self->inputs, g_bytes_unref);
+  self->n_misclassified = -1;
+  g_snprintf (channel, sizeof channel, "%s-decode", self->channel);
+  if (set == NULL)
+    {
+      cs_worker_cancel (cs_session_get_worker (self->session), channel);
+      gtk_widget_set_visible (GTK_WIDGET (self), FALSE);
+      return;
+    }
+  m = cs_model_set_get_base (set);
+  j = g_new0 (DecodeJob, 1);
+  j->images = cs_session_list_run_images (self->session);
+  j->channels = m->channels;
+  j->height = m->height;
+  j->width = m->width;
+  memcpy (j->mean, m->mean, sizeof j->mean);
+  memcpy (j->std, m->std, sizeof j->std);
+  cs_worker_run (cs_session_get_worker (self->session), channel, FALSE, decode_job_run, j,
+                 decode_job_free, decoded_free, decode_done, g_object_ref (self));
 }
 
 static void

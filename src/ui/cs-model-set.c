@@ -53,7 +53,7 @@ cs_model_set_load (const char *path, GError **error)
 
   self = g_atomic_rc_box_new0 (CsModelSet);
   g_mutex_init (&self->lock);
-  self->serial = ++serials;
+  self->serial = __atomic_add_fetch (&serials, 1, __ATOMIC_RELAXED);  /* loads run on worker threads */
   self->path = g_strdup (path);
 
   if (is_run_path (path))

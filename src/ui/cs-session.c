@@ -4,6 +4,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "cs-run-images.h"
 #include "cs-session.h"
 
 #include "attribution/attribution.h"
@@ -61,13 +62,6 @@ enum {
 static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (CsSession, cs_session, G_TYPE_OBJECT)
-
-void
-cs_run_image_free (CsRunImage *image)
-{
-  g_free (image->path);
-  g_free (image);
-}
 
 CsSession *
 cs_session_new (void)
@@ -153,25 +147,6 @@ cs_session_set_image_pixels (CsSession *self, const guint8 *pixels, int width, i
   return TRUE;
 }
 
-gboolean
-cs_session_open_image (CsSession *self, const char *path, int label, GError **error)
-{
-  cs_image img = { 0 };
-  cs_error err = { 0 };
-  g_autofree char *name = g_path_get_basename (path);
-  gboolean ok;
-
-  if (cs_image_load (path, &img, &err) != CS_OK)
-    {
-      cs_set_core_error (error, &err);
-      return FALSE;
-    }
-  ok = cs_session_set_image_pixels (self, img.pixels, img.width, img.height, img.channels, label,
-                                    name, error);
-  cs_image_free (&img);
-  return ok;
-}
-
 static void
 set_int (CsSession *self, int *field, int value, int prop)
 {
@@ -203,23 +178,86 @@ cs_session_spatial_layer (CsSession *self, int layer)
   return cs_graph_last_spatial_node (g);
 }
 
-gboolean
-cs_session_open_model (CsSession *self, const char *path, GError **error)
+/* What opening a file produces off the main thread: the model set (a model) and the decoded
+ * image (the run's first test image, or the image file itself). */
+typedef struct
 {
-  g_autoptr (CsModelSet) set = NULL;
+  CsModelSet *set;
+  cs_image img;
+  char *image_name;
+  int label;
+} Opened;
+
+static void
+opened_free (gpointer data)
+{
+  Opened *o = data;
+
+  g_clear_pointer (&o->set, cs_model_set_unref);
+  cs_image_free (&o->img);
+  g_free (o->image_name);
+  g_free (o);
+}
+
+/* Decodes path into o; FALSE with error set when it cannot be read. */
+static gboolean
+opened_load_image (Opened *o, const char *path, int label, GError **error)
+{
+  cs_error err = { 0 };
+
+  if (cs_image_load (path, &o->img, &err) != CS_OK)
+    {
+      cs_set_core_error (error, &err);
+      return FALSE;
+    }
+  o->image_name = g_path_get_basename (path);
+  o->label = label;
+  return TRUE;
+}
+
+/* The slow part of opening, safe on any thread: reading and parsing the model (every
+ * checkpoint's header for a run) and decoding the run's first readable test image. */
+static Opened *
+open_load (const char *path, gboolean image, int label, CsWorkerJob *job, GError **error)
+{
+  Opened *o = g_new0 (Opened, 1);
   g_autoptr (GPtrArray) images = NULL;
+
+  if (image)
+    {
+      if (!opened_load_image (o, path, label, error))
+        g_clear_pointer (&o, opened_free);
+      return o;
+    }
+  o->set = cs_model_set_load (path, error);
+  if (o->set == NULL)
+    {
+      opened_free (o);
+      return NULL;
+    }
+  if (job != NULL)
+    cs_worker_job_set_fraction (job, 0.8);
+  images = cs_run_images_list (o->set);
+  for (guint i = 0; i < images->len && o->img.pixels == NULL; i++)
+    {
+      CsRunImage *ri = g_ptr_array_index (images, i);
+      if (job != NULL && cs_worker_job_is_cancelled (job))
+        break;
+      opened_load_image (o, ri->path, ri->label, NULL);
+    }
+  return o;
+}
+
+/* The quick part, on the main thread: installs the model set and shows the image. */
+static void
+open_apply_model (CsSession *self, Opened *o)
+{
   const cs_model *m;
-  gboolean have_image;
-
-  g_return_val_if_fail (CS_IS_SESSION (self), FALSE);
-
-  set = cs_model_set_load (path, error);
-  if (set == NULL)
-    return FALSE;
+  gboolean have_image = FALSE;
 
   cs_worker_cancel (self->worker, NULL);
   g_clear_pointer (&self->set, cs_model_set_unref);
-  self->set = g_steal_pointer (&set);
+  self->set = g_steal_pointer (&o->set);
   cs_model_set_set_cache_size (self->set, self->cache_size);
   m = cs_model_set_get_base (self->set);
 
@@ -236,13 +274,9 @@ cs_session_open_model (CsSession *self, const char *path, GError **error)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODEL_SET]);
 
   /* The run's first test image, else the current image made to fit, else a blank one. */
-  images = cs_session_list_run_images (self);
-  have_image = FALSE;
-  for (guint i = 0; i < images->len && !have_image; i++)
-    {
-      CsRunImage *ri = g_ptr_array_index (images, i);
-      have_image = cs_session_open_image (self, ri->path, ri->label, NULL);
-    }
+  if (o->img.pixels != NULL)
+    have_image = cs_session_set_image_pixels (self, o->img.pixels, o->img.width, o->img.height,
+                                              o->img.channels, o->label, o->image_name, NULL);
   if (!have_image && self->pixels.pixels != NULL)
     {
       cs_image copy = self->pixels;
@@ -258,82 +292,122 @@ cs_session_open_model (CsSession *self, const char *path, GError **error)
       cs_session_set_image_pixels (self, gray, m->width, m->height, 3, -1, _("blank"), NULL);
     }
   g_object_thaw_notify (G_OBJECT (self));
+}
+
+static gboolean
+open_apply (CsSession *self, Opened *o, GError **error)
+{
+  if (o->set != NULL)
+    {
+      open_apply_model (self, o);
+      return TRUE;
+    }
+  return cs_session_set_image_pixels (self, o->img.pixels, o->img.width, o->img.height,
+                                      o->img.channels, o->label, o->image_name, error);
+}
+
+gboolean
+cs_session_open_model (CsSession *self, const char *path, GError **error)
+{
+  Opened *o;
+
+  g_return_val_if_fail (CS_IS_SESSION (self), FALSE);
+
+  o = open_load (path, FALSE, -1, NULL, error);
+  if (o == NULL)
+    return FALSE;
+  open_apply_model (self, o);
+  opened_free (o);
   return TRUE;
 }
 
-static char *
-sanitize (const char *s)
+gboolean
+cs_session_open_image (CsSession *self, const char *path, int label, GError **error)
 {
-  char *out = g_ascii_strdown (s, -1);
+  Opened *o = open_load (path, TRUE, label, NULL, error);
+  gboolean ok;
 
-  for (char *p = out; *p; p++)
-    if (!g_ascii_isalnum (*p))
-      *p = '-';
-  return out;
+  if (o == NULL)
+    return FALSE;
+  ok = open_apply (self, o, error);
+  opened_free (o);
+  return ok;
 }
 
-static int
-label_from_name (const cs_model *m, const char *basename)
+typedef struct
 {
-  g_autofree char *name = sanitize (basename);
-  int best = -1;
-  gsize best_len = 0;
+  char *path;
+  gboolean image;
+  int label;
+} OpenRequest;
 
-  for (int k = 0; m->classes != NULL && k < m->n_classes; k++)
+static void
+open_request_free (gpointer data)
+{
+  OpenRequest *r = data;
+
+  g_free (r->path);
+  g_free (r);
+}
+
+static gpointer
+open_job_run (CsWorkerJob *job, gpointer data, GError **error)
+{
+  OpenRequest *r = data;
+
+  return open_load (r->path, r->image, r->label, job, error);
+}
+
+static void
+open_job_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  CsSession *self = g_task_get_source_object (task);
+  GError *error = NULL;
+  Opened *o = cs_worker_finish (CS_WORKER (source), result, &error);
+
+  if (o == NULL)
     {
-      g_autofree char *cls = sanitize (m->classes[k]);
-      gsize len = strlen (cls);
-      if (len > best_len && strstr (name, cls) != NULL)
-        {
-          best = k;
-          best_len = len;
-        }
+      g_task_return_error (task, error);
+      return;
     }
-  return best;
+  if (!open_apply (self, o, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+  opened_free (o);
 }
 
-static int
-compare_images (gconstpointer a, gconstpointer b)
+void
+cs_session_open_async (CsSession *self, const char *path, gboolean image, int label,
+                       GAsyncReadyCallback callback, gpointer user_data)
 {
-  const CsRunImage *ia = *(CsRunImage **) a, *ib = *(CsRunImage **) b;
+  GTask *task;
+  OpenRequest *r;
 
-  return g_strcmp0 (ia->path, ib->path);
+  g_return_if_fail (CS_IS_SESSION (self));
+  task = g_task_new (self, NULL, callback, user_data);
+  g_task_set_source_tag (task, cs_session_open_async);
+  r = g_new0 (OpenRequest, 1);
+  r->path = g_strdup (path);
+  r->image = image;
+  r->label = label;
+  /* A model open is a long job (progress bar, cancel button); an image is quick. */
+  cs_worker_run (self->worker, image ? "open-image" : "open", !image, open_job_run, r,
+                 open_request_free, opened_free, open_job_done, task);
+}
+
+gboolean
+cs_session_open_finish (CsSession *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 GPtrArray *
 cs_session_list_run_images (CsSession *self)
 {
-  static const char *const subdirs[] = { "images", "test-images", "samples", "test", "" };
-  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) cs_run_image_free);
-  const cs_run *run;
-
-  if (self->set == NULL || (run = cs_model_set_get_run (self->set)) == NULL)
-    return out;
-
-  for (guint s = 0; s < G_N_ELEMENTS (subdirs) && out->len == 0; s++)
-    {
-      g_autofree char *dir = g_build_filename (run->dir, subdirs[s], NULL);
-      g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-      const char *name;
-
-      if (d == NULL)
-        continue;
-      while ((name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *lower = g_ascii_strdown (name, -1);
-          CsRunImage *ri;
-
-          if (!g_str_has_suffix (lower, ".png") && !g_str_has_suffix (lower, ".jpg")
-              && !g_str_has_suffix (lower, ".jpeg"))
-            continue;
-          ri = g_new0 (CsRunImage, 1);
-          ri->path = g_build_filename (dir, name, NULL);
-          ri->label = label_from_name (cs_model_set_get_base (self->set), name);
-          g_ptr_array_add (out, ri);
-        }
-    }
-  g_ptr_array_sort (out, compare_images);
-  return out;
+  return cs_run_images_list (self->set);
 }
 
 CsModelSet *

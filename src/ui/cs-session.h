@@ -5,6 +5,7 @@
 #include <gtk/gtk.h>
 
 #include "cs-model-set.h"
+#include "cs-run-images.h"
 #include "cs-worker.h"
 #include "attribution/attribution.h"
 #include "io/image.h"
@@ -20,6 +21,13 @@ CsSession *cs_session_new (void);
 /* Opens a run directory, run.json, .onnx or model.json; on failure the session keeps what it
  * had. Picks the last epoch, the default CAM layer and the run's first test image. */
 gboolean cs_session_open_model (CsSession *self, const char *path, GError **error);
+/* The same off the main thread: reading the model or decoding the image runs on the worker
+ * (channel "open", a long job with progress and cancel, for a model; "open-image" for an
+ * image), and the session changes only once it has succeeded, on the main thread. A newer
+ * open, or cs_worker_cancel, makes the older one finish with G_IO_ERROR_CANCELLED. */
+void cs_session_open_async (CsSession *self, const char *path, gboolean image, int label,
+                            GAsyncReadyCallback callback, gpointer user_data);
+gboolean cs_session_open_finish (CsSession *self, GAsyncResult *result, GError **error);
 /* Opens a PNG or JPEG as the input (label: its true class or -1). */
 gboolean cs_session_open_image (CsSession *self, const char *path, int label, GError **error);
 /* Sets the input from 8-bit pixels (channels 1 or 3), preprocessed for the model. */
@@ -51,14 +59,6 @@ int cs_session_get_image_label (CsSession *self);    /* true class, -1 when unkn
 const cs_tensor *cs_session_get_input (CsSession *self);
 /* A new reference to the input tensor as bytes (for jobs to copy cheaply). */
 GBytes *cs_session_dup_input_bytes (CsSession *self, cs_shape *shape);
-
-typedef struct
-{
-  char *path;
-  int label;                 /* true class from the file name, or -1 */
-} CsRunImage;
-
-void cs_run_image_free (CsRunImage *image);
 
 /* Test images of the run: a directory beside run.json (images/, or the run itself). */
 /* An array of CsRunImage, possibly empty. */

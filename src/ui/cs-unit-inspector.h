@@ -1,13 +1,13 @@
-/* CsUnitInspector: one unit (session:layer, session:unit) in depth — its activation
- * maximisation refined live, the data set's images that excite it most with the receptive
- * field outlined, its weights and actmax image at every epoch with its per-epoch weight change,
- * the filters that changed most between two epochs, and saliency that explains it. */
+/* CsUnitInspector: one unit (session:layer, session:unit) in depth, in four panels of their
+ * own: its activation maximisation refined live (CsUnitActmax), the data set's images that
+ * excite it most (CsUnitExamples), its weights and actmax image at every epoch with its
+ * per-epoch weight change (CsUnitEvolution), the filters that changed most between two epochs
+ * (CsUnitRanking); and a toggle for saliency to explain it. */
 #pragma once
 
 #include <gtk/gtk.h>
 
 #include "cs-session.h"
-#include "features/actmax.h"
 
 G_BEGIN_DECLS
 
@@ -18,44 +18,5 @@ G_DECLARE_FINAL_TYPE (CsUnitInspector, cs_unit_inspector, CS, UNIT_INSPECTOR, Gt
 GtkWidget *cs_unit_inspector_new (CsSession *session);
 CsSession *cs_unit_inspector_get_session (CsUnitInspector *self);
 void cs_unit_inspector_set_session (CsUnitInspector *self, CsSession *session);
-
-/* Activation maximisation. Parameters apply from the next start (they restart the unit's). */
-void cs_unit_inspector_get_actmax_params (CsUnitInspector *self, cs_actmax_params *params);
-void cs_unit_inspector_set_actmax_params (CsUnitInspector *self, const cs_actmax_params *params);
-/* Forgets the unit's cached image and starts again. */
-void cs_unit_inspector_restart (CsUnitInspector *self);
-gboolean cs_unit_inspector_get_actmax_loading (CsUnitInspector *self);
-/* The image shown, and whose it is (epoch index, layer, unit); NULL when none. Live steps are
- * shown too: final is FALSE until the job has finished. */
-GdkTexture *cs_unit_inspector_get_actmax_texture (CsUnitInspector *self);
-const float *cs_unit_inspector_get_actmax_image (CsUnitInspector *self, int *epoch, int *layer,
-                                                 int *unit, int *c, int *h, int *w,
-                                                 gboolean *final);
-guint cs_unit_inspector_get_n_live_updates (CsUnitInspector *self);
-/* Results of superseded jobs that arrived and were dropped. */
-guint cs_unit_inspector_get_n_dropped (CsUnitInspector *self);
-
-/* Top examples of the unit at the session's epoch; 0 while loading or without a data set. */
-gboolean cs_unit_inspector_get_topk_loading (CsUnitInspector *self);
-guint cs_unit_inspector_get_n_top_examples (CsUnitInspector *self);
-/* The data set spec of the run, or NULL. */
-const char *cs_unit_inspector_get_dataset_spec (CsUnitInspector *self);
-void cs_unit_inspector_set_train_split (CsUnitInspector *self, gboolean train);
-
-/* Evolution: cells filled so far (weights pictures and actmax pictures). */
-gboolean cs_unit_inspector_get_evolution_loading (CsUnitInspector *self);
-guint cs_unit_inspector_get_n_evolution_weights (CsUnitInspector *self);
-guint cs_unit_inspector_get_n_evolution_actmax (CsUnitInspector *self);
-/* The unit's per-epoch filter change (analysis), n_epochs values (NaN where undefined), or NULL. */
-const float *cs_unit_inspector_get_sparkline (CsUnitInspector *self, int *n);
-
-/* Rankings between two epoch indices; the ranked filters as (node, unit). */
-void cs_unit_inspector_set_rank_epochs (CsUnitInspector *self, int from, int to);
-gboolean cs_unit_inspector_get_rank_loading (CsUnitInspector *self);
-guint cs_unit_inspector_get_n_ranked (CsUnitInspector *self);
-gboolean cs_unit_inspector_get_ranked (CsUnitInspector *self, guint i, int *node, int *unit,
-                                       float *change);
-/* Selects ranked filter i in the session (as clicking it does). */
-void cs_unit_inspector_activate_ranked (CsUnitInspector *self, guint i);
 
 G_END_DECLS

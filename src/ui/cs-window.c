@@ -6,7 +6,9 @@
 
 #include "cs-application.h"
 #include "cs-export.h"
+#include "cs-export-job.h"
 #include "cs-filter-gallery.h"
+#include "cs-frame-timings.h"
 #include "cs-graph-view.h"
 #include "cs-image-strip.h"
 #include "cs-preferences-window.h"
@@ -36,7 +38,20 @@ struct _CsWindow
   AdwViewStack *bottom_stack;
   CsUnitInspector *unit_inspector;
   GMenu *recent_menu;
+
+  /* Files being opened, one at a time on the worker (PendingOpen), and the card shown over the
+   * views meanwhile. */
+  GQueue pending;
+  gboolean opening;
+  GtkWidget *loading_card;
+  GtkLabel *loading_label;
 };
+
+typedef struct
+{
+  char *path;                  /* NULL: the demo run, when no model has opened by then */
+  gboolean image;
+} PendingOpen;
 
 G_DEFINE_FINAL_TYPE (CsWindow, cs_window, ADW_TYPE_APPLICATION_WINDOW)
 
@@ -125,52 +140,118 @@ update_recent_menu (CsWindow *self)
     }
 }
 
-static gboolean
-open_model (CsWindow *self, const char *path)
+static void
+pending_open_free (PendingOpen *p)
 {
-  g_autoptr (GError) error = NULL;
-  GApplication *app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
-
-  if (!cs_session_open_model (self->session, path, &error))
-    {
-      g_autofree char *base = g_path_get_basename (path);
-      g_autofree char *msg = g_strdup_printf (_("Could not open “%s”: %s"), base, error->message);
-      cs_window_toast (self, msg);
-      return FALSE;
-    }
-  if (CS_IS_APPLICATION (app))
-    cs_application_add_recent (CS_APPLICATION (app), path);
-  update_recent_menu (self);
-  update_title (self);
-  return TRUE;
+  g_free (p->path);
+  g_free (p);
 }
 
-static gboolean
-open_image (CsWindow *self, const char *path)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *base = g_path_get_basename (path);
+static void process_pending (CsWindow *self);
 
-  if (cs_session_get_model_set (self->session) == NULL)
+/* The loading state: a card over the views naming the file, with the worker's progress bar
+ * and cancel button in the header; the views stay usable on what was open before. */
+static void
+set_loading (CsWindow *self, const char *path)
+{
+  if (path != NULL)
     {
-      g_autofree char *msg = g_strdup_printf (_("Open a model before the image “%s”"), base);
-      cs_window_toast (self, msg);
-      return FALSE;
+      g_autofree char *base = g_path_get_basename (path);
+      g_autofree char *text = g_strdup_printf (_("Opening “%s”…"), base);
+      gtk_label_set_text (self->loading_label, text);
     }
-  if (!cs_session_open_image (self->session, path, -1, &error))
+  gtk_widget_set_visible (self->loading_card, path != NULL);
+}
+
+static void
+open_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (CsWindow) self = user_data;
+  PendingOpen *p = g_queue_pop_head (&self->pending);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *base = g_path_get_basename (p->path);
+  GApplication *app;
+
+  self->opening = FALSE;
+  if (!cs_session_open_finish (CS_SESSION (source), result, &error))
     {
-      g_autofree char *msg = g_strdup_printf (_("Could not open the image “%s”: %s"), base, error->message);
-      cs_window_toast (self, msg);
-      return FALSE;
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_autofree char *msg = p->image
+            ? g_strdup_printf (_("Could not open the image “%s”: %s"), base, error->message)
+            : g_strdup_printf (_("Could not open “%s”: %s"), base, error->message);
+          cs_window_toast (self, msg);
+        }
+    }
+  else if (!p->image)
+    {
+      app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+      if (CS_IS_APPLICATION (app))
+        cs_application_add_recent (CS_APPLICATION (app), p->path);
+      update_recent_menu (self);
     }
   update_title (self);
-  return TRUE;
+  pending_open_free (p);
+  process_pending (self);
+}
+
+/* Starts the next pending open unless one is running; hides the card when none is left. */
+static void
+process_pending (CsWindow *self)
+{
+  PendingOpen *p;
+
+  while (!self->opening && (p = g_queue_peek_head (&self->pending)) != NULL)
+    {
+      if (p->path == NULL && cs_session_get_model_set (self->session) == NULL)
+        {
+          g_autofree char *demo = cs_application_find_demo ();
+          if (demo == NULL)
+            cs_window_toast (self, _("The demo run is not installed: open a run, a model or an image"));
+          p->path = g_steal_pointer (&demo);
+        }
+      if (p->path == NULL)
+        {
+          pending_open_free (g_queue_pop_head (&self->pending));
+          continue;
+        }
+      if (p->image && cs_session_get_model_set (self->session) == NULL)
+        {
+          g_autofree char *base = g_path_get_basename (p->path);
+          g_autofree char *msg = g_strdup_printf (_("Open a model before the image “%s”"), base);
+          cs_window_toast (self, msg);
+          pending_open_free (g_queue_pop_head (&self->pending));
+          continue;
+        }
+      self->opening = TRUE;
+      set_loading (self, p->image ? NULL : p->path);
+      cs_session_open_async (self->session, p->path, p->image, -1, open_done, g_object_ref (self));
+    }
+  if (!self->opening)
+    set_loading (self, NULL);
+}
+
+static void
+queue_open (CsWindow *self, const char *path, gboolean image)
+{
+  PendingOpen *p = g_new0 (PendingOpen, 1);
+
+  p->path = g_strdup (path);
+  p->image = image;
+  g_queue_push_tail (&self->pending, p);
+  process_pending (self);
+}
+
+gboolean
+cs_window_get_loading (CsWindow *self)
+{
+  return self->opening || !g_queue_is_empty (&self->pending);
 }
 
 guint
 cs_window_open_files (CsWindow *self, GFile **files, guint n_files)
 {
-  guint opened = 0;
+  guint queued = 0;
 
   /* Models first, so that images given with them are explained by them. */
   for (int pass = 0; pass < 2; pass++)
@@ -186,12 +267,13 @@ cs_window_open_files (CsWindow *self, GFile **files, guint n_files)
             continue;
           }
         image = is_image_name (path) && !g_file_test (path, G_FILE_TEST_IS_DIR);
-        if (pass == 0 && !image)
-          opened += open_model (self, path);
-        else if (pass == 1 && image)
-          opened += open_image (self, path);
+        if ((pass == 0 && !image) || (pass == 1 && image))
+          {
+            queue_open (self, path, image);
+            queued++;
+          }
       }
-  return opened;
+  return queued;
 }
 
 void
@@ -204,7 +286,13 @@ cs_window_open_demo (CsWindow *self)
       cs_window_toast (self, _("The demo run is not installed: open a run, a model or an image"));
       return;
     }
-  open_model (self, demo);
+  queue_open (self, demo, FALSE);
+}
+
+void
+cs_window_open_demo_if_empty (CsWindow *self)
+{
+  queue_open (self, NULL, FALSE);
 }
 
 /* Actions. */
@@ -272,7 +360,7 @@ open_demo_action (GtkWidget *widget, const char *name, GVariant *param)
 static void
 open_recent_action (GtkWidget *widget, const char *name, GVariant *param)
 {
-  open_model (CS_WINDOW (widget), g_variant_get_string (param, NULL));
+  queue_open (CS_WINDOW (widget), g_variant_get_string (param, NULL), FALSE);
 }
 
 static void
@@ -282,6 +370,9 @@ cancel_action (GtkWidget *widget, const char *name, GVariant *param)
 
   if (cs_worker_get_busy (cs_session_get_worker (self->session)))
     {
+      /* Files queued behind the one opening are dropped with it. */
+      while (g_queue_get_length (&self->pending) > (self->opening ? 1u : 0u))
+        pending_open_free (g_queue_pop_tail (&self->pending));
       cs_worker_cancel (cs_session_get_worker (self->session), NULL);
       cs_window_toast (self, _("Cancelled"));
     }
@@ -363,11 +454,52 @@ cs_window_export (CsWindow *self, const char *what, const char *path, GError **e
 }
 
 static void
+export_toast (CsWindow *self, const char *path, gboolean ok, const GError *error)
+{
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *msg = ok ? g_strdup_printf (_("Exported “%s”"), base)
+                            : g_strdup_printf (_("Export failed: %s"), error->message);
+
+  cs_window_toast (self, msg);
+}
+
+static void
+export_data_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (CsWindow) self = g_object_ref (g_object_get_data (user_data, "window"));
+  g_autoptr (GObject) request = user_data;
+  g_autoptr (GError) error = NULL;
+  gboolean ok = cs_export_run_data_finish (CS_WORKER (source), result, &error);
+
+  if (ok || !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    export_toast (self, g_object_get_data (request, "path"), ok, error);
+}
+
+/* A data file on the worker (its statistics may take seconds to compute), anything else here. */
+static void
+export_to (CsWindow *self, const char *what, const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  CsExportFormat format = cs_export_format_from_path (path);
+
+  if (format == CS_EXPORT_CSV || format == CS_EXPORT_JSON || g_strcmp0 (what, "data") == 0)
+    {
+      GObject *request = g_object_new (G_TYPE_OBJECT, NULL);
+      g_object_set_data_full (request, "window", g_object_ref (self), g_object_unref);
+      g_object_set_data_full (request, "path", g_strdup (path), g_free);
+      cs_export_run_data_async (cs_session_get_worker (self->session),
+                                cs_session_get_model_set (self->session), path, export_data_done,
+                                request);
+      return;
+    }
+  export_toast (self, path, cs_window_export (self, what, path, &error), error);
+}
+
+static void
 export_response_cb (GtkNativeDialog *dialog, int response, CsWindow *self)
 {
   g_autoptr (GFile) file = NULL;
   g_autofree char *path = NULL;
-  g_autoptr (GError) error = NULL;
 
   if (response != GTK_RESPONSE_ACCEPT)
     return;
@@ -388,17 +520,7 @@ export_response_cb (GtkNativeDialog *dialog, int response, CsWindow *self)
       g_free (path);
       path = with;
     }
-  if (cs_window_export (self, self->export_what, path, &error))
-    {
-      g_autofree char *base = g_path_get_basename (path);
-      g_autofree char *msg = g_strdup_printf (_("Exported “%s”"), base);
-      cs_window_toast (self, msg);
-    }
-  else
-    {
-      g_autofree char *msg = g_strdup_printf (_("Export failed: %s"), error->message);
-      cs_window_toast (self, msg);
-    }
+  export_to (self, self->export_what, path);
 }
 
 static void
@@ -531,6 +653,37 @@ apply_settings (CsWindow *self)
   update_recent_menu (self);
 }
 
+/* Built here rather than in the template: it overlays whatever the template lays out. */
+static void
+add_loading_card (CsWindow *self)
+{
+  g_autoptr (GtkWidget) content = g_object_ref (adw_toast_overlay_get_child (self->toast_overlay));
+  GtkWidget *overlay = gtk_overlay_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  GtkWidget *spinner = gtk_spinner_new ();
+  GtkWidget *cancel = gtk_button_new_with_mnemonic (_("_Cancel"));
+
+  adw_toast_overlay_set_child (self->toast_overlay, NULL);
+  gtk_overlay_set_child (GTK_OVERLAY (overlay), content);
+  gtk_spinner_start (GTK_SPINNER (spinner));
+  self->loading_label = GTK_LABEL (gtk_label_new (NULL));
+  gtk_widget_add_css_class (GTK_WIDGET (self->loading_label), "title-4");
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (cancel), "win.cancel");
+  gtk_widget_add_css_class (cancel, "pill");
+  gtk_box_append (GTK_BOX (box), spinner);
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->loading_label));
+  gtk_box_append (GTK_BOX (box), cancel);
+  g_object_set (box, "margin-start", 24, "margin-end", 24, "margin-top", 18, "margin-bottom", 18, NULL);
+  self->loading_card = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  gtk_widget_add_css_class (self->loading_card, "card");
+  gtk_box_append (GTK_BOX (self->loading_card), box);
+  gtk_widget_set_halign (self->loading_card, GTK_ALIGN_CENTER);
+  gtk_widget_set_valign (self->loading_card, GTK_ALIGN_CENTER);
+  gtk_widget_set_visible (self->loading_card, FALSE);
+  gtk_overlay_add_overlay (GTK_OVERLAY (overlay), self->loading_card);
+  adw_toast_overlay_set_child (self->toast_overlay, overlay);
+}
+
 static void
 cs_window_dispose (GObject *object)
 {
@@ -544,6 +697,7 @@ cs_window_dispose (GObject *object)
       g_signal_handlers_disconnect_by_data (cs_session_get_worker (self->session), self);
       cs_worker_cancel (cs_session_get_worker (self->session), NULL);
     }
+  g_queue_clear_full (&self->pending, (GDestroyNotify) pending_open_free);
   gtk_widget_dispose_template (GTK_WIDGET (self), CS_TYPE_WINDOW);
   g_clear_object (&self->session);
   G_OBJECT_CLASS (cs_window_parent_class)->dispose (object);
@@ -598,6 +752,7 @@ cs_window_init (CsWindow *self)
   GtkDropTarget *drop;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  add_loading_card (self);
   self->session = cs_session_new ();
   cs_graph_view_set_session (self->graph_view, self->session);
   cs_saliency_view_set_session (self->saliency_view, self->session);
@@ -616,6 +771,7 @@ cs_window_init (CsWindow *self)
   drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect (drop, "drop", G_CALLBACK (drop_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
+  cs_frame_timings_attach (GTK_WIDGET (self));
   update_title (self);
 }
 

@@ -14,11 +14,16 @@ G_DECLARE_FINAL_TYPE (CsWindow, cs_window, CS, WINDOW, AdwApplicationWindow)
 
 CsWindow *cs_window_new (GtkApplication *app);
 CsSession *cs_window_get_session (CsWindow *self);
-/* Opens runs/models first, then images; each failure becomes a toast. Returns how many
- * files opened. */
+/* Queues runs/models first, then images, and opens them one after the other on the worker
+ * while a loading card shows over the views; each failure becomes a toast. Returns how many
+ * files were queued. */
 guint cs_window_open_files (CsWindow *self, GFile **files, guint n_files);
-/* The bundled demo run; a toast when it is missing. */
+/* Queues the bundled demo run; a toast when it is missing. */
 void cs_window_open_demo (CsWindow *self);
+/* Queues the demo run, opened only if no model has opened when its turn comes. */
+void cs_window_open_demo_if_empty (CsWindow *self);
+/* Files are being opened (the loading state). */
+gboolean cs_window_get_loading (CsWindow *self);
 /* Shows a message in a toast. */
 void cs_window_toast (CsWindow *self, const char *message);
 /* Toasts shown so far (tests). */

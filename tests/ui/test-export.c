@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cs-export.h"
+#include "cs-export-job.h"
 #include "cs-saliency-view.h"
 #include "cs-training-view.h"
 #include "io/image.h"
@@ -236,6 +237,51 @@ test_data (void)
   cJSON_Delete (doc);
 }
 
+typedef struct
+{
+  gboolean done, ok;
+  GError *error;
+} Exported;
+
+static void
+exported_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Exported *e = user_data;
+
+  e->ok = cs_export_run_data_finish (CS_WORKER (source), result, &e->error);
+  e->done = TRUE;
+}
+
+/* On the worker, the same file as on the main thread; without a run, a clear error. */
+static void
+test_data_async (void)
+{
+  g_autofree char *sync_path = out_path ("sync.csv");
+  g_autofree char *async_path = out_path ("async.csv");
+  g_autofree char *a = NULL, *b = NULL;
+  g_autoptr (CsModelSet) set = cs_model_set_load (run_dir, NULL);
+  g_autoptr (CsWorker) worker = cs_worker_new ();
+  Exported done = { 0 }, none = { 0 };
+  gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  g_assert_true (cs_export_run_data (cs_model_set_get_run (set), sync_path, NULL));
+  cs_export_run_data_async (worker, set, async_path, exported_cb, &done);
+  while (!done.done && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (done.ok);
+  g_assert_no_error (done.error);
+  g_assert_true (g_file_get_contents (sync_path, &a, NULL, NULL));
+  g_assert_true (g_file_get_contents (async_path, &b, NULL, NULL));
+  g_assert_cmpstr (a, ==, b);
+
+  cs_export_run_data_async (worker, NULL, async_path, exported_cb, &none);
+  while (!none.done && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (none.ok);
+  g_assert_error (none.error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_clear_error (&none.error);
+}
+
 static void
 test_failures_leave_nothing (void)
 {
@@ -294,6 +340,7 @@ main (int argc, char *argv[])
                                                         : g_dir_make_tmp ("convscope-export-XXXXXX", NULL);
   g_test_add_func ("/export/figures", test_figures);
   g_test_add_func ("/export/data", test_data);
+  g_test_add_func ("/export/data-async", test_data_async);
   g_test_add_func ("/export/failures-leave-nothing", test_failures_leave_nothing);
   ret = g_test_run ();
   ui_fixture_remove (run_dir);

@@ -105,6 +105,72 @@ test_epoch_models (void)
   g_assert_true (cs_model_set_get_epoch (set, 0, NULL) == a);
 }
 
+typedef struct
+{
+  gboolean done, ok;
+  GError *error;
+} Opened;
+
+static void
+opened_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Opened *o = user_data;
+
+  o->ok = cs_session_open_finish (CS_SESSION (source), result, &o->error);
+  o->done = TRUE;
+}
+
+static void
+wait_opened (Opened *o)
+{
+  gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  while (!o->done && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (o->done);
+}
+
+/* Opening on the worker: the session changes only when the open succeeded, on the main thread;
+ * a newer open supersedes an older one, which finishes cancelled; a bad file keeps the model. */
+static void
+test_open_async (void)
+{
+  g_autoptr (CsSession) session = cs_session_new ();
+  g_autofree char *bad = ui_fixture_make_bad_file (run_dir);
+  g_autoptr (GPtrArray) images = NULL;
+  Opened first = { 0 }, second = { 0 }, broken = { 0 }, picture = { 0 };
+  CsModelSet *set;
+
+  cs_session_open_async (session, bad, FALSE, -1, opened_cb, &first);
+  cs_session_open_async (session, run_dir, FALSE, -1, opened_cb, &second);
+  g_assert_null (cs_session_get_model_set (session));  /* nothing changes synchronously */
+  wait_opened (&first);
+  wait_opened (&second);
+  g_assert_false (first.ok);
+  g_assert_true (g_error_matches (first.error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
+  g_assert_true (second.ok);
+  set = cs_session_get_model_set (session);
+  g_assert_nonnull (set);
+  g_assert_cmpint (cs_session_get_n_epochs (session), ==, 6);
+  g_assert_nonnull (cs_session_get_image (session));  /* the run's first test image, decoded */
+
+  cs_session_open_async (session, bad, FALSE, -1, opened_cb, &broken);
+  wait_opened (&broken);
+  g_assert_false (broken.ok);
+  g_assert_true (strstr (broken.error->message, "broken.onnx") != NULL);
+  g_assert_true (cs_session_get_model_set (session) == set);
+
+  images = cs_session_list_run_images (session);
+  g_assert_cmpuint (images->len, >, 1);
+  cs_session_open_async (session, ((CsRunImage *) images->pdata[1])->path, TRUE, 3, opened_cb,
+                         &picture);
+  wait_opened (&picture);
+  g_assert_true (picture.ok);
+  g_assert_cmpint (cs_session_get_image_label (session), ==, 3);
+  g_clear_error (&first.error);
+  g_clear_error (&broken.error);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -116,6 +182,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/session/setters", test_setters);
   g_test_add_func ("/session/bad-files", test_bad_files);
   g_test_add_func ("/session/epoch-models", test_epoch_models);
+  g_test_add_func ("/session/open-async", test_open_async);
   ret = g_test_run ();
   ui_fixture_remove (run_dir);
   return ret;

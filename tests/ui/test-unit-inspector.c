@@ -7,7 +7,7 @@
 
 #include "cs-jobs.h"
 #include "cs-saliency-view.h"
-#include "cs-unit-inspector.h"
+#include "cs-unit-inspector-private.h"
 #include "ui-fixture.h"
 
 #define N_EPOCHS 4
