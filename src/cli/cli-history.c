@@ -9,7 +9,8 @@
 static void
 on_progress (void *user_data, double fraction)
 {
-  fprintf (stderr, _("\rhistory: running the checkpoints over the examples %3d%%"), (int) (fraction * 100.0 + 0.5));
+  fputc ('\r', stderr);
+  fprintf (stderr, _("history: running the checkpoints over the examples %3d%%"), (int) (fraction * 100.0 + 0.5));
   fflush (stderr);
 }
 

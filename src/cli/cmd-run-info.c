@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "analysis/history.h"
 #include "analysis/run_analysis.h"
 #include "cli-common.h"
 #include "cmd-run-info.h"
@@ -36,9 +37,10 @@ fail_line (int code, const char *what, const char *msg)
 static void
 usage (FILE *fp)
 {
-  fprintf (fp, "%s convscope-cli run-info RUNDIR [--json] [--csv]\n", _("Usage:"));
+  fprintf (fp, "%s convscope-cli run-info RUNDIR [--json] [--csv] [--history]\n", _("Usage:"));
   fputs (_("  per epoch: metrics; per layer and epoch: weight statistics; the detected\n"
-           "  overfitting onset. --json: machine-readable; --csv: one row per epoch and layer.\n"), fp);
+           "  overfitting onset. --json: machine-readable; --csv: one row per epoch and layer.\n"
+           "  --history: also compute each example's history (see `history`) for the early AUROC.\n"), fp);
 }
 
 static void
@@ -137,14 +139,30 @@ print_text (const cs_run_analysis *a)
   print_epoch_label (a, by_val, width, a->by_validation);
   print_epoch_label (a, by_w, width, a->by_weights.index);
   printf ("  %s\n", a->explanation);
+  if (a->early_auroc != NULL)
+    {
+      printf ("\n%s\n", _("anticipating the last epoch's validation mistakes from epochs 0..k (AUROC):"));
+      for (int32_t e = 0; e < run->n_epochs; e++)
+        printf ("  %5d  %s\n", run->epochs[e].epoch, fmt (b[0], 40, a->early_auroc[e], 3, "-"));
+    }
   return 0;
+}
+
+/* --history: the example history from its cache, or computed (and cached) now. */
+static cs_status
+attach_history (cs_run_analysis *a, cs_error *err)
+{
+  cs_history *h = cs_history_get (a->run, NULL, NULL, err);
+  cs_status st = h != NULL ? cs_run_analysis_attach_history (a, h, err) : err->code;
+  cs_history_free (h);
+  return st;
 }
 
 int
 cli_cmd_run_info (int argc, char **argv)
 {
   const char *path = NULL;
-  bool json = false, csv = false;
+  bool json = false, csv = false, history = false;
   for (int i = 0; i < argc; i++)
     {
       const char *arg = argv[i];
@@ -152,6 +170,8 @@ cli_cmd_run_info (int argc, char **argv)
         json = true;
       else if (strcmp (arg, "--csv") == 0)
         csv = true;
+      else if (strcmp (arg, "--history") == 0)
+        history = true;
       else if (strcmp (arg, "--help") == 0 || strcmp (arg, "-h") == 0)
         {
           usage (stdout);
@@ -178,6 +198,11 @@ cli_cmd_run_info (int argc, char **argv)
   cs_run_analysis *a = cs_run_analysis_load (run, &progress, &err);
   if (tty)
     fprintf (stderr, "\r%40s\r", "");
+  if (a != NULL && history && attach_history (a, &err) != CS_OK)
+    {
+      cs_run_analysis_free (a);
+      a = NULL;
+    }
   int code = a == NULL ? fail_line (1, path, err.message)
              : json || csv ? print_report (a, json) : print_text (a);
   cs_run_analysis_free (a);

@@ -39,7 +39,7 @@ static const cli_command commands[] = {
   { "bench", cli_cmd_bench,
     "bench MODEL --task forward|saliency|gradcam|smoothgrad|integrated-gradients|scorecam\n"
     "          [--batch B] [--repeat N] [--threads T]" },
-  { "run-info", cli_cmd_run_info, "run-info RUNDIR [--json] [--csv]" },
+  { "run-info", cli_cmd_run_info, "run-info RUNDIR [--json] [--csv] [--history]" },
   { "history", cli_cmd_history, "history RUNDIR [--json] [--csv]" },
   { "suspects", cli_cmd_suspects, "suspects RUNDIR [--top K] [--json]" },
   { "shortcuts", cli_cmd_shortcuts,

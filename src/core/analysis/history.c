@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/softmax.h"
 #include "data/dataset.h"
 #include "exec/exec.h"
 #include "io/model_load.h"
@@ -139,8 +140,8 @@ cs_history_free (cs_history *h)
   free (h);
 }
 
-/* One row of logits: the label's probability (through a stable log-sum-exp), its margin over
- * the largest other logit, the argmax and that other class. */
+/* One row of logits: the label's probability, its margin over the largest other logit, the
+ * argmax and that other class. */
 static void
 summarise_row (const float *z, int32_t k, int32_t label, float *prob, float *margin, uint8_t *pred,
                uint8_t *other)
@@ -153,10 +154,7 @@ summarise_row (const float *z, int32_t k, int32_t label, float *prob, float *mar
       if (c != label && z[c] > z[best_other])
         best_other = c;
     }
-  double sum = 0.0;
-  for (int32_t c = 0; c < k; c++)
-    sum += exp ((double) z[c] - (double) z[best]);
-  *prob = (float) exp ((double) z[label] - (double) z[best] - log (sum));
+  *prob = (float) cs_softmax_at (z, k, label);
   *margin = z[label] - z[best_other];
   *pred = (uint8_t) best;
   *other = (uint8_t) best_other;

@@ -28,7 +28,7 @@ typedef struct {
   uint8_t *other;            /* the largest class other than the label */
 } cs_history_examples;
 
-typedef struct {
+typedef struct cs_history {
   int32_t n_epochs;
   int32_t *epochs;           /* the run's epoch numbers, in order */
   int32_t n_classes;

@@ -1,6 +1,9 @@
 /* The analysis of a training run: series, gap, both onsets, explanation. */
 #include "analysis/run_analysis.h"
 
+#include "analysis/example_measures.h"
+#include "analysis/history.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +17,23 @@ cs_run_analysis_free (cs_run_analysis *a)
   cs_run_stats_free (a->stats);
   free (a->gap);
   free (a->weight_signal);
+  free (a->early_auroc);
   free (a);
+}
+
+cs_status
+cs_run_analysis_attach_history (cs_run_analysis *a, const cs_history *h, cs_error *err)
+{
+  if (h->n_epochs != a->run->n_epochs)
+    return cs_error_set (err, CS_ERR_ARGUMENT, "%s: the example history has %d epochs, the run %d",
+                         a->run->path, h->n_epochs, a->run->n_epochs);
+  double *auroc = malloc ((size_t) h->n_epochs * sizeof *auroc);
+  if (auroc == NULL)
+    return cs_error_set (err, CS_ERR_MEMORY, "out of memory");
+  cs_history_early_auroc (h, auroc);
+  free (a->early_auroc);
+  a->early_auroc = auroc;
+  return CS_OK;
 }
 
 int32_t
@@ -134,5 +153,14 @@ cs_run_analysis *
 cs_run_analysis_load (const cs_run *run, const cs_progress *progress, cs_error *err)
 {
   cs_run_stats *s = cs_run_stats_load (run, progress, err);
-  return s != NULL ? cs_run_analysis_new (run, s, err) : NULL;
+  cs_run_analysis *a = s != NULL ? cs_run_analysis_new (run, s, err) : NULL;
+  /* The example history is costly to compute: use it only when its cache is already valid. */
+  char *path = a != NULL ? cs_history_path (run) : NULL;
+  cs_error ignored = { 0 };
+  cs_history *h = path != NULL ? cs_history_read (path, run, &ignored) : NULL;
+  if (h != NULL)
+    (void) cs_run_analysis_attach_history (a, h, &ignored);
+  cs_history_free (h);
+  free (path);
+  return a;
 }

@@ -18,6 +18,9 @@ typedef struct {
   int32_t by_validation;     /* index into the epochs, or -1 */
   cs_weight_onset by_weights;
   char explanation[3072];    /* both rules in plain language, and any unavailable epochs */
+  /* n_epochs: how well epochs 0..k anticipate the last epoch's validation mistakes (AUROC, see
+   * example_measures.h), when the run's example history is known; else NULL. */
+  double *early_auroc;
 } cs_run_analysis;
 
 /* Analyses run with its statistics (taken over: freed with the analysis, also on error). */
@@ -26,6 +29,10 @@ cs_run_analysis *cs_run_analysis_new (const cs_run *run, cs_run_stats *stats, cs
 cs_run_analysis *cs_run_analysis_load (const cs_run *run, const cs_progress *progress,
                                        cs_error *err);
 void cs_run_analysis_free (cs_run_analysis *a);
+/* Fills a->early_auroc from the run's example history (history.h). cs_run_analysis_load does
+ * it from a valid history.bin cache by itself; computing the history is the caller's choice. */
+struct cs_history;
+cs_status cs_run_analysis_attach_history (cs_run_analysis *a, const struct cs_history *h, cs_error *err);
 
 /* Epoch number of an index into the epochs, or -1 for -1. */
 int32_t cs_run_analysis_epoch (const cs_run_analysis *a, int32_t index);

@@ -64,6 +64,8 @@ overfitting_json (const cs_run_analysis *a)
   cJSON_AddItemToObject (of, "generalization_gap", series_json (a->gap, n));
   cJSON_AddItemToObject (of, "weight_signal", series_json (a->weight_signal, n));
   cJSON_AddStringToObject (of, "explanation", a->explanation);
+  if (a->early_auroc != NULL)
+    cJSON_AddItemToObject (of, "early_auroc", series_json (a->early_auroc, n));
   return of;
 }
 
