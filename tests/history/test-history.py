@@ -119,6 +119,11 @@ def test_demo(tmp):
         f"{e['epoch']}:{e['auroc']:.3f}" for e in info["early_auroc"] if e["auroc"] is not None))
     check(auroc[3] > 0.8, f"epoch 3 already anticipates the final mistakes (AUROC {auroc[3]:.3f} > 0.8)")
 
+    p = run("run-info", run_dir, "--json")
+    ri = json.loads(p.stdout)["overfitting"].get("early_auroc") if p.returncode == 0 else None
+    check(ri is not None and len(ri) == len(auroc)
+          and all((a is None and b is None) or abs(a - b) < 1e-9 for a, b in zip(ri, auroc)),
+          "run-info --json reports the same early AUROC from the cached history")
     cache = os.path.join(run_dir, "history.bin")
     if not check(os.path.isfile(cache), "history.bin is written in the run directory"):
         return
