@@ -1,6 +1,7 @@
 /* cs_model: a shared graph plus one set of weights, the input conventions and class labels. */
 #include "graph/model.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,6 +98,7 @@ cs_model_clone (const cs_model *m, cs_error *err)
   memcpy (c->mean, m->mean, sizeof c->mean);
   memcpy (c->std, m->std, sizeof c->std);
   c->has_normalization = m->has_normalization;
+  c->resize = m->resize;
   if (m->path != NULL)
     c->path = strdup (m->path);
   if (m->classes != NULL
@@ -149,4 +151,47 @@ cs_model_parameter_count (const cs_model *m)
   for (int32_t p = 0; p < m->graph->n_params; p++)
     total += cs_tensor_numel (&m->weights[p]);
   return total;
+}
+
+int64_t
+cs_count_nonfinite (const float *v, int64_t n)
+{
+  int64_t bad = 0;
+  for (int64_t i = 0; i < n; i++)
+    bad += !isfinite (v[i]);
+  return bad;
+}
+
+cs_status
+cs_model_check_finite (const cs_model *m, cs_error *err)
+{
+  const cs_graph *g = m->graph;
+  const char *first = NULL;
+  int64_t first_bad = 0, first_n = 0;
+  int32_t others = 0;
+  for (int32_t i = 0; i < g->n_nodes; i++)
+    {
+      const cs_node *n = &g->nodes[i];
+      const cs_tensor *t = n->op == CS_OP_PARAM ? &m->weights[n->param_index]
+                           : n->op == CS_OP_CONST ? &n->value : NULL;
+      if (t == NULL || t->data == NULL)
+        continue;
+      int64_t count = cs_tensor_numel (t), bad = cs_count_nonfinite (t->data, count);
+      if (bad > 0 && first == NULL)
+        {
+          first = n->name;
+          first_bad = bad;
+          first_n = count;
+        }
+      else if (bad > 0)
+        others++;
+    }
+  if (first == NULL)
+    return CS_OK;
+  if (others > 0)
+    return cs_error_set (err, CS_ERR_FORMAT, "%lld of the %lld values of '%s' are NaN or "
+                         "infinite (and %d more tensors have some)", (long long) first_bad,
+                         (long long) first_n, first, others);
+  return cs_error_set (err, CS_ERR_FORMAT, "%lld of the %lld values of '%s' are NaN or infinite",
+                       (long long) first_bad, (long long) first_n, first);
 }
