@@ -366,3 +366,14 @@ cli_print_json (struct cJSON *doc)
   cJSON_free (text);
   return CLI_EXIT_OK;
 }
+
+int
+cli_check_output (const char *input, const cs_tensor *y)
+{
+  int64_t n = y != NULL ? cs_tensor_numel (y) : 0, bad = y != NULL ? cs_count_nonfinite (y->data, n) : 0;
+  if (bad == 0)
+    return CLI_EXIT_OK;
+  return cli_error (CLI_EXIT_FAILURE, input, _("%lld of the model's %lld outputs are NaN or infinite "
+                                               "(its weights or the input overflow float32)"),
+                    (long long) bad, (long long) n);
+}

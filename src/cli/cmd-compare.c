@@ -101,6 +101,8 @@ cli_cmd_compare (int argc, char **argv)
       goto out;
     }
   const cs_tensor *logits = cs_exec_value (e, m->graph->output_node);
+  if ((code = cli_check_output (input_path, logits)) != CLI_EXIT_OK)
+    goto out;
   int32_t classes = (int32_t) cs_tensor_numel (logits), predicted = 0;
   for (int32_t i = 1; i < classes; i++)
     if (logits->data[i] > logits->data[predicted])

@@ -136,7 +136,7 @@ rebuild (CsImageStrip *self)
       g_autoptr (GdkTexture) texture = NULL;
 
       if (cs_image_load (ri->path, &img, &err) != CS_OK
-          || cs_image_to_tensor (&img, m->channels, m->height, m->width, m->mean, m->std, &t,
+          || cs_image_for_model (&img, m, NULL, NULL, &t,
                                  &err) != CS_OK)
         {
           cs_image_free (&img);

@@ -19,6 +19,8 @@ CsSession *cs_window_get_session (CsWindow *self);
 guint cs_window_open_files (CsWindow *self, GFile **files, guint n_files);
 /* The bundled demo run; a toast when it is missing. */
 void cs_window_open_demo (CsWindow *self);
+/* Opens the model settings window (input preprocessing) of the model open; NULL without one. */
+struct _CsModelSettingsWindow *cs_window_show_model_settings (CsWindow *self);
 /* Shows a message in a toast. */
 void cs_window_toast (CsWindow *self, const char *message);
 /* Toasts shown so far (tests). */

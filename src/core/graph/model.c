@@ -2,6 +2,7 @@
 #include "graph/model.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -167,6 +168,7 @@ cs_model_check_finite (const cs_model *m, cs_error *err)
 {
   const cs_graph *g = m->graph;
   const char *first = NULL;
+  int32_t first_id = -1;
   int64_t first_bad = 0, first_n = 0;
   int32_t others = 0;
   for (int32_t i = 0; i < g->n_nodes; i++)
@@ -180,6 +182,7 @@ cs_model_check_finite (const cs_model *m, cs_error *err)
       if (bad > 0 && first == NULL)
         {
           first = n->name;
+          first_id = i;
           first_bad = bad;
           first_n = count;
         }
@@ -188,10 +191,18 @@ cs_model_check_finite (const cs_model *m, cs_error *err)
     }
   if (first == NULL)
     return CS_OK;
+  /* Exporters name folded weights "onnx::Conv_196": say which layer reads the tensor. */
+  char layer[300] = "";
+  for (int32_t i = first_id + 1; i < g->n_nodes && layer[0] == '\0'; i++)
+    for (int32_t k = 0; k < g->nodes[i].n_inputs; k++)
+      if (g->nodes[i].inputs[k] == first_id)
+        {
+          snprintf (layer, sizeof layer, " (an input of layer '%s')", g->nodes[i].name);
+          break;
+        }
+  char more[64] = "";
   if (others > 0)
-    return cs_error_set (err, CS_ERR_FORMAT, "%lld of the %lld values of '%s' are NaN or "
-                         "infinite (and %d more tensors have some)", (long long) first_bad,
-                         (long long) first_n, first, others);
-  return cs_error_set (err, CS_ERR_FORMAT, "%lld of the %lld values of '%s' are NaN or infinite",
-                       (long long) first_bad, (long long) first_n, first);
+    snprintf (more, sizeof more, "; %d more tensors have some", others);
+  return cs_error_set (err, CS_ERR_FORMAT, "%lld of the %lld values of '%s'%s are NaN or "
+                       "infinite%s", (long long) first_bad, (long long) first_n, first, layer, more);
 }

@@ -3,6 +3,7 @@
  * scaling and mean/std normalisation; and loading an INPUT argument (image or .npy). */
 #include "io/image-private.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,8 +82,9 @@ plan_resize (const cs_image *img, int32_t height, int32_t width, int32_t resize)
     return p;
   p.rh = (int32_t) (tall ? new_long : new_short);
   p.rw = (int32_t) (tall ? new_short : new_long);
-  p.top = (int32_t) ((p.rh - height) / 2.0 + 0.5);
-  p.left = (int32_t) ((p.rw - width) / 2.0 + 0.5);
+  /* Python's round(): halves to even (CenterCrop of 341 to 224 starts at 58, not 59). */
+  p.top = (int32_t) nearbyint ((p.rh - height) / 2.0);
+  p.left = (int32_t) nearbyint ((p.rw - width) / 2.0);
   return p;
 }
 
