@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/threads.h"
 #include "config.h"
+#include "data/run_example.h"
 #include "io/image.h"
 #include "io/model_load.h"
 #include "io/model_settings.h"
@@ -318,12 +320,36 @@ cli_get_norm (const cli_args *args, const cs_model *m, cli_norm *norm)
   return CLI_EXIT_OK;
 }
 
+/* "test:N" / "train:N": example N of the run's recorded data set (MODEL must be a run). */
+static int
+load_run_example (const char *arg, bool train, int64_t index, const cs_model *m,
+                  const cli_norm *norm, cs_tensor *out)
+{
+  cs_error err = { 0 };
+  cs_image img;
+  int32_t label;
+  bool set = norm != NULL && norm->set;
+  size_t n = m->path != NULL ? strlen (m->path) : 0;
+  if (n < 9 || strcmp (m->path + n - 9, "/run.json") != 0)
+    return cli_error (CLI_EXIT_USAGE, arg, _("test:N and train:N need a run directory as MODEL"));
+  if (cs_run_example_load (m->path, train, index, &img, &label, &err) != CS_OK)
+    return cli_fail (arg, &err);
+  cs_status st = cs_image_for_model (&img, m, set ? norm->mean : NULL, set ? norm->std : NULL, out, &err);
+  cs_image_free (&img);
+  if (st != CS_OK)
+    return cli_fail (arg, &err);
+  return CLI_EXIT_OK;
+}
+
 int
 cli_load_input (const char *path, const cs_model *m, const cli_norm *norm, cs_tensor *out)
 {
   cs_error err = { 0 };
-  bool set = norm != NULL && norm->set;
+  bool set = norm != NULL && norm->set, train;
+  int64_t index;
   char note[256];
+  if (cs_run_example_parse (path, &train, &index) && access (path, F_OK) != 0)
+    return load_run_example (path, train, index, m, norm, out);
   if (cs_input_load_noted (path, m, set ? norm->mean : NULL, set ? norm->std : NULL, out, note,
                            sizeof note, &err) != CS_OK)
     return cli_fail (path, &err);

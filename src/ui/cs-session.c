@@ -7,6 +7,7 @@
 #include "cs-session.h"
 
 #include "attribution/attribution.h"
+#include "data/run_example.h"
 #include "io/image.h"
 
 struct _CsSession
@@ -258,6 +259,19 @@ cs_session_open_model (CsSession *self, const char *path, GError **error)
     {
       CsRunImage *ri = g_ptr_array_index (images, i);
       have_image = cs_session_open_image (self, ri->path, ri->label, NULL);
+    }
+  /* A run that names its data set (trained by `train` or the logger) opens on test:0. */
+  if (!have_image && cs_model_set_get_run (self->set) != NULL)
+    {
+      cs_image example = { 0 };
+      int32_t label = -1;
+      cs_error err = { 0 };
+      if (cs_run_example_load (cs_model_set_get_run (self->set)->path, false, 0, &example, &label,
+                               &err) == CS_OK)
+        have_image = cs_session_set_image_pixels (self, example.pixels, example.width,
+                                                  example.height, example.channels, label,
+                                                  "test:0", NULL);
+      cs_image_free (&example);
     }
   if (!have_image && self->pixels.pixels != NULL)
     {

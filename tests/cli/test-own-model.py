@@ -117,6 +117,21 @@ def checks(tmp):
     check(one_error(run("predict", model, photo), 1, "convscope.json"), "a bad sidecar: exit 1, one line naming it")
     os.unlink(model + ".convscope.json")
 
+    # test:N / train:N: examples of the data set a run records (the demo, trained by `train`).
+    demo = os.path.join(SRC, "data", "demo")
+    p, doc = run_json("predict", demo, "test:0", "train:3")
+    check(p.returncode == 0 and doc and [d["input"] for d in doc] == ["test:0", "train:3"]
+          and all(d["top"][0]["label"] for d in doc), "predict RUN test:0 train:3: the run's own examples")
+    for cmd in (["explain", demo, "test:2", "--method", "gradcam"],
+                ["compare", demo, "test:2", "--methods", "saliency,gradcam", "--out", os.path.join(tmp, "s.png")],
+                ["evaluate", demo, "test:2", "--methods", "saliency", "--metric", "deletion"]):
+        p = run(*cmd)
+        check(p.returncode == 0, f"{cmd[0]} RUN test:2 (exit {p.returncode}, {p.stderr.strip()[:200]!r})")
+    check(one_error(run("predict", demo, "test:10000"), 1, "has 10000 examples"),
+          "test:N beyond the split: exit 1, one line with the split's size")
+    check(one_error(run("predict", model, "test:0"), 2, "need a run"),
+          "test:N with a bare model: exit 2, one line")
+
     # Non-finite weights and outputs.
     nan = os.path.join(tmp, "nan.onnx")
     for cmd in (["predict", nan, photo], ["explain", nan, photo, "--method", "saliency"], ["inspect", nan]):
