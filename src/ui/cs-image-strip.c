@@ -6,13 +6,18 @@
 
 #include "cs-image-strip.h"
 #include "cs-jobs.h"
+#include "data/run_example.h"
 #include "io/image.h"
 
 #define MAX_IMAGES 64
+/* A run without an images directory shows the first examples of its data set's test split. */
+#define MAX_EXAMPLES 24
 
 typedef struct
 {
-  char *path;
+  char *path;                  /* an image file, or NULL for a data-set example */
+  char *name;                  /* as the session names the image: basename, or "test:N" */
+  cs_image pixels;             /* data-set examples: the pixels */
   int label;
   GtkWidget *button;
   GtkWidget *caption;
@@ -39,6 +44,8 @@ entry_clear (gpointer data)
   Entry *e = data;
 
   g_free (e->path);
+  g_free (e->name);
+  g_free (e->pixels.pixels);
 }
 
 static void
@@ -48,8 +55,27 @@ image_clicked_cb (GtkButton *button, CsImageStrip *self)
   Entry *e = &g_array_index (self->entries, Entry, i);
   g_autoptr (GError) error = NULL;
 
-  if (!cs_session_open_image (self->session, e->path, e->label, &error))
+  if (e->path != NULL ? !cs_session_open_image (self->session, e->path, e->label, &error)
+                      : !cs_session_set_image_pixels (self->session, e->pixels.pixels, e->pixels.width,
+                                                      e->pixels.height, e->pixels.channels, e->label,
+                                                      e->name, &error))
     gtk_widget_set_tooltip_text (e->button, error->message);
+}
+
+/* Marks the entry showing in the views. */
+static void
+update_selection (CsImageStrip *self)
+{
+  const char *shown = self->session != NULL ? cs_session_get_image_name (self->session) : NULL;
+
+  for (guint i = 0; i < self->entries->len; i++)
+    {
+      Entry *e = &g_array_index (self->entries, Entry, i);
+      if (g_strcmp0 (e->name, shown) == 0)
+        gtk_widget_add_css_class (e->button, "selected");
+      else
+        gtk_widget_remove_css_class (e->button, "selected");
+    }
 }
 
 static void
@@ -71,20 +97,23 @@ predict_done (GObject *source, GAsyncResult *result, gpointer user_data)
       Entry *e = &g_array_index (self->entries, Entry, i);
       int top;
       char b1[64], b2[64];
-      g_autofree char *text = NULL;
+      g_autofree char *text = NULL, *tip = NULL;
       gboolean wrong;
 
       cs_predict_result_top (r, (int) i, 1, &top);
       wrong = e->label >= 0 && top != e->label;
       self->n_misclassified += wrong;
+      /* The caption names the classes (ellipsized to the thumbnail); the tooltip adds the
+       * probability and where the image comes from. */
       if (e->label >= 0)
-        text = g_strdup_printf ("%s\n→ %s %.0f%%", cs_model_set_get_class_label (set, e->label, b1, sizeof b1),
-                                cs_model_set_get_class_label (set, top, b2, sizeof b2),
-                                100.0 * r->probs[(gsize) i * r->n_classes + top]);
+        text = g_strdup_printf ("%s\n→ %s", cs_model_set_get_class_label (set, e->label, b1, sizeof b1),
+                                cs_model_set_get_class_label (set, top, b2, sizeof b2));
       else
-        text = g_strdup_printf ("→ %s %.0f%%", cs_model_set_get_class_label (set, top, b2, sizeof b2),
-                                100.0 * r->probs[(gsize) i * r->n_classes + top]);
+        text = g_strdup_printf ("→ %s", cs_model_set_get_class_label (set, top, b2, sizeof b2));
+      tip = g_strdup_printf (_("%s (%.0f %%)\n%s"), text, 100.0 * r->probs[(gsize) i * r->n_classes + top],
+                             e->path != NULL ? e->path : e->name);
       gtk_label_set_text (GTK_LABEL (e->caption), text);
+      gtk_widget_set_tooltip_text (e->button, tip);
       if (wrong)
         gtk_widget_add_css_class (e->button, "misclassified");
       else
@@ -104,6 +133,55 @@ run_predict (CsImageStrip *self)
                  cs_predict_job_new (set, cs_session_get_epoch (self->session), self->inputs,
                                      &self->shape, (int) self->entries->len),
                  cs_predict_job_free, cs_predict_result_free, predict_done, g_object_ref (self));
+}
+
+/* One thumbnail: img preprocessed into inputs, its button and caption. Data-set examples
+ * (path NULL) keep their pixels for the click. */
+static void
+add_entry (CsImageStrip *self, CsModelSet *set, const cs_model *m, const cs_image *img,
+           const char *path, const char *name, int label, GByteArray *inputs)
+{
+  cs_tensor t = { 0 };
+  cs_error err = { 0 };
+  Entry e = { 0 };
+  GtkWidget *vbox, *picture;
+  g_autoptr (GdkTexture) texture = NULL;
+  char buf[64];
+
+  if (cs_image_for_model (img, m, NULL, NULL, &t, &err) != CS_OK)
+    return;
+  g_byte_array_append (inputs, (const guint8 *) t.data, (guint) (cs_tensor_numel (&t) * sizeof (float)));
+  self->shape = t.shape;
+  cs_tensor_free (&t);
+  texture = cs_image_texture_new (img);
+
+  e.path = g_strdup (path);
+  e.name = g_strdup (name);
+  if (path == NULL)
+    e.pixels = (cs_image) { .width = img->width, .height = img->height, .channels = img->channels,
+                            .pixels = g_memdup2 (img->pixels, (gsize) img->width * img->height * img->channels) };
+  e.label = label;
+  e.button = gtk_button_new ();
+  vbox = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  picture = gtk_picture_new_for_paintable (GDK_PAINTABLE (texture));
+  gtk_widget_set_size_request (picture, 56, 56);
+  e.caption = gtk_label_new (label >= 0 ? cs_model_set_get_class_label (set, label, buf, sizeof buf) : "");
+  gtk_label_set_justify (GTK_LABEL (e.caption), GTK_JUSTIFY_CENTER);
+  /* Two lines at most (the strip's height); each ellipsized, in full in the tooltip. */
+  gtk_label_set_ellipsize (GTK_LABEL (e.caption), PANGO_ELLIPSIZE_END);
+  gtk_label_set_width_chars (GTK_LABEL (e.caption), 10);
+  gtk_label_set_max_width_chars (GTK_LABEL (e.caption), 10);
+  gtk_widget_add_css_class (e.caption, "caption");
+  gtk_box_append (GTK_BOX (vbox), picture);
+  gtk_box_append (GTK_BOX (vbox), e.caption);
+  gtk_button_set_child (GTK_BUTTON (e.button), vbox);
+  gtk_widget_add_css_class (e.button, "flat");
+  gtk_widget_add_css_class (e.button, "strip-image");
+  gtk_widget_set_tooltip_text (e.button, path != NULL ? path : name);
+  g_object_set_data (G_OBJECT (e.button), "index", GUINT_TO_POINTER (self->entries->len));
+  g_signal_connect (e.button, "clicked", G_CALLBACK (image_clicked_cb), self);
+  gtk_box_append (GTK_BOX (self->box), e.button);
+  g_array_append_val (self->entries, e);
 }
 
 static void
@@ -129,51 +207,39 @@ rebuild (CsImageStrip *self)
     {
       CsRunImage *ri = g_ptr_array_index (images, i);
       cs_image img = { 0 };
-      cs_tensor t = { 0 };
       cs_error err = { 0 };
-      Entry e = { 0 };
-      GtkWidget *vbox, *picture;
-      g_autoptr (GdkTexture) texture = NULL;
+      g_autofree char *name = g_path_get_basename (ri->path);
 
-      if (cs_image_load (ri->path, &img, &err) != CS_OK
-          || cs_image_for_model (&img, m, NULL, NULL, &t,
-                                 &err) != CS_OK)
-        {
-          cs_image_free (&img);
-          continue;
-        }
-      g_byte_array_append (inputs, (const guint8 *) t.data, (guint) (cs_tensor_numel (&t) * sizeof (float)));
-      self->shape = t.shape;
-      cs_tensor_free (&t);
-      texture = cs_image_texture_new (&img);
+      if (cs_image_load (ri->path, &img, &err) == CS_OK)
+        add_entry (self, set, m, &img, ri->path, name, ri->label, inputs);
       cs_image_free (&img);
+    }
+  if (images->len == 0 && cs_model_set_get_run (set) != NULL)
+    {
+      cs_image examples[MAX_EXAMPLES];
+      int32_t labels[MAX_EXAMPLES], n = 0;
+      cs_error err = { 0 };
 
-      e.path = g_strdup (ri->path);
-      e.label = ri->label;
-      e.button = gtk_button_new ();
-      vbox = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
-      picture = gtk_picture_new_for_paintable (GDK_PAINTABLE (texture));
-      gtk_widget_set_size_request (picture, 56, 56);
-      e.caption = gtk_label_new (e.label >= 0 ? cs_model_set_get_class_label (set, e.label, (char[64]) { 0 }, 64) : "");
-      gtk_label_set_justify (GTK_LABEL (e.caption), GTK_JUSTIFY_CENTER);
-      gtk_label_set_ellipsize (GTK_LABEL (e.caption), PANGO_ELLIPSIZE_END);
-      gtk_label_set_max_width_chars (GTK_LABEL (e.caption), 12);
-      gtk_widget_add_css_class (e.caption, "caption");
-      gtk_box_append (GTK_BOX (vbox), picture);
-      gtk_box_append (GTK_BOX (vbox), e.caption);
-      gtk_button_set_child (GTK_BUTTON (e.button), vbox);
-      gtk_widget_add_css_class (e.button, "flat");
-      gtk_widget_add_css_class (e.button, "strip-image");
-      gtk_widget_set_tooltip_text (e.button, ri->path);
-      g_object_set_data (G_OBJECT (e.button), "index", GUINT_TO_POINTER (self->entries->len));
-      g_signal_connect (e.button, "clicked", G_CALLBACK (image_clicked_cb), self);
-      gtk_box_append (GTK_BOX (self->box), e.button);
-      g_array_append_val (self->entries, e);
+      cs_run_examples_load (cs_model_set_get_run (set)->path, false, 0, MAX_EXAMPLES, examples,
+                            labels, &n, &err);
+      for (int32_t i = 0; i < n; i++)
+        {
+          g_autofree char *name = g_strdup_printf ("test:%d", i);
+          add_entry (self, set, m, &examples[i], NULL, name, labels[i], inputs);
+          cs_image_free (&examples[i]);
+        }
     }
   if (self->entries->len > 0)
     self->inputs = g_byte_array_free_to_bytes (g_steal_pointer (&inputs));
   gtk_widget_set_visible (GTK_WIDGET (self), self->entries->len > 0);
+  update_selection (self);
   run_predict (self);
+}
+
+static void
+image_changed_cb (CsSession *session, GParamSpec *pspec, CsImageStrip *self)
+{
+  update_selection (self);
 }
 
 static void
@@ -200,6 +266,7 @@ cs_image_strip_set_session (CsImageStrip *self, CsSession *session)
     {
       g_signal_connect_object (session, "notify::model-set", G_CALLBACK (model_set_changed_cb), self, 0);
       g_signal_connect_object (session, "notify::epoch", G_CALLBACK (epoch_changed_cb), self, 0);
+      g_signal_connect_object (session, "notify::image", G_CALLBACK (image_changed_cb), self, 0);
       rebuild (self);
     }
 }

@@ -60,11 +60,30 @@ cs_run_dataset_spec (const cs_run *run)
   return out;
 }
 
-cs_status
-cs_run_example_load (const char *run_path, bool train, int64_t index, cs_image *img,
-                     int32_t *label, cs_error *err)
+/* Example index of split s as an interleaved 8-bit image. */
+static cs_status
+split_image (const cs_dataset_split *s, int64_t index, cs_image *img, cs_error *err)
 {
-  memset (img, 0, sizeof *img);
+  size_t hw = (size_t) s->height * (size_t) s->width, c = (size_t) s->channels;
+  const uint8_t *src = s->images + (size_t) index * hw * c;
+  img->pixels = malloc (hw * c);
+  if (img->pixels == NULL)
+    return cs_error_set (err, CS_ERR_MEMORY, "out of memory");
+  for (size_t i = 0; i < hw; i++) /* planar (C, H, W) to interleaved */
+    for (size_t k = 0; k < c; k++)
+      img->pixels[i * c + k] = src[k * hw + i];
+  img->width = s->width;
+  img->height = s->height;
+  img->channels = s->channels;
+  return CS_OK;
+}
+
+cs_status
+cs_run_examples_load (const char *run_path, bool train, int64_t first, int32_t n,
+                      cs_image *imgs, int32_t *labels, int32_t *n_loaded, cs_error *err)
+{
+  memset (imgs, 0, sizeof *imgs * (size_t) (n > 0 ? n : 0));
+  *n_loaded = 0;
   cs_run *run = cs_run_load (run_path, err);
   if (run == NULL)
     return err != NULL ? err->code : CS_ERR_FORMAT;
@@ -78,34 +97,32 @@ cs_run_example_load (const char *run_path, bool train, int64_t index, cs_image *
   if (st == CS_OK && (st = cs_dataset_open (spec, &ds, err)) != CS_OK)
     cs_error_prefix (err, "%s", run->path);
   const cs_dataset_split *s = train ? &ds.train : &ds.test;
-  if (st == CS_OK && (index < 0 || index >= s->n))
+  if (st == CS_OK && (first < 0 || first >= s->n))
     st = cs_error_set (err, CS_ERR_ARGUMENT, "%s:%lld: the %s split of %s has %lld examples "
-                       "(0 to %lld)", train ? "train" : "test", (long long) index,
+                       "(0 to %lld)", train ? "train" : "test", (long long) first,
                        train ? "train" : "test", spec, (long long) s->n, (long long) s->n - 1);
   if (st == CS_OK && s->channels != 1 && s->channels != 3)
     st = cs_error_set (err, CS_ERR_UNSUPPORTED, "%s: %d-channel examples are not images", spec,
                        s->channels);
-  if (st == CS_OK)
+  for (int32_t i = 0; st == CS_OK && i < n && first + i < s->n; i++)
     {
-      size_t hw = (size_t) s->height * (size_t) s->width, c = (size_t) s->channels;
-      const uint8_t *src = s->images + (size_t) index * hw * c;
-      img->pixels = malloc (hw * c);
-      if (img->pixels == NULL)
-        st = cs_error_set (err, CS_ERR_MEMORY, "out of memory");
-      else
+      st = split_image (s, first + i, &imgs[i], err);
+      if (st == CS_OK)
         {
-          /* planar (C, H, W) to interleaved */
-          for (size_t i = 0; i < hw; i++)
-            for (size_t k = 0; k < c; k++)
-              img->pixels[i * c + k] = src[k * hw + i];
-          img->width = s->width;
-          img->height = s->height;
-          img->channels = s->channels;
-          *label = s->labels[index];
+          labels[i] = s->labels[first + i];
+          (*n_loaded)++;
         }
     }
   cs_dataset_free (&ds);
   free (spec);
   cs_run_free (run);
   return st;
+}
+
+cs_status
+cs_run_example_load (const char *run_path, bool train, int64_t index, cs_image *img,
+                     int32_t *label, cs_error *err)
+{
+  int32_t n;
+  return cs_run_examples_load (run_path, train, index, 1, img, label, &n, err);
 }

@@ -19,3 +19,7 @@ char *cs_run_dataset_spec (const cs_run *run);
  * run_path: the run directory or run.json. Errors name the run and the reason. */
 cs_status cs_run_example_load (const char *run_path, bool train, int64_t index, cs_image *img,
                                int32_t *label, cs_error *err);
+/* Examples first .. first+n-1 (fewer at the end of the split: *n_loaded says how many) in one
+ * reading of the data set. On error, images already loaded are in imgs (free them). */
+cs_status cs_run_examples_load (const char *run_path, bool train, int64_t first, int32_t n,
+                                cs_image *imgs, int32_t *labels, int32_t *n_loaded, cs_error *err);
