@@ -11,12 +11,15 @@ Writes into OUTDIR:
                       F.interpolate(bilinear, align_corners=False, antialias=False): the
                       resampling Convscope documents (docs/models.md)
   nan.onnx            the same model with 3 NaN values in layer1.0.conv1's weight
+  logged-run/         a small CNN's run logged by tools/convscope_logger.py (2 epochs on random
+                      28x28 data; run.json names Fashion-MNIST as its data set)
 Run with Debian's /usr/bin/python3 (python3-torch, python3-torchvision, python3-onnx).
 """
 
 import argparse
 import json
 import os
+import sys
 
 import numpy as np
 import onnx
@@ -51,6 +54,27 @@ def transform(path):
     return (x - MEAN) / STD
 
 
+def logged_run(path):
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__))))
+    import convscope_logger as cl
+    from torchvision.datasets import FashionMNIST  # noqa: F401 (only its class names below)
+    torch.manual_seed(1)
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 8, 3, padding=1), torch.nn.ReLU(),
+                                torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(8, 10))
+    log = cl.RunLogger(path, model, torch.zeros(1, 1, 28, 28), classes=list(FashionMNIST.classes),
+                       mean=[0.2860], std=[0.3530], dataset={"name": "fashion-mnist"},
+                       train={"optimizer": "sgd", "lr": 0.1, "seed": 1})
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = torch.randn(64, 1, 28, 28), torch.randint(0, 10, (64,))
+    for epoch in (1, 2):
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        log.log_epoch(epoch, train_loss=float(loss), train_accuracy=0.1, val_loss=float(loss),
+                      val_accuracy=0.1, learning_rate=0.1)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("outdir")
@@ -80,6 +104,7 @@ def main():
     w.flat[[0, 5, 9]] = np.nan
     init.CopyFrom(numpy_helper.from_array(w, init.name))
     onnx.save(m, os.path.join(out, "nan.onnx"))
+    logged_run(os.path.join(out, "logged-run"))
 
 
 if __name__ == "__main__":

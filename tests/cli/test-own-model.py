@@ -127,6 +127,12 @@ def checks(tmp):
                 ["evaluate", demo, "test:2", "--methods", "saliency", "--metric", "deletion"]):
         p = run(*cmd)
         check(p.returncode == 0, f"{cmd[0]} RUN test:2 (exit {p.returncode}, {p.stderr.strip()[:200]!r})")
+    logged = os.path.join(tmp, "logged-run")
+    p, doc = run_json("predict", logged, "test:7")
+    check(p.returncode == 0 and doc and doc[0]["input"] == "test:7"
+          and doc[0]["top"][0]["label"] in ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
+                                            "Shirt", "Sneaker", "Bag", "Ankle boot"),
+          "predict on a run logged from PyTorch (tools/convscope_logger.py): test:7 of Fashion-MNIST")
     check(one_error(run("predict", demo, "test:10000"), 1, "has 10000 examples"),
           "test:N beyond the split: exit 1, one line with the split's size")
     check(one_error(run("predict", model, "test:0"), 2, "need a run"),

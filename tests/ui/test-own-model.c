@@ -2,13 +2,14 @@
  * (tools/make-own-model-fixture.py), explained on a 320x240 photo. The imagenet preset picked
  * in the model settings window gives PyTorch's prediction and its ImageNet class name, and is
  * remembered beside the model; a labels.txt beside a model names its classes; NaN weights are
- * refused with a message naming the tensor. CONVSCOPE_TEST_SHOTS=DIR saves screenshots. */
+ * refused with a message naming the tensor; a run logged from PyTorch opens on its test images. CONVSCOPE_TEST_SHOTS=DIR saves screenshots. */
 #include "config.h"
 
 #include <cjson/cJSON.h>
 #include <glib/gstdio.h>
 #include <math.h>
 
+#include "cs-image-strip.h"
 #include "cs-model-set.h"
 #include "cs-model-settings.h"
 #include "cs-saliency-view.h"
@@ -214,6 +215,31 @@ test_nan_weights (void)
   g_assert_null (cs_session_get_model_set (session));
 }
 
+/* A run logged from PyTorch that names Fashion-MNIST opens on its test images: the views show
+ * test:0 with its true label, the strip the first test examples with predictions. */
+static void
+test_logged_run_opens_on_test_images (void)
+{
+  g_autofree char *run = g_build_filename (fixture_dir, "logged-run", NULL);
+  g_autoptr (CsSession) session = cs_session_new ();
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *strip = cs_image_strip_new (session);
+  gint64 end;
+
+  gtk_window_set_child (GTK_WINDOW (window), strip);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (cs_session_open_model (session, run, NULL));
+  g_assert_cmpstr (cs_session_get_image_name (session), ==, "test:0");
+  g_assert_cmpint (cs_session_get_image_label (session), >=, 0);
+  g_assert_cmpuint (cs_image_strip_get_n_images (CS_IMAGE_STRIP (strip)), ==, 24);
+  end = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (cs_image_strip_get_n_misclassified (CS_IMAGE_STRIP (strip)) < 0 && g_get_monotonic_time () < end)
+    ui_spin (100);
+  g_assert_cmpint (cs_image_strip_get_n_misclassified (CS_IMAGE_STRIP (strip)), >=, 0);
+  shot (window, "own-model-logged-run-strip");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 static void
 read_reference (void)
 {
@@ -253,6 +279,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/own-model/imagenet-preset", test_imagenet_preset);
   g_test_add_func ("/own-model/labels-file", test_labels_file);
   g_test_add_func ("/own-model/nan-weights", test_nan_weights);
+  g_test_add_func ("/own-model/logged-run-test-images", test_logged_run_opens_on_test_images);
   ret = g_test_run ();
   ui_fixture_remove (fixture_dir);
   g_free (ref_label);
