@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "cs-graph-view.h"
+#include "cs-node-inspector.h"
 
 #define BOX_W 168.0
 #define BOX_H 42.0
@@ -31,6 +32,7 @@ struct _CsGraphView
   double zoom, pan_x, pan_y;   /* widget = graph * zoom + pan */
   double drag_pan_x, drag_pan_y;
   gboolean fitted;
+  GtkWidget *inspector;        /* the node inspector popover, or NULL */
 };
 
 enum { PROP_0, PROP_SESSION, N_PROPS };
@@ -329,9 +331,28 @@ static void
 click_released_cb (GtkGestureClick *gesture, int n_press, double x, double y, CsGraphView *self)
 {
   int id = cs_graph_view_node_at (self, x, y);
+  double cx, cy;
 
   if (id >= 0 && self->session != NULL)
     cs_session_set_layer (self->session, id);
+  /* The node inspector: what the node is (op, attributes, shapes, parameters, FLOPs). */
+  g_clear_pointer (&self->inspector, gtk_widget_unparent);
+  if (id >= 0 && self->set != NULL && cs_graph_view_node_center (self, id, &cx, &cy))
+    {
+      GdkRectangle r = { (int) (cx - BOX_W * self->zoom / 2), (int) (cy - BOX_H * self->zoom / 2),
+                         (int) (BOX_W * self->zoom), (int) (BOX_H * self->zoom) };
+      self->inspector = cs_node_inspector_new (cs_model_set_get_graph (self->set), id);
+      gtk_widget_set_parent (self->inspector, GTK_WIDGET (self));
+      gtk_popover_set_position (GTK_POPOVER (self->inspector), GTK_POS_RIGHT);
+      gtk_popover_set_pointing_to (GTK_POPOVER (self->inspector), &r);
+      gtk_popover_popup (GTK_POPOVER (self->inspector));
+    }
+}
+
+GtkWidget *
+cs_graph_view_get_inspector (CsGraphView *self)
+{
+  return self->inspector;
 }
 
 static void
@@ -403,6 +424,7 @@ model_set_changed_cb (CsSession *session, GParamSpec *pspec, CsGraphView *self)
   if (set == self->set)
     return;
   g_clear_pointer (&self->set, cs_model_set_unref);
+  g_clear_pointer (&self->inspector, gtk_widget_unparent);
   self->set = set != NULL ? cs_model_set_ref (set) : NULL;
   layout (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
@@ -447,6 +469,8 @@ cs_graph_view_size_allocate (GtkWidget *widget, int width, int height, int basel
 
   if (!self->fitted)
     fit (self);
+  if (self->inspector != NULL)
+    gtk_popover_present (GTK_POPOVER (self->inspector));
 }
 
 static void
@@ -466,6 +490,7 @@ cs_graph_view_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->session, self);
   g_clear_object (&self->session);
   g_clear_pointer (&self->set, cs_model_set_unref);
+  g_clear_pointer (&self->inspector, gtk_widget_unparent);
   G_OBJECT_CLASS (cs_graph_view_parent_class)->dispose (object);
 }
 

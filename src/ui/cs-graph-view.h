@@ -20,4 +20,7 @@ int cs_graph_view_node_at (CsGraphView *self, double x, double y);
 /* The widget coordinates of node id's box centre; FALSE when it is not drawn. */
 gboolean cs_graph_view_node_center (CsGraphView *self, int id, double *x, double *y);
 
+/* The node inspector popover of the last clicked node, or NULL. */
+GtkWidget *cs_graph_view_get_inspector (CsGraphView *self);
+
 G_END_DECLS

@@ -9,9 +9,11 @@
 #include <glib/gstdio.h>
 #include <math.h>
 
+#include "cs-graph-view.h"
 #include "cs-image-strip.h"
 #include "cs-model-set.h"
 #include "cs-model-settings.h"
+#include "cs-node-inspector.h"
 #include "cs-saliency-view.h"
 #include "ui-fixture.h"
 
@@ -59,10 +61,10 @@ make_view (CsSession *session, GtkWidget **window)
   return CS_SALIENCY_VIEW (view);
 }
 
-/* Waits until the view has a prediction and no job runs (of class want when >= 0: a stale
- * prediction of the previous model may show until the new one arrives). */
+/* Waits until the view has a prediction and no job runs (of class want and probability near
+ * want_p when >= 0: the previous model's prediction shows until the new one arrives). */
 static gboolean
-wait_prediction (CsSaliencyView *view, int want, int *klass, float *p)
+wait_prediction (CsSaliencyView *view, int want, double want_p, int *klass, float *p)
 {
   gint64 end = g_get_monotonic_time () + 90 * G_USEC_PER_SEC;
 
@@ -70,7 +72,7 @@ wait_prediction (CsSaliencyView *view, int want, int *klass, float *p)
     {
       ui_spin (100);
       if (!cs_saliency_view_get_loading (view) && cs_saliency_view_get_prediction (view, klass, p)
-          && (want < 0 || *klass == want))
+          && (want < 0 || *klass == want) && (want_p < 0 || fabs (*p - want_p) < 1e-4))
         return TRUE;
     }
   return FALSE;
@@ -87,7 +89,7 @@ open_and_predict (CsSession *session, CsSaliencyView *view, const char *model, i
   g_assert_true (cs_session_open_model (session, model, &error));
   g_assert_no_error (error);
   g_assert_true (cs_session_open_image (session, photo, -1, &error));
-  g_assert_true (wait_prediction (view, -1, klass, p));
+  g_assert_true (wait_prediction (view, -1, -1, klass, p));
 }
 
 static void
@@ -134,7 +136,7 @@ test_imagenet_preset (void)
     g_autofree char *photo = g_build_filename (fixture_dir, "photo.png", NULL);
     g_assert_true (cs_session_open_image (session, photo, -1, NULL));
   }
-  g_assert_true (wait_prediction (view, ref_class, &k, &p));
+  g_assert_true (wait_prediction (view, ref_class, ref_probability, &k, &p));
   g_assert_cmpint (k, ==, ref_class);
   g_assert_cmpfloat_with_epsilon (p, ref_probability, 1e-4);
   g_assert_cmpstr (cs_model_set_get_class_label (cs_session_get_model_set (session), k, buf, sizeof buf),
@@ -150,7 +152,7 @@ test_imagenet_preset (void)
     CsSaliencyView *v2 = make_view (again, &window);
     cs_session_set_method (again, CS_METHOD_GRADCAM);
     open_and_predict (again, v2, model, &k, &p);
-    g_assert_true (wait_prediction (v2, ref_class, &k, &p));
+    g_assert_true (wait_prediction (v2, ref_class, ref_probability, &k, &p));
     g_assert_cmpint (k, ==, ref_class);
     g_assert_cmpfloat_with_epsilon (p, ref_probability, 1e-4);
     gtk_window_destroy (GTK_WINDOW (window));
@@ -240,6 +242,53 @@ test_logged_run_opens_on_test_images (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* Layers by their PyTorch names in the graph; a click opens the node inspector. */
+static void
+test_node_inspector (void)
+{
+  g_autofree char *model = g_build_filename (fixture_dir, "resnet18.onnx", NULL);
+  g_autoptr (CsSession) session = cs_session_new ();
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *graph = cs_graph_view_new (session);
+  const cs_graph *g;
+  g_autofree char *text = NULL;
+  int id;
+  double x, y;
+
+  gtk_window_set_child (GTK_WINDOW (window), graph);
+  gtk_window_set_default_size (GTK_WINDOW (window), 500, 700);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (cs_session_open_model (session, model, NULL));
+  ui_spin (200);
+  g = cs_model_set_get_graph (cs_session_get_model_set (session));
+  id = cs_graph_find (g, "layer1.0.conv1");
+  g_assert_cmpint (id, >=, 0);
+  g_assert_cmpint (cs_graph_find (g, "/layer1/layer1.0/conv1/Conv"), ==, id);
+  text = cs_node_inspector_describe (g, cs_graph_find (g, "layer4.1.conv2"));
+  g_assert_nonnull (strstr (text, "Layer: layer4.1.conv2"));
+  g_assert_nonnull (strstr (text, "Name in the file: /layer4/layer4.1/conv2/Conv"));
+  g_assert_nonnull (strstr (text, "kernel 3×3 · stride 1×1 · pad 1,1,1,1"));
+  g_assert_nonnull (strstr (text, "Output: [N, 512, 7, 7]"));
+  g_assert_nonnull (strstr (text, "Parameter count: 2359296")); /* 512·512·3·3, as inspect says */
+
+  g_assert_true (cs_graph_view_node_center (CS_GRAPH_VIEW (graph), id, &x, &y));
+  {
+    g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (graph);
+    for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+      {
+        g_autoptr (GObject) c = g_list_model_get_item (controllers, i);
+        if (GTK_IS_GESTURE_CLICK (c))
+          g_signal_emit_by_name (c, "released", 1, x, y);
+      }
+  }
+  g_assert_cmpint (cs_session_get_layer (session), ==, id);
+  g_assert_nonnull (cs_graph_view_get_inspector (CS_GRAPH_VIEW (graph)));
+  g_assert_true (gtk_widget_get_visible (cs_graph_view_get_inspector (CS_GRAPH_VIEW (graph))));
+  shot (window, "own-model-graph");
+  shot (cs_graph_view_get_inspector (CS_GRAPH_VIEW (graph)), "own-model-node-inspector");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 static void
 read_reference (void)
 {
@@ -279,6 +328,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/own-model/imagenet-preset", test_imagenet_preset);
   g_test_add_func ("/own-model/labels-file", test_labels_file);
   g_test_add_func ("/own-model/nan-weights", test_nan_weights);
+  g_test_add_func ("/own-model/node-inspector", test_node_inspector);
   g_test_add_func ("/own-model/logged-run-test-images", test_logged_run_opens_on_test_images);
   ret = g_test_run ();
   ui_fixture_remove (fixture_dir);
