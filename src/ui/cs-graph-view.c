@@ -4,6 +4,7 @@
 
 #include <glib/gi18n.h>
 #include <math.h>
+#include <string.h>
 
 #include "cs-graph-view.h"
 #include "cs-node-inspector.h"
@@ -339,14 +340,51 @@ click_released_cb (GtkGestureClick *gesture, int n_press, double x, double y, Cs
   g_clear_pointer (&self->inspector, gtk_widget_unparent);
   if (id >= 0 && self->set != NULL && cs_graph_view_node_center (self, id, &cx, &cy))
     {
-      GdkRectangle r = { (int) (cx - BOX_W * self->zoom / 2), (int) (cy - BOX_H * self->zoom / 2),
-                         (int) (BOX_W * self->zoom), (int) (BOX_H * self->zoom) };
+      /* The node's box, clipped to the widget: the popover must point inside it. */
+      int w = gtk_widget_get_width (GTK_WIDGET (self)), h = gtk_widget_get_height (GTK_WIDGET (self));
+      int x0 = CLAMP ((int) (cx - BOX_W * self->zoom / 2), 0, MAX (w - 1, 0));
+      int y0 = CLAMP ((int) (cy - BOX_H * self->zoom / 2), 0, MAX (h - 1, 0));
+      int x1 = CLAMP ((int) (cx + BOX_W * self->zoom / 2), x0 + 1, MAX (w, x0 + 1));
+      int y1 = CLAMP ((int) (cy + BOX_H * self->zoom / 2), y0 + 1, MAX (h, y0 + 1));
+      GdkRectangle r = { x0, y0, x1 - x0, y1 - y0 };
       self->inspector = cs_node_inspector_new (cs_model_set_get_graph (self->set), id);
       gtk_widget_set_parent (self->inspector, GTK_WIDGET (self));
       gtk_popover_set_position (GTK_POPOVER (self->inspector), GTK_POS_RIGHT);
       gtk_popover_set_pointing_to (GTK_POPOVER (self->inspector), &r);
       gtk_popover_popup (GTK_POPOVER (self->inspector));
     }
+}
+
+int
+cs_graph_view_find (CsGraphView *self, const char *text)
+{
+  const cs_graph *g;
+  g_autofree char *needle = g_utf8_casefold (text != NULL ? text : "", -1);
+
+  if (self->set == NULL || needle[0] == '\0')
+    return -1;
+  g = cs_model_set_get_graph (self->set);
+  for (int id = 0; id < g->n_nodes; id++)
+    {
+      const cs_node *n = &g->nodes[id];
+      g_autofree char *name = g_utf8_casefold (n->name, -1);
+      g_autofree char *alias = n->alias != NULL ? g_utf8_casefold (n->alias, -1) : NULL;
+      double cx, cy;
+
+      if (!node_is_shown (n) || (strstr (name, needle) == NULL && (alias == NULL || strstr (alias, needle) == NULL)))
+        continue;
+      /* Bring it to the middle of the view, then select it. */
+      if (cs_graph_view_node_center (self, id, &cx, &cy))
+        {
+          self->pan_x += gtk_widget_get_width (GTK_WIDGET (self)) / 2.0 - cx;
+          self->pan_y += gtk_widget_get_height (GTK_WIDGET (self)) / 2.0 - cy;
+          gtk_widget_queue_draw (GTK_WIDGET (self));
+        }
+      if (self->session != NULL)
+        cs_session_set_layer (self->session, id);
+      return id;
+    }
+  return -1;
 }
 
 GtkWidget *

@@ -129,6 +129,8 @@ cs_node_inspector_new (const cs_graph *g, int id)
   gtk_widget_set_margin_top (label, 6);
   gtk_widget_set_margin_bottom (label, 6);
   gtk_popover_set_child (GTK_POPOVER (popover), label);
-  gtk_popover_set_autohide (GTK_POPOVER (popover), TRUE);
+  /* Not autohide: it takes no grab or focus, so the graph keeps panning and a click on another
+   * node (or on empty space) replaces (or closes) it. */
+  gtk_popover_set_autohide (GTK_POPOVER (popover), FALSE);
   return popover;
 }

@@ -317,6 +317,18 @@ compare_action (GtkWidget *widget, const char *name, GVariant *param)
   cs_saliency_view_show_comparison (view, !cs_saliency_view_get_comparison_shown (view));
 }
 
+/* The layer graph's search box: centre and select the first layer whose name matches. */
+static void
+layer_search_cb (GtkSearchEntry *entry, CsWindow *self)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (entry));
+
+  if (text[0] != '\0' && cs_graph_view_find (self->graph_view, text) < 0)
+    gtk_widget_add_css_class (GTK_WIDGET (entry), "error");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (entry), "error");
+}
+
 /* The model's input preprocessing; Apply saves it and opens the model again with it. */
 static void
 settings_applied_cb (CsModelSettingsWindow *dialog, CsWindow *self)
@@ -603,6 +615,7 @@ cs_window_class_init (CsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CsWindow, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, CsWindow, progress);
   gtk_widget_class_bind_template_child (widget_class, CsWindow, graph_view);
+  gtk_widget_class_bind_template_callback (widget_class, layer_search_cb);
   gtk_widget_class_bind_template_child (widget_class, CsWindow, saliency_view);
   gtk_widget_class_bind_template_child (widget_class, CsWindow, filter_gallery);
   gtk_widget_class_bind_template_child (widget_class, CsWindow, training_view);

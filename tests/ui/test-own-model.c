@@ -271,6 +271,13 @@ test_node_inspector (void)
   g_assert_nonnull (strstr (text, "Output: [N, 512, 7, 7]"));
   g_assert_nonnull (strstr (text, "Parameter count: 2359296")); /* 512·512·3·3, as inspect says */
 
+  /* The search box's lookup: by PyTorch name or by the name in the file, case-insensitive. */
+  g_assert_cmpint (cs_graph_view_find (CS_GRAPH_VIEW (graph), "LAYER3.1.conv2"), ==, cs_graph_find (g, "layer3.1.conv2"));
+  g_assert_cmpint (cs_session_get_layer (session), ==, cs_graph_find (g, "layer3.1.conv2"));
+  g_assert_cmpint (cs_graph_view_find (CS_GRAPH_VIEW (graph), "/layer2/layer2.0/Add"), ==, cs_graph_find (g, "layer2.0.add"));
+  g_assert_cmpint (cs_graph_view_find (CS_GRAPH_VIEW (graph), "no such layer"), ==, -1);
+  /* The search centred layer2.0.add: click it. */
+  id = cs_graph_find (g, "layer2.0.add");
   g_assert_true (cs_graph_view_node_center (CS_GRAPH_VIEW (graph), id, &x, &y));
   {
     g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (graph);
@@ -286,6 +293,8 @@ test_node_inspector (void)
   g_assert_true (gtk_widget_get_visible (cs_graph_view_get_inspector (CS_GRAPH_VIEW (graph))));
   shot (window, "own-model-graph");
   shot (cs_graph_view_get_inspector (CS_GRAPH_VIEW (graph)), "own-model-node-inspector");
+  gtk_popover_popdown (GTK_POPOVER (cs_graph_view_get_inspector (CS_GRAPH_VIEW (graph))));
+  ui_spin (100);
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
