@@ -149,7 +149,7 @@ cs_graph_derive_display_names (cs_graph *g)
       cs_node *n = &g->nodes[i];
       if (n->op == CS_OP_INPUT || n->op == CS_OP_PARAM || n->op == CS_OP_CONST || n->alias != NULL)
         continue;
-      char display[NAME_MAX_LEN];
+      char display[2 * NAME_MAX_LEN + 2]; /* module "." op */
       derive (n, containers, n_containers, display, sizeof display);
       /* A name already in use (another node's, or another display name) stays unchanged. */
       if (display[0] == '\0' || name_taken (g, display))
