@@ -9,11 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/threads.h"
 #include "config.h"
+#include "data/run_example.h"
 #include "io/image.h"
 #include "io/model_load.h"
+#include "io/model_settings.h"
 
 static const cli_option common_options[] = {
   { "epoch", true, CLI_OPT_EPOCH },
@@ -221,9 +224,27 @@ cli_load_model (const cli_args *args, const char *path, int *code)
   opts.epoch = (int32_t) epoch;
   opts.weights = args->values[CLI_OPT_WEIGHTS];
   cs_error err = { 0 };
+  const char *preset = NULL;
+  static const char *const presets[] = { "imagenet", "fashion-mnist", "none", NULL };
+  *code = cli_get_choice (args, CLI_OPT_PRESET, "--preset", presets, &preset);
+  if (*code != CLI_EXIT_OK)
+    return NULL;
   cs_model *m = cs_model_load (path, &opts, &err);
   if (m == NULL)
-    *code = cli_fail (path, &err);
+    {
+      *code = cli_fail (path, &err);
+      return NULL;
+    }
+  /* --preset is the whole transform (resize, crop, normalisation) and its data set's class
+   * names; --mean/--std (cli_get_norm) refine the normalisation. */
+  cs_model_settings s;
+  if (preset != NULL && (!cs_model_settings_preset (preset, m->channels, m->height, &s)
+                         || cs_model_settings_apply (m, &s, &err) != CS_OK))
+    {
+      *code = cli_fail (path, &err);
+      cs_model_free (m);
+      return NULL;
+    }
   return m;
 }
 
@@ -276,24 +297,9 @@ cli_get_norm (const cli_args *args, const cs_model *m, cli_norm *norm)
       norm->mean[c] = m->mean[c];
       norm->std[c] = m->std[c] != 0 ? m->std[c] : 1.0f;
     }
-  const char *preset = NULL;
-  static const char *const presets[] = { "imagenet", "none", NULL };
-  int code = cli_get_choice (args, CLI_OPT_PRESET, "--preset", presets, &preset);
-  if (code != CLI_EXIT_OK)
-    return code;
-  if (preset != NULL)
-    {
-      static const float in_mean[3] = { 0.485f, 0.456f, 0.406f }, in_std[3] = { 0.229f, 0.224f, 0.225f };
-      bool imagenet = strcmp (preset, "imagenet") == 0;
-      for (int c = 0; c < 4; c++)
-        {
-          /* A grey model gets the mean of the three channels' statistics. */
-          float gm = (in_mean[0] + in_mean[1] + in_mean[2]) / 3, gs = (in_std[0] + in_std[1] + in_std[2]) / 3;
-          norm->mean[c] = !imagenet ? 0.0f : channels == 3 && c < 3 ? in_mean[c] : gm;
-          norm->std[c] = !imagenet ? 1.0f : channels == 3 && c < 3 ? in_std[c] : gs;
-        }
-      norm->set = true;
-    }
+  /* --preset's values are already the model's (cli_load_model applied them). */
+  norm->set = args->values[CLI_OPT_PRESET] != NULL;
+  int code;
   if (args->values[CLI_OPT_MEAN] != NULL)
     {
       code = norm_values (args->values[CLI_OPT_MEAN], "--mean", channels, norm->mean);
@@ -314,13 +320,42 @@ cli_get_norm (const cli_args *args, const cs_model *m, cli_norm *norm)
   return CLI_EXIT_OK;
 }
 
+/* "test:N" / "train:N": example N of the run's recorded data set (MODEL must be a run). */
+static int
+load_run_example (const char *arg, bool train, int64_t index, const cs_model *m,
+                  const cli_norm *norm, cs_tensor *out)
+{
+  cs_error err = { 0 };
+  cs_image img;
+  int32_t label;
+  bool set = norm != NULL && norm->set;
+  size_t n = m->path != NULL ? strlen (m->path) : 0;
+  if (n < 9 || strcmp (m->path + n - 9, "/run.json") != 0)
+    return cli_error (CLI_EXIT_USAGE, arg, _("test:N and train:N need a run directory as MODEL"));
+  if (cs_run_example_load (m->path, train, index, &img, &label, &err) != CS_OK)
+    return cli_fail (arg, &err);
+  cs_status st = cs_image_for_model (&img, m, set ? norm->mean : NULL, set ? norm->std : NULL, out, &err);
+  cs_image_free (&img);
+  if (st != CS_OK)
+    return cli_fail (arg, &err);
+  return CLI_EXIT_OK;
+}
+
 int
 cli_load_input (const char *path, const cs_model *m, const cli_norm *norm, cs_tensor *out)
 {
   cs_error err = { 0 };
-  bool set = norm != NULL && norm->set;
-  if (cs_input_load (path, m, set ? norm->mean : NULL, set ? norm->std : NULL, out, &err) != CS_OK)
+  bool set = norm != NULL && norm->set, train;
+  int64_t index;
+  char note[256];
+  if (cs_run_example_parse (path, &train, &index) && access (path, F_OK) != 0)
+    return load_run_example (path, train, index, m, norm, out);
+  if (cs_input_load_noted (path, m, set ? norm->mean : NULL, set ? norm->std : NULL, out, note,
+                           sizeof note, &err) != CS_OK)
     return cli_fail (path, &err);
+  /* Say when the model sees something else than the file (grey, resampled, cropped). */
+  if (note[0] != '\0')
+    fprintf (stderr, "convscope-cli: %s: %s: %s\n", _("note"), path, note);
   return CLI_EXIT_OK;
 }
 
@@ -344,4 +379,15 @@ cli_print_json (struct cJSON *doc)
   fputc ('\n', stdout);
   cJSON_free (text);
   return CLI_EXIT_OK;
+}
+
+int
+cli_check_output (const char *input, const cs_tensor *y)
+{
+  int64_t n = y != NULL ? cs_tensor_numel (y) : 0, bad = y != NULL ? cs_count_nonfinite (y->data, n) : 0;
+  if (bad == 0)
+    return CLI_EXIT_OK;
+  return cli_error (CLI_EXIT_FAILURE, input, _("%lld of the model's %lld outputs are NaN or infinite "
+                                               "(its weights or the input overflow float32)"),
+                    (long long) bad, (long long) n);
 }

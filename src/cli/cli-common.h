@@ -96,6 +96,8 @@ int cli_get_norm (const cli_args *args, const cs_model *m, cli_norm *norm);
 /* Loads an INPUT (image or .npy) for m as a [1, C, H, W] tensor. Reports the error itself. */
 int cli_load_input (const char *path, const cs_model *m, const cli_norm *norm, cs_tensor *out);
 
+/* After a forward pass: reports NaN/Inf outputs of input (CLI_EXIT_FAILURE), else CLI_EXIT_OK. */
+int cli_check_output (const char *input, const cs_tensor *y);
 /* The class label, or its index as text when the model has no labels (buf holds 16 bytes). */
 const char *cli_class_label (const cs_model *m, int32_t cls, char *buf);
 

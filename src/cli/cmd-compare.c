@@ -162,8 +162,11 @@ run_request (const compare_request *q, compare_run *r)
       || (code = cli_attr_batch (&q->args, &cli_attr_all_ids, r->m, q->selected, &batch)) != CLI_EXIT_OK
       || (code = cli_load_input (q->input_path, r->m, &r->norm, &r->x)) != CLI_EXIT_OK)
     return code;
-  if ((r->e = cs_exec_new (r->m, batch, &err)) == NULL || cli_predict (r->e, r->m, &r->x, &r->predicted, &r->predicted_p, &err) != CS_OK)
+  if ((r->e = cs_exec_new (r->m, batch, &err)) == NULL
+      || cli_predict (r->e, r->m, &r->x, &r->predicted, &r->predicted_p, &err) != CS_OK)
     return cli_fail (q->model_path, &err);
+  if ((code = cli_check_output (q->input_path, cs_exec_value (r->e, r->m->graph->output_node))) != CLI_EXIT_OK)
+    return code;
   if (run_methods (q, r) == 0)
     {
       const char *first = "?";

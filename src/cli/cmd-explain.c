@@ -226,6 +226,8 @@ run_request (const explain_request *q, explain_run *r)
   if ((r->e = cs_exec_new (r->m, r->batch, &err)) == NULL
       || cli_predict (r->e, r->m, &r->x, &r->predicted, &r->predicted_p, &err) != CS_OK)
     return cli_fail (q->model_path, &err);
+  if ((code = cli_check_output (q->input_path, cs_exec_value (r->e, r->m->graph->output_node))) != CLI_EXIT_OK)
+    return code;
 
   cli_progress progress;
   cli_progress_init (&progress, q->method_id);

@@ -105,6 +105,8 @@ print_json (const cs_model *m)
         continue;
       cJSON *o = cJSON_CreateObject ();
       cJSON_AddStringToObject (o, "name", n->name);
+      if (n->alias != NULL) /* the name in the file, which --layer accepts too */
+        cJSON_AddStringToObject (o, "alias", n->alias);
       cJSON_AddStringToObject (o, "op", node_op_name (n));
       cJSON *inputs = cJSON_AddArrayToObject (o, "inputs");
       for (int32_t k = 0; k < n->n_inputs; k++)

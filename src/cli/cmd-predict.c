@@ -92,6 +92,8 @@ cli_cmd_predict (int argc, char **argv)
         }
       cs_tensor_free (&x);
       const cs_tensor *y = cs_exec_value (e, m->graph->output_node);
+      if ((code = cli_check_output (path, y)) != CLI_EXIT_OK)
+        goto out;
       if (y == NULL || cs_tensor_numel (y) != classes)
         {
           code = cli_error (CLI_EXIT_FAILURE, model_path, _("the output has not %d values"), classes);

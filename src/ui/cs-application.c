@@ -127,9 +127,17 @@ cs_application_startup (GApplication *app)
 
   G_APPLICATION_CLASS (cs_application_parent_class)->startup (app);
 
-  /* Uninstalled runs (and tests) have no schema installed: settings are then not kept. */
+  /* Installed schemas first (tests point GSETTINGS_SCHEMA_DIR at the build tree's). */
   if (source != NULL)
     schema = g_settings_schema_source_lookup (source, APP_ID, TRUE);
+  /* Started from the build tree (as the README does): the schema meson compiled there. */
+  if (schema == NULL)
+    {
+      g_autoptr (GSettingsSchemaSource) built
+        = g_settings_schema_source_new_from_directory (CS_BUILD_DATA_DIR, source, FALSE, NULL);
+      if (built != NULL)
+        schema = g_settings_schema_source_lookup (built, APP_ID, FALSE);
+    }
   if (schema != NULL)
     {
       self->settings = g_settings_new_full (schema, NULL, NULL);

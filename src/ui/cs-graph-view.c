@@ -4,8 +4,10 @@
 
 #include <glib/gi18n.h>
 #include <math.h>
+#include <string.h>
 
 #include "cs-graph-view.h"
+#include "cs-node-inspector.h"
 
 #define BOX_W 168.0
 #define BOX_H 42.0
@@ -31,6 +33,7 @@ struct _CsGraphView
   double zoom, pan_x, pan_y;   /* widget = graph * zoom + pan */
   double drag_pan_x, drag_pan_y;
   gboolean fitted;
+  GtkWidget *inspector;        /* the node inspector popover, or NULL */
 };
 
 enum { PROP_0, PROP_SESSION, N_PROPS };
@@ -329,9 +332,65 @@ static void
 click_released_cb (GtkGestureClick *gesture, int n_press, double x, double y, CsGraphView *self)
 {
   int id = cs_graph_view_node_at (self, x, y);
+  double cx, cy;
 
   if (id >= 0 && self->session != NULL)
     cs_session_set_layer (self->session, id);
+  /* The node inspector: what the node is (op, attributes, shapes, parameters, FLOPs). */
+  g_clear_pointer (&self->inspector, gtk_widget_unparent);
+  if (id >= 0 && self->set != NULL && cs_graph_view_node_center (self, id, &cx, &cy))
+    {
+      /* The node's box, clipped to the widget: the popover must point inside it. */
+      int w = gtk_widget_get_width (GTK_WIDGET (self)), h = gtk_widget_get_height (GTK_WIDGET (self));
+      int x0 = CLAMP ((int) (cx - BOX_W * self->zoom / 2), 0, MAX (w - 1, 0));
+      int y0 = CLAMP ((int) (cy - BOX_H * self->zoom / 2), 0, MAX (h - 1, 0));
+      int x1 = CLAMP ((int) (cx + BOX_W * self->zoom / 2), x0 + 1, MAX (w, x0 + 1));
+      int y1 = CLAMP ((int) (cy + BOX_H * self->zoom / 2), y0 + 1, MAX (h, y0 + 1));
+      GdkRectangle r = { x0, y0, x1 - x0, y1 - y0 };
+      self->inspector = cs_node_inspector_new (cs_model_set_get_graph (self->set), id);
+      gtk_widget_set_parent (self->inspector, GTK_WIDGET (self));
+      gtk_popover_set_position (GTK_POPOVER (self->inspector), GTK_POS_RIGHT);
+      gtk_popover_set_pointing_to (GTK_POPOVER (self->inspector), &r);
+      gtk_popover_popup (GTK_POPOVER (self->inspector));
+    }
+}
+
+int
+cs_graph_view_find (CsGraphView *self, const char *text)
+{
+  const cs_graph *g;
+  g_autofree char *needle = g_utf8_casefold (text != NULL ? text : "", -1);
+
+  if (self->set == NULL || needle[0] == '\0')
+    return -1;
+  g = cs_model_set_get_graph (self->set);
+  for (int id = 0; id < g->n_nodes; id++)
+    {
+      const cs_node *n = &g->nodes[id];
+      g_autofree char *name = g_utf8_casefold (n->name, -1);
+      g_autofree char *alias = n->alias != NULL ? g_utf8_casefold (n->alias, -1) : NULL;
+      double cx, cy;
+
+      if (!node_is_shown (n) || (strstr (name, needle) == NULL && (alias == NULL || strstr (alias, needle) == NULL)))
+        continue;
+      /* Bring it to the middle of the view, then select it. */
+      if (cs_graph_view_node_center (self, id, &cx, &cy))
+        {
+          self->pan_x += gtk_widget_get_width (GTK_WIDGET (self)) / 2.0 - cx;
+          self->pan_y += gtk_widget_get_height (GTK_WIDGET (self)) / 2.0 - cy;
+          gtk_widget_queue_draw (GTK_WIDGET (self));
+        }
+      if (self->session != NULL)
+        cs_session_set_layer (self->session, id);
+      return id;
+    }
+  return -1;
+}
+
+GtkWidget *
+cs_graph_view_get_inspector (CsGraphView *self)
+{
+  return self->inspector;
 }
 
 static void
@@ -403,6 +462,7 @@ model_set_changed_cb (CsSession *session, GParamSpec *pspec, CsGraphView *self)
   if (set == self->set)
     return;
   g_clear_pointer (&self->set, cs_model_set_unref);
+  g_clear_pointer (&self->inspector, gtk_widget_unparent);
   self->set = set != NULL ? cs_model_set_ref (set) : NULL;
   layout (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
@@ -447,6 +507,8 @@ cs_graph_view_size_allocate (GtkWidget *widget, int width, int height, int basel
 
   if (!self->fitted)
     fit (self);
+  if (self->inspector != NULL)
+    gtk_popover_present (GTK_POPOVER (self->inspector));
 }
 
 static void
@@ -466,6 +528,7 @@ cs_graph_view_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->session, self);
   g_clear_object (&self->session);
   g_clear_pointer (&self->set, cs_model_set_unref);
+  g_clear_pointer (&self->inspector, gtk_widget_unparent);
   G_OBJECT_CLASS (cs_graph_view_parent_class)->dispose (object);
 }
 

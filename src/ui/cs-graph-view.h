@@ -20,4 +20,10 @@ int cs_graph_view_node_at (CsGraphView *self, double x, double y);
 /* The widget coordinates of node id's box centre; FALSE when it is not drawn. */
 gboolean cs_graph_view_node_center (CsGraphView *self, int id, double *x, double *y);
 
+/* The layer search: the first shown node whose name or alias contains text (case-insensitive)
+ * is centred and selected. Returns its id, or -1. */
+int cs_graph_view_find (CsGraphView *self, const char *text);
+/* The node inspector popover of the last clicked node, or NULL. */
+GtkWidget *cs_graph_view_get_inspector (CsGraphView *self);
+
 G_END_DECLS

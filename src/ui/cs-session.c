@@ -8,6 +8,7 @@
 #include "cs-session.h"
 
 #include "attribution/attribution.h"
+#include "data/run_example.h"
 #include "io/image.h"
 
 struct _CsSession
@@ -90,6 +91,24 @@ cs_image_texture_new (const cs_image *img)
   return gdk_memory_texture_new (w, h, GDK_MEMORY_R8G8B8, bytes, (gsize) w * 3);
 }
 
+/* What the views show: the image the model sees (grey, resampled, cropped as preprocessing
+ * makes it) so that maps lie over what they explain; the pixels as opened without a model. */
+static GdkTexture *
+display_texture (CsSession *self)
+{
+  cs_image seen = { 0 };
+  cs_error err = { 0 };
+  GdkTexture *texture;
+
+  if (self->set == NULL
+      || !cs_image_describe_preprocessing (&self->pixels, cs_model_set_get_base (self->set), NULL, 0)
+      || cs_image_model_view (&self->pixels, cs_model_set_get_base (self->set), &seen, &err) != CS_OK)
+    return cs_image_texture_new (&self->pixels);
+  texture = cs_image_texture_new (&seen);
+  cs_image_free (&seen);
+  return texture;
+}
+
 /* Preprocesses the stored pixels for the current model into the input tensor. */
 static gboolean
 update_input (CsSession *self, GError **error)
@@ -101,8 +120,7 @@ update_input (CsSession *self, GError **error)
   if (self->set == NULL || self->pixels.pixels == NULL)
     return TRUE;
   m = cs_model_set_get_base (self->set);
-  if (cs_image_to_tensor (&self->pixels, m->channels, m->height, m->width, m->mean, m->std, &t,
-                          &err) != CS_OK)
+  if (cs_image_for_model (&self->pixels, m, NULL, NULL, &t, &err) != CS_OK)
     {
       cs_set_core_error (error, &err);
       return FALSE;
@@ -133,7 +151,7 @@ cs_session_set_image_pixels (CsSession *self, const guint8 *pixels, int width, i
   g_free (saved.pixels);
 
   g_clear_object (&self->image);
-  self->image = cs_image_texture_new (&self->pixels);
+  self->image = display_texture (self);
   {
     char *copy = g_strdup (name);  /* name may be the current one */
     g_free (self->image_name);
@@ -244,6 +262,20 @@ open_load (const char *path, gboolean image, int label, CsWorkerJob *job, GError
       if (job != NULL && cs_worker_job_is_cancelled (job))
         break;
       opened_load_image (o, ri->path, ri->label, NULL);
+    }
+  /* A run that names its data set (trained by `train` or the logger) opens on test:0. */
+  if (o->img.pixels == NULL && cs_model_set_get_run (o->set) != NULL)
+    {
+      cs_error err = { 0 };
+      int32_t example_label = -1;
+      if (cs_run_example_load (cs_model_set_get_run (o->set)->path, false, 0, &o->img, &example_label, &err)
+          == CS_OK)
+        {
+          o->image_name = g_strdup ("test:0");
+          o->label = example_label;
+        }
+      else
+        cs_image_free (&o->img);
     }
   return o;
 }

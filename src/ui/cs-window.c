@@ -11,6 +11,7 @@
 #include "cs-frame-timings.h"
 #include "cs-graph-view.h"
 #include "cs-image-strip.h"
+#include "cs-model-settings.h"
 #include "cs-preferences-window.h"
 #include "cs-saliency-view.h"
 #include "cs-training-view.h"
@@ -407,6 +408,48 @@ compare_action (GtkWidget *widget, const char *name, GVariant *param)
   cs_saliency_view_show_comparison (view, !cs_saliency_view_get_comparison_shown (view));
 }
 
+/* The layer graph's search box: centre and select the first layer whose name matches. */
+static void
+layer_search_cb (GtkSearchEntry *entry, CsWindow *self)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (entry));
+
+  if (text[0] != '\0' && cs_graph_view_find (self->graph_view, text) < 0)
+    gtk_widget_add_css_class (GTK_WIDGET (entry), "error");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (entry), "error");
+}
+
+/* The model's input preprocessing; Apply saves it and opens the model again with it. */
+static void
+settings_applied_cb (CsModelSettingsWindow *dialog, CsWindow *self)
+{
+  g_autofree char *path = g_strdup (g_object_get_data (G_OBJECT (dialog), "model-path"));
+  queue_open (self, path, FALSE);
+}
+
+CsModelSettingsWindow *
+cs_window_show_model_settings (CsWindow *self)
+{
+  CsModelSet *set = cs_session_get_model_set (self->session);
+  CsModelSettingsWindow *dialog;
+
+  if (set == NULL)
+    return NULL;
+  dialog = cs_model_settings_window_new (GTK_WINDOW (self), cs_model_set_get_path (set),
+                                  cs_model_set_get_base (set), cs_model_set_get_run (set) != NULL);
+  g_object_set_data_full (G_OBJECT (dialog), "model-path", g_strdup (cs_model_set_get_path (set)), g_free);
+  g_signal_connect_object (dialog, "applied", G_CALLBACK (settings_applied_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+  return dialog;
+}
+
+static void
+model_settings_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  cs_window_show_model_settings (CS_WINDOW (widget));
+}
+
 static void
 preferences_action (GtkWidget *widget, const char *name, GVariant *param)
 {
@@ -726,6 +769,7 @@ cs_window_class_init (CsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CsWindow, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, CsWindow, progress);
   gtk_widget_class_bind_template_child (widget_class, CsWindow, graph_view);
+  gtk_widget_class_bind_template_callback (widget_class, layer_search_cb);
   gtk_widget_class_bind_template_child (widget_class, CsWindow, saliency_view);
   gtk_widget_class_bind_template_child (widget_class, CsWindow, filter_gallery);
   gtk_widget_class_bind_template_child (widget_class, CsWindow, training_view);
@@ -743,6 +787,7 @@ cs_window_class_init (CsWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.method-step", "i", method_step_action);
   gtk_widget_class_install_action (widget_class, "win.compare", NULL, compare_action);
   gtk_widget_class_install_action (widget_class, "win.preferences", NULL, preferences_action);
+  gtk_widget_class_install_action (widget_class, "win.model-settings", NULL, model_settings_action);
   gtk_widget_class_install_action (widget_class, "win.export", "s", export_action);
 }
 

@@ -24,6 +24,8 @@ void cs_window_open_demo (CsWindow *self);
 void cs_window_open_demo_if_empty (CsWindow *self);
 /* Files are being opened (the loading state). */
 gboolean cs_window_get_loading (CsWindow *self);
+/* Opens the model settings window (input preprocessing) of the model open; NULL without one. */
+struct _CsModelSettingsWindow *cs_window_show_model_settings (CsWindow *self);
 /* Shows a message in a toast. */
 void cs_window_toast (CsWindow *self, const char *message);
 /* Toasts shown so far (tests). */

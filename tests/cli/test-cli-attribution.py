@@ -133,8 +133,8 @@ def test_explain(tmp):
     # Layers by name: a spatial one works, unknown or non-spatial ones are named in the error.
     f = os.path.join(tmp, "l.npy")
     p, doc = run_json("explain", TINY, DIGIT, "--method", "gradcam", "--layer", "/conv1/Conv", "--save-raw", f)
-    check(p.returncode == 0 and doc["layer"] == "/conv1/Conv" and npy_read(f)[0] == (28, 28),
-          "explain --layer /conv1/Conv: raw at the layer's 28x28")
+    check(p.returncode == 0 and doc["layer"] == "conv1" and npy_read(f)[0] == (28, 28),
+          "explain --layer /conv1/Conv (the ONNX name, alias of conv1): raw at the layer's 28x28")
     check_error(run("explain", TINY, DIGIT, "--method", "gradcam", "--layer", "nope"), 2,
                 "unknown --layer", "--layer", "'nope'")
     check_error(run("explain", TINY, DIGIT, "--method", "gradcam", "--layer", "/fc/Gemm"), 2,
@@ -167,11 +167,11 @@ def test_explain(tmp):
     p, doc = run_json("explain", TINY, DIGIT, "--method", "saliency", "--unit", "/conv2/Conv:3", "--save-raw", ru)
     run("explain", TINY, DIGIT, "--method", "saliency", "--save-raw", rl)
     unit_raw, logit_raw = npy_read(ru), npy_read(rl)
-    check(p.returncode == 0 and doc["parameters"]["unit"] == {"layer": "/conv2/Conv", "channel": 3}
+    check(p.returncode == 0 and doc["parameters"]["unit"] == {"layer": "conv2", "channel": 3}
           and unit_raw is not None and logit_raw is not None and unit_raw[1] != logit_raw[1],
           "explain --unit LAYER:CHANNEL explains the unit, not the logit")
     p, doc = run_json("explain", TINY, DIGIT, "--method", "gradcam", "--unit", "/conv2/Conv:3")
-    check(p.returncode == 0 and doc["layer"] not in (None, "/MaxPool_1"),
+    check(p.returncode == 0 and doc["layer"] not in (None, "maxpool_1"),
           "explain --unit with a CAM method picks a layer before the unit's")
     check_error(run("explain", TINY, DIGIT, "--method", "saliency", "--unit", "/conv2/Conv:99"), 2,
                 "explain --unit with a channel out of range", "--unit")
@@ -234,7 +234,7 @@ def test_evaluate(tmp):
                 good = good and 0 <= c.get("auc", -1) <= 1 and len(c.get("per_input", [])) == 2 \
                     and len(c.get("curve", [])) == 51
             r = m.get("randomization", {})
-            good = good and r.get("layers") == ["/fc/Gemm", "/conv2/Conv", "/conv1/Conv"] \
+            good = good and r.get("layers") == ["fc", "conv2", "conv1"] \
                 and all(-1 <= s <= 1 for s in r.get("spearman", [])) and len(r.get("per_input", [])) == 2
         check(good, "evaluate --json: AUCs in [0,1] per input, 51-point curves, 3 layers of Spearman in [-1,1]")
     p, doc = run_json("evaluate", TINY, DIGIT, "--methods", "gradcam", "--metric", "deletion")

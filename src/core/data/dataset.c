@@ -11,7 +11,7 @@
 #include "base/rng.h"
 #include "data/idx.h"
 
-static const char *const fashion_classes[] = {
+const char *const cs_fashion_mnist_classes[10] = {
   "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
   "Ankle boot",
 };
@@ -93,7 +93,7 @@ cs_dataset_open (const char *spec, cs_dataset *ds, cs_error *err)
   if (name_len == strlen ("fashion-mnist") && strncmp (spec, "fashion-mnist", name_len) == 0)
     {
       ds->name = strdup ("fashion-mnist");
-      ds->classes = fashion_classes;
+      ds->classes = cs_fashion_mnist_classes;
       debian = dir == NULL;
       if (debian)
         dir = CS_FASHION_MNIST_DIR;

@@ -8,6 +8,8 @@
 
 /* Where Debian's dataset-fashion-mnist package puts the files. */
 #define CS_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
+/* Fashion-MNIST's class names, in label order. */
+extern const char *const cs_fashion_mnist_classes[10];
 
 typedef struct {
   int64_t n;

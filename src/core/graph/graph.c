@@ -39,6 +39,7 @@ cs_graph_unref (cs_graph *g)
     {
       cs_node *n = &g->nodes[i];
       free (n->name);
+      free (n->alias);
       free (n->source_op);
       free (n->inputs);
       cs_tensor_free (&n->value);
@@ -55,6 +56,9 @@ cs_graph_find (const cs_graph *g, const char *name)
     return -1;
   for (int32_t i = 0; i < g->n_nodes; i++)
     if (strcmp (g->nodes[i].name, name) == 0)
+      return i;
+  for (int32_t i = 0; i < g->n_nodes; i++)
+    if (g->nodes[i].alias != NULL && strcmp (g->nodes[i].alias, name) == 0)
       return i;
   return -1;
 }

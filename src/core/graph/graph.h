@@ -130,7 +130,8 @@ typedef union {
 } cs_attrs;
 
 typedef struct {
-  char *name;                /* unique within the graph */
+  char *name;                /* unique within the graph (names and aliases together) */
+  char *alias;               /* the name in the file when the display name differs, or NULL */
   char *source_op;           /* the op as the file named it ("Conv", "conv2d"); may be NULL */
   cs_op op;
   int32_t n_inputs;
@@ -168,7 +169,12 @@ int32_t cs_graph_add_op (cs_graph *g, cs_op op, const char *name, const char *so
                          const int32_t *inputs, int32_t n_inputs, const cs_attrs *attrs,
                          cs_error *err);
 
-int32_t cs_graph_find (const cs_graph *g, const char *name); /* node id or -1 */
+/* The node named (or aliased) name: id or -1. */
+int32_t cs_graph_find (const cs_graph *g, const char *name);
+
+/* Renames ONNX scope-path nodes ("/layer1/layer1.0/conv1/Conv") to their PyTorch module names
+ * ("layer1.0.conv1"), keeping the old name as the alias; names that would clash stay. */
+void cs_graph_derive_display_names (cs_graph *g);
 
 /* Number of parameter elements feeding node id directly (its weights, bias, BN stats). */
 int64_t cs_graph_node_parameters (const cs_graph *g, int32_t id);

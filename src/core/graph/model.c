@@ -1,6 +1,8 @@
 /* cs_model: a shared graph plus one set of weights, the input conventions and class labels. */
 #include "graph/model.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,6 +99,7 @@ cs_model_clone (const cs_model *m, cs_error *err)
   memcpy (c->mean, m->mean, sizeof c->mean);
   memcpy (c->std, m->std, sizeof c->std);
   c->has_normalization = m->has_normalization;
+  c->resize = m->resize;
   if (m->path != NULL)
     c->path = strdup (m->path);
   if (m->classes != NULL
@@ -149,4 +152,57 @@ cs_model_parameter_count (const cs_model *m)
   for (int32_t p = 0; p < m->graph->n_params; p++)
     total += cs_tensor_numel (&m->weights[p]);
   return total;
+}
+
+int64_t
+cs_count_nonfinite (const float *v, int64_t n)
+{
+  int64_t bad = 0;
+  for (int64_t i = 0; i < n; i++)
+    bad += !isfinite (v[i]);
+  return bad;
+}
+
+cs_status
+cs_model_check_finite (const cs_model *m, cs_error *err)
+{
+  const cs_graph *g = m->graph;
+  const char *first = NULL;
+  int32_t first_id = -1;
+  int64_t first_bad = 0, first_n = 0;
+  int32_t others = 0;
+  for (int32_t i = 0; i < g->n_nodes; i++)
+    {
+      const cs_node *n = &g->nodes[i];
+      const cs_tensor *t = n->op == CS_OP_PARAM ? &m->weights[n->param_index]
+                           : n->op == CS_OP_CONST ? &n->value : NULL;
+      if (t == NULL || t->data == NULL)
+        continue;
+      int64_t count = cs_tensor_numel (t), bad = cs_count_nonfinite (t->data, count);
+      if (bad > 0 && first == NULL)
+        {
+          first = n->name;
+          first_id = i;
+          first_bad = bad;
+          first_n = count;
+        }
+      else if (bad > 0)
+        others++;
+    }
+  if (first == NULL)
+    return CS_OK;
+  /* Exporters name folded weights "onnx::Conv_196": say which layer reads the tensor. */
+  char layer[300] = "";
+  for (int32_t i = first_id + 1; i < g->n_nodes && layer[0] == '\0'; i++)
+    for (int32_t k = 0; k < g->nodes[i].n_inputs; k++)
+      if (g->nodes[i].inputs[k] == first_id)
+        {
+          snprintf (layer, sizeof layer, " (an input of layer '%s')", g->nodes[i].name);
+          break;
+        }
+  char more[64] = "";
+  if (others > 0)
+    snprintf (more, sizeof more, "; %d more tensors have some", others);
+  return cs_error_set (err, CS_ERR_FORMAT, "%lld of the %lld values of '%s'%s are NaN or "
+                       "infinite%s", (long long) first_bad, (long long) first_n, first, layer, more);
 }

@@ -13,6 +13,9 @@ typedef struct cs_model {
   int32_t height, width;
   float mean[4], std[4];     /* input normalisation (mean 0 / std 1 when unknown) */
   bool has_normalization;    /* mean/std came from the file (run.json) rather than defaults */
+  int32_t resize;            /* images: shorter side resized to this, then centre-cropped to
+                              * height x width (torchvision's Resize+CenterCrop); 0 = resized
+                              * straight to height x width */
   int32_t n_classes;         /* output width */
   char **classes;            /* n_classes labels, or NULL */
 } cs_model;
@@ -30,3 +33,8 @@ void cs_model_init_weights (cs_model *m, uint64_t seed);
 cs_status cs_model_set_classes (cs_model *m, int32_t n, const char *const *labels, cs_error *err);
 int32_t cs_model_param_index (const cs_model *m, const char *name); /* -1 when absent */
 int64_t cs_model_parameter_count (const cs_model *m);
+/* NaN or infinite weights or constants: an error naming the first such tensor and how many of
+ * its values are not finite (and how many other tensors have some). */
+cs_status cs_model_check_finite (const cs_model *m, cs_error *err);
+/* The number of non-finite values among n floats. */
+int64_t cs_count_nonfinite (const float *v, int64_t n);

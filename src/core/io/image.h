@@ -2,6 +2,7 @@
  * PNG writing. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,10 +26,26 @@ void cs_image_free (cs_image *img);
 cs_status cs_image_to_tensor (const cs_image *img, int32_t channels, int32_t height, int32_t width,
                               const float *mean, const float *std, cs_tensor *out, cs_error *err);
 
+/* cs_image_to_tensor for m: its channels, size, mean/std (overridden when non-NULL) and its
+ * resize (torchvision's Resize(m->resize) then CenterCrop to the input size). */
+cs_status cs_image_for_model (const cs_image *img, const cs_model *m, const float *mean,
+                              const float *std, cs_tensor *out, cs_error *err);
+/* The image the model sees (resized, cropped, converted to its channels; not normalised). */
+cs_status cs_image_model_view (const cs_image *img, const cs_model *m, cs_image *out,
+                               cs_error *err);
+/* When preprocessing changes what the model sees (channel conversion, resampling, crop),
+ * writes one English sentence saying how into buf and returns true. */
+bool cs_image_describe_preprocessing (const cs_image *img, const cs_model *m, char *buf,
+                                      size_t size);
+
 /* An INPUT argument: PNG/JPEG preprocessed for m (mean/std override m's when non-NULL), or a
  * .npy float32 array of shape (C,H,W) or (1,C,H,W) used as is (checked against m's input). */
 cs_status cs_input_load (const char *path, const cs_model *m, const float *mean, const float *std,
                          cs_tensor *out, cs_error *err);
+/* The same, writing cs_image_describe_preprocessing's sentence into note ("" when none). */
+cs_status cs_input_load_noted (const char *path, const cs_model *m, const float *mean,
+                               const float *std, cs_tensor *out, char *note, size_t note_size,
+                               cs_error *err);
 
 /* Writes 8-bit RGBA (stride = 4*width) or RGB (channels 3) as PNG, atomically. */
 cs_status cs_png_save (const char *path, const uint8_t *pixels, int32_t width, int32_t height,

@@ -9,7 +9,9 @@
 
 #include "io/atomic_file.h"
 #include "io/io-config.h"
+#include "io/labels.h"
 #include "io/model_json.h"
+#include "io/model_settings.h"
 #include "io/onnx.h"
 #include "io/run.h"
 #include "io/safetensors.h"
@@ -81,6 +83,11 @@ load_run (const char *path, const cs_load_options *o, cs_error *err)
     }
   if (cs_safetensors_apply (m, r->epochs[idx].checkpoint, false, err) != CS_OK)
     goto fail;
+  if (cs_model_check_finite (m, err) != CS_OK)
+    {
+      cs_error_prefix (err, "%s", r->epochs[idx].checkpoint);
+      goto fail;
+    }
   if (r->n_mean > 0)
     {
       memcpy (m->mean, r->mean, sizeof m->mean);
@@ -102,6 +109,20 @@ fail:
   cs_model_free (m);
   cs_run_free (r);
   return NULL;
+}
+
+static cs_status
+apply_settings (cs_model *m, const char *path, cs_error *err)
+{
+  cs_model_settings s;
+  bool found;
+  cs_status st = cs_model_settings_find (path, &s, &found, err);
+  if (st != CS_OK || !found)
+    return st;
+  if (s.channels != 1 && s.channels != m->channels)
+    return cs_error_set (err, CS_ERR_SHAPE, "%s: %d mean/std values, the model has %d input "
+                         "channels", path, s.channels, m->channels);
+  return cs_model_settings_apply (m, &s, err);
 }
 
 /* The "format" of a JSON file, to tell run.json from model.json whatever their names. */
@@ -136,13 +157,14 @@ cs_model_load (const char *path, const cs_load_options *opts, cs_error *err)
     }
   cs_model *m = NULL;
   cs_status st = CS_OK;
-  if (S_ISDIR (sb.st_mode))
+  bool run = S_ISDIR (sb.st_mode);
+  if (run)
     m = load_run (path, &o, err);
   else if (has_suffix (path, ".onnx"))
     m = load_onnx (path, err);
   else if (has_suffix (path, ".json"))
     {
-      if (is_run_json (path, err, &st))
+      if ((run = is_run_json (path, err, &st)))
         m = load_run (path, &o, err);
       else if (st == CS_OK)
         m = cs_model_json_load (path, o.init_seed, err);
@@ -153,6 +175,20 @@ cs_model_load (const char *path, const cs_load_options *opts, cs_error *err)
   if (m != NULL && o.weights != NULL
       && cs_safetensors_apply (m, o.weights, false, err) != CS_OK)
     {
+      cs_model_free (m);
+      return NULL;
+    }
+  /* A bare model's conventions come from beside it (a run's from run.json): its labels file
+   * and the preprocessing remembered for it. */
+  if (m != NULL && !run && (cs_labels_apply_beside (m, path, err) != CS_OK
+                            || apply_settings (m, path, err) != CS_OK))
+    {
+      cs_model_free (m);
+      return NULL;
+    }
+  if (m != NULL && (!run || o.weights != NULL) && cs_model_check_finite (m, err) != CS_OK)
+    {
+      cs_error_prefix (err, "%s", o.weights != NULL ? o.weights : path);
       cs_model_free (m);
       return NULL;
     }

@@ -216,6 +216,21 @@ draw_panel (cairo_t *cr, const cs_sheet *s, const cs_sheet_panel *p, const uint8
   free (pix);
   paint_picture (cr, pic, bw, bh, x, py, size);
   cairo_surface_destroy (pic);
+  /* A CAM that is negative everywhere before its ReLU is legitimately empty: say so on the
+   * picture rather than leave a reader looking for a map that is not there. */
+  bool empty = true;
+  for (int64_t i = 0; empty && i < (int64_t) p->map_h * p->map_w; i++)
+    empty = p->map[i] == 0.0f;
+  if (empty)
+    {
+      cairo_set_source_rgba (cr, 1, 1, 1, 0.85);
+      double box = 3 * (TEXT_SIZE + 3) + 8; /* three lines of show_wrapped */
+      cairo_rectangle (cr, x, py + size - box, size, box);
+      cairo_fill (cr);
+      cairo_set_source_rgb (cr, 0.45, 0.1, 0.1);
+      show_wrapped (cr, "the map is zero everywhere: nothing at this layer speaks for this class",
+                    x + 6, py + size - box + 4 + TEXT_SIZE, size - 12);
+    }
 
   /* The colour bar: a 256-step strip scaled to the picture's width, framed, with end labels. */
   double by = py + size + 6;

@@ -541,6 +541,7 @@ load_proto (const Onnx__ModelProto *mp, const char *file, cs_error *err)
       goto fail;
     }
   ctx.g->output_node = out->node;
+  cs_graph_derive_display_names (ctx.g);
 
   m = cs_model_new (ctx.g, err);
   if (m == NULL)
