@@ -10,6 +10,7 @@ int cli_cmd_bench (int argc, char **argv);
 int cli_cmd_features (int argc, char **argv);
 int cli_cmd_top_examples (int argc, char **argv);
 int cli_cmd_train (int argc, char **argv);
+int cli_cmd_study (int argc, char **argv);
 
 /* Prints the command's synopsis on stdout (for --help). */
 void cli_command_usage (const char *name);
