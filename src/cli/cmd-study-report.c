@@ -67,7 +67,7 @@ report_json (const cs_study_report *r)
   cJSON *root = cJSON_CreateObject ();
   cJSON_AddStringToObject (root, "format", "convscope-study-report/1");
   cJSON_AddStringToObject (root, "fit_truth", cs_truth_name (CS_STUDY_FIT_TRUTH));
-  cJSON_AddNumberToObject (root, "runs", r->n_runs);
+  cJSON_AddNumberToObject (root, "n_runs", r->n_runs);
   cJSON_AddNumberToObject (root, "skipped", r->n_skipped);
   cJSON_AddStringToObject (root, "best_signal", cs_signal_name (r->best));
   cJSON *sigs = cJSON_AddArrayToObject (root, "signals");

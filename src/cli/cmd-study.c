@@ -138,7 +138,7 @@ typedef struct {
 
 /* Waits for one child; reports it; returns false when it failed. */
 static bool
-reap (child *kids, int32_t *n_kids, const cs_study_spec *s, int32_t *done, int32_t todo)
+reap (child *kids, int32_t *n_kids, const cs_study_spec *s, int32_t *done, int32_t *trained, int32_t todo)
 {
   int status = 0;
   pid_t pid;
@@ -151,6 +151,7 @@ reap (child *kids, int32_t *n_kids, const cs_study_spec *s, int32_t *done, int32
       const cs_study_point *p = &s->points[kids[k].point];
       bool ok = WIFEXITED (status) && WEXITSTATUS (status) == 0;
       (*done)++;
+      *trained += ok;
       if (ok)
         printf ("%s  %s  %.1f s  (%d/%d)\n", p->dir, _("done"), now_seconds () - kids[k].start, *done, todo);
       else if (WIFEXITED (status) && WEXITSTATUS (status) == 3)
@@ -168,7 +169,7 @@ reap (child *kids, int32_t *n_kids, const cs_study_spec *s, int32_t *done, int32
 static int
 run_points (const cs_study_spec *s, int32_t shard, int32_t shards, int32_t jobs, int32_t threads)
 {
-  int32_t todo = 0, skipped = 0, done = 0, n_kids = 0, failed = 0;
+  int32_t todo = 0, skipped = 0, done = 0, trained = 0, n_kids = 0, failed = 0;
   for (int32_t i = shard; i < s->n_points; i += shards)
     point_state (&s->points[i]) == RUN_DONE ? skipped++ : todo++;
   printf (_("%d runs in this shard: %d finished already, %d to train\n"), todo + skipped, skipped, todo);
@@ -182,7 +183,7 @@ run_points (const cs_study_spec *s, int32_t shard, int32_t shards, int32_t jobs,
       run_state state = point_state (&s->points[i]);
       if (state == RUN_DONE)
         continue;
-      if (n_kids == jobs && !reap (kids, &n_kids, s, &done, todo))
+      if (n_kids == jobs && !reap (kids, &n_kids, s, &done, &trained, todo))
         failed++;
       if (stop_requested)
         break;
@@ -197,13 +198,13 @@ run_points (const cs_study_spec *s, int32_t shard, int32_t shards, int32_t jobs,
       kids[n_kids++] = (child) { .pid = pid, .point = i, .start = now_seconds () };
     }
   while (n_kids > 0)
-    if (!reap (kids, &n_kids, s, &done, todo))
+    if (!reap (kids, &n_kids, s, &done, &trained, todo))
       failed++;
   free (kids);
   double hours = (now_seconds () - t0) / 3600.0;
-  if (done > 0 && hours > 0)
-    printf (_("%d runs in %.2f h: %.1f runs/hour with %d jobs of %d threads\n"), done, hours,
-            (double) done / hours, jobs, threads);
+  if (trained > 0 && hours > 0)
+    printf (_("%d runs in %.2f h: %.1f runs/hour with %d jobs of %d threads\n"), trained, hours,
+            (double) trained / hours, jobs, threads);
   if (stop_requested)
     return cli_error (CLI_EXIT_FAILURE, "study", "%s", _("interrupted; run the same command to resume"));
   if (failed > 0)
