@@ -275,6 +275,8 @@ cli_cmd_study (int argc, char **argv)
 {
   if (argc >= 1 && strcmp (argv[0], "run") == 0)
     return cli_study_run (argc - 1, argv + 1);
+  if (argc >= 1 && strcmp (argv[0], "submit") == 0)
+    return cli_study_submit (argc - 1, argv + 1);
   if (argc >= 1 && strcmp (argv[0], "report") == 0)
     return cli_study_report (argc - 1, argv + 1);
   if (argc >= 1 && (strcmp (argv[0], "--help") == 0 || strcmp (argv[0], "-h") == 0))
