@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "analysis/run_stats.h"
+#include "analysis/signals_run.h"
 #include "analysis/study_spec.h"
 #include "io/atomic_file.h"
 #include "io/run.h"
@@ -99,7 +100,6 @@ load_run (const char *path, int32_t epochs, cs_study_run *r, cs_error *err)
     return err != NULL ? err->code : CS_ERR_FORMAT;
   cs_status st = CS_OK;
   int32_t n = run->n_epochs;
-  cJSON *doc = NULL;
   cs_run_stats *stats = NULL;
   if (n != epochs + 1)
     st = cs_error_set (err, CS_ERR_FORMAT, "%s: %d of %d epochs written", path, n - 1, epochs);
@@ -108,19 +108,14 @@ load_run (const char *path, int32_t epochs, cs_study_run *r, cs_error *err)
       st = cs_error_set (err, CS_ERR_FORMAT, "%s: epochs are not 0, 1, 2, ...", path);
   if (st == CS_OK && !alloc_series (r, n))
     st = cs_error_set (err, CS_ERR_MEMORY, "out of memory");
-  if (st == CS_OK && (doc = read_json (run->path, err)) == NULL)
-    st = err != NULL ? err->code : CS_ERR_FORMAT;
-  const cJSON *list = cJSON_GetObjectItemCaseSensitive (doc, "epochs");
+  if (st == CS_OK)
+    st = cs_run_extras_load (run, r->test_loss, r->test_accuracy, r->eb, err);
   for (int32_t e = 0; st == CS_OK && e < n; e++)
     {
-      const cJSON *entry = cJSON_GetArrayItem (list, e);
       r->train_loss[e] = run->epochs[e].train_loss;
       r->val_loss[e] = run->epochs[e].val_loss;
       r->val_accuracy[e] = run->epochs[e].val_accuracy;
       r->lr[e] = run->epochs[e].learning_rate;
-      r->test_loss[e] = number_or_nan (entry, "test_loss");
-      r->test_accuracy[e] = number_or_nan (entry, "test_accuracy");
-      r->eb[e] = number_or_nan (entry, "eb_criterion");
     }
   r->n_epochs = n;
   if (st == CS_OK && (stats = cs_run_stats_load (run, NULL, err)) == NULL)
@@ -141,7 +136,6 @@ load_run (const char *path, int32_t epochs, cs_study_run *r, cs_error *err)
         }
     }
   cs_run_stats_free (stats);
-  cJSON_Delete (doc);
   cs_run_free (run);
   return st;
 }
