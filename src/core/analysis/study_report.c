@@ -190,11 +190,12 @@ score_half (const cs_study_report *rep, const int32_t *onset, cs_study_half half
           const cs_study_run *r = &rep->runs[i];
           if (r->half != half || r->truth[tr] < 0)
             continue;
-          /* A signal that never fired stops at the end: its distance is measured from there. */
+          /* A signal that never fired lets training run to the end: it is scored as stopping
+           * there, which is right when the truth is the last epoch (no overfitting seen). */
           int32_t d = abs (stop_epoch (r, onset[i]) - r->truth[tr]);
           s->n_truth[tr]++;
           for (int k = 0; k < CS_STUDY_TOLERANCES; k++)
-            s->within[tr][k] += onset[i] >= 0 && d <= k + 1;
+            s->within[tr][k] += d <= k + 1;
           tmp[m++] = d;
         }
       s->median_abs_delta[tr] = median (tmp, m);

@@ -27,6 +27,8 @@ typedef struct {
   int32_t onset[CS_N_SIGNALS];     /* with the fitted (or fixed) threshold; -1 = never */
 } cs_study_run;
 
+/* Scores over one half. A signal that never fires is scored as stopping at the last epoch (the
+ * run trains to the end): it agrees with a truth at the end, and its regret is the end's. */
 typedef struct {
   int32_t n_runs;                                 /* runs in the half */
   int32_t n_fired;                                /* runs whose onset exists */
