@@ -202,16 +202,11 @@ int
 cli_study_report (int argc, char **argv)
 {
   cli_args args;
-  int code = cli_parse (argc, argv, "study report", report_options, &args);
-  if (code != CLI_EXIT_OK)
+  bool help;
+  int code = cli_study_parse (argc, argv, "study report", report_options, _("expects one study directory"), &args,
+                              &help);
+  if (code != CLI_EXIT_OK || help)
     return code;
-  if (args.values[CLI_OPT_HELP])
-    {
-      cli_command_usage ("study");
-      return CLI_EXIT_OK;
-    }
-  if (args.n_positional != 1)
-    return cli_error (CLI_EXIT_USAGE, "study report", "%s", _("expects one study directory"));
   if ((code = cli_apply_threads (&args)) != CLI_EXIT_OK)
     return code;
   const char *out = args.values[OPT_OUT];

@@ -150,16 +150,11 @@ cli_study_submit (int argc, char **argv)
   char **extra = argv + (n_ours < argc ? n_ours + 1 : argc);
   int n_extra = n_ours < argc ? argc - n_ours - 1 : 0;
   cli_args args;
-  int code = cli_parse (n_ours, argv, "study submit", submit_options, &args);
-  if (code != CLI_EXIT_OK)
+  bool help;
+  int code = cli_study_parse (n_ours, argv, "study submit", submit_options, _("expects one SPEC.json"), &args,
+                              &help);
+  if (code != CLI_EXIT_OK || help)
     return code;
-  if (args.values[CLI_OPT_HELP])
-    {
-      cli_command_usage ("study");
-      return CLI_EXIT_OK;
-    }
-  if (args.n_positional != 1)
-    return cli_error (CLI_EXIT_USAGE, "study submit", "%s", _("expects one SPEC.json"));
   if (args.values[OPT_SLURM] == NULL)
     return cli_error (CLI_EXIT_USAGE, "--slurm", "%s", _("missing (Slurm is the only scheduler supported)"));
   if (args.values[OPT_OUT] == NULL)

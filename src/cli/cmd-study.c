@@ -50,6 +50,24 @@ now_seconds (void)
   return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
 }
 
+int
+cli_study_parse (int argc, char **argv, const char *command, const cli_option *options, const char *expects,
+                 cli_args *args, bool *help)
+{
+  int code = cli_parse (argc, argv, command, options, args);
+  *help = code == CLI_EXIT_OK && args->values[CLI_OPT_HELP] != NULL;
+  if (code != CLI_EXIT_OK)
+    return code;
+  if (*help)
+    {
+      cli_command_usage ("study");
+      return CLI_EXIT_OK;
+    }
+  if (args->n_positional != 1)
+    return cli_error (CLI_EXIT_USAGE, command, "%s", expects);
+  return CLI_EXIT_OK;
+}
+
 typedef enum { RUN_NEW, RUN_PARTIAL, RUN_DONE } run_state;
 
 /* Finished when run.json lists the study's last epoch; partial when it lists any epoch. */
@@ -216,16 +234,10 @@ int
 cli_study_run (int argc, char **argv)
 {
   cli_args args;
-  int code = cli_parse (argc, argv, "study run", run_options, &args);
-  if (code != CLI_EXIT_OK)
+  bool help;
+  int code = cli_study_parse (argc, argv, "study run", run_options, _("expects one SPEC.json"), &args, &help);
+  if (code != CLI_EXIT_OK || help)
     return code;
-  if (args.values[CLI_OPT_HELP])
-    {
-      cli_command_usage ("study");
-      return CLI_EXIT_OK;
-    }
-  if (args.n_positional != 1)
-    return cli_error (CLI_EXIT_USAGE, "study run", "%s", _("expects one SPEC.json"));
   const char *out = args.values[OPT_OUT];
   if (out == NULL)
     return cli_error (CLI_EXIT_USAGE, "--out", "%s", _("missing (the study directory)"));

@@ -14,16 +14,6 @@
 #include "io/atomic_file.h"
 #include "io/run.h"
 
-static char *
-dup_str (const char *s)
-{
-  size_t n = strlen (s) + 1;
-  char *d = malloc (n);
-  if (d != NULL)
-    memcpy (d, s, n);
-  return d;
-}
-
 static cJSON *
 read_json (const char *path, cs_error *err)
 {
@@ -73,7 +63,7 @@ config_of (const cJSON *point)
             number_or_nan (point, "lr"), number_or_nan (point, "label_noise"), number_or_nan (point, "weight_decay"),
             cJSON_IsString (sched) ? sched->valuestring : "?",
             cJSON_IsTrue (cJSON_GetObjectItemCaseSensitive (point, "augment")) ? " augment" : "");
-  return dup_str (buf);
+  return strdup (buf);
 }
 
 static bool
@@ -360,7 +350,7 @@ load_runs (cs_study_report *rep, const cJSON *study, const char *path, const cs_
           cs_progress_report (progress, (double) (i + 1) / n);
           continue;
         }
-      r->dir = dup_str (d->valuestring);
+      r->dir = strdup (d->valuestring);
       r->config = config_of (p);
       r->index = i;
       r->label_noise = number_or_nan (p, "label_noise");
@@ -381,7 +371,7 @@ cs_study_report_compute (const char *dir, const cs_progress *progress, cs_error 
   cs_study_report *rep = calloc (1, sizeof *rep);
   char path[4096];
   snprintf (path, sizeof path, "%s/%s", dir, CS_STUDY_FILE);
-  if (rep == NULL || (rep->dir = dup_str (dir)) == NULL)
+  if (rep == NULL || (rep->dir = strdup (dir)) == NULL)
     {
       cs_study_report_free (rep);
       cs_error_set (err, CS_ERR_MEMORY, "out of memory");

@@ -20,20 +20,10 @@ static const char *const axis_keys[N_AXES] = { "seeds", "arch", "train_subset", 
                                                "label_noise", "weight_decay", "lr_schedule", "augment" };
 
 static char *
-dup_str (const char *s)
-{
-  size_t n = strlen (s) + 1;
-  char *d = malloc (n);
-  if (d != NULL)
-    memcpy (d, s, n);
-  return d;
-}
-
-static char *
 join_path (const char *dir, const char *name)
 {
   if (name[0] == '/' || dir == NULL || dir[0] == '\0')
-    return dup_str (name);
+    return strdup (name);
   size_t n = strlen (dir) + strlen (name) + 2;
   char *p = malloc (n);
   if (p != NULL)
@@ -190,7 +180,7 @@ parse_fixed (cs_study_spec *s, const cJSON *root, cs_train_options *base, cs_err
     return cs_error_set (err, CS_ERR_FORMAT, "%s: \"momentum\" must lie in [0, 1)", s->path);
   if (jm != NULL)
     mom = jm->valuedouble;
-  if ((s->dataset = dup_str (ds->valuestring)) == NULL)
+  if ((s->dataset = strdup (ds->valuestring)) == NULL)
     return cs_error_set (err, CS_ERR_MEMORY, "out of memory");
   base->dataset = s->dataset;
   base->epochs = (int32_t) epochs;
@@ -255,8 +245,8 @@ cs_study_spec *
 cs_study_spec_parse (const char *text, const char *path, const char *out_dir, cs_error *err)
 {
   cs_study_spec *s = calloc (1, sizeof *s);
-  char *dir_copy = dup_str (path);
-  if (s == NULL || dir_copy == NULL || (s->path = dup_str (path)) == NULL || (s->text = dup_str (text)) == NULL)
+  char *dir_copy = strdup (path);
+  if (s == NULL || dir_copy == NULL || (s->path = strdup (path)) == NULL || (s->text = strdup (text)) == NULL)
     {
       free (dir_copy);
       cs_study_spec_free (s);
