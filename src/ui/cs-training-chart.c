@@ -324,6 +324,12 @@ cs_training_chart_set_marks (CsTrainingChart *self, const CsTrainingMark *marks,
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
+int
+cs_training_chart_get_n_marks (CsTrainingChart *self)
+{
+  return self->n_marks;
+}
+
 static void
 cs_training_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 {

@@ -36,6 +36,7 @@ typedef struct
 
 /* Replaces the marks (copied; at most CS_TRAINING_MAX_MARKS). */
 void cs_training_chart_set_marks (CsTrainingChart *self, const CsTrainingMark *marks, int n);
+int cs_training_chart_get_n_marks (CsTrainingChart *self);
 
 /* The validation-loss rule (analysis/overfitting.h when in the build, else the same rule
  * here): the index of the best epoch when validation loss then rose while training loss fell. */

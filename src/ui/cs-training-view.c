@@ -432,3 +432,22 @@ cs_training_view_get_playing (CsTrainingView *self)
 {
   return self->play_source != 0;
 }
+
+const cs_run_signals *
+cs_training_view_get_signals (CsTrainingView *self)
+{
+  return self->signals;
+}
+
+void
+cs_training_view_set_signal_shown (CsTrainingView *self, int signal, gboolean shown)
+{
+  if (signal >= 0 && signal < CS_N_SIGNALS)
+    gtk_check_button_set_active (self->signal_checks[signal], shown);
+}
+
+gboolean
+cs_training_view_get_signal_shown (CsTrainingView *self, int signal)
+{
+  return signal >= 0 && signal < CS_N_SIGNALS && gtk_check_button_get_active (self->signal_checks[signal]);
+}

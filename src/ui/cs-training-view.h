@@ -4,6 +4,8 @@
 
 #include <gtk/gtk.h>
 
+#include "analysis/signals_run.h"
+
 #include "cs-session.h"
 #include "cs-training-chart.h"
 #include "cs-weight-timeline.h"
@@ -24,5 +26,11 @@ void cs_training_view_toggle_play (CsTrainingView *self);
 gboolean cs_training_view_get_playing (CsTrainingView *self);
 CsTrainingChart *cs_training_view_get_chart (CsTrainingView *self);
 CsWeightTimeline *cs_training_view_get_timeline (CsTrainingView *self);
+
+/* The run's validation-free signal onsets (analysis/signals_run.h), NULL while they are computed
+ * or without a run; and showing one on the chart, as its check in the Signals menu does. */
+const cs_run_signals *cs_training_view_get_signals (CsTrainingView *self);
+void cs_training_view_set_signal_shown (CsTrainingView *self, int signal, gboolean shown);
+gboolean cs_training_view_get_signal_shown (CsTrainingView *self, int signal);
 
 G_END_DECLS
