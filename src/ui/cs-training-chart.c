@@ -304,8 +304,12 @@ draw_marks (CsTrainingChart *self, cairo_t *cr, PangoLayout *pl, int w, int h, i
           cairo_line_to (cr, x, p.y0 + p.h);
           cairo_stroke (cr);
           cairo_set_dash (cr, NULL, 0, 0);
+          /* Left of a mark in the panel's last quarter, so that the name stays inside it. */
           if (which == 0 && k->label != NULL)
-            text (cr, pl, x + 3, p.y0 + p.h - 10 - 14 * m, 0.0, k->label);
+            {
+              gboolean right = x > p.x0 + 0.75 * p.w;
+              text (cr, pl, right ? x - 3 : x + 3, p.y0 + p.h - 10 - 14 * m, right ? 1.0 : 0.0, k->label);
+            }
         }
     }
 }
