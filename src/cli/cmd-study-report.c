@@ -53,6 +53,15 @@ score_json (const cs_study_score *s)
         }
       cJSON_AddItemToObject (t, "median_abs_delta", number (s->median_abs_delta[tr]));
     }
+  cJSON *ov = cJSON_AddObjectToObject (o, "overfitting_runs");
+  cJSON_AddNumberToObject (ov, "runs", s->n_overfit);
+  for (int k = 0; k < CS_STUDY_TOLERANCES; k++)
+    {
+      char key[16];
+      snprintf (key, sizeof key, "within_%d", k + 1);
+      cJSON_AddNumberToObject (ov, key, s->within_overfit[k]);
+    }
+  cJSON_AddItemToObject (ov, "median_abs_delta", number (s->median_abs_delta_overfit));
   cJSON *reg = cJSON_AddObjectToObject (o, "regret_points");
   cJSON_AddItemToObject (reg, "val_median", number (s->regret_val_median));
   cJSON_AddItemToObject (reg, "val_mean", number (s->regret_val_mean));
@@ -164,9 +173,10 @@ static void
 print_score_line (const char *name, const char *threshold, const cs_study_score *s)
 {
   const int tr = CS_STUDY_FIT_TRUTH;
-  printf ("  %-18s %-9s %3d/%-3d %3d/%-3d %3d/%-3d %5.1f  %5.2f %5.2f  %3d/%d\n", name, threshold, s->within[tr][0],
-          s->n_truth[tr], s->within[tr][1], s->n_truth[tr], s->within[tr][2], s->n_truth[tr],
-          s->median_abs_delta[tr], s->regret_val_median, s->regret_test_median, s->n_fired, s->n_runs);
+  printf ("  %-18s %-9s %3d/%-3d %3d/%-3d %3d/%-3d %5.1f   %3d/%-3d %5.1f   %5.2f %5.2f  %3d/%d\n", name, threshold,
+          s->within[tr][0], s->n_truth[tr], s->within[tr][1], s->n_truth[tr], s->within[tr][2], s->n_truth[tr],
+          s->median_abs_delta[tr], s->within_overfit[1], s->n_overfit, s->median_abs_delta_overfit,
+          s->regret_val_median, s->regret_test_median, s->n_fired, s->n_runs);
 }
 
 static void
@@ -177,11 +187,12 @@ print_report (const cs_study_report *r)
           r->signals[0].half[CS_HALF_HELD_OUT].n_runs);
   printf (_("Agreement with the %s epoch; regret: median accuracy points lost (validation, test)\n"),
           cs_truth_name (CS_STUDY_FIT_TRUTH));
+  printf (_("ovf: the runs that overfit (that epoch %d or more epochs before the end)\n"), CS_STUDY_OVERFIT_MARGIN);
   for (int h = CS_HALF_HELD_OUT; h >= CS_HALF_FIT; h--)
     {
       printf ("\n%s\n", h == CS_HALF_HELD_OUT ? _("Held-out runs") : _("Fit runs (thresholds chosen here)"));
-      printf ("  %-18s %-9s %-7s %-7s %-7s %5s  %5s %5s  %s\n", "signal", "threshold", "+-1", "+-2", "+-3", "|d|",
-              "val", "test", "fired");
+      printf ("  %-18s %-9s %-7s %-7s %-7s %5s   %-7s %5s   %5s %5s  %s\n", "signal", "threshold", "+-1", "+-2", "+-3",
+              "|d|", "ovf+-2", "|d|", "val", "test", "fired");
       for (int k = 0; k < CS_N_SIGNALS; k++)
         {
           const cs_study_signal *s = &r->signals[k];
@@ -194,8 +205,12 @@ print_report (const cs_study_report *r)
       print_score_line ("last-epoch", "-", &r->never_stop[h]);
     }
   const cs_study_score *b = &r->signals[r->best].half[CS_HALF_HELD_OUT];
-  printf (_("\nBest signal: %s, within +-2 epochs in %d of %d held-out runs\n"), cs_signal_name (r->best),
-          b->within[CS_STUDY_FIT_TRUTH][1], b->n_truth[CS_STUDY_FIT_TRUTH]);
+  printf (_("\nBest signal: %s, within +-2 epochs in %d of %d held-out runs (%d of the %d that overfit); "
+            "never stopping: %d of %d (%d of %d)\n"),
+          cs_signal_name (r->best), b->within[CS_STUDY_FIT_TRUTH][1], b->n_truth[CS_STUDY_FIT_TRUTH],
+          b->within_overfit[1], b->n_overfit, r->never_stop[CS_HALF_HELD_OUT].within[CS_STUDY_FIT_TRUTH][1],
+          r->never_stop[CS_HALF_HELD_OUT].n_truth[CS_STUDY_FIT_TRUTH], r->never_stop[CS_HALF_HELD_OUT].within_overfit[1],
+          r->never_stop[CS_HALF_HELD_OUT].n_overfit);
 }
 
 int

@@ -72,8 +72,8 @@ draw_scatter (cairo_t *cr, const cs_study_report *r, double y0)
       const cs_study_signal *s = &r->signals[k];
       const cs_study_score *h = &s->half[CS_HALF_HELD_OUT];
       cairo_set_source_rgb (cr, 0.1, 0.1, 0.1);
-      snprintf (buf, sizeof buf, "%s  %d/%d", cs_signal_name (s->kind), h->within[CS_STUDY_FIT_TRUTH][1],
-                h->n_truth[CS_STUDY_FIT_TRUTH]);
+      snprintf (buf, sizeof buf, "%s  %d/%d, overfit %d/%d", cs_signal_name (s->kind), h->within[CS_STUDY_FIT_TRUTH][1],
+                h->n_truth[CS_STUDY_FIT_TRUTH], h->within_overfit[1], h->n_overfit);
       text_at (cr, buf, cx - 26, cy - 10, TEXT_SIZE, false);
       /* The +-2 band around the diagonal, the frame. */
       cairo_set_source_rgb (cr, 0.92, 0.92, 0.92);
@@ -306,7 +306,13 @@ draw_header (cairo_t *cr, const cs_study_report *r, double y)
             cs_signal_name (r->best), cs_truth_name (CS_STUDY_FIT_TRUTH), b->within[CS_STUDY_FIT_TRUTH][1],
             b->n_truth[CS_STUDY_FIT_TRUTH]);
   text_at (cr, buf, MARGIN, y + SHEET_TITLE_SIZE + 16, TEXT_SIZE, false);
-  return y + SHEET_TITLE_SIZE + 30;
+  const cs_study_score *nv = &r->never_stop[CS_HALF_HELD_OUT];
+  snprintf (buf, sizeof buf, "On the %d held-out runs that overfit (best epoch %d+ before the end): %s %d, never "
+            "stopping %d. Never stopping agrees in %d of %d runs.", b->n_overfit, CS_STUDY_OVERFIT_MARGIN,
+            cs_signal_name (r->best), b->within_overfit[1], nv->within_overfit[1], nv->within[CS_STUDY_FIT_TRUTH][1],
+            nv->n_truth[CS_STUDY_FIT_TRUTH]);
+  text_at (cr, buf, MARGIN, y + SHEET_TITLE_SIZE + 31, TEXT_SIZE, false);
+  return y + SHEET_TITLE_SIZE + 45;
 }
 
 static cairo_status_t

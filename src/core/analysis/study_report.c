@@ -190,6 +190,20 @@ score_half (const cs_study_report *rep, const int32_t *onset, cs_study_half half
         }
       s->median_abs_delta[tr] = median (tmp, m);
     }
+  int32_t mo = 0;
+  for (int32_t i = 0; i < rep->n_runs; i++)
+    {
+      const cs_study_run *r = &rep->runs[i];
+      int32_t tr = r->truth[CS_STUDY_FIT_TRUTH];
+      if (r->half != half || tr < 0 || tr > r->n_epochs - 1 - CS_STUDY_OVERFIT_MARGIN)
+        continue;
+      int32_t d = abs (stop_epoch (r, onset[i]) - tr);
+      s->n_overfit++;
+      for (int k = 0; k < CS_STUDY_TOLERANCES; k++)
+        s->within_overfit[k] += d <= k + 1;
+      tmp[mo++] = d;
+    }
+  s->median_abs_delta_overfit = median (tmp, mo);
   int32_t mv = 0, mt = 0;
   double sv = 0.0, stt = 0.0;
   for (int32_t i = 0; i < rep->n_runs; i++)
@@ -297,7 +311,8 @@ fit_and_score (cs_study_report *rep, int32_t *onset)
         rep->runs[i].onset[k] = onset[i];
       for (int h = 0; h < 2; h++)
         score_half (rep, onset, (cs_study_half) h, &sig->half[h]);
-      int32_t w = sig->half[CS_HALF_HELD_OUT].within[CS_STUDY_FIT_TRUTH][1];
+      int32_t w = sig->half[CS_HALF_HELD_OUT].within[CS_STUDY_FIT_TRUTH][1] * (rep->n_runs + 1)
+                  + sig->half[CS_HALF_HELD_OUT].within_overfit[1];
       if (w > best_w)
         {
           best_w = w;

@@ -11,6 +11,7 @@
 /* The truth thresholds are fitted against (and the default figure's truth). */
 #define CS_STUDY_FIT_TRUTH CS_TRUTH_BEST_SMOOTHED
 #define CS_STUDY_TOLERANCES 3   /* agreement within +-1, +-2 and +-3 epochs */
+#define CS_STUDY_OVERFIT_MARGIN 4 /* epochs before the end for a run to count as overfitting */
 
 typedef enum { CS_HALF_FIT = 0, CS_HALF_HELD_OUT = 1 } cs_study_half;
 
@@ -37,6 +38,11 @@ typedef struct {
   double median_abs_delta[CS_N_TRUTHS];           /* NaN when no run has the truth */
   double regret_val_median, regret_val_mean;      /* accuracy points (0..100) lost */
   double regret_test_median, regret_test_mean;
+  /* The runs that overfit: the fit truth at least CS_STUDY_OVERFIT_MARGIN epochs before the
+   * end. On the others, never firing is right; these ask whether a signal sees overfitting. */
+  int32_t n_overfit;
+  int32_t within_overfit[CS_STUDY_TOLERANCES];
+  double median_abs_delta_overfit;
 } cs_study_score;
 
 typedef struct {
@@ -53,7 +59,8 @@ typedef struct {
   cs_study_signal signals[CS_N_SIGNALS];
   cs_study_score truth_stop[CS_N_TRUTHS][2];  /* regret of stopping at each truth (reference) */
   cs_study_score never_stop[2];               /* regret of training to the end */
-  cs_signal_kind best;       /* most held-out agreement within +-2 with CS_STUDY_FIT_TRUTH */
+  cs_signal_kind best;       /* most held-out agreement within +-2 with CS_STUDY_FIT_TRUTH (ties:
+                              * the most on the held-out runs that overfit) */
 } cs_study_report;
 
 /* Reads study.json and every finished run under dir (weight statistics through the run's
