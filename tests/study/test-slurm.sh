@@ -100,7 +100,7 @@ i=0
 while [ $i -lt 900 ] && [ -n "$(squeue -h 2>/dev/null)" ]; do sleep 0.1; i=$((i + 1)); done
 check '[ -z "$(squeue -h 2>/dev/null)" ]' "every job left the queue within 90 s"
 check '[ -f "$tmp/study/slurm/shard-0.log" ] && [ -f "$tmp/study/slurm/shard-1.log" ]' "both array tasks ran"
-sed 's/^/# /' "$tmp/study/slurm/shard-0.log" "$tmp/study/slurm/report.log" 2>/dev/null | head -20
+grep -h "done\|runs" "$tmp/study/slurm/shard-0.log" 2>/dev/null | sed 's/^/# /'
 done_runs=0
 for r in "$tmp"/study/run-*/run.json; do
   grep -q '"epoch":[[:space:]]*6' "$r" 2>/dev/null && done_runs=$((done_runs + 1))
