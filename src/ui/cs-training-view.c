@@ -124,14 +124,14 @@ update_signals (CsTrainingView *self)
     /* TRANSLATORS: the first %s is a signal's name; the numbers come from the shipped study. */
     text = g_strdup_printf (_("Without validation, “%s” marks epoch %d. It is the default because it agreed best "
                               "with the best validation epoch in the study: within ±2 epochs in %d of %d "
-                              "held-out runs."),
+                              "held-out runs (never stopping: %d)."),
                             signal_title (study->best), cs_model_set_get_epoch_number (set, best),
-                            study->within_2, study->held_out);
+                            study->within_2, study->held_out, study->never_within_2);
   else
     text = g_strdup_printf (_("Without validation, “%s” has not fired in this run. It is the default because it "
                               "agreed best with the best validation epoch in the study: within ±2 epochs in %d "
-                              "of %d held-out runs."),
-                            signal_title (study->best), study->within_2, study->held_out);
+                              "of %d held-out runs (never stopping: %d)."),
+                            signal_title (study->best), study->within_2, study->held_out, study->never_within_2);
   gtk_label_set_text (self->signal_label, text);
 }
 

@@ -12,6 +12,7 @@ typedef struct {
   cs_signal_kind best;       /* the signal with most held-out agreement */
   int32_t within_2, held_out; /* "within +-2 epochs of the best smoothed validation epoch in
                                * within_2 of held_out runs" */
+  int32_t never_within_2;    /* the same for never stopping (training to the end): the baseline */
   const char *study;         /* the study's name under studies/ */
 } cs_signal_study_result;
 
