@@ -13,6 +13,7 @@ int cli_cmd_train (int argc, char **argv);
 int cli_cmd_history (int argc, char **argv);
 int cli_cmd_suspects (int argc, char **argv);
 int cli_cmd_shortcuts (int argc, char **argv);
+int cli_cmd_study (int argc, char **argv);
 
 /* Prints the command's synopsis on stdout (for --help). */
 void cli_command_usage (const char *name);

@@ -24,6 +24,12 @@ enum {
   OPT_SEED,
   OPT_NAME,
   OPT_RESUME,
+  OPT_LABEL_NOISE,
+  OPT_AUGMENT,
+  OPT_LR_SCHEDULE,
+  OPT_STEP_SIZE,
+  OPT_GAMMA,
+  OPT_TEST_SUBSET,
 };
 
 static const cli_option train_options[] = {
@@ -41,10 +47,37 @@ static const cli_option train_options[] = {
   { "seed", true, OPT_SEED },
   { "name", true, OPT_NAME },
   { "resume", false, OPT_RESUME },
+  { "label-noise", true, OPT_LABEL_NOISE },
+  { "augment", false, OPT_AUGMENT },
+  { "lr-schedule", true, OPT_LR_SCHEDULE },
+  { "step-size", true, OPT_STEP_SIZE },
+  { "gamma", true, OPT_GAMMA },
+  { "test-subset", true, OPT_TEST_SUBSET },
   { NULL, false, 0 },
 };
 
 static const char *const optimizers[] = { "sgd", "adam", NULL };
+static const char *const schedules[] = { "constant", "step", "cosine", NULL };
+
+/* The study options: label noise, augmentation, schedule, held-back test split. */
+static int
+get_study_options (cli_args *args, cs_train_options *o)
+{
+  const char *sched = "constant";
+  int64_t step = o->step_size, test = 0;
+  int code;
+  if ((code = cli_get_choice (args, OPT_LR_SCHEDULE, "--lr-schedule", schedules, &sched))
+      || (code = cli_get_double (args, OPT_LABEL_NOISE, "--label-noise", 0.0, 1.0, &o->label_noise))
+      || (code = cli_get_int (args, OPT_STEP_SIZE, "--step-size", 1, 100000, &step))
+      || (code = cli_get_double (args, OPT_GAMMA, "--gamma", 1e-9, 1e3, &o->gamma))
+      || (code = cli_get_int (args, OPT_TEST_SUBSET, "--test-subset", 1, INT64_C (1) << 40, &test)))
+    return code;
+  cs_lr_schedule_parse (sched, &o->schedule);
+  o->step_size = (int32_t) step;
+  o->test_subset = test;
+  o->augment = args->values[OPT_AUGMENT] != NULL;
+  return CLI_EXIT_OK;
+}
 
 /* Ctrl-C asks the trainer to stop after the current batch; a second one kills as usual (every
  * file is written through a rename, so even then the run stays valid). */
@@ -141,7 +174,7 @@ cli_cmd_train (int argc, char **argv)
       || (code = cli_get_double (&args, OPT_WEIGHT_DECAY, "--weight-decay", 0.0, 1e6,
                                  &o.optimizer.weight_decay)))
     return code;
-  if ((code = cli_apply_threads (&args)) != CLI_EXIT_OK)
+  if ((code = get_study_options (&args, &o)) != CLI_EXIT_OK || (code = cli_apply_threads (&args)) != CLI_EXIT_OK)
     return code;
   o.epochs = (int32_t) epochs;
   o.train_subset = train_subset;

@@ -35,7 +35,13 @@ static const cli_command commands[] = {
   { "train", cli_cmd_train,
     "train --arch model.json --dataset fashion-mnist[:DIR]|mnist:DIR --out RUNDIR --epochs N\n"
     "          [--train-subset N] [--val-subset N] [--batch B] [--optimizer sgd|adam] [--lr LR]\n"
-    "          [--momentum M] [--weight-decay WD] [--seed S] [--name NAME] [--resume]" },
+    "          [--momentum M] [--weight-decay WD] [--seed S] [--name NAME] [--resume]\n"
+    "          [--label-noise P] [--augment] [--lr-schedule constant|step|cosine] [--step-size N]\n"
+    "          [--gamma G] [--test-subset N]" },
+  { "study", cli_cmd_study,
+    "study run SPEC.json --out DIR [--jobs N] [--shard I/N] [--threads T]\n"
+    "          study submit SPEC.json --out DIR --slurm [--shards N] [-- SBATCH-OPTIONS...]\n"
+    "          study report DIR [--json] [--csv runs.csv] [--out report.pdf|.png|.svg]" },
   { "bench", cli_cmd_bench,
     "bench MODEL --task forward|saliency|gradcam|smoothgrad|integrated-gradients|scorecam\n"
     "          [--batch B] [--repeat N] [--threads T]" },

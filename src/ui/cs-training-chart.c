@@ -27,6 +27,8 @@ struct _CsTrainingChart
   int cache_w, cache_h;
   double hover_x;              /* -1 when the pointer is outside */
   double hover_y;
+  CsTrainingMark marks[CS_TRAINING_MAX_MARKS]; /* validation-free signal onsets */
+  int n_marks;
 };
 
 G_DEFINE_FINAL_TYPE (CsTrainingChart, cs_training_chart, GTK_TYPE_WIDGET)
@@ -295,6 +297,60 @@ epoch_at (CsTrainingChart *self, double x, int width)
   return CLAMP ((int) lround (f), 0, n - 1);
 }
 
+/* The signal onsets: a thin dotted line in each panel, the signal's name along the loss panel's
+ * top, stacked so that onsets at the same epoch stay readable. */
+static void
+draw_marks (CsTrainingChart *self, cairo_t *cr, PangoLayout *pl, int w, int h, int n_epochs)
+{
+  for (int which = 0; which < 2; which++)
+    {
+      Plot p;
+      plot_rect (which, w, h, &p);
+      p.n = n_epochs;
+      for (int m = 0; m < self->n_marks; m++)
+        {
+          const CsTrainingMark *k = &self->marks[m];
+          double x;
+          if (k->index < 0 || k->index >= n_epochs)
+            continue;
+          x = px (&p, k->index);
+          cairo_set_source_rgba (cr, k->rgb[0], k->rgb[1], k->rgb[2], 0.95);
+          cairo_set_line_width (cr, 1.5);
+          cairo_set_dash (cr, (double[]) { 2, 2 }, 2, 0);
+          cairo_move_to (cr, x, p.y0);
+          cairo_line_to (cr, x, p.y0 + p.h);
+          cairo_stroke (cr);
+          cairo_set_dash (cr, NULL, 0, 0);
+          /* Left of a mark in the panel's last quarter, so that the name stays inside it. */
+          if (which == 0 && k->label != NULL)
+            {
+              gboolean right = x > p.x0 + 0.75 * p.w;
+              text (cr, pl, right ? x - 3 : x + 3, p.y0 + p.h - 10 - 14 * m, right ? 1.0 : 0.0, k->label);
+            }
+        }
+    }
+}
+
+void
+cs_training_chart_set_marks (CsTrainingChart *self, const CsTrainingMark *marks, int n)
+{
+  for (int m = 0; m < self->n_marks; m++)
+    g_clear_pointer (&self->marks[m].label, g_free);
+  self->n_marks = MIN (n, CS_TRAINING_MAX_MARKS);
+  for (int m = 0; m < self->n_marks; m++)
+    {
+      self->marks[m] = marks[m];
+      self->marks[m].label = g_strdup (marks[m].label);
+    }
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+int
+cs_training_chart_get_n_marks (CsTrainingChart *self)
+{
+  return self->n_marks;
+}
+
 static void
 cs_training_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 {
@@ -345,6 +401,7 @@ cs_training_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
           cairo_stroke (cr);
         }
     }
+  draw_marks (self, cr, pl, w, h, run->n_epochs);
   if (self->hover_x >= 0)
     {
       int i = epoch_at (self, self->hover_x, w);
@@ -509,6 +566,7 @@ cs_training_chart_dispose (GObject *object)
   g_clear_object (&self->session);
   g_clear_pointer (&self->set, cs_model_set_unref);
   g_clear_pointer (&self->cache, gsk_render_node_unref);
+  cs_training_chart_set_marks (self, NULL, 0);
   G_OBJECT_CLASS (cs_training_chart_parent_class)->dispose (object);
 }
 

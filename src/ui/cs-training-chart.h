@@ -30,6 +30,19 @@ void cs_training_chart_draw (const cs_run *run, int onset, int weight_onset, cai
 /* The session's run (or NULL) that the chart draws. */
 const cs_run *cs_training_chart_get_run (CsTrainingChart *self);
 
+/* A mark drawn over both panels at an epoch index: a validation-free signal's onset. */
+#define CS_TRAINING_MAX_MARKS 8
+typedef struct
+{
+  int index;                   /* into the run's epochs; < 0 draws nothing */
+  double rgb[3];
+  char *label;                 /* drawn beside the mark (copied), or NULL */
+} CsTrainingMark;
+
+/* Replaces the marks (copied; at most CS_TRAINING_MAX_MARKS). */
+void cs_training_chart_set_marks (CsTrainingChart *self, const CsTrainingMark *marks, int n);
+int cs_training_chart_get_n_marks (CsTrainingChart *self);
+
 /* The validation-loss rule (analysis/overfitting.h when in the build, else the same rule
  * here): the index of the best epoch when validation loss then rose while training loss fell. */
 int cs_training_onset_by_validation (const double *train_loss, const double *val_loss, int n);

@@ -5,6 +5,8 @@
 
 #include <glib/gi18n.h>
 
+#include "analysis/signals_run.h"
+#include "analysis/study_figures.h"
 #include "cs-training-chart.h"
 #include "cs-training-view.h"
 #include "cs-weight-timeline.h"
@@ -28,6 +30,12 @@ struct _CsTrainingView
   GtkAdjustment *adjustment;
   GtkLabel *epoch_label;
   GtkLabel *hole_label;
+  GtkMenuButton *signals_button;
+  GtkBox *signals_box;
+  GtkLabel *signal_label;
+  GtkCheckButton *signal_checks[CS_N_SIGNALS];
+  cs_run_signals *signals;     /* of the current run, NULL while computing or without a run */
+  char channel[32];
 };
 
 enum { PROP_0, PROP_SESSION, N_PROPS };
@@ -135,6 +143,133 @@ analysis_changed_cb (CsTrainingView *self)
   update_hole (self);
 }
 
+/* The signals' names as the app shows them (the core's are English). */
+static const char *
+signal_title (cs_signal_kind k)
+{
+  switch (k)
+    {
+    case CS_SIGNAL_KNEE: return _("Knee of the relative weight change");
+    case CS_SIGNAL_EB: return _("Gradient signal-to-noise (EB criterion)");
+    case CS_SIGNAL_UPDATE_COSINE: return _("Consecutive updates turn away");
+    case CS_SIGNAL_DISTANCE_GROWTH: return _("Distance from initialisation slows");
+    case CS_SIGNAL_ROTATION_RATE: return _("Layer rotation slows");
+    case CS_SIGNAL_ALPHA: return _("Power-law α of the last layers");
+    case CS_SIGNAL_FILTER_DISPERSION: return _("Per-filter change disperses");
+    case CS_SIGNAL_TRAIN_SATURATION: return _("Training loss saturates");
+    default: return "?";
+    }
+}
+
+/* The checked signals' onsets onto the chart, and the explanation of the study's default. */
+static void
+update_signals (CsTrainingView *self)
+{
+  CsModelSet *set = self->session != NULL ? cs_session_get_model_set (self->session) : NULL;
+  const cs_signal_study_result *study = cs_signal_study_result_get ();
+  CsTrainingMark marks[CS_N_SIGNALS];
+  int n = 0, best = self->signals != NULL ? self->signals->onset[study->best] : -1;
+  g_autofree char *text = NULL;
+
+  for (int k = 0; k < CS_N_SIGNALS && self->signals != NULL; k++)
+    if (gtk_check_button_get_active (self->signal_checks[k]) && self->signals->onset[k] >= 0)
+      {
+        marks[n].index = self->signals->onset[k];
+        cs_signal_color ((cs_signal_kind) k, marks[n].rgb);
+        marks[n].label = (char *) cs_signal_name ((cs_signal_kind) k);
+        n++;
+      }
+  cs_training_chart_set_marks (self->chart, marks, n);
+  gtk_widget_set_visible (gtk_widget_get_parent (GTK_WIDGET (self->signal_label)),
+                          set != NULL && cs_model_set_get_run (set) != NULL);
+  if (set == NULL || cs_model_set_get_run (set) == NULL)
+    return;
+  if (self->signals == NULL)
+    text = g_strdup (_("Computing the validation-free signals…"));
+  else if (best >= 0)
+    /* TRANSLATORS: the first %s is a signal's name; the numbers come from the shipped study. */
+    text = g_strdup_printf (_("Without validation, “%s” marks epoch %d. It is the default because it agreed best "
+                              "with the best validation epoch in the study: within ±2 epochs in %d of %d "
+                              "held-out runs (never stopping: %d)."),
+                            signal_title (study->best), cs_model_set_get_epoch_number (set, best),
+                            study->within_2, study->held_out, study->never_within_2);
+  else
+    text = g_strdup_printf (_("Without validation, “%s” has not fired in this run. It is the default because it "
+                              "agreed best with the best validation epoch in the study: within ±2 epochs in %d "
+                              "of %d held-out runs (never stopping: %d)."),
+                            signal_title (study->best), study->within_2, study->held_out, study->never_within_2);
+  gtk_label_set_text (self->signal_label, text);
+}
+
+typedef struct
+{
+  CsModelSet *set;
+} SignalsJob;
+
+static void
+signals_job_free (gpointer data)
+{
+  SignalsJob *job = data;
+
+  cs_model_set_unref (job->set);
+  g_free (job);
+}
+
+static gpointer
+signals_job_run (CsWorkerJob *wjob, gpointer data, GError **error)
+{
+  SignalsJob *job = data;
+  cs_error err = { 0 };
+  cs_run_signals *out = g_new0 (cs_run_signals, 1);
+
+  if (cs_run_signals_compute (cs_model_set_get_run (job->set), cs_worker_job_get_progress (wjob), out, &err)
+      != CS_OK)
+    {
+      g_free (out);
+      if (err.code == CS_ERR_CANCELLED)
+        g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled");
+      else
+        cs_set_core_error (error, &err);
+      return NULL;
+    }
+  return out;
+}
+
+static void
+signals_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (CsTrainingView) self = user_data;
+  g_autoptr (GError) error = NULL;
+  cs_run_signals *s = cs_worker_finish (CS_WORKER (source), result, &error);
+
+  if (s == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  g_clear_pointer (&self->signals, g_free);
+  self->signals = s;
+  if (s == NULL)
+    {
+      gtk_label_set_text (self->signal_label, error->message);
+      return;
+    }
+  update_signals (self);
+}
+
+static void
+start_signals (CsTrainingView *self)
+{
+  CsModelSet *set = cs_session_get_model_set (self->session);
+  SignalsJob *job;
+
+  g_clear_pointer (&self->signals, g_free);
+  update_signals (self);
+  if (set == NULL || cs_model_set_get_run (set) == NULL)
+    return;
+  job = g_new0 (SignalsJob, 1);
+  job->set = cs_model_set_ref (set);
+  cs_worker_run (cs_session_get_worker (self->session), self->channel, TRUE, signals_job_run, job,
+                 signals_job_free, g_free, signals_done, g_object_ref (self));
+}
+
 static void
 epoch_changed_cb (CsSession *session, GParamSpec *pspec, CsTrainingView *self)
 {
@@ -146,6 +281,7 @@ model_set_changed_cb (CsSession *session, GParamSpec *pspec, CsTrainingView *sel
 {
   update_epoch (self);
   update_onset (self);
+  start_signals (self);
 }
 
 static void
@@ -235,8 +371,12 @@ cs_training_view_dispose (GObject *object)
 
   g_clear_handle_id (&self->play_source, g_source_remove);
   if (self->session != NULL)
-    g_signal_handlers_disconnect_by_data (self->session, self);
+    {
+      cs_worker_cancel (cs_session_get_worker (self->session), self->channel);
+      g_signal_handlers_disconnect_by_data (self->session, self);
+    }
   g_clear_object (&self->session);
+  g_clear_pointer (&self->signals, g_free);
   gtk_widget_dispose_template (GTK_WIDGET (self), CS_TYPE_TRAINING_VIEW);
   G_OBJECT_CLASS (cs_training_view_parent_class)->dispose (object);
 }
@@ -290,6 +430,9 @@ cs_training_view_class_init (CsTrainingViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CsTrainingView, adjustment);
   gtk_widget_class_bind_template_child (widget_class, CsTrainingView, epoch_label);
   gtk_widget_class_bind_template_child (widget_class, CsTrainingView, hole_label);
+  gtk_widget_class_bind_template_child (widget_class, CsTrainingView, signals_button);
+  gtk_widget_class_bind_template_child (widget_class, CsTrainingView, signals_box);
+  gtk_widget_class_bind_template_child (widget_class, CsTrainingView, signal_label);
   gtk_widget_class_bind_template_callback (widget_class, play_toggled_cb);
 
   gtk_widget_class_install_action (widget_class, "training.step", "i", step_action);
@@ -311,6 +454,18 @@ cs_training_view_init (CsTrainingView *self)
   g_signal_connect_swapped (self->stat_dropdown, "notify::selected", G_CALLBACK (stat_selected_cb), self);
   g_signal_connect_swapped (self->adjustment, "value-changed", G_CALLBACK (value_changed_cb), self);
   g_signal_connect_swapped (self->timeline, "notify::loading", G_CALLBACK (analysis_changed_cb), self);
+  /* One check per signal, the study's best checked. */
+  for (int k = 0; k < CS_N_SIGNALS; k++)
+    {
+      self->signal_checks[k] = GTK_CHECK_BUTTON (gtk_check_button_new_with_label (signal_title (k)));
+      gtk_check_button_set_active (self->signal_checks[k], k == (int) cs_signal_study_result_get ()->best);
+      g_signal_connect_swapped (self->signal_checks[k], "toggled", G_CALLBACK (update_signals), self);
+      gtk_box_append (self->signals_box, GTK_WIDGET (self->signal_checks[k]));
+    }
+  {
+    static guint counter;
+    g_snprintf (self->channel, sizeof self->channel, "signals-%u", ++counter);
+  }
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
 }
 
@@ -363,4 +518,23 @@ cs_training_view_get_hole_text (CsTrainingView *self)
 {
   return gtk_widget_get_visible (GTK_WIDGET (self->hole_label))
          ? gtk_label_get_text (self->hole_label) : "";
+}
+
+const cs_run_signals *
+cs_training_view_get_signals (CsTrainingView *self)
+{
+  return self->signals;
+}
+
+void
+cs_training_view_set_signal_shown (CsTrainingView *self, int signal, gboolean shown)
+{
+  if (signal >= 0 && signal < CS_N_SIGNALS)
+    gtk_check_button_set_active (self->signal_checks[signal], shown);
+}
+
+gboolean
+cs_training_view_get_signal_shown (CsTrainingView *self, int signal)
+{
+  return signal >= 0 && signal < CS_N_SIGNALS && gtk_check_button_get_active (self->signal_checks[signal]);
 }

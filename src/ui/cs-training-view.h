@@ -4,6 +4,8 @@
 
 #include <gtk/gtk.h>
 
+#include "analysis/signals_run.h"
+
 #include "cs-session.h"
 #include "cs-training-chart.h"
 #include "cs-weight-timeline.h"
@@ -29,5 +31,11 @@ CsWeightTimeline *cs_training_view_get_timeline (CsTrainingView *self);
 const char *cs_training_view_get_onset_text (CsTrainingView *self);
 const char *cs_training_view_get_onset_tooltip (CsTrainingView *self);
 const char *cs_training_view_get_hole_text (CsTrainingView *self);
+
+/* The run's validation-free signal onsets (analysis/signals_run.h), NULL while they are computed
+ * or without a run; and showing one on the chart, as its check in the Signals menu does. */
+const cs_run_signals *cs_training_view_get_signals (CsTrainingView *self);
+void cs_training_view_set_signal_shown (CsTrainingView *self, int signal, gboolean shown);
+gboolean cs_training_view_get_signal_shown (CsTrainingView *self, int signal);
 
 G_END_DECLS

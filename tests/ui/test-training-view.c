@@ -139,6 +139,51 @@ test_damaged_run (void)
   ui_fixture_remove (g_steal_pointer (&dir));
 }
 
+/* The Signals menu: the study's best signal is shown by default; the onsets are the core's; each
+ * check adds or removes its mark. */
+static void
+test_signals (void)
+{
+  g_autoptr (CsSession) session = cs_session_new ();
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *view = cs_training_view_new (session);
+  CsTrainingView *tv = CS_TRAINING_VIEW (view);
+  CsTrainingChart *chart;
+  gint64 end;
+  cs_error err = { 0 };
+  cs_run *run;
+  cs_run_signals expected;
+  int fired = 0;
+
+  gtk_window_set_child (GTK_WINDOW (window), view);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (cs_session_open_model (session, run_dir, NULL));
+  chart = cs_training_view_get_chart (tv);
+  for (int k = 0; k < CS_N_SIGNALS; k++)
+    g_assert_cmpint (cs_training_view_get_signal_shown (tv, k), ==, k == (int) cs_signal_study_result_get ()->best);
+  end = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (cs_training_view_get_signals (tv) == NULL && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_nonnull (cs_training_view_get_signals (tv));
+  run = cs_run_load (run_dir, &err);
+  g_assert_nonnull (run);
+  g_assert_cmpint (cs_run_signals_compute (run, NULL, &expected, &err), ==, CS_OK);
+  cs_run_free (run);
+  for (int k = 0; k < CS_N_SIGNALS; k++)
+    {
+      g_assert_cmpint (cs_training_view_get_signals (tv)->onset[k], ==, expected.onset[k]);
+      fired += expected.onset[k] >= 0;
+      cs_training_view_set_signal_shown (tv, k, TRUE);
+    }
+  g_assert_cmpint (fired, >, 0);
+  g_assert_cmpint (cs_training_chart_get_n_marks (chart), ==, fired);
+  for (int k = 0; k < CS_N_SIGNALS; k++)
+    cs_training_view_set_signal_shown (tv, k, FALSE);
+  g_assert_cmpint (cs_training_chart_get_n_marks (chart), ==, 0);
+  ui_spin (50);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 static void
 test_onset_rule (void)
 {
@@ -181,6 +226,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/training-view/scrubber", test_scrubber);
   g_test_add_func ("/training-view/onset-rule", test_onset_rule);
   g_test_add_func ("/training-view/damaged-run", test_damaged_run);
+  g_test_add_func ("/training-view/signals", test_signals);
   g_test_add_func ("/training-view/image-strip", test_image_strip);
   ret = g_test_run ();
   ui_fixture_remove (run_dir);

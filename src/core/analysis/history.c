@@ -8,12 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/softmax.h"
 #include "data/dataset.h"
 #include "exec/exec.h"
 #include "io/model_load.h"
+#include "io/atomic_file.h"
 #include "io/safetensors.h"
+#include "training/train_run.h"
 #include "training/subsets.h"
 
 /* Examples per forward pass: large enough to keep the GEMMs efficient on small models. */
@@ -65,6 +68,51 @@ dataset_spec (const cJSON *d, bool *drawn)
   return s;
 }
 
+/* A run trained with --label-noise learned the noisy labels: they are the labels the history
+ * and the suspects judge against. Reads CS_LABEL_NOISE_FILE when the run has one; every entry
+ * is checked against the data set (an untrusted file). */
+static cs_status
+apply_label_noise (const cs_run *run, cs_dataset *ds, cs_error *err)
+{
+  size_t len = strlen (run->dir) + sizeof "/" CS_LABEL_NOISE_FILE;
+  char *path = malloc (len);
+  if (path == NULL)
+    return cs_error_set (err, CS_ERR_MEMORY, "out of memory");
+  snprintf (path, len, "%s/%s", run->dir, CS_LABEL_NOISE_FILE);
+  uint8_t *text = NULL;
+  size_t size = 0;
+  cs_error read_err = { 0 };
+  if (access (path, F_OK) != 0)
+    {
+      free (path);
+      return CS_OK;
+    }
+  cs_status st = cs_file_read_all (path, (size_t) 1 << 28, &text, &size, &read_err);
+  cJSON *doc = st == CS_OK ? cJSON_ParseWithLength ((const char *) text, size) : NULL;
+  const cJSON *flipped = cJSON_GetObjectItemCaseSensitive (doc, "flipped"), *f;
+  if (st != CS_OK)
+    st = cs_error_set (err, read_err.code, "%s", read_err.message);
+  else if (!cJSON_IsArray (flipped))
+    st = cs_error_set (err, CS_ERR_FORMAT, "%s: no \"flipped\" list", path);
+  const cJSON *entries = st == CS_OK ? flipped : NULL;
+  cJSON_ArrayForEach (f, entries)
+    {
+      const cJSON *i = cJSON_GetArrayItem (f, 0), *noisy = cJSON_GetArrayItem (f, 2);
+      if (!cJSON_IsNumber (i) || !cJSON_IsNumber (noisy) || !(i->valuedouble >= 0)
+          || i->valuedouble >= (double) ds->train.n || i->valuedouble != floor (i->valuedouble)
+          || !(noisy->valuedouble >= 0) || noisy->valuedouble >= ds->n_classes)
+        {
+          st = cs_error_set (err, CS_ERR_FORMAT, "%s: a flipped entry out of the data set's range", path);
+          break;
+        }
+      ds->train.labels[(int64_t) i->valuedouble] = (uint8_t) noisy->valuedouble;
+    }
+  cJSON_Delete (doc);
+  free (text);
+  free (path);
+  return st;
+}
+
 cs_status
 cs_history_examples_of_run (const cs_run *run, cs_dataset *ds, char **spec_out, int64_t **train_idx,
                             int64_t *n_train, int64_t **test_idx, int64_t *n_test, cs_error *err)
@@ -92,7 +140,7 @@ cs_history_examples_of_run (const cs_run *run, cs_dataset *ds, char **spec_out, 
                          "val_subset or the \"train\" seed", run->path);
       goto done;
     }
-  if ((st = cs_dataset_open (spec, ds, err)) != CS_OK)
+  if ((st = cs_dataset_open (spec, ds, err)) != CS_OK || (st = apply_label_noise (run, ds, err)) != CS_OK)
     goto done;
   if (drawn)
     st = cs_train_subsets (ds, ntr, nte, (uint64_t) seed, train_idx, n_train, test_idx, n_test, err);

@@ -114,6 +114,13 @@ cs_optimizer_config_get (const cs_optimizer *o)
   return &o->cfg;
 }
 
+void
+cs_optimizer_set_lr (cs_optimizer *o, double lr)
+{
+  if (lr > 0 && isfinite (lr))
+    o->cfg.lr = lr;
+}
+
 bool
 cs_optimizer_trainable (const cs_optimizer *o, int32_t param_index)
 {

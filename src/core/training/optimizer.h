@@ -31,6 +31,8 @@ cs_optimizer *cs_optimizer_new (const cs_model *m, const cs_optimizer_config *cf
 void cs_optimizer_free (cs_optimizer *o);
 
 const cs_optimizer_config *cs_optimizer_config_get (const cs_optimizer *o);
+/* A learning-rate schedule changes the rate between epochs (a non-positive rate is ignored). */
+void cs_optimizer_set_lr (cs_optimizer *o, double lr);
 bool cs_optimizer_trainable (const cs_optimizer *o, int32_t param_index);
 
 /* One update of m's trainable parameters; grads[p] is the gradient of parameter p (NULL:

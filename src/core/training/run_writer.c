@@ -370,6 +370,12 @@ cs_run_writer_add_epoch (cs_run_writer *w, const cs_model *m, cs_optimizer *opt,
   cJSON_AddItemToObject (entry, "val_accuracy", metric (mt->val_accuracy));
   cJSON_AddItemToObject (entry, "learning_rate", metric (mt->learning_rate));
   cJSON_AddItemToObject (entry, "seconds", metric (mt->seconds));
+  if (!isnan (mt->test_loss))
+    cJSON_AddItemToObject (entry, "test_loss", metric (mt->test_loss));
+  if (!isnan (mt->test_accuracy))
+    cJSON_AddItemToObject (entry, "test_accuracy", metric (mt->test_accuracy));
+  if (!isnan (mt->eb_criterion))
+    cJSON_AddItemToObject (entry, "eb_criterion", metric (mt->eb_criterion));
   cJSON *epochs = cJSON_GetObjectItemCaseSensitive (w->root, "epochs");
   cJSON_AddItemToArray (epochs, entry);
   cJSON *old_state = cJSON_DetachItemFromObjectCaseSensitive (w->root, "optimizer_state");

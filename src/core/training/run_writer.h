@@ -19,10 +19,13 @@ typedef struct {
   cJSON *dataset, *train;    /* taken over by the writer */
 } cs_run_header;
 
-/* One epoch's line of run.json; NAN is written as null (epoch 0 has no training metrics). */
+/* One epoch's line of run.json; NAN is written as null (epoch 0 has no training metrics). The
+ * optional metrics (a held-back test split, the trainer's EB criterion) are written only when
+ * they are not NAN. */
 typedef struct {
   int32_t epoch;
   double train_loss, train_accuracy, val_loss, val_accuracy, learning_rate, seconds;
+  double test_loss, test_accuracy, eb_criterion;
 } cs_run_metrics;
 
 typedef struct cs_run_writer cs_run_writer;

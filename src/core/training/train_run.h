@@ -7,6 +7,21 @@
 #include "training/optimizer.h"
 #include "training/run_writer.h"
 
+typedef enum {
+  CS_LR_CONSTANT = 0,
+  CS_LR_STEP,                /* lr * gamma^floor((epoch - 1) / step_size) */
+  CS_LR_COSINE,              /* lr * (1 + cos (pi (epoch - 1) / epochs)) / 2 (no restarts) */
+} cs_lr_schedule;
+
+const char *cs_lr_schedule_name (cs_lr_schedule s); /* "constant", "step", "cosine" */
+bool cs_lr_schedule_parse (const char *name, cs_lr_schedule *s);
+/* The learning rate of epoch (1-based) under the schedule. */
+double cs_lr_at_epoch (cs_lr_schedule s, double lr, int32_t step_size, double gamma, int32_t epoch,
+                       int32_t epochs);
+
+/* The file, in the run directory, listing the training labels that label noise flipped. */
+#define CS_LABEL_NOISE_FILE "label-noise.json"
+
 typedef struct {
   const char *arch;          /* model.json of a new run (ignored when resuming) */
   const char *dataset;       /* SPEC of data/dataset.h (ignored when resuming) */
@@ -19,6 +34,14 @@ typedef struct {
   uint64_t seed;             /* initialisation, subsets, shuffling, dropout */
   bool resume;               /* continue the run in `out` with its recorded settings */
   const char *name;          /* run.json's "name" (NULL: the directory's base name) */
+  double label_noise;        /* fraction of training samples given a wrong label (uniform over
+                              * the other classes), listed in CS_LABEL_NOISE_FILE */
+  bool augment;              /* random crop (padding 2) and horizontal flip */
+  cs_lr_schedule schedule;
+  int32_t step_size;         /* CS_LR_STEP: epochs between decays */
+  double gamma;              /* CS_LR_STEP: the decay factor */
+  int64_t test_subset;       /* samples of the test split held back from validation and
+                              * evaluated every epoch as a test set; 0 = none */
 } cs_train_options;
 
 typedef struct {
@@ -30,7 +53,8 @@ typedef struct {
   const volatile int *cancel; /* non-zero: stop after the current batch; the run stays valid */
 } cs_train_callbacks;
 
-/* Defaults: 10 epochs, all samples, batch 64, SGD lr 0.01 momentum 0.9, seed 0. */
+/* Defaults: 10 epochs, all samples, batch 64, SGD lr 0.01 momentum 0.9, seed 0, constant rate
+ * (step: every 10 epochs by 0.1), no noise, no augmentation, no test split. */
 cs_train_options cs_train_options_default (void);
 
 /* Runs the job. A cancelled job returns CS_ERR_CANCELLED; every epoch that run.json lists is

@@ -8,6 +8,7 @@
 
 #include "base/rng.h"
 #include "base/threads.h"
+#include "training/augment.h"
 #include "training/loss.h"
 
 #define MAX_SLICES 64
@@ -35,6 +36,11 @@ struct cs_trainer {
   const cs_tensor **grads;   /* per parameter, after backward */
   int64_t *order;            /* an epoch's shuffled sample order */
   int64_t order_size;
+  /* Gradient moments over one epoch's batches, per trainable weight (the EB criterion). */
+  double *g_sum, *g_sq;
+  int64_t n_moments;
+  int64_t moment_batches;
+  double eb;
 };
 
 static uint64_t
@@ -66,6 +72,8 @@ cs_trainer_free (cs_trainer *t)
   free (t->labels);
   free (t->grads);
   free (t->order);
+  free (t->g_sum);
+  free (t->g_sq);
   free (t);
 }
 
@@ -145,6 +153,18 @@ cs_trainer_new (cs_model *m, const cs_trainer_config *cfg, cs_error *err)
   if ((t->opt = cs_optimizer_new (m, &cfg->optimizer, err)) == NULL || cs_tensor_alloc (&t->x, &xs, err) != CS_OK)
     {
       cs_trainer_free (t);
+      return NULL;
+    }
+  t->eb = NAN;
+  for (int32_t p = 0; p < g->n_params; p++)
+    if (cs_optimizer_trainable (t->opt, p))
+      t->n_moments += cs_tensor_numel (&m->weights[p]);
+  t->g_sum = calloc ((size_t) (t->n_moments > 0 ? t->n_moments : 1), sizeof *t->g_sum);
+  t->g_sq = calloc ((size_t) (t->n_moments > 0 ? t->n_moments : 1), sizeof *t->g_sq);
+  if (t->g_sum == NULL || t->g_sq == NULL)
+    {
+      cs_trainer_free (t);
+      cs_error_set (err, CS_ERR_MEMORY, "out of memory");
       return NULL;
     }
   return t;
@@ -342,6 +362,53 @@ cs_trainer_step (cs_trainer *t, const cs_tensor *x, const int32_t *labels, doubl
   return CS_OK;
 }
 
+/* Adds the last step's gradients to the epoch's moments. */
+static void
+accumulate_moments (cs_trainer *t)
+{
+  int64_t k = 0;
+  for (int32_t p = 0; p < t->model->graph->n_params; p++)
+    {
+      if (!cs_optimizer_trainable (t->opt, p))
+        continue;
+      int64_t m = cs_tensor_numel (&t->model->weights[p]);
+      const cs_tensor *gp = t->grads[p];
+      for (int64_t i = 0; gp != NULL && i < m; i++)
+        {
+          double v = gp->data[i];
+          t->g_sum[k + i] += v;
+          t->g_sq[k + i] += v * v;
+        }
+      k += m;
+    }
+  t->moment_batches++;
+}
+
+static double
+eb_from_moments (const cs_trainer *t)
+{
+  double nb = (double) t->moment_batches, sum = 0.0;
+  int64_t d = 0;
+  if (t->moment_batches < 2)
+    return NAN;
+  for (int64_t k = 0; k < t->n_moments; k++)
+    {
+      double mean = t->g_sum[k] / nb, msq = t->g_sq[k] / nb;
+      double var = (msq - mean * mean) * nb / (nb - 1.0);
+      if (!(var > 1e-30 * (msq > 0 ? msq : 1.0)))
+        continue;
+      sum += msq / var;
+      d++;
+    }
+  return d > 0 ? 1.0 - sum / (double) d : NAN;
+}
+
+double
+cs_trainer_eb_criterion (const cs_trainer *t)
+{
+  return t->eb;
+}
+
 static cs_status
 check_split (const cs_trainer *t, const cs_dataset_split *split, cs_error *err)
 {
@@ -392,23 +459,37 @@ cs_trainer_epoch (cs_trainer *t, const cs_dataset_split *split, const int64_t *i
     }
   double loss_sum = 0.0;
   int64_t right = 0;
+  memset (t->g_sum, 0, (size_t) t->n_moments * sizeof *t->g_sum);
+  memset (t->g_sq, 0, (size_t) t->n_moments * sizeof *t->g_sq);
+  t->moment_batches = 0;
+  t->eb = NAN;
   for (int64_t start = 0; start < n; start += t->cfg.batch)
     {
       if (cs_progress_cancelled (progress))
         return cs_error_set (err, CS_ERR_CANCELLED, "training interrupted in epoch %d", epoch);
       int64_t b = n - start < t->cfg.batch ? n - start : t->cfg.batch;
       load_batch (t, split, t->order + start, b, mean, std);
+      /* The crop and flip draws come from the step number, so a resumed run repeats them. */
+      if (t->cfg.augment
+          && (st = cs_augment_batch (t->x.data, b, split->channels, split->height, split->width, mean, std,
+                                     mix64 (t->cfg.seed ^ mix64 ((uint64_t) cs_optimizer_steps (t->opt)
+                                                                 + 0xa06e47)), err)) != CS_OK)
+        return st;
       double l;
       int32_t c;
       if ((st = cs_trainer_step (t, &t->x, t->labels, &l, &c, err)) != CS_OK)
         return cs_error_prefix (err, "epoch %d, step %lld", epoch,
                                 (long long) cs_optimizer_steps (t->opt) + 1);
+      /* A short last batch has a larger variance: the moments take full batches only. */
+      if (b == t->cfg.batch)
+        accumulate_moments (t);
       loss_sum += l * (double) b;
       right += c;
       cs_progress_report (progress, (double) (start + b) / (double) n);
     }
   *loss = loss_sum / (double) n;
   *accuracy = (double) right / (double) n;
+  t->eb = eb_from_moments (t);
   return CS_OK;
 }
 

@@ -22,6 +22,7 @@ typedef struct {
   uint64_t seed;             /* shuffling and dropout masks */
   int32_t slices;            /* batch slices run in parallel: 0 = automatic (the compute threads
                               * unless the model has batch norm), 1 = one exec for the batch */
+  bool augment;              /* random crop and flip of every training batch (augment.h) */
 } cs_trainer_config;
 
 typedef struct cs_trainer cs_trainer;
@@ -53,6 +54,16 @@ cs_status cs_trainer_step (cs_trainer *t, const cs_tensor *x, const int32_t *lab
 cs_status cs_trainer_epoch (cs_trainer *t, const cs_dataset_split *split, const int64_t *indices, int64_t n,
                             const float *mean, const float *std, int32_t epoch, double *loss,
                             double *accuracy, const cs_progress *progress, cs_error *err);
+
+/* Mahsereci et al.'s evidence-based criterion (2017) of the last cs_trainer_epoch:
+ *   EB = 1 - (B / D) sum_k g_k^2 / S_k
+ * over the D trainable weights, g the mini-batch gradient, S_k the per-sample gradient variance.
+ * Per-sample gradients are not computed here, so S_k / B is estimated by the variance of the
+ * epoch's mini-batch gradients (unbiased, across batches) and g_k^2 by their mean square:
+ *   EB = 1 - (1 / D) sum_k mean_b (g_bk^2) / var_b (g_bk).
+ * EB > 0 means the gradients are indistinguishable from noise (the paper's stopping signal).
+ * NaN when the epoch had fewer than two batches or no weight had a positive variance. */
+double cs_trainer_eb_criterion (const cs_trainer *t);
 
 /* Mean loss and accuracy of the model in inference mode (running statistics, no dropout). */
 cs_status cs_trainer_evaluate (cs_trainer *t, const cs_dataset_split *split, const int64_t *indices,
