@@ -59,14 +59,20 @@ cs_auroc_chart_draw (CsAurocChart *self, cairo_t *cr, PangoLayout *pl, const Gdk
   gdk_cairo_set_source_rgba (cr, fg);
   if (figure)
     label (cr, pl, _("Anticipating the final validation mistakes from epochs 0..k (AUROC)"), 4, 10, 0);
-  /* 0.5 is chance: the axis starts there. */
   cairo_set_source_rgba (cr, fg->red, fg->green, fg->blue, 0.5);
   cairo_set_line_width (cr, 1);
   cairo_rectangle (cr, ML + 0.5, top + 0.5, pw, ph);
   cairo_stroke (cr);
+  /* Chance, dashed: the first epochs can rank worse than it. */
+  cairo_set_dash (cr, (double[]) { 3, 3 }, 2, 0);
+  cairo_move_to (cr, ML, top + ph / 2);
+  cairo_rel_line_to (cr, pw, 0);
+  cairo_stroke (cr);
+  cairo_set_dash (cr, NULL, 0, 0);
   gdk_cairo_set_source_rgba (cr, fg);
   label (cr, pl, "1.0", ML - 3, top, 1);
-  label (cr, pl, "0.5", ML - 3, top + ph, 1);
+  label (cr, pl, "0.5", ML - 3, top + ph / 2, 1);
+  label (cr, pl, "0.0", ML - 3, top + ph, 1);
   for (int k = 0; k < n; k += MAX (1, n / 6))
     {
       g_snprintf (buf, sizeof buf, "%d", self->d->h->epochs[k]);
@@ -78,7 +84,7 @@ cs_auroc_chart_draw (CsAurocChart *self, cairo_t *cr, PangoLayout *pl, const Gdk
     {
       double v = self->d->auroc[k];
       double x = ML + pw * (n > 1 ? (double) k / (n - 1) : 0.5);
-      double y = top + ph * (1 - CLAMP ((v - 0.5) / 0.5, 0, 1));
+      double y = top + ph * (1 - CLAMP (v, 0, 1));
       if (!isfinite (v))
         {
           started = FALSE;
@@ -94,7 +100,7 @@ cs_auroc_chart_draw (CsAurocChart *self, cairo_t *cr, PangoLayout *pl, const Gdk
   if (!figure && self->epoch >= 0 && self->epoch < n && isfinite (self->d->auroc[self->epoch]))
     {
       double x = ML + pw * (n > 1 ? (double) self->epoch / (n - 1) : 0.5);
-      double y = top + ph * (1 - CLAMP ((self->d->auroc[self->epoch] - 0.5) / 0.5, 0, 1));
+      double y = top + ph * (1 - CLAMP (self->d->auroc[self->epoch], 0, 1));
       cairo_arc (cr, x, y, 3.5, 0, 2 * G_PI);
       cairo_fill (cr);
     }

@@ -72,7 +72,7 @@ draw_suspects (cairo_t *cr, PangoLayout *pl, const CsDataHistory *d)
   for (int64_t i = 0; i < n; i++)
     {
       int64_t pos = d->suspects[i];
-      double x = 8 + (i % THUMB_COLS) * (THUMB + 24), y = 24 + (i / THUMB_COLS) * (THUMB + 40);
+      double x = 8 + (i % THUMB_COLS) * (THUMB + 24), y = 24 + (i / THUMB_COLS) * (THUMB + 52);
       g_autofree char *text = g_strdup_printf (_("#%lld %s → %s\nAUM %.2f"), (long long) ex->index[pos],
                                                cs_data_history_class_name (d, ex->label[pos]),
                                                cs_data_history_class_name (d, d->measures[pos].likely_label),
@@ -255,6 +255,6 @@ cs_data_export (CsDataView *view, const char *what, const char *path, GError **e
   if (g_strcmp0 (what, "early-auroc") == 0)
     return cs_export_figure (path, 560, 220, draw_figure, &f, error);
   rows = (int) ((MIN (d->h->split[CS_HISTORY_TRAIN].n, N_SUSPECT_FIGURE) + THUMB_COLS - 1) / THUMB_COLS);
-  return cs_export_figure (path, (int) (16 + THUMB_COLS * (THUMB + 24)), (int) (30 + rows * (THUMB + 40)),
+  return cs_export_figure (path, (int) (16 + THUMB_COLS * (THUMB + 24)), (int) (30 + rows * (THUMB + 52)),
                            draw_figure, &f, error);
 }
