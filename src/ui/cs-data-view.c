@@ -20,6 +20,10 @@ struct _CsDataView
 
   GtkWidget *box;
   GtkLabel *summary_label;
+  GtkScale *epoch_scale;
+  GtkAdjustment *epoch_adjustment;
+  GtkLabel *epoch_label;
+  gboolean updating;
   GtkStack *state_stack;
   AdwStatusPage *status_page;
   GtkToggleButton *by_class_button;
@@ -144,6 +148,33 @@ gallery_page_cb (CsDataView *self)
     cs_data_view_show_cell (self, self->cell_t, self->cell_p);
 }
 
+/* The page's own scrubber, bound to the session's epoch like the Training page's. */
+static void
+update_scale (CsDataView *self)
+{
+  CsModelSet *set = self->session != NULL ? cs_session_get_model_set (self->session) : NULL;
+  int n = self->session != NULL ? cs_session_get_n_epochs (self->session) : 0;
+  int epoch = self->session != NULL ? cs_session_get_epoch (self->session) : 0;
+  g_autofree char *text = NULL;
+
+  self->updating = TRUE;
+  gtk_adjustment_configure (self->epoch_adjustment, MAX (epoch, 0), 0, MAX (n - 1, 0), 1, 1, 0);
+  self->updating = FALSE;
+  gtk_widget_set_sensitive (GTK_WIDGET (self->epoch_scale), n > 1);
+  if (set != NULL && n > 0)
+    text = g_strdup_printf (_("Epoch %d / %d"), cs_model_set_get_epoch_number (set, MAX (epoch, 0)),
+                            cs_model_set_get_epoch_number (set, n - 1));
+  gtk_label_set_text (self->epoch_label, text != NULL ? text : "");
+}
+
+static void
+scale_changed_cb (CsDataView *self)
+{
+  if (!self->updating && self->session != NULL)
+    cs_session_set_epoch (self->session,
+                          (int) (gtk_adjustment_get_value (self->epoch_adjustment) + 0.5));
+}
+
 static void
 update_epoch (CsDataView *self)
 {
@@ -151,6 +182,7 @@ update_epoch (CsDataView *self)
   int k = self->session != NULL ? cs_data_history_epoch_of (d, self->session) : -1;
   g_autofree char *heading = NULL, *caption = NULL;
 
+  update_scale (self);
   if (d == NULL)
     return;
   cs_cartography_chart_set_epoch (self->cartography, k);
@@ -243,6 +275,7 @@ maybe_compute (CsDataView *self)
 static void
 model_set_changed_cb (CsSession *session, GParamSpec *pspec, CsDataView *self)
 {
+  update_scale (self);
   maybe_compute (self);
 }
 
@@ -448,6 +481,9 @@ cs_data_view_class_init (CsDataViewClass *klass)
                                                "/io/github/convscope/Convscope/cs-data-view.ui");
   gtk_widget_class_bind_template_child (widget_class, CsDataView, box);
   gtk_widget_class_bind_template_child (widget_class, CsDataView, summary_label);
+  gtk_widget_class_bind_template_child (widget_class, CsDataView, epoch_scale);
+  gtk_widget_class_bind_template_child (widget_class, CsDataView, epoch_adjustment);
+  gtk_widget_class_bind_template_child (widget_class, CsDataView, epoch_label);
   gtk_widget_class_bind_template_child (widget_class, CsDataView, state_stack);
   gtk_widget_class_bind_template_child (widget_class, CsDataView, status_page);
   gtk_widget_class_bind_template_child (widget_class, CsDataView, by_class_button);
@@ -469,6 +505,7 @@ cs_data_view_init (CsDataView *self)
 {
   self->cell_t = self->cell_p = -1;
   gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect_swapped (self->epoch_adjustment, "value-changed", G_CALLBACK (scale_changed_cb), self);
   g_signal_connect_swapped (self->by_class_button, "toggled", G_CALLBACK (color_toggled_cb), self);
   g_signal_connect_swapped (self->gallery_stack, "notify::visible-child-name",
                             G_CALLBACK (gallery_page_cb), self);
