@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "cs-auroc-chart.h"
+#include "cs-panel.h"
 
 #define ML 34.0
 #define MR 8.0
@@ -101,6 +102,7 @@ cs_auroc_chart_draw (CsAurocChart *self, cairo_t *cr, PangoLayout *pl, const Gdk
     {
       double x = ML + pw * (n > 1 ? (double) self->epoch / (n - 1) : 0.5);
       double y = top + ph * (1 - CLAMP (self->d->auroc[self->epoch], 0, 1));
+      cairo_new_sub_path (cr);
       cairo_arc (cr, x, y, 3.5, 0, 2 * G_PI);
       cairo_fill (cr);
     }
@@ -110,19 +112,12 @@ static void
 cs_auroc_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 {
   int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
-  PangoFontDescription *font = pango_font_description_from_string ("Sans 7");
   PangoLayout *pl;
   GdkRGBA fg;
-  cairo_t *cr;
+  cairo_t *cr = cs_panel_begin (widget, snapshot, "Sans 7", &pl, &fg);
 
-  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &fg);
-  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  pl = gtk_widget_create_pango_layout (widget, NULL);
-  pango_layout_set_font_description (pl, font);
-  pango_font_description_free (font);
   cs_auroc_chart_draw (CS_AUROC_CHART (widget), cr, pl, &fg, w, h, FALSE);
-  g_object_unref (pl);
-  cairo_destroy (cr);
+  cs_panel_end (cr, pl);
 }
 
 static void

@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "cs-cartography-chart.h"
+#include "cs-panel.h"
 #include "cs-colormap.h"
 
 #define ML 44.0   /* margins: left, right, top, bottom */
@@ -241,6 +242,7 @@ draw_legend (CsCartographyChart *self, cairo_t *cr, PangoLayout *pl, const GdkRG
           pango_cairo_show_layout (cr, pl);
           cs_class_color (c, rgb);
           cairo_set_source_rgb (cr, rgb[0], rgb[1], rgb[2]);
+          cairo_new_sub_path (cr);
           cairo_arc (cr, x - 6, ly + 7, 3.5, 0, 2 * G_PI);
           cairo_fill (cr);
           x -= 16;
@@ -259,6 +261,7 @@ draw_legend (CsCartographyChart *self, cairo_t *cr, PangoLayout *pl, const GdkRG
       pango_cairo_show_layout (cr, pl);
       cs_colormap_lookup (CS_COLORMAP_VIRIDIS, (float) (1.0 - i / 4.0), c);
       cairo_set_source_rgb (cr, c[0] / 255.0, c[1] / 255.0, c[2] / 255.0);
+      cairo_new_sub_path (cr);
       cairo_arc (cr, x - 6, ly + 7, 3.5, 0, 2 * G_PI);
       cairo_fill (cr);
       x -= 10;
@@ -283,6 +286,7 @@ draw_readout (CsCartographyChart *self, cairo_t *cr, PangoLayout *pl, const GdkR
 
   cairo_set_source_rgb (cr, 0.21, 0.52, 0.89);
   cairo_set_line_width (cr, 2);
+  cairo_new_sub_path (cr);
   cairo_arc (cr, x, y, 5, 0, 2 * G_PI);
   cairo_stroke (cr);
   pango_layout_set_text (pl, text, -1);
@@ -323,6 +327,7 @@ cs_cartography_chart_draw (CsCartographyChart *self, cairo_t *cr, PangoLayout *p
         continue;
       point_color (self, i, rgb);
       cairo_set_source_rgba (cr, rgb[0], rgb[1], rgb[2], 0.8);
+      cairo_new_sub_path (cr);
       cairo_arc (cr, px, py, 2.5, 0, 2 * G_PI);
       cairo_fill (cr);
       if (k >= 0 && ex->pred[i * self->d->h->n_epochs + k] != ex->label[i])
@@ -330,6 +335,7 @@ cs_cartography_chart_draw (CsCartographyChart *self, cairo_t *cr, PangoLayout *p
           /* Wrong at the selected epoch: a ring that follows the scrubber. */
           cairo_set_source_rgba (cr, fg->red, fg->green, fg->blue, 0.7);
           cairo_set_line_width (cr, 0.8);
+          cairo_new_sub_path (cr);
           cairo_arc (cr, px, py, 3.6, 0, 2 * G_PI);
           cairo_stroke (cr);
         }
@@ -348,21 +354,13 @@ cs_cartography_chart_draw (CsCartographyChart *self, cairo_t *cr, PangoLayout *p
 static void
 cs_cartography_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 {
-  CsCartographyChart *self = CS_CARTOGRAPHY_CHART (widget);
   int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
-  PangoFontDescription *font = pango_font_description_from_string ("Sans 8");
   PangoLayout *pl;
   GdkRGBA fg;
-  cairo_t *cr;
+  cairo_t *cr = cs_panel_begin (widget, snapshot, "Sans 8", &pl, &fg);
 
-  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &fg);
-  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  pl = gtk_widget_create_pango_layout (widget, NULL);
-  pango_layout_set_font_description (pl, font);
-  pango_font_description_free (font);
-  cs_cartography_chart_draw (self, cr, pl, &fg, w, h, FALSE);
-  g_object_unref (pl);
-  cairo_destroy (cr);
+  cs_cartography_chart_draw (CS_CARTOGRAPHY_CHART (widget), cr, pl, &fg, w, h, FALSE);
+  cs_panel_end (cr, pl);
 }
 
 int64_t

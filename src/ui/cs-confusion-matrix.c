@@ -5,6 +5,7 @@
 
 #include "cs-colormap.h"
 #include "cs-confusion-matrix.h"
+#include "cs-panel.h"
 
 #define LABEL_W 74.0
 #define HEAD_H 16.0
@@ -200,21 +201,13 @@ cs_confusion_matrix_draw (CsConfusionMatrix *self, cairo_t *cr, PangoLayout *pl,
 static void
 cs_confusion_matrix_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 {
-  CsConfusionMatrix *self = CS_CONFUSION_MATRIX (widget);
   int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
-  PangoFontDescription *font = pango_font_description_from_string ("Sans 8");
   PangoLayout *pl;
   GdkRGBA fg;
-  cairo_t *cr;
+  cairo_t *cr = cs_panel_begin (widget, snapshot, "Sans 8", &pl, &fg);
 
-  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &fg);
-  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  pl = gtk_widget_create_pango_layout (widget, NULL);
-  pango_layout_set_font_description (pl, font);
-  pango_font_description_free (font);
-  cs_confusion_matrix_draw (self, cr, pl, &fg, w, h, FALSE);
-  g_object_unref (pl);
-  cairo_destroy (cr);
+  cs_confusion_matrix_draw (CS_CONFUSION_MATRIX (widget), cr, pl, &fg, w, h, FALSE);
+  cs_panel_end (cr, pl);
 }
 
 static void

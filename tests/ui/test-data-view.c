@@ -14,20 +14,6 @@
 
 static char *demo_copy;
 
-static GtkWidget *
-find_child (GtkWidget *root, GType type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type))
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
-    {
-      GtkWidget *found = find_child (c, type);
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 static gboolean
 wait_for_history (CsDataView *view, int timeout_ms)
 {
@@ -223,11 +209,11 @@ test_demo (void)
   g_assert_cmpint (matrix_sum (matrix, 10, FALSE), ==, 2000);
   g_assert_cmpint (matrix_sum (matrix, 10, TRUE), >, 1000);
   /* The page's own scrubber moves the session's epoch. */
-  gtk_range_set_value (GTK_RANGE (find_child (view, GTK_TYPE_SCALE)), 5);
+  gtk_range_set_value (GTK_RANGE (ui_find_child (view, GTK_TYPE_SCALE)), 5);
   g_assert_cmpint (cs_session_get_epoch (session), ==, 5);
   g_assert_cmpint (cs_confusion_matrix_get_epoch (matrix), ==, 5);
   cs_session_set_epoch (session, last);
-  g_assert_cmpfloat (gtk_range_get_value (GTK_RANGE (find_child (view, GTK_TYPE_SCALE))), ==, last);
+  g_assert_cmpfloat (gtk_range_get_value (GTK_RANGE (ui_find_child (view, GTK_TYPE_SCALE))), ==, last);
 
   check_clicks (session, view, d);
   check_exports (view);
