@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 #include <adwaita.h>
 #include <math.h>
+#include <string.h>
 
 #include "cs-data-view.h"
 
@@ -15,6 +16,7 @@ struct _CsDataView
   CsDataHistory *history;
   CsModelSet *computed_for;     /* the model set the history (or its error) belongs to */
   gboolean loading;
+  guint64 generation;           /* of the history job running */
   char *status;
   int cell_t, cell_p;
 
@@ -221,12 +223,27 @@ history_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autofree char *summary = NULL;
 
   if (d == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
+    {
+      /* Superseded by a newer job of this view: that one reports (the channel's generation is
+       * still the view's). Cancelled from the window (the generation moved on): say so, and
+       * compute again the next time the page is shown. */
+      if (self->loading
+          && cs_worker_get_generation (CS_WORKER (source), CHANNEL) != self->generation)
+        {
+          set_loading (self, FALSE);
+          g_clear_pointer (&self->computed_for, cs_model_set_unref);
+          show_status (self, _("Cancelled"),
+                       _("Show this page again to compute each example’s history"));
+        }
+      return;
+    }
   set_loading (self, FALSE);
   if (d == NULL)
     {
       set_history (self, NULL);
+      /* The core's message says why; the title singles out the common case. */
       show_status (self, g_error_matches (error, CS_CORE_ERROR, CS_ERR_UNSUPPORTED)
+                           && strstr (error->message, "names no data set") != NULL
                          ? _("This run records no data set") : _("No example history"),
                    error->message);
       return;
@@ -250,26 +267,32 @@ maybe_compute (CsDataView *self)
 {
   CsModelSet *set = self->session != NULL ? cs_session_get_model_set (self->session) : NULL;
 
-  if (!gtk_widget_get_mapped (GTK_WIDGET (self)) || set == self->computed_for)
+  if (set == self->computed_for)
     return;
+  /* Another run: the old one's history goes at once, shown or not (exports must not see it). */
   g_clear_pointer (&self->computed_for, cs_model_set_unref);
+  if (self->loading)
+    cs_worker_cancel (cs_session_get_worker (self->session), CHANNEL);
+  set_loading (self, FALSE);
   set_history (self, NULL);
   gtk_label_set_text (self->summary_label, "");
   if (set == NULL || cs_model_set_get_run (set) == NULL)
     {
-      cs_worker_cancel (cs_session_get_worker (self->session), CHANNEL);
-      set_loading (self, FALSE);
       show_status (self, _("No training run"),
                    _("The Data view follows each training and validation example across a run's checkpoints: open a run directory"));
       return;
     }
-  self->computed_for = cs_model_set_ref (set);
   show_status (self, _("Computing each example’s history…"),
                _("Every checkpoint runs over the run’s training and validation examples once; the result is cached in the run directory (history.bin)"));
+  /* Computed when first shown: a run opened only for its saliency maps costs nothing more. */
+  if (!gtk_widget_get_mapped (GTK_WIDGET (self)))
+    return;
+  self->computed_for = cs_model_set_ref (set);
   set_loading (self, TRUE);
-  cs_worker_run (cs_session_get_worker (self->session), CHANNEL, TRUE, cs_data_history_job_run,
-                 cs_model_set_ref (set), (GDestroyNotify) cs_model_set_unref, cs_data_history_free,
-                 history_done, g_object_ref (self));
+  self->generation = cs_worker_run (cs_session_get_worker (self->session), CHANNEL, TRUE,
+                                    cs_data_history_job_run, cs_model_set_ref (set),
+                                    (GDestroyNotify) cs_model_set_unref, cs_data_history_free,
+                                    history_done, g_object_ref (self));
 }
 
 static void

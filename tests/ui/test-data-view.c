@@ -14,6 +14,9 @@
 
 static char *demo_copy;
 
+static void edit_run_json (const char *run, void (*edit) (cJSON *json));
+static void remove_dataset (cJSON *json);
+
 static gboolean
 wait_for_history (CsDataView *view, int timeout_ms)
 {
@@ -227,20 +230,11 @@ test_no_dataset (void)
 {
   g_autoptr (CsSession) session = cs_session_new ();
   char *run = ui_fixture_make_run (3);
-  g_autofree char *json_path = g_build_filename (run, "run.json", NULL);
-  g_autofree char *text = NULL, *model = NULL;
+  g_autofree char *model = NULL;
   GtkWidget *window = gtk_window_new ();
   GtkWidget *view = cs_data_view_new (session);
-  cJSON *json;
-  char *out;
 
-  g_assert_true (g_file_get_contents (json_path, &text, NULL, NULL));
-  json = cJSON_Parse (text);
-  cJSON_DeleteItemFromObject (json, "dataset");
-  out = cJSON_Print (json);
-  g_assert_true (g_file_set_contents (json_path, out, -1, NULL));
-  free (out);
-  cJSON_Delete (json);
+  edit_run_json (run, remove_dataset);
 
   gtk_window_set_child (GTK_WINDOW (window), view);
   gtk_window_present (GTK_WINDOW (window));
@@ -258,6 +252,86 @@ test_no_dataset (void)
   g_assert_true (cs_session_open_model (session, model, NULL));
   ui_spin (50);
   g_assert_true (g_str_has_prefix (cs_data_view_get_status (CS_DATA_VIEW (view)), "No training run"));
+  gtk_window_destroy (GTK_WINDOW (window));
+  ui_spin (50);
+  ui_fixture_remove (run);
+}
+
+/* Cancelled from the window, the view says so; shown again, it computes again. */
+static void
+edit_run_json (const char *run, void (*edit) (cJSON *json))
+{
+  g_autofree char *path = g_build_filename (run, "run.json", NULL);
+  g_autofree char *text = NULL;
+  cJSON *json;
+  char *out;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  json = cJSON_Parse (text);
+  g_assert_nonnull (json);
+  edit (json);
+  out = cJSON_Print (json);
+  g_assert_true (g_file_set_contents (path, out, -1, NULL));
+  free (out);
+  cJSON_Delete (json);
+}
+
+static char *fixture_run;
+
+/* As `convscope-cli train` records it: both splits whole, the seed they were drawn with, and the
+ * data set's directory absolute (the core resolves a relative one from the working directory). */
+static void
+add_subsets (cJSON *json)
+{
+  cJSON *ds = cJSON_GetObjectItem (json, "dataset");
+  cJSON *train = cJSON_GetObjectItem (json, "train");
+  g_autofree char *spec = g_strdup_printf ("mnist:%s/dataset", fixture_run);
+
+  cJSON_DeleteItemFromObject (ds, "spec");
+  cJSON_AddStringToObject (ds, "spec", spec);
+
+  if (train == NULL)
+    train = cJSON_AddObjectToObject (json, "train");
+  cJSON_DeleteItemFromObject (train, "seed");
+  cJSON_AddNumberToObject (train, "seed", 1);
+  cJSON_AddNumberToObject (ds, "train_subset", 0);
+  cJSON_AddNumberToObject (ds, "val_subset", 0);
+}
+
+static void
+remove_dataset (cJSON *json)
+{
+  cJSON_DeleteItemFromObject (json, "dataset");
+}
+
+static void
+test_cancel (void)
+{
+  g_autoptr (CsSession) session = cs_session_new ();
+  char *run = ui_fixture_make_run (3);
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *view = cs_data_view_new (session);
+  fixture_run = run;
+  edit_run_json (run, add_subsets);
+  gtk_window_set_child (GTK_WINDOW (window), view);
+  gtk_window_present (GTK_WINDOW (window));
+  ui_spin (50);
+  g_assert_true (cs_session_open_model (session, run, NULL));
+  g_assert_true (cs_data_view_get_loading (CS_DATA_VIEW (view)));
+  cs_worker_cancel (cs_session_get_worker (session), NULL);
+  g_assert_true (ui_wait_for_bool (G_OBJECT (view), "loading", FALSE, 60000));
+  g_assert_true (g_str_has_prefix (cs_data_view_get_status (CS_DATA_VIEW (view)), "Cancelled"));
+  g_assert_null (cs_data_view_get_history (CS_DATA_VIEW (view)));
+
+  /* Shown again, it computes again: the fixture's model (4 classes) does not fit its MNIST-layout
+   * data set (10), which the core refuses and the status page reports. */
+  gtk_widget_set_visible (view, FALSE);
+  gtk_widget_set_visible (view, TRUE);
+  ui_spin (50);
+  g_assert_true (wait_for_history (CS_DATA_VIEW (view), 120000));
+  g_assert_null (cs_data_view_get_history (CS_DATA_VIEW (view)));
+  g_assert_true (g_str_has_prefix (cs_data_view_get_status (CS_DATA_VIEW (view)), "No example history: "));
+  g_assert_nonnull (strstr (cs_data_view_get_status (CS_DATA_VIEW (view)), "4 outputs for 10 classes"));
   gtk_window_destroy (GTK_WINDOW (window));
   ui_spin (50);
   ui_fixture_remove (run);
@@ -284,6 +358,7 @@ main (int argc, char **argv)
   }
   g_test_add_func ("/data-view/demo", test_demo);
   g_test_add_func ("/data-view/no-dataset", test_no_dataset);
+  g_test_add_func ("/data-view/cancel", test_cancel);
   ret = g_test_run ();
   g_free (cmd);
   cmd = g_strdup_printf ("rm -rf '%s'", tmp);
