@@ -5,6 +5,8 @@
 #include <glib/gi18n.h>
 
 #include "cs-application.h"
+#include "cs-data-export.h"
+#include "cs-data-view.h"
 #include "cs-export.h"
 #include "cs-export-job.h"
 #include "cs-filter-gallery.h"
@@ -38,6 +40,7 @@ struct _CsWindow
   CsImageStrip *image_strip;
   AdwViewStack *bottom_stack;
   CsUnitInspector *unit_inspector;
+  CsDataView *data_view;
   GMenu *recent_menu;
 
   /* Files being opened, one at a time on the worker (PendingOpen), and the card shown over the
@@ -480,6 +483,9 @@ cs_window_export (CsWindow *self, const char *what, const char *path, GError **e
   CsExportFormat format = cs_export_format_from_path (path);
 
   what = resolve_export (self, what);
+  /* The Data view's panels export as figures or CSV. */
+  if (cs_data_export_handles (what))
+    return cs_data_export (self->data_view, what, path, error);
   /* A data file name exports the run's data whatever view was asked for. */
   if (format == CS_EXPORT_CSV || format == CS_EXPORT_JSON || g_strcmp0 (what, "data") == 0)
     {
@@ -600,6 +606,13 @@ export_action (GtkWidget *widget, const char *name, GVariant *param)
     {
       add_export_filter (chooser, _("CSV table (.csv)"), "*.csv", ".csv");
       add_export_filter (chooser, _("JSON (.json)"), "*.json", ".json");
+    }
+  else if (cs_data_export_handles (what))
+    {
+      add_export_filter (chooser, _("PDF document (.pdf)"), "*.pdf", ".pdf");
+      add_export_filter (chooser, _("SVG image (.svg)"), "*.svg", ".svg");
+      add_export_filter (chooser, _("PNG image (.png)"), "*.png", ".png");
+      add_export_filter (chooser, _("CSV table (.csv)"), "*.csv", ".csv");
     }
   else
     {
@@ -762,6 +775,7 @@ cs_window_class_init (CsWindowClass *klass)
   g_type_ensure (CS_TYPE_TRAINING_VIEW);
   g_type_ensure (CS_TYPE_IMAGE_STRIP);
   g_type_ensure (CS_TYPE_UNIT_INSPECTOR);
+  g_type_ensure (CS_TYPE_DATA_VIEW);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/convscope/Convscope/cs-window.ui");
   gtk_widget_class_bind_template_child (widget_class, CsWindow, toast_overlay);
@@ -776,6 +790,7 @@ cs_window_class_init (CsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CsWindow, image_strip);
   gtk_widget_class_bind_template_child (widget_class, CsWindow, bottom_stack);
   gtk_widget_class_bind_template_child (widget_class, CsWindow, unit_inspector);
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, data_view);
   gtk_widget_class_bind_template_child (widget_class, CsWindow, recent_menu);
 
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
@@ -805,6 +820,7 @@ cs_window_init (CsWindow *self)
   cs_training_view_set_session (self->training_view, self->session);
   cs_image_strip_set_session (self->image_strip, self->session);
   cs_unit_inspector_set_session (self->unit_inspector, self->session);
+  cs_data_view_set_session (self->data_view, self->session);
   g_signal_connect_object (self->session, "notify::unit", G_CALLBACK (unit_changed_cb), self, 0);
 
   g_signal_connect_object (cs_session_get_worker (self->session), "notify::fraction",

@@ -216,3 +216,17 @@ ui_spin (int ms)
       g_usleep (1000);
     }
 }
+
+GtkWidget *
+ui_find_child (GtkWidget *root, GType type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type))
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = ui_find_child (c, type);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}

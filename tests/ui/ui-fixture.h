@@ -18,3 +18,5 @@ void ui_fixture_remove (char *dir);
 gboolean ui_wait_for_bool (GObject *object, const char *property, gboolean wanted, int timeout_ms);
 /* Iterates the main loop for ms milliseconds. */
 void ui_spin (int ms);
+/* The first widget of type under root (root included), depth first, or NULL. */
+GtkWidget *ui_find_child (GtkWidget *root, GType type);
