@@ -19,8 +19,8 @@ struct cs_run_lock {
   bool created_dir;
 };
 
-static char *
-join (const char *dir, const char *name)
+char *
+cs_run_file_path (const char *dir, const char *name)
 {
   size_t len = strlen (dir) + strlen (name) + 2;
   char *p = malloc (len);
@@ -60,7 +60,7 @@ cs_run_lock *
 cs_run_lock_acquire (const char *dir, cs_error *err)
 {
   cs_run_lock *l = calloc (1, sizeof *l);
-  if (l == NULL || (l->dir = strdup (dir)) == NULL || (l->path = join (dir, CS_RUN_LOCK_FILE)) == NULL)
+  if (l == NULL || (l->dir = strdup (dir)) == NULL || (l->path = cs_run_file_path (dir, CS_RUN_LOCK_FILE)) == NULL)
     {
       cs_error_set (err, CS_ERR_MEMORY, "out of memory");
       return l != NULL ? (l->fd = -1, lock_fail (l)) : NULL;
@@ -134,7 +134,7 @@ remove_in (const char *dir, bool (*match) (const char *name))
   while ((e = readdir (d)) != NULL)
     if (match (e->d_name))
       {
-        char *p = join (dir, e->d_name);
+        char *p = cs_run_file_path (dir, e->d_name);
         struct stat sb;
         if (p != NULL && lstat (p, &sb) == 0 && S_ISREG (sb.st_mode) && unlink (p) == 0)
           n++;
@@ -160,7 +160,7 @@ writer_temp_in_checkpoints (const char *name)
 int32_t
 cs_run_lock_remove_temp_files (const cs_run_lock *lock)
 {
-  char *ck = join (lock->dir, "checkpoints");
+  char *ck = cs_run_file_path (lock->dir, "checkpoints");
   int32_t n = remove_in (lock->dir, writer_temp_in_root);
   if (ck != NULL)
     n += remove_in (ck, writer_temp_in_checkpoints);

@@ -27,3 +27,6 @@ int32_t cs_run_lock_remove_temp_files (const cs_run_lock *lock);
 /* Removes the lock file and drops the lock; a directory the lock created and nothing else
  * filled is removed too (a train that failed before its first epoch leaves nothing behind). */
 void cs_run_lock_release (cs_run_lock *lock);
+
+/* DIR/NAME, malloc'ed (NULL when out of memory): the run's files by their relative names. */
+char *cs_run_file_path (const char *dir, const char *name);
