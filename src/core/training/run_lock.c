@@ -60,12 +60,17 @@ cs_run_lock *
 cs_run_lock_acquire (const char *dir, cs_error *err)
 {
   cs_run_lock *l = calloc (1, sizeof *l);
-  if (l == NULL || (l->dir = strdup (dir)) == NULL || (l->path = cs_run_file_path (dir, CS_RUN_LOCK_FILE)) == NULL)
+  if (l == NULL)
     {
       cs_error_set (err, CS_ERR_MEMORY, "out of memory");
-      return l != NULL ? (l->fd = -1, lock_fail (l)) : NULL;
+      return NULL;
     }
   l->fd = -1;
+  if ((l->dir = strdup (dir)) == NULL || (l->path = cs_run_file_path (dir, CS_RUN_LOCK_FILE)) == NULL)
+    {
+      cs_error_set (err, CS_ERR_MEMORY, "out of memory");
+      return lock_fail (l);
+    }
   if (mkdir (dir, 0777) == 0)
     l->created_dir = true;
   else if (errno != EEXIST)
