@@ -5,6 +5,9 @@
  * layer, 3 epochs, in memory-backed storage when available) so that the recomputation a rejected
  * cache triggers stays cheap. */
 #include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,12 +40,45 @@ die (const char *what, const cs_error *err)
 }
 
 static void
+remove_tree (const char *path)
+{
+  char cmd[640];
+  snprintf (cmd, sizeof cmd, "rm -rf '%s'", path);
+  if (system (cmd) != 0)
+    fprintf (stderr, "fuzz-analysis-json: could not remove %s\n", path);
+}
+
+static void
 remove_run (void)
 {
-  char cmd[300];
-  snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
-  if (system (cmd) != 0)
-    fprintf (stderr, "fuzz-analysis-json: could not remove %s\n", dir);
+  char *slash = strrchr (dir, '/');
+  if (slash != NULL)
+    *slash = '\0'; /* the mkdtemp directory, not only the run in it */
+  remove_tree (dir);
+}
+
+/* libFuzzer ends with _Exit, past atexit: remove what runs whose process is gone left behind
+ * (named fuzz-analysis-PID-XXXXXX). */
+static void
+remove_stale (const char *base)
+{
+  DIR *d = opendir (base);
+  struct dirent *e;
+  while (d != NULL && (e = readdir (d)) != NULL)
+    {
+      char *end;
+      if (strncmp (e->d_name, "fuzz-analysis-", 14) != 0)
+        continue;
+      long pid = strtol (e->d_name + 14, &end, 10);
+      if (end[0] == '-' && pid > 0 && kill ((pid_t) pid, 0) != 0 && errno == ESRCH)
+        {
+          char path[300];
+          snprintf (path, sizeof path, "%s/%s", base, e->d_name);
+          remove_tree (path);
+        }
+    }
+  if (d != NULL)
+    closedir (d);
 }
 
 /* Writes the run once per process, computes its statistics once (which writes analysis.json)
@@ -52,7 +88,8 @@ setup (void)
 {
   cs_error err = { 0 };
   const char *base = access ("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-  snprintf (dir, sizeof dir, "%s/fuzz-analysis-XXXXXX", base);
+  remove_stale (base);
+  snprintf (dir, sizeof dir, "%s/fuzz-analysis-%ld-XXXXXX", base, (long) getpid ());
   if (mkdtemp (dir) == NULL)
     die ("mkdtemp", NULL);
   atexit (remove_run);
