@@ -7,6 +7,7 @@
 #include "base/threads.h"
 #include "cli-commands.h"
 #include "cli-common.h"
+#include "training/run_lock.h"
 #include "training/train_run.h"
 
 enum {
@@ -190,8 +191,15 @@ cli_cmd_train (int argc, char **argv)
   sa.sa_flags = SA_RESTART | SA_RESETHAND;
   sigaction (SIGINT, &sa, NULL);
   cs_error err = { 0 };
+  /* One writer per run, from before the data set loads to the last epoch; readers never lock.
+   * Holding it, the temp files of a writer killed mid-write can go. */
+  cs_run_lock *lock = cs_run_lock_acquire (o.out, &err);
+  if (lock == NULL)
+    return cli_fail (o.out, &err);
+  cs_run_lock_remove_temp_files (lock);
   int32_t last = -1;
   cs_status st = cs_train_run (&o, &cb, &last, &err);
+  cs_run_lock_release (lock);
   signal (SIGINT, SIG_DFL);
   if (view.bar_shown)
     fprintf (stderr, "\r\033[K");

@@ -129,25 +129,29 @@ get_float (parse_ctx *c, const cJSON *node, const char *key, double def, double 
   return CS_OK;
 }
 
-/* The attributes each op accepts besides name, op and inputs; a typo is an error, not a default. */
+/* The ops, their graph op and the attributes each accepts besides name, op and inputs; a typo
+ * is an error, not a default. */
 static const struct {
   const char *op;
+  cs_op kind;
   const char *keys[8];
 } op_keys[] = {
-  { "conv2d", { "out_channels", "kernel", "stride", "padding", "dilation", "groups", "bias" } },
-  { "linear", { "out_features", "bias" } },
-  { "maxpool2d", { "kernel", "stride", "padding", "ceil_mode" } },
-  { "avgpool2d", { "kernel", "stride", "padding", "ceil_mode", "count_include_pad" } },
-  { "global_avgpool", { NULL } },
-  { "batchnorm2d", { "eps", "momentum" } },
-  { "relu", { NULL } },
-  { "leaky_relu", { "slope" } },
-  { "sigmoid", { NULL } },
-  { "tanh", { NULL } },
-  { "dropout", { "p" } },
-  { "flatten", { NULL } },
-  { "add", { NULL } },
-  { "concat", { "axis" } },
+  { "conv2d", CS_OP_CONV2D,
+    { "out_channels", "kernel", "stride", "padding", "dilation", "groups", "bias" } },
+  { "linear", CS_OP_GEMM, { "out_features", "bias" } },
+  { "maxpool2d", CS_OP_MAXPOOL, { "kernel", "stride", "padding", "ceil_mode" } },
+  { "avgpool2d", CS_OP_AVGPOOL,
+    { "kernel", "stride", "padding", "ceil_mode", "count_include_pad" } },
+  { "global_avgpool", CS_OP_GLOBAL_AVGPOOL, { NULL } },
+  { "batchnorm2d", CS_OP_BATCHNORM, { "eps", "momentum" } },
+  { "relu", CS_OP_RELU, { NULL } },
+  { "leaky_relu", CS_OP_LEAKY_RELU, { "slope" } },
+  { "sigmoid", CS_OP_SIGMOID, { NULL } },
+  { "tanh", CS_OP_TANH, { NULL } },
+  { "dropout", CS_OP_DROPOUT, { "p" } },
+  { "flatten", CS_OP_FLATTEN, { NULL } },
+  { "add", CS_OP_ADD, { NULL } },
+  { "concat", CS_OP_CONCAT, { "axis" } },
 };
 
 static int
@@ -193,6 +197,205 @@ add_param (cs_graph *g, parse_ctx *c, const char *suffix, const cs_shape *shape)
   return id;
 }
 
+/* A node being built: its op, attributes, and inputs (data inputs first, then parameters). */
+typedef struct {
+  cs_op kind;
+  cs_attrs attrs;
+  int32_t ids[16 + 4];
+  int32_t n_ids;
+  int32_t n_data;
+} node_build;
+
+#define MAX_DATA_INPUTS 16
+
+/* Adds parameter <node>.<suffix> as the node's next input. */
+static cs_status
+push_param (cs_graph *g, parse_ctx *c, node_build *b, const char *suffix, const cs_shape *shape)
+{
+  int32_t id = add_param (g, c, suffix, shape);
+  if (id < 0)
+    return c->err != NULL ? c->err->code : CS_ERR_FORMAT;
+  b->ids[b->n_ids++] = id;
+  return CS_OK;
+}
+
+/* Data inputs: named earlier nodes, or the previous node; their count checked against the op. */
+static cs_status
+parse_inputs (const cs_graph *g, parse_ctx *c, const cJSON *node, const char *op, int32_t prev,
+              node_build *b)
+{
+  const cJSON *inputs = cJSON_GetObjectItemCaseSensitive (node, "inputs");
+  bool multi = strcmp (op, "add") == 0 || strcmp (op, "concat") == 0;
+  if (inputs == NULL)
+    {
+      if (multi)
+        return fail (c, CS_ERR_FORMAT, "%s needs \"inputs\"", op);
+      b->ids[b->n_data++] = prev;
+    }
+  else
+    {
+      if (!cJSON_IsArray (inputs))
+        return fail (c, CS_ERR_FORMAT, "inputs must be a list of node names");
+      const cJSON *in;
+      cJSON_ArrayForEach (in, inputs)
+        {
+          if (!cJSON_IsString (in))
+            return fail (c, CS_ERR_FORMAT, "inputs must be a list of node names");
+          if (b->n_data >= MAX_DATA_INPUTS)
+            return fail (c, CS_ERR_UNSUPPORTED, "more than %d inputs", MAX_DATA_INPUTS);
+          int32_t id = cs_graph_find (g, in->valuestring);
+          if (id < 0 || g->nodes[id].op == CS_OP_PARAM || g->nodes[id].op == CS_OP_CONST)
+            return fail (c, CS_ERR_FORMAT, "input '%.100s' is not an earlier node",
+                         in->valuestring);
+          b->ids[b->n_data++] = id;
+        }
+    }
+  b->n_ids = b->n_data;
+  if (strcmp (op, "add") == 0 && b->n_data != 2)
+    return fail (c, CS_ERR_FORMAT, "add takes 2 inputs, not %d", b->n_data);
+  if (strcmp (op, "concat") == 0 && b->n_data < 2)
+    return fail (c, CS_ERR_FORMAT, "concat takes at least 2 inputs");
+  if (!multi && b->n_data != 1)
+    return fail (c, CS_ERR_FORMAT, "%s takes 1 input, not %d", op, b->n_data);
+  return CS_OK;
+}
+
+static const int32_t one2[2] = { 1, 1 }, zero2[2] = { 0, 0 };
+
+static cs_status
+parse_conv2d (cs_graph *g, parse_ctx *c, const cJSON *node, const cs_shape *xs, node_build *b)
+{
+  cs_window_attrs *w = &b->attrs.window;
+  int64_t out_ch, groups;
+  int32_t pad[2];
+  bool bias = true;
+  char buf[128];
+  cs_status st;
+  if ((st = get_int (c, node, "out_channels", 0, true, 1, MODEL_JSON_MAX_INT, &out_ch))
+      || (st = get_size (c, node, "kernel", NULL, 1, w->kernel))
+      || (st = get_size (c, node, "stride", one2, 1, w->stride))
+      || (st = get_size (c, node, "padding", zero2, 0, pad))
+      || (st = get_size (c, node, "dilation", one2, 1, w->dilation))
+      || (st = get_int (c, node, "groups", 1, false, 1, MODEL_JSON_MAX_INT, &groups))
+      || (st = get_bool (c, node, "bias", true, &bias)))
+    return st;
+  if (xs->ndim != 4)
+    return fail (c, CS_ERR_SHAPE, "conv2d needs a [N, C, H, W] input, got %s",
+                 cs_shape_format (xs, buf, sizeof buf));
+  int64_t in_ch = xs->dim[1];
+  if (in_ch % groups != 0 || out_ch % groups != 0)
+    return fail (c, CS_ERR_SHAPE, "groups = %lld must divide the %lld input and %lld output "
+                 "channels", (long long) groups, (long long) in_ch, (long long) out_ch);
+  w->pad[0] = w->pad[2] = pad[0];
+  w->pad[1] = w->pad[3] = pad[1];
+  w->groups = (int32_t) groups;
+  cs_shape ws = cs_shape_4d (out_ch, in_ch / groups, w->kernel[0], w->kernel[1]);
+  cs_shape bs = cs_shape_make (1, &out_ch);
+  if ((st = push_param (g, c, b, "weight", &ws)) != CS_OK)
+    return st;
+  return bias ? push_param (g, c, b, "bias", &bs) : CS_OK;
+}
+
+static cs_status
+parse_linear (cs_graph *g, parse_ctx *c, const cJSON *node, const cs_shape *xs, node_build *b)
+{
+  int64_t v;
+  bool bias = true;
+  char buf[128];
+  cs_status st;
+  if ((st = get_int (c, node, "out_features", 0, true, 1, MODEL_JSON_MAX_INT, &v))
+      || (st = get_bool (c, node, "bias", true, &bias)))
+    return st;
+  if (xs->ndim != 2)
+    return fail (c, CS_ERR_SHAPE, "linear needs a [N, features] input, got %s (add a "
+                 "flatten node)", cs_shape_format (xs, buf, sizeof buf));
+  b->attrs.gemm.trans_b = true;
+  b->attrs.gemm.alpha = b->attrs.gemm.beta = 1.0f;
+  cs_shape ws = cs_shape_make (2, (int64_t[]) { v, xs->dim[1] });
+  cs_shape bs = cs_shape_make (1, &v);
+  if ((st = push_param (g, c, b, "weight", &ws)) != CS_OK)
+    return st;
+  return bias ? push_param (g, c, b, "bias", &bs) : CS_OK;
+}
+
+static cs_status
+parse_pool (parse_ctx *c, const cJSON *node, node_build *b)
+{
+  cs_window_attrs *w = &b->attrs.window;
+  int32_t pad[2];
+  bool include_pad = true;
+  cs_status st;
+  if ((st = get_size (c, node, "kernel", NULL, 1, w->kernel))
+      || (st = get_size (c, node, "stride", w->kernel, 1, w->stride))
+      || (st = get_size (c, node, "padding", zero2, 0, pad))
+      || (st = get_bool (c, node, "ceil_mode", false, &w->ceil_mode))
+      || (b->kind == CS_OP_AVGPOOL
+          && (st = get_bool (c, node, "count_include_pad", true, &include_pad))))
+    return st;
+  if (pad[0] * 2 > w->kernel[0] || pad[1] * 2 > w->kernel[1])
+    return fail (c, CS_ERR_FORMAT, "padding must be at most half the kernel");
+  w->pad[0] = w->pad[2] = pad[0];
+  w->pad[1] = w->pad[3] = pad[1];
+  w->dilation[0] = w->dilation[1] = 1;
+  /* PyTorch's AvgPool2d counts the padding by default */
+  w->count_include_pad = include_pad;
+  return CS_OK;
+}
+
+static cs_status
+parse_batchnorm (cs_graph *g, parse_ctx *c, const cJSON *node, const cs_shape *xs, node_build *b)
+{
+  char buf[128];
+  cs_status st;
+  if ((st = get_float (c, node, "eps", 1e-5, 0, 1, true, &b->attrs.norm.eps))
+      || (st = get_float (c, node, "momentum", 0.1, 0, 1, false, &b->attrs.norm.momentum)))
+    return st;
+  if (xs->ndim < 2)
+    return fail (c, CS_ERR_SHAPE, "batchnorm2d needs channels, got %s",
+                 cs_shape_format (xs, buf, sizeof buf));
+  cs_shape cs = cs_shape_make (1, &xs->dim[1]);
+  static const char *const names[] = { "weight", "bias", "running_mean", "running_var" };
+  for (int i = 0; i < 4; i++)
+    if ((st = push_param (g, c, b, names[i], &cs)) != CS_OK)
+      return st;
+  return CS_OK;
+}
+
+/* The op's attributes and parameters (b->kind set); xs is the first data input's shape. */
+static cs_status
+parse_op (cs_graph *g, parse_ctx *c, const cJSON *node, const cs_shape *xs, node_build *b)
+{
+  b->attrs = cs_attrs_default (b->kind);
+  int64_t v;
+  cs_status st;
+  switch (b->kind)
+    {
+    case CS_OP_CONV2D: return parse_conv2d (g, c, node, xs, b);
+    case CS_OP_GEMM: return parse_linear (g, c, node, xs, b);
+    case CS_OP_MAXPOOL:
+    case CS_OP_AVGPOOL: return parse_pool (c, node, b);
+    case CS_OP_BATCHNORM: return parse_batchnorm (g, c, node, xs, b);
+    case CS_OP_LEAKY_RELU:
+      return get_float (c, node, "slope", 0.01, -1e6, 1e6, false, &b->attrs.act.alpha);
+    case CS_OP_DROPOUT:
+      if ((st = get_float (c, node, "p", 0.5, 0, 1, false, &b->attrs.dropout.p)))
+        return st;
+      if (b->attrs.dropout.p >= 1.0f)
+        return fail (c, CS_ERR_FORMAT, "p must be below 1");
+      return CS_OK;
+    case CS_OP_FLATTEN:
+      b->attrs.axis.axis = 1;
+      return CS_OK;
+    case CS_OP_CONCAT:
+      if ((st = get_int (c, node, "axis", 1, false, 1, CS_MAX_DIMS - 1, &v)))
+        return st;
+      b->attrs.axis.axis = (int32_t) v;
+      return CS_OK;
+    default: /* no attributes */
+      return CS_OK;
+    }
+}
+
 /* One node of "nodes": its data inputs resolved, parameters added, then the op. */
 static cs_status
 parse_node (cs_graph *g, parse_ctx *c, const cJSON *node, int32_t prev, int32_t *out_id)
@@ -204,196 +407,18 @@ parse_node (cs_graph *g, parse_ctx *c, const cJSON *node, int32_t prev, int32_t 
   int opi = find_op (op);
   if (opi < 0)
     return fail (c, CS_ERR_UNSUPPORTED, "unknown op '%.64s'", op);
+  node_build b = { .kind = op_keys[opi].kind };
   cs_status st = check_keys (c, node, opi);
+  if (st == CS_OK)
+    st = parse_inputs (g, c, node, op, prev, &b);
+  if (st == CS_OK)
+    {
+      const cs_shape xs = g->nodes[b.ids[0]].shape;
+      st = parse_op (g, c, node, &xs, &b);
+    }
   if (st != CS_OK)
     return st;
-
-  /* Data inputs: named earlier nodes, or the previous node. */
-  int32_t data[16];
-  int32_t n_data = 0;
-  const cJSON *inputs = cJSON_GetObjectItemCaseSensitive (node, "inputs");
-  bool multi = strcmp (op, "add") == 0 || strcmp (op, "concat") == 0;
-  if (inputs == NULL)
-    {
-      if (multi)
-        return fail (c, CS_ERR_FORMAT, "%s needs \"inputs\"", op);
-      data[n_data++] = prev;
-    }
-  else
-    {
-      if (!cJSON_IsArray (inputs))
-        return fail (c, CS_ERR_FORMAT, "inputs must be a list of node names");
-      const cJSON *in;
-      cJSON_ArrayForEach (in, inputs)
-        {
-          if (!cJSON_IsString (in))
-            return fail (c, CS_ERR_FORMAT, "inputs must be a list of node names");
-          if (n_data >= (int32_t) (sizeof data / sizeof data[0]))
-            return fail (c, CS_ERR_UNSUPPORTED, "more than %d inputs",
-                         (int) (sizeof data / sizeof data[0]));
-          int32_t id = cs_graph_find (g, in->valuestring);
-          if (id < 0 || g->nodes[id].op == CS_OP_PARAM || g->nodes[id].op == CS_OP_CONST)
-            return fail (c, CS_ERR_FORMAT, "input '%.100s' is not an earlier node",
-                         in->valuestring);
-          data[n_data++] = id;
-        }
-    }
-  if (strcmp (op, "add") == 0 && n_data != 2)
-    return fail (c, CS_ERR_FORMAT, "add takes 2 inputs, not %d", n_data);
-  if (strcmp (op, "concat") == 0 && n_data < 2)
-    return fail (c, CS_ERR_FORMAT, "concat takes at least 2 inputs");
-  if (!multi && n_data != 1)
-    return fail (c, CS_ERR_FORMAT, "%s takes 1 input, not %d", op, n_data);
-  const cs_shape xs = g->nodes[data[0]].shape;
-  char buf[128];
-
-  int32_t ids[16 + 4];
-  int32_t n_ids = 0;
-  for (int32_t i = 0; i < n_data; i++)
-    ids[n_ids++] = data[i];
-  cs_op kind;
-  cs_attrs attrs;
-  int64_t v;
-  bool flag;
-  static const int32_t one[2] = { 1, 1 }, zero[2] = { 0, 0 };
-
-  if (strcmp (op, "conv2d") == 0)
-    {
-      kind = CS_OP_CONV2D;
-      attrs = cs_attrs_default (kind);
-      cs_window_attrs *w = &attrs.window;
-      int64_t out_ch, groups;
-      int32_t pad[2];
-      if ((st = get_int (c, node, "out_channels", 0, true, 1, MODEL_JSON_MAX_INT, &out_ch))
-          || (st = get_size (c, node, "kernel", NULL, 1, w->kernel))
-          || (st = get_size (c, node, "stride", one, 1, w->stride))
-          || (st = get_size (c, node, "padding", zero, 0, pad))
-          || (st = get_size (c, node, "dilation", one, 1, w->dilation))
-          || (st = get_int (c, node, "groups", 1, false, 1, MODEL_JSON_MAX_INT, &groups))
-          || (st = get_bool (c, node, "bias", true, &flag)))
-        return st;
-      if (xs.ndim != 4)
-        return fail (c, CS_ERR_SHAPE, "conv2d needs a [N, C, H, W] input, got %s",
-                     cs_shape_format (&xs, buf, sizeof buf));
-      int64_t in_ch = xs.dim[1];
-      if (in_ch % groups != 0 || out_ch % groups != 0)
-        return fail (c, CS_ERR_SHAPE, "groups = %lld must divide the %lld input and %lld output "
-                     "channels", (long long) groups, (long long) in_ch, (long long) out_ch);
-      w->pad[0] = w->pad[2] = pad[0];
-      w->pad[1] = w->pad[3] = pad[1];
-      w->groups = (int32_t) groups;
-      cs_shape ws = cs_shape_4d (out_ch, in_ch / groups, w->kernel[0], w->kernel[1]);
-      if ((ids[n_ids++] = add_param (g, c, "weight", &ws)) < 0)
-        return c->err != NULL ? c->err->code : CS_ERR_FORMAT;
-      if (flag)
-        {
-          cs_shape bs = cs_shape_make (1, &out_ch);
-          if ((ids[n_ids++] = add_param (g, c, "bias", &bs)) < 0)
-            return c->err != NULL ? c->err->code : CS_ERR_FORMAT;
-        }
-    }
-  else if (strcmp (op, "linear") == 0)
-    {
-      kind = CS_OP_GEMM;
-      attrs = cs_attrs_default (kind);
-      if ((st = get_int (c, node, "out_features", 0, true, 1, MODEL_JSON_MAX_INT, &v))
-          || (st = get_bool (c, node, "bias", true, &flag)))
-        return st;
-      if (xs.ndim != 2)
-        return fail (c, CS_ERR_SHAPE, "linear needs a [N, features] input, got %s (add a "
-                     "flatten node)", cs_shape_format (&xs, buf, sizeof buf));
-      attrs.gemm.trans_b = true;
-      attrs.gemm.alpha = attrs.gemm.beta = 1.0f;
-      cs_shape ws = cs_shape_make (2, (int64_t[]) { v, xs.dim[1] });
-      if ((ids[n_ids++] = add_param (g, c, "weight", &ws)) < 0)
-        return c->err != NULL ? c->err->code : CS_ERR_FORMAT;
-      if (flag)
-        {
-          cs_shape bs = cs_shape_make (1, &v);
-          if ((ids[n_ids++] = add_param (g, c, "bias", &bs)) < 0)
-            return c->err != NULL ? c->err->code : CS_ERR_FORMAT;
-        }
-    }
-  else if (strcmp (op, "maxpool2d") == 0 || strcmp (op, "avgpool2d") == 0)
-    {
-      kind = op[0] == 'm' ? CS_OP_MAXPOOL : CS_OP_AVGPOOL;
-      attrs = cs_attrs_default (kind);
-      cs_window_attrs *w = &attrs.window;
-      int32_t pad[2];
-      bool include_pad = true;
-      if ((st = get_size (c, node, "kernel", NULL, 1, w->kernel))
-          || (st = get_size (c, node, "stride", w->kernel, 1, w->stride))
-          || (st = get_size (c, node, "padding", zero, 0, pad))
-          || (st = get_bool (c, node, "ceil_mode", false, &w->ceil_mode))
-          || (kind == CS_OP_AVGPOOL
-              && (st = get_bool (c, node, "count_include_pad", true, &include_pad))))
-        return st;
-      if (pad[0] * 2 > w->kernel[0] || pad[1] * 2 > w->kernel[1])
-        return fail (c, CS_ERR_FORMAT, "padding must be at most half the kernel");
-      w->pad[0] = w->pad[2] = pad[0];
-      w->pad[1] = w->pad[3] = pad[1];
-      w->dilation[0] = w->dilation[1] = 1;
-      /* PyTorch's AvgPool2d counts the padding by default */
-      w->count_include_pad = include_pad;
-    }
-  else if (strcmp (op, "global_avgpool") == 0)
-    kind = CS_OP_GLOBAL_AVGPOOL, attrs = cs_attrs_default (kind);
-  else if (strcmp (op, "batchnorm2d") == 0)
-    {
-      kind = CS_OP_BATCHNORM;
-      attrs = cs_attrs_default (kind);
-      if ((st = get_float (c, node, "eps", 1e-5, 0, 1, true, &attrs.norm.eps))
-          || (st = get_float (c, node, "momentum", 0.1, 0, 1, false, &attrs.norm.momentum)))
-        return st;
-      if (xs.ndim < 2)
-        return fail (c, CS_ERR_SHAPE, "batchnorm2d needs channels, got %s",
-                     cs_shape_format (&xs, buf, sizeof buf));
-      cs_shape cs = cs_shape_make (1, &xs.dim[1]);
-      static const char *const names[] = { "weight", "bias", "running_mean", "running_var" };
-      for (int i = 0; i < 4; i++)
-        if ((ids[n_ids++] = add_param (g, c, names[i], &cs)) < 0)
-          return c->err != NULL ? c->err->code : CS_ERR_FORMAT;
-    }
-  else if (strcmp (op, "relu") == 0)
-    kind = CS_OP_RELU, attrs = cs_attrs_default (kind);
-  else if (strcmp (op, "leaky_relu") == 0)
-    {
-      kind = CS_OP_LEAKY_RELU;
-      attrs = cs_attrs_default (kind);
-      if ((st = get_float (c, node, "slope", 0.01, -1e6, 1e6, false, &attrs.act.alpha)))
-        return st;
-    }
-  else if (strcmp (op, "sigmoid") == 0)
-    kind = CS_OP_SIGMOID, attrs = cs_attrs_default (kind);
-  else if (strcmp (op, "tanh") == 0)
-    kind = CS_OP_TANH, attrs = cs_attrs_default (kind);
-  else if (strcmp (op, "dropout") == 0)
-    {
-      kind = CS_OP_DROPOUT;
-      attrs = cs_attrs_default (kind);
-      if ((st = get_float (c, node, "p", 0.5, 0, 1, false, &attrs.dropout.p)))
-        return st;
-      if (attrs.dropout.p >= 1.0f)
-        return fail (c, CS_ERR_FORMAT, "p must be below 1");
-    }
-  else if (strcmp (op, "flatten") == 0)
-    {
-      kind = CS_OP_FLATTEN;
-      attrs = cs_attrs_default (kind);
-      attrs.axis.axis = 1;
-    }
-  else if (strcmp (op, "add") == 0)
-    kind = CS_OP_ADD, attrs = cs_attrs_default (kind);
-  else /* concat */
-    {
-      kind = CS_OP_CONCAT;
-      attrs = cs_attrs_default (kind);
-      if ((st = get_int (c, node, "axis", 1, false, 1, CS_MAX_DIMS - 1, &v)))
-        return st;
-      attrs.axis.axis = (int32_t) v;
-    }
-
-  int32_t id = cs_graph_add_op (g, kind, c->node, op, ids, n_ids, &attrs, c->err);
+  int32_t id = cs_graph_add_op (g, b.kind, c->node, op, b.ids, b.n_ids, &b.attrs, c->err);
   if (id < 0)
     return cs_error_prefix (c->err, "%s", c->file);
   *out_id = id;

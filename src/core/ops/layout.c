@@ -43,13 +43,15 @@ flatten_infer (const cs_node *node, const cs_shape *const *in, cs_shape *out, cs
   if (axis < 1 || axis > r)
     return cs_error_set (err, CS_ERR_UNSUPPORTED, "flatten axis %d is outside [1, %d] (axis 0 "
                          "would merge the batch into the features)", axis, r);
+  /* Bounded products: an empty input (a zero dim) may carry absurd other dims, whose product
+   * must neither overflow nor become a shape. */
   int64_t outer = 1, inner = 1;
   for (int32_t d = 0; d < r; d++)
     {
-      if (d < axis)
-        outer *= in[0]->dim[d];
-      else
-        inner *= in[0]->dim[d];
+      int64_t *p = d < axis ? &outer : &inner;
+      if (__builtin_mul_overflow (*p, in[0]->dim[d], p) || *p > CS_MAX_ELEMENTS)
+        return cs_error_set (err, CS_ERR_LIMIT, "flatten of more than %lld elements per side",
+                             (long long) CS_MAX_ELEMENTS);
     }
   memset (out, 0, sizeof *out);
   out->ndim = 2;

@@ -14,6 +14,7 @@
 #include "io/atomic_file.h"
 #include "io/model_json.h"
 #include "io/safetensors.h"
+#include "training/run_lock.h"
 
 #define RUN_JSON_MAX_BYTES ((size_t) 64 << 20)
 
@@ -24,16 +25,6 @@ struct cs_run_writer {
   cJSON *root;
   int32_t last_epoch;
 };
-
-static char *
-join (const char *dir, const char *name)
-{
-  size_t len = strlen (dir) + strlen (name) + 2;
-  char *p = malloc (len);
-  if (p != NULL)
-    snprintf (p, len, "%s/%s", dir, name);
-  return p;
-}
 
 void
 cs_run_writer_free (cs_run_writer *w)
@@ -51,7 +42,8 @@ static cs_run_writer *
 writer_new (const char *dir, cs_error *err)
 {
   cs_run_writer *w = calloc (1, sizeof *w);
-  if (w == NULL || (w->dir = strdup (dir)) == NULL || (w->run_json = join (dir, "run.json")) == NULL)
+  if (w == NULL || (w->dir = strdup (dir)) == NULL
+      || (w->run_json = cs_run_file_path (dir, "run.json")) == NULL)
     {
       cs_run_writer_free (w);
       cs_error_set (err, CS_ERR_MEMORY, "out of memory");
@@ -107,14 +99,14 @@ cs_run_writer_create (const char *dir, const cs_graph *g, cs_run_header *h, cs_e
       cs_error_set (err, CS_ERR_ARGUMENT, "%s: already holds a run (--resume continues it)", dir);
       goto fail;
     }
-  char *ck = join (dir, "checkpoints");
+  char *ck = cs_run_file_path (dir, "checkpoints");
   cs_status st = ck != NULL ? make_dir (dir, err) : cs_error_set (err, CS_ERR_MEMORY, "out of memory");
   if (st == CS_OK)
     st = make_dir (ck, err);
   free (ck);
   if (st != CS_OK)
     goto fail;
-  if ((w->model_path = join (dir, "model.json")) == NULL)
+  if ((w->model_path = cs_run_file_path (dir, "model.json")) == NULL)
     {
       cs_error_set (err, CS_ERR_MEMORY, "out of memory");
       goto fail;
@@ -218,7 +210,7 @@ cs_run_writer_resume (const char *dir, cs_error *err)
       cs_run_writer_free (w);
       return NULL;
     }
-  w->model_path = join (dir, "model.json");
+  w->model_path = cs_run_file_path (dir, "model.json");
   const cJSON *last = cJSON_GetArrayItem (epochs, cJSON_GetArraySize (epochs) - 1);
   const cJSON *num = cJSON_GetObjectItemCaseSensitive (last, "epoch");
   if (w->model_path == NULL || (last != NULL && !cJSON_IsNumber (num)))
@@ -267,7 +259,7 @@ char *
 cs_run_writer_checkpoint_path (const cs_run_writer *w, int32_t epoch)
 {
   char *rel = relative_checkpoint (epoch);
-  char *p = rel != NULL ? join (w->dir, rel) : NULL;
+  char *p = rel != NULL ? cs_run_file_path (w->dir, rel) : NULL;
   free (rel);
   return p;
 }
@@ -294,7 +286,7 @@ remove_state_files (const cs_run_writer *w, const cJSON *state)
   cJSON_ArrayForEach (f, files)
     if (cJSON_IsString (f) && strncmp (f->valuestring, "checkpoints/optimizer-", 22) == 0)
       {
-        char *p = join (w->dir, f->valuestring);
+        char *p = cs_run_file_path (w->dir, f->valuestring);
         if (p != NULL)
           unlink (p);
         free (p);
@@ -322,7 +314,7 @@ save_optimizer (cs_run_writer *w, cs_optimizer *opt, int32_t epoch, cJSON **stat
       char rel[128];
       snprintf (rel, sizeof rel, "checkpoints/optimizer-%04d-%s.safetensors", epoch,
                 cs_optimizer_state_name (opt, i));
-      char *path = join (w->dir, rel);
+      char *path = cs_run_file_path (w->dir, rel);
       cs_status st = path != NULL ? cs_safetensors_save (cs_optimizer_state (opt, i), path, err)
                                   : cs_error_set (err, CS_ERR_MEMORY, "out of memory");
       free (path);
@@ -345,7 +337,7 @@ cs_run_writer_add_epoch (cs_run_writer *w, const cs_model *m, cs_optimizer *opt,
   if (mt->epoch <= w->last_epoch)
     return cs_error_set (err, CS_ERR_ARGUMENT, "%s: epoch %d is already written", w->dir, mt->epoch);
   char *rel = relative_checkpoint (mt->epoch);
-  char *path = rel != NULL ? join (w->dir, rel) : NULL;
+  char *path = rel != NULL ? cs_run_file_path (w->dir, rel) : NULL;
   cs_status st = path != NULL ? cs_safetensors_save (m, path, err)
                               : cs_error_set (err, CS_ERR_MEMORY, "out of memory");
   free (path);
@@ -436,7 +428,7 @@ cs_run_writer_load_optimizer (const cs_run_writer *w, cs_optimizer *opt, cs_erro
       if (!cJSON_IsString (f))
         return cs_error_set (err, CS_ERR_FORMAT, "%s: \"optimizer_state\" lacks %s", w->run_json,
                              cs_optimizer_state_name (opt, i));
-      char *path = join (w->dir, f->valuestring);
+      char *path = cs_run_file_path (w->dir, f->valuestring);
       if (path == NULL)
         return cs_error_set (err, CS_ERR_MEMORY, "out of memory");
       cs_status st = cs_safetensors_apply (cs_optimizer_state (opt, i), path, false, err);

@@ -808,8 +808,11 @@ cs_onnx_fold (cs_onnx_ctx *ctx, bool *handled, cs_error *err)
   if (st != CS_OK)
     {
       cs_onnx_const_free (&out);
-      /* Messages from the const helpers do not name the node yet. */
-      if (strstr (err->message, ": node ") == NULL)
+      /* Messages from the const helpers do not name the node yet. Tested on the prefix, not
+       * on ": node " anywhere: a tensor name may hold that text (found by libFuzzer). */
+      size_t len = strlen (ctx->file);
+      if (strncmp (err->message, ctx->file, len) != 0
+          || strncmp (err->message + len, ": node ", 7) != 0)
         {
           char msg[CS_ERROR_MESSAGE_SIZE];
           memcpy (msg, err->message, sizeof msg);

@@ -56,7 +56,10 @@ convert_flatten (cs_onnx_ctx *ctx, cs_error *err)
   t.dim[0] = x.ndim > 0 ? x.dim[0] : 1;
   t.dim[1] = 1;
   for (int32_t k = axis; k < x.ndim; k++)
-    t.dim[1] *= x.dim[k];
+    t.dim[1] = cs_onnx_mul_sat (t.dim[1], x.dim[k]);
+  if (t.dim[1] > CS_MAX_ELEMENTS)
+    return cs_onnx_node_error (ctx, err, CS_ERR_LIMIT, "Flatten into more than %lld features",
+                               (long long) CS_MAX_ELEMENTS);
   return emit_reshape (ctx, &t, err);
 }
 

@@ -384,8 +384,12 @@ convert_softmax (cs_onnx_ctx *ctx, cs_error *err)
     int64_t inner = 1;
     if ((id = cs_onnx_input_node (ctx, 0, err)) < 0)
       return err->code;
+    /* Saturating: an empty tensor (a zero dim first) may carry absurd later dims. */
     for (int32_t k = axis; k < x.ndim; k++)
-      inner *= x.dim[k];
+      inner = cs_onnx_mul_sat (inner, x.dim[k]);
+    if (inner > CS_MAX_ELEMENTS)
+      return cs_onnx_node_error (ctx, err, CS_ERR_LIMIT, "Softmax over more than %lld elements",
+                                 (long long) CS_MAX_ELEMENTS);
     r.reshape.shape = x;
     r.reshape.shape.ndim = axis + 1;
     r.reshape.shape.dim[axis] = inner;
