@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "cli-commands.h"
 #include "cli-common.h"
 
 static void
@@ -12,6 +13,20 @@ on_progress (void *user_data, double fraction)
   fputc ('\r', stderr);
   fprintf (stderr, _("history: running the checkpoints over the examples %3d%%"), (int) (fraction * 100.0 + 0.5));
   fflush (stderr);
+}
+
+int
+cli_parse_run_command (int argc, char **argv, const char *command, const cli_option *options, cli_args *args)
+{
+  int code = cli_parse (argc, argv, command, options, args);
+  if (code != CLI_EXIT_OK || args->values[CLI_OPT_HELP] != NULL)
+    {
+      cli_command_usage (command);
+      return code == CLI_EXIT_OK ? CLI_HELP_SHOWN : code;
+    }
+  if (args->n_positional != 1)
+    return cli_error (CLI_EXIT_USAGE, command, _("expected exactly one RUN directory"));
+  return cli_apply_threads (args);
 }
 
 int

@@ -95,18 +95,11 @@ int
 cli_cmd_history (int argc, char **argv)
 {
   cli_args args;
-  int code = cli_parse (argc, argv, "history", history_options, &args);
-  if (code != CLI_EXIT_OK || args.values[CLI_OPT_HELP] != NULL)
-    {
-      cli_command_usage ("history");
-      return args.values[CLI_OPT_HELP] != NULL && code == CLI_EXIT_OK ? CLI_EXIT_OK : code;
-    }
-  if (args.n_positional != 1)
-    return cli_error (CLI_EXIT_USAGE, "history", _("expected exactly one RUN directory"));
+  int code = cli_parse_run_command (argc, argv, "history", history_options, &args);
+  if (code != CLI_EXIT_OK)
+    return code == CLI_HELP_SHOWN ? CLI_EXIT_OK : code;
   if (args.values[CLI_OPT_JSON] != NULL && args.values[OPT_CSV] != NULL)
     return cli_error (CLI_EXIT_USAGE, "history", _("--json and --csv exclude each other"));
-  if ((code = cli_apply_threads (&args)) != CLI_EXIT_OK)
-    return code;
   cs_run *run;
   cs_history *h;
   if ((code = cli_history_load (args.positional[0], &run, &h)) != CLI_EXIT_OK)

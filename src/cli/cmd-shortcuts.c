@@ -112,16 +112,9 @@ int
 cli_cmd_shortcuts (int argc, char **argv)
 {
   cli_args args;
-  int code = cli_parse (argc, argv, "shortcuts", shortcut_options, &args);
-  if (code != CLI_EXIT_OK || args.values[CLI_OPT_HELP] != NULL)
-    {
-      cli_command_usage ("shortcuts");
-      return args.values[CLI_OPT_HELP] != NULL && code == CLI_EXIT_OK ? CLI_EXIT_OK : code;
-    }
-  if (args.n_positional != 1)
-    return cli_error (CLI_EXIT_USAGE, "shortcuts", _("expected exactly one RUN directory"));
-  if ((code = cli_apply_threads (&args)) != CLI_EXIT_OK)
-    return code;
+  int code = cli_parse_run_command (argc, argv, "shortcuts", shortcut_options, &args);
+  if (code != CLI_EXIT_OK)
+    return code == CLI_HELP_SHOWN ? CLI_EXIT_OK : code;
   cs_error err = { 0 };
   cs_run *run = cs_run_load (args.positional[0], &err);
   if (run == NULL)

@@ -80,18 +80,11 @@ int
 cli_cmd_suspects (int argc, char **argv)
 {
   cli_args args;
-  int code = cli_parse (argc, argv, "suspects", suspect_options, &args);
-  if (code != CLI_EXIT_OK || args.values[CLI_OPT_HELP] != NULL)
-    {
-      cli_command_usage ("suspects");
-      return args.values[CLI_OPT_HELP] != NULL && code == CLI_EXIT_OK ? CLI_EXIT_OK : code;
-    }
-  if (args.n_positional != 1)
-    return cli_error (CLI_EXIT_USAGE, "suspects", _("expected exactly one RUN directory"));
+  int code = cli_parse_run_command (argc, argv, "suspects", suspect_options, &args);
+  if (code != CLI_EXIT_OK)
+    return code == CLI_HELP_SHOWN ? CLI_EXIT_OK : code;
   int64_t top = 20;
   if ((code = cli_get_int (&args, OPT_TOP, "--top", 1, INT32_MAX, &top)) != CLI_EXIT_OK)
-    return code;
-  if ((code = cli_apply_threads (&args)) != CLI_EXIT_OK)
     return code;
   cs_run *run;
   cs_history *h;
