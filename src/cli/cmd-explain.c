@@ -10,6 +10,7 @@
 #include "cli-features.h"
 #include "cli-commands.h"
 #include "base/softmax.h"
+#include "base/duration.h"
 #include "cli-common.h"
 #include "io/image.h"
 #include "io/npy.h"
@@ -380,7 +381,11 @@ write_report (const explain_request *q, const explain_run *r)
           cli_class_label (r->m, a->target, buf), a->target_logit, a->target_probability);
   if (a->layer >= 0)
     printf (_(", layer %s"), r->m->graph->nodes[a->layer].name);
-  printf (", %.1f ms", a->seconds * 1e3);
+  {
+    char time[32];
+    cs_format_duration (a->seconds, time, sizeof time);
+    printf (", %s", time);
+  }
   if (a->completed < 1)
     printf (_(", stopped by the budget at %.1f%%"), 100.0 * a->completed);
   printf ("\n");

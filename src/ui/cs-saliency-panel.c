@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 
 #include "cs-saliency-panel.h"
+#include "base/duration.h"
 
 /* The progress ring: a faint full circle and an arc for the fraction done. */
 static void
@@ -33,15 +34,6 @@ cs_saliency_panel_set_running (CsSaliencyPanel *p, gboolean running, double frac
   p->fraction = fraction;
   gtk_widget_set_visible (p->ring, running);
   gtk_widget_queue_draw (p->ring);
-}
-
-/* Seconds as the panels show them: "840 ms", "12.3 s". */
-static char *
-format_seconds (double seconds)
-{
-  if (seconds < 1.0)
-    return g_strdup_printf ("%.3g ms", seconds * 1000.0);
-  return g_strdup_printf ("%.3g s", seconds);
 }
 
 void
@@ -163,8 +155,9 @@ cs_saliency_panel_show_error (CsSaliencyPanel *p, const char *message)
 void
 cs_saliency_panel_show_result (CsSaliencyPanel *p, CsSaliencyResult *r, cs_colormap colormap)
 {
-  g_autofree char *time = format_seconds (r->seconds);
+  char time[32];
 
+  cs_format_duration (r->seconds, time, sizeof time);
   cs_saliency_panel_set_running (p, FALSE, 1);
   g_free (p->values);
   p->values = g_steal_pointer (&r->map);

@@ -265,7 +265,7 @@ def test_budget(tmp):
           f"compare --budget: one-pass methods complete, RISE stops early, the sheet is written ({got})")
     p = run("compare", TINY, DIGIT, "--methods", "rise", "--samples", "200000", "--batch", "4",
             "--budget", "0.05", "--out", out)
-    check(p.returncode == 0 and re.search(r"^rise\s+[0-9.]+ ms  \(budget: [0-9.]+% done\)$", p.stdout, re.M),
+    check(p.returncode == 0 and re.search(r"^rise\s+[0-9.]+ m?s  \(budget: [0-9.]+% done\)$", p.stdout, re.M),
           "compare --budget: the text report says where RISE stopped")
     check_error(run("explain", TINY, DIGIT, "--method", "rise", "--budget", "-1"), 2, "explain --budget -1",
                 "--budget")

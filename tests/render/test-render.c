@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/duration.h"
 #include "io/atomic_file.h"
 #include "io/image.h"
 #include "render/colorbar.h"
@@ -412,6 +413,33 @@ test_image_sheet (void)
   if (!getenv ("KEEP")) rmdir (dir); else printf ("# kept %s\n", dir);
 }
 
+static bool
+duration_is (double seconds, const char *want)
+{
+  char buf[32];
+  cs_format_duration (seconds, buf, sizeof buf);
+  if (strcmp (buf, want) != 0)
+    printf ("# %g s: got \"%s\", want \"%s\"\n", seconds, buf, want);
+  return strcmp (buf, want) == 0;
+}
+
+static void
+test_durations (void)
+{
+  CHECK (duration_is (0.000592, "0.6 ms") && duration_is (0.0, "0.0 ms") && duration_is (0.00994, "9.9 ms"),
+         "below 10 ms: one decimal");
+  CHECK (duration_is (0.00996, "10 ms") && duration_is (0.84, "840 ms") && duration_is (0.9994, "999 ms"),
+         "below a second: whole milliseconds");
+  CHECK (duration_is (0.9996, "1.0 s") && duration_is (1.6, "1.6 s") && duration_is (12.34, "12.3 s"),
+         "1.6 s, not 1.6e+03 ms");
+  CHECK (duration_is (59.96, "1 min 00 s") && duration_is (125.2, "2 min 05 s") && duration_is (7260, "121 min 00 s"),
+         "minutes and seconds above a minute");
+  CHECK (duration_is (NAN, "?") && duration_is (-1, "?") && duration_is (INFINITY, "?"), "nonsense is ?");
+  char small[4];
+  cs_format_duration (1.6, small, sizeof small);
+  CHECK (strcmp (small, "1.6") == 0, "truncated to the buffer, terminated");
+}
+
 static void
 test_ticks (void)
 {
@@ -454,6 +482,7 @@ int
 main (void)
 {
   test_ticks ();
+  test_durations ();
   test_colormaps ();
   test_overlay ();
   test_sheet ();
