@@ -791,6 +791,13 @@ cs_saliency_view_get_panel (CsSaliencyView *self, int method, int *width, int *h
   return p->root != NULL ? p->values : NULL;
 }
 
+const char *
+cs_saliency_view_get_panel_note (CsSaliencyView *self, int method)
+{
+  g_return_val_if_fail (method >= 0 && method < CS_METHOD_COUNT, NULL);
+  return cs_saliency_panel_get_note (&self->panels[method]);
+}
+
 double
 cs_saliency_view_get_panel_completed (CsSaliencyView *self, int method, guint *n_partials,
                                       gboolean *can_refine)
