@@ -69,7 +69,9 @@ cs_saliency_panel_build (CsSaliencyPanel *p, int m, GCallback refine, gpointer d
   gtk_overlay_add_overlay (GTK_OVERLAY (overlay), p->map);
   /* A CAM that is negative everywhere before its ReLU is legitimately empty: the cell says so,
    * as the overlay's caption and the CLI's sheets do, rather than show a bare input. */
-  p->note = gtk_label_new (_("The map is zero everywhere: nothing at this layer speaks for this class"));
+  /* Short on the picture (cells are ~100 px wide), the whole reason in the tooltip. */
+  p->note = gtk_label_new (_("Map zero everywhere"));
+  gtk_widget_set_tooltip_text (p->note, _("The map is zero everywhere: nothing at this layer speaks for this class"));
   gtk_label_set_wrap (GTK_LABEL (p->note), TRUE);
   gtk_label_set_wrap_mode (GTK_LABEL (p->note), PANGO_WRAP_WORD_CHAR);
   gtk_label_set_max_width_chars (GTK_LABEL (p->note), 1);
