@@ -9,6 +9,7 @@
 #include "cli-attribution.h"
 #include "cli-commands.h"
 #include "base/softmax.h"
+#include "base/duration.h"
 #include "cli-common.h"
 #include "render/sheet.h"
 
@@ -285,11 +286,13 @@ write_outputs (const compare_request *q, compare_run *r)
     if (q->selected[k] && r->results[k].map.data != NULL)
       {
         const cs_attribution *a = &r->results[k];
+        char time[32];
+        cs_format_duration (a->seconds, time, sizeof time);
         if (a->completed < 1)
-          printf ("%-21s %9.1f ms  (budget: %.1f%% done)\n", cs_method_id ((cs_method) k),
-                  a->seconds * 1e3, 100.0 * a->completed);
+          printf ("%-21s %12s  (budget: %.1f%% done)\n", cs_method_id ((cs_method) k), time,
+                  100.0 * a->completed);
         else
-          printf ("%-21s %9.1f ms\n", cs_method_id ((cs_method) k), a->seconds * 1e3);
+          printf ("%-21s %12s\n", cs_method_id ((cs_method) k), time);
       }
   printf (_("wrote %s\n"), q->out_path);
   return CLI_EXIT_OK;

@@ -2,6 +2,7 @@
  * PNG, a map PNG and/or .npy files, with the prediction and the method's parameters. Parse
  * the options into a request, run the method (within --budget), render, write, report. */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "cli-features.h"
 #include "cli-commands.h"
 #include "base/softmax.h"
+#include "base/duration.h"
 #include "cli-common.h"
 #include "io/image.h"
 #include "io/npy.h"
@@ -26,6 +28,7 @@ enum {
   OPT_GRAYSCALE,
   OPT_UNIT,
   OPT_BUDGET,
+  OPT_SIZE,
 };
 
 static const cli_option explain_options[] = {
@@ -40,6 +43,7 @@ static const cli_option explain_options[] = {
   { "grayscale", false, OPT_GRAYSCALE },
   { "unit", true, OPT_UNIT },
   { "budget", true, OPT_BUDGET },
+  { "size", true, OPT_SIZE },
   { NULL, false, 0 },
 };
 
@@ -134,6 +138,7 @@ typedef struct {
   bool selected[CS_METHOD_COUNT];
   cs_colormap cmap;
   double alpha, budget;
+  int64_t size;                /* --out's longer side in pixels; 0: the model's input size */
 } explain_request;
 
 /* What the run produced, and the pictures made from it. */
@@ -147,10 +152,41 @@ typedef struct {
   float predicted_p;
   cs_attribution a;
   uint8_t *overlay, *map_rgba;
+  int32_t oh, ow;              /* the overlay's size */
   const float *shown;          /* the map as drawn: a.map, or the signed plane */
   int32_t sh, sw;
   written_files written;
 } explain_run;
+
+/* The de-normalised input (opaque RGBA, w×h) resampled bilinearly to ow×oh, through the
+ * preprocessing's own resize (an RGB image scaled to [0,1] with mean 0 and std 1). */
+static cs_status
+scale_base (const uint8_t *rgba, int32_t w, int32_t h, int32_t ow, int32_t oh, uint8_t *out,
+            cs_error *err)
+{
+  static const float zero[3] = { 0, 0, 0 }, one[3] = { 1, 1, 1 };
+  cs_image img = { .width = w, .height = h, .channels = 3, .pixels = malloc ((size_t) w * h * 3) };
+  cs_tensor t = { 0 };
+
+  if (img.pixels == NULL)
+    return cs_error_set (err, CS_ERR_MEMORY, "out of memory");
+  for (size_t i = 0; i < (size_t) w * h; i++)
+    for (int c = 0; c < 3; c++)
+      img.pixels[i * 3 + c] = rgba[i * 4 + c];
+  cs_status st = cs_image_to_tensor (&img, 3, oh, ow, zero, one, &t, err);
+  free (img.pixels);
+  if (st != CS_OK)
+    return st;
+  size_t plane = (size_t) ow * oh;
+  for (size_t i = 0; i < plane; i++)
+    {
+      for (int c = 0; c < 3; c++)
+        out[i * 4 + c] = (uint8_t) lrintf (fminf (fmaxf (t.data[c * plane + i], 0.0f), 1.0f) * 255.0f);
+      out[i * 4 + 3] = 255;
+    }
+  cs_tensor_free (&t);
+  return CS_OK;
+}
 
 /* Parses argv into q; returns CLI_EXIT_OK, or an exit code (-1: --help was printed). */
 static int
@@ -181,11 +217,15 @@ parse_request (int argc, char **argv, explain_request *q)
   const char *cmap_name = "viridis";
   q->alpha = 0.5;
   q->budget = 0;
+  q->size = 0;
   if ((code = cli_get_choice (args, OPT_COLORMAP, "--colormap", colormaps, &cmap_name))
       || (code = cli_get_double (args, OPT_ALPHA, "--alpha", 0, 1, &q->alpha))
       || (code = cli_get_double (args, OPT_BUDGET, "--budget", 0.001, 1e6, &q->budget))
+      || (code = cli_get_int (args, OPT_SIZE, "--size", 16, 4096, &q->size))
       || (code = cli_apply_threads (args)))
     return code;
+  if (args->values[OPT_SIZE] != NULL && args->values[OPT_OUT] == NULL)
+    return cli_error (CLI_EXIT_USAGE, "--size", _("sets the size of --out's overlay; give --out too"));
   q->cmap = cs_colormap_from_name (cmap_name);
   q->model_path = args->positional[0];
   q->input_path = args->positional[1];
@@ -259,19 +299,34 @@ render_outputs (const explain_request *q, explain_run *r)
     {
       cs_overlay_options o = { .colormap = q->cmap, .alpha = (float) q->alpha,
                                .grayscale = q->args.values[OPT_GRAYSCALE] != NULL };
+      /* --size scales the longer side; the map is resampled once, straight to that size. */
+      r->ow = w;
+      r->oh = h;
+      if (q->size > 0)
+        {
+          double f = (double) q->size / (w > h ? w : h);
+          r->ow = (int32_t) (w > h ? q->size : fmax (1, lround (w * f)));
+          r->oh = (int32_t) (w > h ? fmax (1, lround (h * f)) : q->size);
+        }
       uint8_t *base = malloc ((size_t) w * (size_t) h * 4);
-      r->overlay = malloc ((size_t) w * (size_t) h * 4);
-      if (base == NULL || r->overlay == NULL)
+      uint8_t *scaled = r->ow != w || r->oh != h ? malloc ((size_t) r->ow * (size_t) r->oh * 4) : NULL;
+      r->overlay = malloc ((size_t) r->ow * (size_t) r->oh * 4);
+      if (base == NULL || r->overlay == NULL || (scaled == NULL && (r->ow != w || r->oh != h)))
         {
           free (base);
+          free (scaled);
           return cli_error (CLI_EXIT_FAILURE, q->out_path, _("out of memory"));
         }
       const float *mean = r->norm.set ? r->norm.mean : r->m->mean;
       const float *std = r->norm.set ? r->norm.std : r->m->std;
       cs_status st = cs_render_input (&r->x, mean, std, o.grayscale, base, &err);
+      if (st == CS_OK && scaled != NULL)
+        st = scale_base (base, w, h, r->ow, r->oh, scaled, &err);
       if (st == CS_OK)
-        st = cs_render_overlay (base, w, h, r->shown, r->sh, r->sw, &o, r->overlay, &err);
+        st = cs_render_overlay (scaled != NULL ? scaled : base, r->ow, r->oh, r->shown, r->sh, r->sw, &o,
+                                r->overlay, &err);
       free (base);
+      free (scaled);
       if (st != CS_OK)
         return cli_fail (q->out_path, &err);
     }
@@ -315,7 +370,7 @@ write_files (const explain_request *q, explain_run *r)
     }
   if (q->out_path != NULL && !failed)
     {
-      if (cs_png_save (q->out_path, r->overlay, r->m->width, r->m->height, 4, &err) != CS_OK)
+      if (cs_png_save (q->out_path, r->overlay, r->ow, r->oh, 4, &err) != CS_OK)
         failed = q->out_path;
       else
         written->written[written->n++] = q->out_path;
@@ -380,7 +435,11 @@ write_report (const explain_request *q, const explain_run *r)
           cli_class_label (r->m, a->target, buf), a->target_logit, a->target_probability);
   if (a->layer >= 0)
     printf (_(", layer %s"), r->m->graph->nodes[a->layer].name);
-  printf (", %.1f ms", a->seconds * 1e3);
+  {
+    char time[32];
+    cs_format_duration (a->seconds, time, sizeof time);
+    printf (", %s", time);
+  }
   if (a->completed < 1)
     printf (_(", stopped by the budget at %.1f%%"), 100.0 * a->completed);
   printf ("\n");

@@ -21,7 +21,7 @@ static const cli_command commands[] = {
     "explain MODEL INPUT --method METHOD [--target auto|N] [--layer NAME]\n"
     "          [--samples N] [--noise SIGMA] [--steps N] [--baseline zero|blur|uniform] [--seed S]\n"
     "          [--window K] [--stride S] [--batch B]\n"
-    "          [--out overlay.png] [--map map.png] [--save-map map.npy] [--save-raw raw.npy]\n"
+    "          [--out overlay.png] [--size PX] [--map map.png] [--save-map map.npy] [--save-raw raw.npy]\n"
     "          [--colormap jet|viridis|inferno|gray|diverging] [--alpha A] [--grayscale]\n"
     "          [--unit LAYER:CHANNEL] [--budget SECONDS] [--json]" },
   { "compare", cli_cmd_compare,

@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 
 #include "cs-saliency-panel.h"
+#include "base/duration.h"
 
 /* The progress ring: a faint full circle and an arc for the fraction done. */
 static void
@@ -35,15 +36,6 @@ cs_saliency_panel_set_running (CsSaliencyPanel *p, gboolean running, double frac
   gtk_widget_queue_draw (p->ring);
 }
 
-/* Seconds as the panels show them: "840 ms", "12.3 s". */
-static char *
-format_seconds (double seconds)
-{
-  if (seconds < 1.0)
-    return g_strdup_printf ("%.3g ms", seconds * 1000.0);
-  return g_strdup_printf ("%.3g s", seconds);
-}
-
 void
 cs_saliency_panel_clear (CsSaliencyPanel *p)
 {
@@ -55,6 +47,7 @@ cs_saliency_panel_clear (CsSaliencyPanel *p)
   gtk_picture_set_paintable (GTK_PICTURE (p->map), NULL);
   gtk_label_set_text (GTK_LABEL (p->time), "");
   gtk_widget_set_visible (p->refine, FALSE);
+  gtk_widget_set_visible (p->note, FALSE);
   cs_saliency_panel_set_running (p, TRUE, 0);
 }
 
@@ -74,6 +67,20 @@ cs_saliency_panel_build (CsSaliencyPanel *p, int m, GCallback refine, gpointer d
   gtk_widget_set_size_request (frame, 96, 96);
   gtk_overlay_set_child (GTK_OVERLAY (overlay), p->image);
   gtk_overlay_add_overlay (GTK_OVERLAY (overlay), p->map);
+  /* A CAM that is negative everywhere before its ReLU is legitimately empty: the cell says so,
+   * as the overlay's caption and the CLI's sheets do, rather than show a bare input. */
+  /* Short on the picture (cells are ~100 px wide), the whole reason in the tooltip. */
+  p->note = gtk_label_new (_("Map zero everywhere"));
+  gtk_widget_set_tooltip_text (p->note, _("The map is zero everywhere: nothing at this layer speaks for this class"));
+  gtk_label_set_wrap (GTK_LABEL (p->note), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (p->note), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_max_width_chars (GTK_LABEL (p->note), 1);
+  gtk_label_set_xalign (GTK_LABEL (p->note), 0);
+  gtk_widget_set_valign (p->note, GTK_ALIGN_END);
+  gtk_widget_add_css_class (p->note, "caption");
+  gtk_widget_add_css_class (p->note, "empty-map-note");
+  gtk_widget_set_visible (p->note, FALSE);
+  gtk_overlay_add_overlay (GTK_OVERLAY (overlay), p->note);
   gtk_aspect_frame_set_child (GTK_ASPECT_FRAME (frame), overlay);
   p->title = gtk_label_new (cs_ui_method_title (m));
   gtk_label_set_ellipsize (GTK_LABEL (p->title), PANGO_ELLIPSIZE_END);
@@ -154,6 +161,7 @@ void
 cs_saliency_panel_show_error (CsSaliencyPanel *p, const char *message)
 {
   cs_saliency_panel_set_running (p, FALSE, 1);
+  gtk_widget_set_visible (p->note, FALSE);
   gtk_label_set_text (GTK_LABEL (p->time), _("n/a"));
   gtk_widget_set_tooltip_text (p->root, message);
   g_free (p->error);
@@ -163,8 +171,9 @@ cs_saliency_panel_show_error (CsSaliencyPanel *p, const char *message)
 void
 cs_saliency_panel_show_result (CsSaliencyPanel *p, CsSaliencyResult *r, cs_colormap colormap)
 {
-  g_autofree char *time = format_seconds (r->seconds);
+  char time[32];
 
+  cs_format_duration (r->seconds, time, sizeof time);
   cs_saliency_panel_set_running (p, FALSE, 1);
   g_free (p->values);
   p->values = g_steal_pointer (&r->map);
@@ -188,5 +197,17 @@ cs_saliency_panel_show_result (CsSaliencyPanel *p, CsSaliencyResult *r, cs_color
       gtk_label_set_text (GTK_LABEL (p->time), time);
       gtk_widget_set_tooltip_text (p->root, NULL);
     }
+  {
+    gboolean empty = p->values != NULL;
+    for (int i = 0; empty && i < p->width * p->height; i++)
+      empty = p->values[i] == 0.0f;
+    gtk_widget_set_visible (p->note, empty);
+  }
   cs_saliency_panel_recolor (p, colormap);
+}
+
+const char *
+cs_saliency_panel_get_note (CsSaliencyPanel *p)
+{
+  return p->root != NULL && gtk_widget_get_visible (p->note) ? gtk_label_get_text (GTK_LABEL (p->note)) : NULL;
 }

@@ -18,6 +18,7 @@ typedef struct
   GtkWidget *time;
   GtkWidget *ring;             /* progress ring while the method runs */
   GtkWidget *refine;           /* "refine further", shown when the budget stopped it */
+  GtkWidget *note;             /* over the picture: why the finished map is empty */
   float *values;               /* the map, or NULL */
   int width, height;
   double seconds;
@@ -45,5 +46,7 @@ void cs_saliency_panel_show_partial (CsSaliencyPanel *p, const float *map, int w
 /* The job's end: its map (taken from r) and time, or the error message. */
 void cs_saliency_panel_show_result (CsSaliencyPanel *p, CsSaliencyResult *r, cs_colormap colormap);
 void cs_saliency_panel_show_error (CsSaliencyPanel *p, const char *message);
+/* The note shown over the picture (why the map is empty), or NULL when there is none. */
+const char *cs_saliency_panel_get_note (CsSaliencyPanel *p);
 
 G_END_DECLS

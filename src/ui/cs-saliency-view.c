@@ -13,6 +13,7 @@
 #include "cs-jobs.h"
 #include "cs-saliency-panel.h"
 #include "cs-saliency-view.h"
+#include "base/duration.h"
 
 #define N_TOP 5
 
@@ -126,16 +127,17 @@ saliency_done (GObject *source, GAsyncResult *result, gpointer user_data)
     CsModelSet *set = cs_session_get_model_set (self->session);
     const char *layer = r->layer >= 0 && set != NULL
                         ? cs_model_set_get_graph (set)->nodes[r->layer].name : NULL;
+    char time[32];
+    cs_format_duration (r->seconds, time, sizeof time);
     if (r->unit_layer >= 0 && set != NULL)
-      info = g_strdup_printf (_("%s of unit %d of %s%s%s · %.3g ms"), cs_ui_method_title (r->method),
+      info = g_strdup_printf (_("%s of unit %d of %s%s%s · %s"), cs_ui_method_title (r->method),
                               r->unit_channel, cs_model_set_get_graph (set)->nodes[r->unit_layer].name,
-                              layer != NULL ? _(" at layer ") : "", layer != NULL ? layer : "",
-                              r->seconds * 1000.0 < 10 ? r->seconds * 1000.0 : round (r->seconds * 1000.0));
+                              layer != NULL ? _(" at layer ") : "", layer != NULL ? layer : "", time);
     else
-      info = g_strdup_printf (_("%s of “%s” (p = %.1f %%)%s%s · %.3g ms"),
+      info = g_strdup_printf (_("%s of “%s” (p = %.1f %%)%s%s · %s"),
                               cs_ui_method_title (r->method), class_label (self, r->target, buf, sizeof buf),
                               100.0 * r->probability, layer != NULL ? _(" at layer ") : "",
-                              layer != NULL ? layer : "", r->seconds * 1000.0 < 10 ? r->seconds * 1000.0 : round (r->seconds * 1000.0));
+                              layer != NULL ? layer : "", time);
   }
   {
     /* A CAM whose every position is negative before the ReLU is legitimately empty; say so,
@@ -787,6 +789,13 @@ cs_saliency_view_get_panel (CsSaliencyView *self, int method, int *width, int *h
   *seconds = p->seconds;
   *error = p->root != NULL ? p->error : NULL;
   return p->root != NULL ? p->values : NULL;
+}
+
+const char *
+cs_saliency_view_get_panel_note (CsSaliencyView *self, int method)
+{
+  g_return_val_if_fail (method >= 0 && method < CS_METHOD_COUNT, NULL);
+  return cs_saliency_panel_get_note (&self->panels[method]);
 }
 
 double

@@ -45,6 +45,8 @@ const float *cs_saliency_view_get_panel (CsSaliencyView *self, int method, int *
  * best-so-far maps it showed while refining, and whether "refine further" is offered. */
 double cs_saliency_view_get_panel_completed (CsSaliencyView *self, int method, guint *n_partials,
                                              gboolean *can_refine);
+/* The note a comparison cell shows over its picture (why its map is empty), or NULL. */
+const char *cs_saliency_view_get_panel_note (CsSaliencyView *self, int method);
 /* "Refine further": runs the method of a budget-stopped panel again without a budget. */
 void cs_saliency_view_refine_further (CsSaliencyView *self, int method);
 

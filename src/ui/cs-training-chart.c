@@ -10,6 +10,7 @@
 #include "cs-training-chart.h"
 
 #include "analysis/overfitting.h"
+#include "render/ticks.h"
 
 #define PAD_L 46.0
 #define PAD_R 12.0
@@ -183,18 +184,25 @@ draw_panel (const cs_run *run, int onset, int weight_onset, cairo_t *cr, PangoLa
 
   /* Axes, grid, ticks. */
   cairo_set_line_width (cr, 1);
-  for (int t = 0; t <= 4; t++)
-    {
-      double v = p.lo + (p.hi - p.lo) * t / 4;
-      cairo_set_source_rgba (cr, fg->red, fg->green, fg->blue, 0.12);
-      cairo_move_to (cr, p.x0, py (&p, v));
-      cairo_line_to (cr, p.x0 + p.w, py (&p, v));
-      cairo_stroke (cr);
-      cairo_set_source_rgba (cr, fg->red, fg->green, fg->blue, 0.7);
-      g_snprintf (buf, sizeof buf, which == 1 && p.hi <= 1.5 ? "%.0f%%" : "%.2f",
-                  which == 1 && p.hi <= 1.5 ? v * 100 : v);
-      text (cr, pl, p.x0 - 4, py (&p, v), 1.0, buf);
-    }
+  {
+    /* Ticks at 1, 2, 5 × 10^k, in percent when the accuracy is a fraction, so labels read
+     * 20 %, 40 %, not 27 %, 51 %; about one per 28 px, 3 to 6. */
+    gboolean percent = which == 1 && p.hi <= 1.5;
+    double scale = percent ? 100 : 1, first, step;
+    int decimals, n_ticks = cs_nice_ticks (p.lo * scale, p.hi * scale, CLAMP ((int) (p.h / 28), 3, 6),
+                                           &first, &step, &decimals);
+    for (int t = 0; t < n_ticks; t++)
+      {
+        double tv = first + step * t, v = tv / scale;
+        cairo_set_source_rgba (cr, fg->red, fg->green, fg->blue, 0.12);
+        cairo_move_to (cr, p.x0, py (&p, v));
+        cairo_line_to (cr, p.x0 + p.w, py (&p, v));
+        cairo_stroke (cr);
+        cairo_set_source_rgba (cr, fg->red, fg->green, fg->blue, 0.7);
+        g_snprintf (buf, sizeof buf, percent ? "%.*f%%" : "%.*f", decimals, tv);
+        text (cr, pl, p.x0 - 4, py (&p, v), 1.0, buf);
+      }
+  }
   {
     int step = MAX (1, n / 8);
     for (int i = 0; i < n; i += step)

@@ -6,6 +6,7 @@
 
 #include "cs-unit-actmax.h"
 #include "cs-unit-panel.h"
+#include "base/duration.h"
 
 #define ACTMAX_SIZE 184
 
@@ -110,7 +111,11 @@ show_actmax (CsUnitActmax *self, const CsUnitImage *image, gboolean final, int s
   if (image == NULL)
     status = g_strdup ("");
   else if (final)
-    status = g_strdup_printf (_("mean activation %.3g · %.2g s"), image->activation, image->seconds);
+    {
+      char time[32];
+      cs_format_duration (image->seconds, time, sizeof time);
+      status = g_strdup_printf (_("mean activation %.3g · %s"), image->activation, time);
+    }
   else
     status = g_strdup_printf (_("step %d / %d · mean activation %.3g"), step, steps, image->activation);
   gtk_label_set_text (self->actmax_status, status);

@@ -7,6 +7,7 @@
 #include "cs-unit-examples.h"
 #include "cs-unit-jobs.h"
 #include "cs-unit-panel.h"
+#include "base/duration.h"
 
 #define N_TOP 9
 #define TOP_SIZE 50
@@ -52,6 +53,7 @@ show_topk (CsUnitExamples *self, const CsTopkResult *r)
   const cs_top_example *ex;
   int32_t count = 0;
   g_autofree char *status = NULL;
+  char time[32];
 
   cs_unit_flow_box_clear (self->topk_box);
   self->n_top = 0;
@@ -93,8 +95,8 @@ show_topk (CsUnitExamples *self, const CsTopkResult *r)
       self->n_top++;
     }
   /* The examples fill the column: how they were found goes into a tooltip. */
-  status = g_strdup_printf (_("%lld images searched in %.2g s"), (long long) r->topk.n_images,
-                            r->topk.seconds);
+  cs_format_duration (r->topk.seconds, time, sizeof time);
+  status = g_strdup_printf (_("%lld images searched in %s"), (long long) r->topk.n_images, time);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->topk_box), status);
   gtk_widget_set_visible (GTK_WIDGET (self->topk_status), self->n_top == 0);
   gtk_label_set_text (self->topk_status, self->n_top == 0 ? _("No examples") : "");

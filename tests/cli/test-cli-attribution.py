@@ -79,6 +79,41 @@ def png_size(path):
     return struct.unpack(">II", head[16:24])
 
 
+def png_rgba(path):
+    """The pixels of an 8-bit RGBA non-interlaced PNG (what the CLI writes), as rows of bytes."""
+    import zlib
+    with open(path, "rb") as f:
+        data = f.read()
+    pos, idat, w, h = 8, b"", 0, 0
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h, depth, colour = struct.unpack(">IIBB", body[:10])
+            assert depth == 8 and colour == 6, "not RGBA8"
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    raw, stride, rows, prev = zlib.decompress(idat), w * 4, [], bytearray(w * 4)
+    for y in range(h):
+        ftype, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - 4] if i >= 4 else 0
+            b, c = prev[i], prev[i - 4] if i >= 4 else 0
+            if ftype == 1:
+                line[i] = (line[i] + a) & 255
+            elif ftype == 2:
+                line[i] = (line[i] + b) & 255
+            elif ftype == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif ftype == 4:
+                pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(line)
+        prev = line
+    return w, h, rows
+
+
 def check_error(p, code, what, subject=None, reason=None):
     lines = p.stderr.splitlines()
     m = ERROR_LINE.match(lines[0]) if len(lines) == 1 else None
@@ -161,6 +196,24 @@ def test_explain(tmp):
     o = os.path.join(tmp, "npy-overlay.png")
     p = run("explain", TINY, os.path.join(tmp, "in.npy"), "--method", "layercam", "--out", o, "--grayscale")
     check(p.returncode == 0 and png_size(o) == (28, 28), "explain on a .npy input, --grayscale overlay")
+
+    # --size: the overlay at 112 px; averaged back over 4x4 blocks it is the 28 px overlay.
+    small, big = os.path.join(tmp, "size28.png"), os.path.join(tmp, "size112.png")
+    p = run("explain", TINY, DIGIT, "--method", "layercam", "--out", small)
+    q = run("explain", TINY, DIGIT, "--method", "layercam", "--out", big, "--size", "112")
+    check(p.returncode == 0 and q.returncode == 0 and png_size(big) == (112, 112), "explain --out --size 112")
+    if png_size(big) == (112, 112) and png_size(small) == (28, 28):
+        _, _, s_rows = png_rgba(small)
+        _, _, b_rows = png_rgba(big)
+        diff = [abs(sum(b_rows[y * 4 + j][(x * 4 + i) * 4 + c] for j in range(4) for i in range(4)) / 16
+                    - s_rows[y][x * 4 + c]) for y in range(28) for x in range(28) for c in range(3)]
+        note(f"--size 112 vs 28: mean |diff| {sum(diff) / len(diff):.2f}, max {max(diff):.1f} (of 255)")
+        check(sum(diff) / len(diff) < 6 and all(b_rows[y][x * 4 + 3] == 255 for y in range(112) for x in range(112)),
+              "--size 112 shows the same overlay as the input size, opaque")
+    check_error(run("explain", TINY, DIGIT, "--method", "saliency", "--size", "112"), 2, "--size without --out",
+                "--size")
+    check_error(run("explain", TINY, DIGIT, "--method", "saliency", "--out", big, "--size", "8"), 2,
+                "--size below 16", "--size")
 
     # --unit: the explained score is a unit's mean activation, for gradient and CAM methods.
     ru, rl = os.path.join(tmp, "unit.raw.npy"), os.path.join(tmp, "logit.raw.npy")
@@ -265,7 +318,7 @@ def test_budget(tmp):
           f"compare --budget: one-pass methods complete, RISE stops early, the sheet is written ({got})")
     p = run("compare", TINY, DIGIT, "--methods", "rise", "--samples", "200000", "--batch", "4",
             "--budget", "0.05", "--out", out)
-    check(p.returncode == 0 and re.search(r"^rise\s+[0-9.]+ ms  \(budget: [0-9.]+% done\)$", p.stdout, re.M),
+    check(p.returncode == 0 and re.search(r"^rise\s+[0-9.]+ m?s  \(budget: [0-9.]+% done\)$", p.stdout, re.M),
           "compare --budget: the text report says where RISE stopped")
     check_error(run("explain", TINY, DIGIT, "--method", "rise", "--budget", "-1"), 2, "explain --budget -1",
                 "--budget")

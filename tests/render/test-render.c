@@ -7,12 +7,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/duration.h"
 #include "io/atomic_file.h"
 #include "io/image.h"
 #include "render/colorbar.h"
 #include "render/colormap.h"
 #include "render/overlay.h"
 #include "render/sheet.h"
+#include "render/ticks.h"
 #include "testlib.h"
 
 static double
@@ -411,9 +413,76 @@ test_image_sheet (void)
   if (!getenv ("KEEP")) rmdir (dir); else printf ("# kept %s\n", dir);
 }
 
+static bool
+duration_is (double seconds, const char *want)
+{
+  char buf[32];
+  cs_format_duration (seconds, buf, sizeof buf);
+  if (strcmp (buf, want) != 0)
+    printf ("# %g s: got \"%s\", want \"%s\"\n", seconds, buf, want);
+  return strcmp (buf, want) == 0;
+}
+
+static void
+test_durations (void)
+{
+  CHECK (duration_is (0.000592, "0.6 ms") && duration_is (0.0, "0.0 ms") && duration_is (0.00994, "9.9 ms"),
+         "below 10 ms: one decimal");
+  CHECK (duration_is (0.00996, "10 ms") && duration_is (0.84, "840 ms") && duration_is (0.9994, "999 ms"),
+         "below a second: whole milliseconds");
+  CHECK (duration_is (0.9996, "1.0 s") && duration_is (1.6, "1.6 s") && duration_is (12.34, "12.3 s"),
+         "1.6 s, not 1.6e+03 ms");
+  CHECK (duration_is (59.96, "1 min 00 s") && duration_is (125.2, "2 min 05 s") && duration_is (7260, "121 min 00 s"),
+         "minutes and seconds above a minute");
+  CHECK (duration_is (NAN, "?") && duration_is (-1, "?") && duration_is (INFINITY, "?"), "nonsense is ?");
+  char small[4];
+  cs_format_duration (1.6, small, sizeof small);
+  CHECK (strcmp (small, "1.6") == 0, "truncated to the buffer, terminated");
+}
+
+static void
+test_ticks (void)
+{
+  double first, step;
+  int dec, n;
+
+  /* The loss axis that read 2.49, 1.86, 1.24: now 0.0, 0.5 ... 2.0 (step 0.5). */
+  n = cs_nice_ticks (0.0, 2.49, 6, &first, &step, &dec);
+  CHECK (n == 5 && first == 0 && fabs (step - 0.5) < 1e-12 && dec == 1,
+         "loss 0..2.49: 5 ticks from 0 by 0.5 (got %d from %g by %g, %d decimals)", n, first, step, dec);
+  /* Accuracy in percent 3..99: step 20, ticks 20, 40, 60, 80. */
+  n = cs_nice_ticks (3, 99, 6, &first, &step, &dec);
+  CHECK (n == 4 && first == 20 && step == 20 && dec == 0, "3..99 %%: 20, 40, 60, 80 (got %d from %g by %g)",
+         n, first, step);
+  n = cs_nice_ticks (0, 100, 6, &first, &step, &dec);
+  CHECK (n == 6 && first == 0 && step == 20, "0..100: 0 to 100 by 20 (got %d by %g)", n, step);
+  n = cs_nice_ticks (0, 0.3, 4, &first, &step, &dec);
+  CHECK (n == 4 && fabs (step - 0.1) < 1e-12 && dec == 1, "0..0.3 in 4: by 0.1, 0.3 included (got %d by %g)", n, step);
+  n = cs_nice_ticks (-7, 13, 5, &first, &step, &dec);
+  CHECK (n == 4 && first == -5 && step == 5, "-7..13: -5, 0, 5, 10 (got %d from %g by %g)", n, first, step);
+  n = cs_nice_ticks (1000, 1600, 4, &first, &step, &dec);
+  CHECK (n == 4 && step == 200 && first == 1000, "1000..1600: by 200 (got %d by %g)", n, step);
+  /* Every step is 1, 2 or 5 × 10^k, whatever the range. */
+  bool nice = true;
+  for (int i = 1; i < 400; i++)
+    {
+      double hi = 0.0137 * i * i;
+      n = cs_nice_ticks (0.001 * i, 0.001 * i + hi, 5, &first, &step, &dec);
+      double m = step / pow (10, floor (log10 (step) + 1e-9));
+      nice = nice && n >= 1 && n <= 5 && (fabs (m - 1) < 1e-9 || fabs (m - 2) < 1e-9 || fabs (m - 5) < 1e-9)
+             && first >= 0.001 * i - 1e-9 && first + (n - 1) * step <= 0.001 * i + hi + 1e-9;
+    }
+  CHECK (nice, "steps are 1, 2 or 5 x 10^k, 1 to 5 ticks, all inside the range");
+  CHECK (cs_nice_ticks (1, 1, 5, &first, &step, &dec) == 0, "an empty range has no ticks");
+  CHECK (cs_nice_ticks (0, NAN, 5, &first, &step, &dec) == 0, "a NaN range has no ticks");
+  CHECK (cs_nice_ticks (0, 1, 0, &first, &step, &dec) == 0, "max_ticks 0: no ticks");
+}
+
 int
 main (void)
 {
+  test_ticks ();
+  test_durations ();
   test_colormaps ();
   test_overlay ();
   test_sheet ();

@@ -93,6 +93,22 @@ test_comparison_grid (void)
     }
   /* Every panel finished, with its map or with its reason. */
   g_assert_cmpuint (cs_saliency_view_get_n_compared (view), ==, 3);
+  /* A cell whose map is zero everywhere says so over its picture; the others show no note. */
+  for (int m = 0; m < CS_METHOD_COUNT; m++)
+    if (want & (1u << m))
+      {
+        int w, h;
+        double seconds;
+        const char *error, *note = cs_saliency_view_get_panel_note (view, m);
+        const float *map = cs_saliency_view_get_panel (view, m, &w, &h, &seconds, &error);
+        gboolean empty = map != NULL;
+        for (int i = 0; empty && i < w * h; i++)
+          empty = map[i] == 0.0f;
+        g_test_message ("%s: %s", cs_ui_method_title (m), empty ? "empty map" : "non-empty map");
+        g_assert_true (empty == (note != NULL));
+        if (note != NULL)
+          g_assert_nonnull (strstr (note, "zero everywhere"));
+      }
   gtk_window_destroy (GTK_WINDOW (window));
 }
 

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "io/atomic_file.h"
+#include "base/duration.h"
 #include "render/colorbar.h"
 
 #define MARGIN 16.0
@@ -265,7 +266,7 @@ draw_panel (cairo_t *cr, const cs_sheet *s, const cs_sheet_panel *p, const uint8
   cairo_show_text (cr, hi);
   if (p->milliseconds >= 0)
     {
-      snprintf (t, sizeof t, "%.1f ms", p->milliseconds);
+      cs_format_duration (p->milliseconds / 1000.0, t, sizeof t);
       show_text (cr, t, x, ly + TEXT_SIZE + 5, size, TEXT_SIZE, false, true);
     }
   return CS_OK;
