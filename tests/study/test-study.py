@@ -134,7 +134,9 @@ def study(tmp):
           "agreement counts grow with the tolerance and stay within the runs")
     rows = open(os.path.join(tmp, "runs.csv")).read().splitlines()
     check(len(rows) == 9 and rows[0].startswith("run,config,half"), "the CSV has a header and one row per run")
-    check(open(os.path.join(tmp, "report.pdf"), "rb").read(5) == b"%PDF-", "the figures are a PDF")
+    pdf = open(os.path.join(tmp, "report.pdf"), "rb").read()
+    check(pdf[:5] == b"%PDF-", "the figures are a PDF")
+    check(len(re.findall(rb"/Type\s*/Page\b", pdf)) == 3, "the PDF has one page per figure (scatter, regret, small multiples)")
     p = run("study", "report", out, "--out", os.path.join(tmp, "report.gif"))
     check(p.returncode == 1 and ERROR_LINE.match(p.stderr.strip()) and not os.path.exists(os.path.join(tmp, "report.gif")),
           "an unknown figure format is one error line and no file")

@@ -1,14 +1,12 @@
 /* Study figures: scatter, regret strips and small multiples, on Cairo surfaces. */
 #include "analysis/study_figures.h"
 
-#include <cairo-pdf.h>
-#include <cairo-svg.h>
 #include <cairo.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "io/atomic_file.h"
+#include "render/figure_file.h"
 #include "render/sheet.h"
 
 /* The comparison sheet's measures (render/sheet.c). */
@@ -315,12 +313,6 @@ draw_header (cairo_t *cr, const cs_study_report *r, double y)
   return y + SHEET_TITLE_SIZE + 45;
 }
 
-static cairo_status_t
-write_stream (void *closure, const unsigned char *data, unsigned int length)
-{
-  return fwrite (data, 1, length, closure) == length ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
-}
-
 cs_status
 cs_study_figures_check (const char *path, cs_error *err)
 {
@@ -354,6 +346,23 @@ draw_all (cairo_t *cr, const cs_study_report *r, bool pages, double heights[3])
   return y;
 }
 
+/* What the figure writer hands back to draw_pages. */
+typedef struct
+{
+  const cs_study_report *r;
+  bool pages;
+} study_drawing;
+
+static cs_status
+draw_pages (cairo_t *cr, const void *data, cs_error *err)
+{
+  (void) err;
+  const study_drawing *d = data;
+  double heights[3];
+  draw_all (cr, d->r, d->pages, heights);
+  return CS_OK;
+}
+
 cs_status
 cs_study_figures_write (const cs_study_report *r, const char *path, cs_error *err)
 {
@@ -368,39 +377,8 @@ cs_study_figures_write (const cs_study_report *r, const char *path, cs_error *er
   double total = draw_all (cr, r, false, heights);
   cairo_destroy (cr);
   cairo_surface_destroy (rec);
-  cs_atomic_file f;
-  if ((st = cs_atomic_open (&f, path, err)) != CS_OK)
-    return st;
-  cairo_surface_t *surface;
-  if (format == CS_SHEET_PNG)
-    surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, (int) PAGE_W, (int) ceil (total));
-  else if (format == CS_SHEET_SVG)
-    surface = cairo_svg_surface_create_for_stream (write_stream, f.fp, PAGE_W, total);
-  else
-    {
-      double page = fmax (heights[0], fmax (heights[1] - heights[0], heights[2] - heights[1]));
-      surface = cairo_pdf_surface_create_for_stream (write_stream, f.fp, PAGE_W, page + MARGIN);
-    }
-  cr = cairo_create (surface);
-  draw_all (cr, r, format == CS_SHEET_PDF, heights);
-  if (cairo_status (cr) != CAIRO_STATUS_SUCCESS)
-    st = cs_error_set (err, CS_ERR_MEMORY, "%s: drawing the figures: %s", path, cairo_status_to_string (cairo_status (cr)));
-  cairo_destroy (cr);
-  if (st == CS_OK && format == CS_SHEET_PNG)
-    {
-      cairo_status_t cs = cairo_surface_write_to_png_stream (surface, write_stream, f.fp);
-      if (cs != CAIRO_STATUS_SUCCESS)
-        st = cs_error_set (err, CS_ERR_IO, "%s: cannot write the PNG: %s", path, cairo_status_to_string (cs));
-    }
-  cairo_surface_finish (surface);
-  if (st == CS_OK && cairo_surface_status (surface) != CAIRO_STATUS_SUCCESS)
-    st = cs_error_set (err, CS_ERR_IO, "%s: cannot write the figures: %s", path,
-                       cairo_status_to_string (cairo_surface_status (surface)));
-  cairo_surface_destroy (surface);
-  if (st != CS_OK)
-    {
-      cs_atomic_abort (&f);
-      return st;
-    }
-  return cs_atomic_commit (&f, err);
+  /* A PDF gets a page per figure, as tall as the tallest. */
+  double page = fmax (heights[0], fmax (heights[1] - heights[0], heights[2] - heights[1])) + MARGIN;
+  study_drawing d = { r, format == CS_SHEET_PDF };
+  return cs_figure_write (path, format, PAGE_W, ceil (total), page, "figures", draw_pages, &d, err);
 }

@@ -4,8 +4,6 @@
  * stay pixels); text, frames and boxes are vector in PDF and SVG. */
 #include "render/sheet.h"
 
-#include <cairo-pdf.h>
-#include <cairo-svg.h>
 #include <cairo.h>
 #include <fontconfig/fontconfig.h>
 #include <math.h>
@@ -14,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "io/atomic_file.h"
+#include "render/figure_file.h"
 #include "base/duration.h"
 #include "render/colorbar.h"
 
@@ -339,64 +337,28 @@ out:
   return st;
 }
 
-static cairo_status_t
-write_stream (void *closure, const unsigned char *data, unsigned int length)
+/* What the figure writer hands back to a sheet's drawer. */
+typedef struct
 {
-  FILE *fp = closure;
-  return fwrite (data, 1, length, fp) == length ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
+  const void *sheet;
+  const layout *L;
+  cs_status (*draw) (cairo_t *cr, const void *sheet, const layout *L, cs_error *err);
+} sheet_drawing;
+
+static cs_status
+draw_laid_out (cairo_t *cr, const void *data, cs_error *err)
+{
+  const sheet_drawing *d = data;
+  return d->draw (cr, d->sheet, d->L, err);
 }
 
-typedef cs_status (*draw_fn) (cairo_t *cr, const void *sheet, const layout *L, cs_error *err);
-
-/* Creates the surface for the format, draws, and writes it atomically: on any failure the
- * temporary file is removed and nothing is left at path. */
 static cs_status
-write_surface (const char *path, cs_sheet_format format, const layout *L, draw_fn draw,
-               const void *sheet, cs_error *err)
+write_surface (const char *path, cs_sheet_format format, const layout *L,
+               cs_status (*draw) (cairo_t *, const void *, const layout *, cs_error *), const void *sheet,
+               cs_error *err)
 {
-  if (L->width * L->height > 30000.0 * 30000.0)
-    return cs_error_set (err, CS_ERR_LIMIT, "%s: a sheet of %.0fx%.0f is too large", path, L->width, L->height);
-  cs_atomic_file f;
-  cs_status st;
-  if ((st = cs_atomic_open (&f, path, err)) != CS_OK)
-    return st;
-  cairo_surface_t *surface = NULL;
-  switch (format)
-    {
-    case CS_SHEET_PNG:
-      surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, (int) ceil (L->width), (int) ceil (L->height));
-      break;
-    case CS_SHEET_PDF:
-      surface = cairo_pdf_surface_create_for_stream (write_stream, f.fp, L->width, L->height);
-      break;
-    case CS_SHEET_SVG:
-      surface = cairo_svg_surface_create_for_stream (write_stream, f.fp, L->width, L->height);
-      break;
-    }
-  cairo_t *cr = cairo_create (surface);
-  st = draw (cr, sheet, L, err);
-  if (st == CS_OK && cairo_status (cr) != CAIRO_STATUS_SUCCESS)
-    st = cs_error_set (err, CS_ERR_MEMORY, "%s: drawing the sheet: %s", path,
-                       cairo_status_to_string (cairo_status (cr)));
-  cairo_destroy (cr);
-  if (st == CS_OK && format == CS_SHEET_PNG)
-    {
-      cairo_status_t cs = cairo_surface_write_to_png_stream (surface, write_stream, f.fp);
-      if (cs != CAIRO_STATUS_SUCCESS)
-        st = cs_error_set (err, CS_ERR_IO, "%s: cannot write the PNG: %s", path, cairo_status_to_string (cs));
-    }
-  /* Finishing a PDF/SVG surface writes its body into the stream. */
-  cairo_surface_finish (surface);
-  if (st == CS_OK && cairo_surface_status (surface) != CAIRO_STATUS_SUCCESS)
-    st = cs_error_set (err, CS_ERR_IO, "%s: cannot write the sheet: %s", path,
-                       cairo_status_to_string (cairo_surface_status (surface)));
-  cairo_surface_destroy (surface);
-  if (st != CS_OK)
-    {
-      cs_atomic_abort (&f);
-      return st;
-    }
-  return cs_atomic_commit (&f, err);
+  sheet_drawing d = { sheet, L, draw };
+  return cs_figure_write (path, format, L->width, L->height, 0, "sheet", draw_laid_out, &d, err);
 }
 
 static cs_status
