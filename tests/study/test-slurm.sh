@@ -4,9 +4,7 @@
 # end. The job array trains a tiny study, the dependent job writes its report. TAP output.
 set -u
 cli="${1:-${CONVSCOPE_BUILD_DIR:-build}/src/cli/convscope-cli}"
-n=0; failed=0
-check () { n=$((n + 1)); if eval "$1"; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi; }
-finish () { echo "1..$n"; exit $failed; }
+. "$(dirname "$0")/../taplib.sh"
 for prog in munged slurmctld slurmd sbatch squeue sinfo; do
   if ! command -v "$prog" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$prog" ]; then
     check false "$prog is installed (slurm-wlm and munge, tools/install-deps)"; finish
@@ -79,14 +77,7 @@ if ! check 'sinfo -h -o %T 2>/dev/null | grep -q idle' "the one-node cluster is 
   finish
 fi
 
-cat > "$tmp/arch.json" <<'JSON'
-{"format": "convscope-model/1", "input": [1, 28, 28], "nodes": [
-  {"name": "conv1", "op": "conv2d", "out_channels": 4, "kernel": 3, "padding": 1},
-  {"name": "relu1", "op": "relu"},
-  {"name": "pool1", "op": "maxpool2d", "kernel": 4},
-  {"name": "flat", "op": "flatten"},
-  {"name": "fc", "op": "linear", "out_features": 10}]}
-JSON
+write_tiny_arch "$tmp/arch.json"
 cat > "$tmp/spec.json" <<'JSON'
 {"dataset": "fashion-mnist", "arch": "arch.json", "train_subset": 100, "val_subset": 100,
  "test_subset": 100, "optimizer": ["sgd", "adam"], "seeds": [0, 1], "epochs": 6, "batch": 32}

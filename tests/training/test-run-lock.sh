@@ -8,17 +8,9 @@ cli="${CONVSCOPE_BUILD_DIR:-build}/src/cli/convscope-cli"
 dir=$(mktemp -d /tmp/cs-test-lock-XXXXXX)
 pid=
 trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; rm -rf "$dir"' EXIT
-n=0; failed=0
-check () { n=$((n + 1)); if eval "$1"; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi; }
+. "$(dirname "$0")/../taplib.sh"
 
-cat > "$dir/arch.json" <<'JSON'
-{"format": "convscope-model/1", "input": [1, 28, 28], "nodes": [
-  {"name": "conv1", "op": "conv2d", "out_channels": 4, "kernel": 3, "padding": 1},
-  {"name": "relu1", "op": "relu"},
-  {"name": "pool1", "op": "maxpool2d", "kernel": 4},
-  {"name": "flat", "op": "flatten"},
-  {"name": "fc", "op": "linear", "out_features": 10}]}
-JSON
+write_tiny_arch "$dir/arch.json"
 run="$dir/run"
 "$cli" train --arch "$dir/arch.json" --dataset fashion-mnist --out "$run" --epochs 1000 \
   --train-subset 500 --val-subset 100 --threads 1 --seed 0 >"$dir/out" 2>"$dir/err" &
@@ -69,5 +61,4 @@ check '/usr/bin/python3 -c "import json,sys; e=[x[\"epoch\"] for x in json.load(
   >/dev/null 2>"$dir/err5"
 code=$?
 check '[ $code -eq 1 ] && [ ! -e "$dir/fresh" ]' "a failed train leaves no directory (exit $code) $(cat "$dir/err5")"
-echo "1..$n"
-exit $failed
+finish

@@ -3,25 +3,15 @@
 # line, the run lists only complete epochs, and --resume finishes it. TAP output.
 set -u
 cli="${CONVSCOPE_BUILD_DIR:-build}/src/cli/convscope-cli"
-if [ ! -x "$cli" ]; then
-  echo "1..1"; echo "not ok 1 - convscope-cli is built at $cli"; exit 1
-fi
-if [ ! -r /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
-  echo "1..0 # SKIP dataset-fashion-mnist is not installed"; exit 0
-fi
+. "$(dirname "$0")/../taplib.sh"
+check '[ -x "$cli" ]' "convscope-cli is built at $cli"
+check '[ -r /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]' \
+  "dataset-fashion-mnist is installed (tools/install-deps)"
+[ $failed -eq 0 ] || finish
 dir=$(mktemp -d /tmp/cs-test-sigint-XXXXXX)
 trap 'rm -rf "$dir"' EXIT
-n=0; failed=0
-check () { n=$((n + 1)); if eval "$1"; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi; }
 
-cat > "$dir/arch.json" <<'JSON'
-{"format": "convscope-model/1", "input": [1, 28, 28], "nodes": [
-  {"name": "conv1", "op": "conv2d", "out_channels": 4, "kernel": 3, "padding": 1},
-  {"name": "relu1", "op": "relu"},
-  {"name": "pool1", "op": "maxpool2d", "kernel": 4},
-  {"name": "flat", "op": "flatten"},
-  {"name": "fc", "op": "linear", "out_features": 10}]}
-JSON
+write_tiny_arch "$dir/arch.json"
 "$cli" train --arch "$dir/arch.json" --dataset fashion-mnist --out "$dir/run" --epochs 1000 \
   --train-subset 2000 --val-subset 100 --threads 1 >"$dir/out" 2>"$dir/err" &
 pid=$!
@@ -41,5 +31,4 @@ check '! ls "$dir/run" "$dir/run/checkpoints" | grep -q "tmp-"' "no temporary fi
 "$cli" train --out "$dir/run" --epochs $((last + 1)) --resume --threads 1 >"$dir/out2" 2>"$dir/err2"
 code=$?
 check '[ $code -eq 0 ] && grep -q "^epoch $((last + 1))/" "$dir/out2"' "--resume completes epoch $((last + 1)) (exit $code)"
-echo "1..$n"
-exit $failed
+finish
