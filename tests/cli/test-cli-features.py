@@ -5,12 +5,9 @@
 Usage: test-cli-features.py CONVSCOPE_CLI. Standard library only.
 """
 
-import json
 import os
 import re
 import shutil
-import struct
-import subprocess
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
@@ -18,42 +15,13 @@ import xml.etree.ElementTree as ET
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import taplib  # noqa: E402
 from taplib import check, note, skip  # noqa: E402
+from clitest import TINY, DEMO, run, run_json, png_size, check_error, leftovers  # noqa: E402
 
-CLI = os.path.abspath(sys.argv[1])
-SRC = os.environ.get("CONVSCOPE_SOURCE_DIR",
-                     os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-TINY = os.path.join(SRC, "data", "examples", "tiny-cnn.onnx")
-DEMO = os.path.join(SRC, "data", "demo")
 FASHION = "/usr/share/datasets/fashion-mnist"
-ERROR_LINE = re.compile(r"^convscope-cli: error: (.+?): (.+)$")
 # Few steps keep the suite quick; convergence is tested in the core.
 FAST = ["--steps", "8", "--seed", "1"]
 # A slice of the test split keeps top-examples quick; the ranking itself is tested in the core.
 TOP = ["--layer", "conv2", "--unit", "3", "--dataset", "fashion-mnist", "--limit", "500"]
-
-
-def run(*args):
-    return subprocess.run([CLI] + [str(a) for a in args], capture_output=True, text=True, timeout=600)
-
-
-def run_json(*args):
-    p = run(*args, "--json")
-    try:
-        return p, json.loads(p.stdout)
-    except ValueError:
-        note(f"stdout: {p.stdout[:500]}\nstderr: {p.stderr[:500]}")
-        return p, None
-
-
-def png_size(path):
-    try:
-        with open(path, "rb") as f:
-            head = f.read(24)
-    except OSError:
-        return None
-    if head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
-        return None
-    return struct.unpack(">II", head[16:24])
 
 
 def is_pdf(path):
@@ -71,20 +39,6 @@ def is_svg(path):
     except (ET.ParseError, OSError) as e:
         note(str(e))
         return False
-
-
-def check_error(p, code, what, subject=None, reason=None):
-    lines = p.stderr.splitlines()
-    m = ERROR_LINE.match(lines[0]) if len(lines) == 1 else None
-    ok = (p.returncode == code and m is not None and (subject is None or m.group(1) == subject)
-          and (reason is None or reason in m.group(2)))
-    if not ok:
-        note(f"exit {p.returncode}, stderr: {p.stderr!r}")
-    return check(ok, f"{what}: exit {code}, one error line about {subject or '<what>'}")
-
-
-def leftovers(tmp):
-    return [f for f in os.listdir(tmp) if ".tmp-" in f]
 
 
 def test_features(tmp):

@@ -5,97 +5,24 @@ Usage: test-cli.py CONVSCOPE_CLI. Needs only the standard library (no torch, no 
 models and reference outputs come from tests/reference/data and data/examples.
 """
 
-import json
 import os
 import re
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
-from array import array
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import taplib  # noqa: E402
 from taplib import check, note  # noqa: E402
+from clitest import CLI, SRC, TINY, DIGIT, run, run_json, npy_read, npy_write, png_size, rel_error, check_error  # noqa: E402
 
-CLI = os.path.abspath(sys.argv[1])
-SRC = os.environ.get("CONVSCOPE_SOURCE_DIR",
-                     os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 REF = os.path.join(SRC, "tests", "reference", "data")
 LENET = os.path.join(REF, "lenet.onnx")
 RESNET = os.path.join(REF, "resnet-small.onnx")
-TINY = os.path.join(SRC, "data", "examples", "tiny-cnn.onnx")
-DIGIT = os.path.join(SRC, "data", "examples", "digit-7.png")
-ERROR_LINE = re.compile(r"^convscope-cli: error: (.+?): (.+)$")
-
-
-def run(*args, env=None):
-    e = dict(os.environ)
-    if env:
-        e.update(env)
-    p = subprocess.run([CLI] + [str(a) for a in args], capture_output=True, text=True, env=e,
-                       timeout=600)
-    return p
-
-
-def run_json(*args, env=None):
-    p = run(*args, "--json", env=env)
-    try:
-        return p, json.loads(p.stdout)
-    except ValueError:
-        note(f"stdout: {p.stdout[:500]}\nstderr: {p.stderr[:500]}")
-        return p, None
 
 
 # --- .npy and PNG without numpy ---------------------------------------------------------------
-
-def npy_read(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    assert data[:6] == b"\x93NUMPY", path
-    major = data[6]
-    hlen = struct.unpack("<H" if major == 1 else "<I", data[8:10] if major == 1 else data[8:12])[0]
-    start = (10 if major == 1 else 12) + hlen
-    header = data[(10 if major == 1 else 12):start].decode("latin1")
-    shape = tuple(int(s) for s in re.search(r"\(([^)]*)\)", header).group(1).split(",") if s.strip())
-    assert "'<f4'" in header and "'fortran_order': False" in header, header
-    a = array("f")
-    a.frombytes(data[start:])
-    return shape, list(a)
-
-
-def npy_write(path, shape, values):
-    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }" % (
-        ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else ""))
-    header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
-    with open(path, "wb") as f:
-        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode("latin1"))
-        f.write(array("f", values).tobytes())
-
-
-def png_size(path):
-    with open(path, "rb") as f:
-        head = f.read(24)
-    if head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
-        return None
-    return struct.unpack(">II", head[16:24])
-
-
-def rel_error(a, b):
-    return max(abs(x - y) for x, y in zip(a, b)) / max(max(abs(y) for y in b), 1e-30)
-
-
-def check_error(p, code, what, subject=None):
-    """Exit code `code`, nothing on stdout, exactly one stderr line in the contract's format."""
-    lines = p.stderr.splitlines()
-    m = ERROR_LINE.match(lines[0]) if len(lines) == 1 else None
-    ok = p.returncode == code and m is not None and (subject is None or m.group(1) == subject)
-    if not ok:
-        note(f"exit {p.returncode}, stderr: {p.stderr!r}")
-    return check(ok, f"{what}: exit {code} and one line 'convscope-cli: error: "
-                     f"{subject or '<what>'}: <reason>'")
-
 
 # --- the tests ---------------------------------------------------------------------------------
 

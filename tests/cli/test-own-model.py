@@ -18,23 +18,7 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import taplib  # noqa: E402
 from taplib import check, note  # noqa: E402
-
-CLI = os.path.abspath(sys.argv[1])
-SRC = os.environ.get("CONVSCOPE_SOURCE_DIR",
-                     os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-
-
-def run(*args):
-    return subprocess.run([CLI] + [str(a) for a in args], capture_output=True, text=True, timeout=600)
-
-
-def run_json(*args):
-    p = run(*args, "--json")
-    try:
-        return p, json.loads(p.stdout)
-    except ValueError:
-        note(f"stdout: {p.stdout[:300]}\nstderr: {p.stderr[:300]}")
-        return p, None
+from clitest import SRC, run, run_json  # noqa: E402
 
 
 def one_error(p, code, what):
