@@ -16,14 +16,10 @@
 /* Winograd's 16 GEMMs have K = channels: below this they run too far from peak to pay off. */
 #define WINOGRAD_MIN_CHANNELS 8
 /* Winograd pays off only over enough output positions (batch * out_h * out_w): the transforms
- * and the 16 (36) small GEMMs cost more than direct im2col below. With the transformed weights
+ * and the 16 small GEMMs cost more than direct im2col below. With the transformed weights
  * kept between calls, ResNet-18's 14x14 layer wins at batch 1 (196 positions: 1.8 ms against
  * 2.9 ms, one thread); its 7x7 layer (49) does not. */
 #define WINOGRAD_MIN_POSITIONS 128
-/* F(4x4, 3x3) instead of F(2x2) when both output sides have at least this many positions:
- * at batch 1 a 14x14 map makes GEMMs of 16 columns, which lose to F(2x2)'s 49 (2.6 against
- * 1.8 ms, one thread), while 28x28 and 56x56 win (1.3 against 1.8 ms, 1.8 against 2.3 ms). */
-#define WINOGRAD4_MIN_SIDE 24
 
 /* Everything forward, backward and workspace() must agree on for one call. */
 typedef struct {
@@ -34,8 +30,7 @@ typedef struct {
   int64_t k_group;           /* patch rows per group: in_per_group * kernel_h * kernel_w */
   bool depthwise;            /* one input channel per group: direct loops, no GEMM */
   bool pointwise;            /* 1x1, stride 1, no padding: the input is its own patch matrix */
-  bool winograd;             /* 3x3, stride 1, undilated, ungrouped: forward and dx by Winograd */
-  int winograd_tile;         /* its output tile: 4 (F(4x4, 3x3)) or 2 (F(2x2, 3x3)) */
+  bool winograd;             /* 3x3, stride 1, undilated, ungrouped: forward and dx by F(2x2, 3x3) */
   int64_t chunk;             /* samples per patch matrix */
 } conv_plan;
 
@@ -80,7 +75,6 @@ plan_make (conv_plan *p, const cs_window_attrs *a, const cs_shape *x, const cs_s
                 && g->dilation_h == 1 && g->dilation_w == 1 && p->groups == 1
                 && n * g->out_h * g->out_w >= WINOGRAD_MIN_POSITIONS
                 && g->channels >= WINOGRAD_MIN_CHANNELS && p->out_channels >= WINOGRAD_MIN_CHANNELS;
-  p->winograd_tile = g->out_h >= WINOGRAD4_MIN_SIDE && g->out_w >= WINOGRAD4_MIN_SIDE ? 4 : 2;
   int64_t chunk = (TARGET_COLUMNS + p->plane - 1) / (p->plane > 0 ? p->plane : 1);
   int64_t rows = p->k_group * p->groups;
   int64_t per_sample = rows * p->plane;
@@ -121,7 +115,7 @@ static cs_winograd_conv
 plan_winograd (const conv_plan *p, bool transposed)
 {
   const cs_conv_geom *g = &p->geom;
-  cs_winograd_conv c = { .batch = p->batch, .transposed = transposed, .tile = p->winograd_tile };
+  cs_winograd_conv c = { .batch = p->batch, .transposed = transposed };
   if (!transposed)
     {
       c.in_channels = g->channels;
@@ -213,10 +207,9 @@ conv_infer (const cs_node *node, const cs_shape *const *in, cs_shape *out, cs_er
 }
 
 /* Saved state of a Winograd conv: its transformed weights, kept from call to call while the
- * weights stay the same. Layout in floats: a header (the forward planes are current, the
- * transposed planes are current), a copy of the weights they were made from, the forward
- * conv's planes, then (F(4x4)) the transposed conv's. */
-enum { AUX_FWD_VALID, AUX_BWD_VALID, AUX_HEADER = 16 };
+ * weights stay the same. Layout in floats: a header (the planes are current), a copy of the
+ * weights they were made from, then the planes (which the input gradient reads too). */
+enum { AUX_VALID, AUX_HEADER = 16 };
 
 static int64_t
 aux_copy_floats (const conv_plan *p)
@@ -230,9 +223,8 @@ conv_aux_floats (const conv_plan *p)
 {
   if (!p->winograd)
     return 0;
-  cs_winograd_conv fw = plan_winograd (p, false), bw = plan_winograd (p, true);
-  return AUX_HEADER + aux_copy_floats (p) + cs_winograd_weights_size (&fw)
-         + (cs_winograd_own_transposed_weights (&bw) ? cs_winograd_weights_size (&bw) : 0);
+  cs_winograd_conv fw = plan_winograd (p, false);
+  return AUX_HEADER + aux_copy_floats (p) + cs_winograd_weights_size (&fw);
 }
 
 /* The forward planes for weights w: reused when the saved copy shows the same weights (every
@@ -244,32 +236,14 @@ winograd_forward_planes (const conv_plan *p, const float *w, cs_tensor *aux, boo
 {
   float *a = aux->data, *copy = a + AUX_HEADER, *u = copy + aux_copy_floats (p);
   const size_t bytes = (size_t) (p->out_channels * p->k_group) * sizeof (float);
-  if (!training && a[AUX_FWD_VALID] == 1.0f && memcmp (copy, w, bytes) == 0)
+  if (!training && a[AUX_VALID] == 1.0f && memcmp (copy, w, bytes) == 0)
     return u;
   cs_winograd_conv wc = plan_winograd (p, false);
   cs_winograd_weights (&wc, w, u);
-  a[AUX_BWD_VALID] = 0.0f;
-  a[AUX_FWD_VALID] = training ? 0.0f : 1.0f;
+  a[AUX_VALID] = training ? 0.0f : 1.0f;
   if (!training)
     memcpy (copy, w, bytes);
   return u;
-}
-
-/* The planes the input gradient reads: the forward's (F(2x2)), or the transposed conv's own,
- * kept as long as the forward's are (the forward just checked them against w). */
-static const float *
-winograd_backward_planes (const conv_plan *p, const float *w, cs_tensor *aux)
-{
-  float *a = aux->data, *u = a + AUX_HEADER + aux_copy_floats (p);
-  cs_winograd_conv fw = plan_winograd (p, false), bw = plan_winograd (p, true);
-  if (!cs_winograd_own_transposed_weights (&bw))
-    return u;
-  float *ut = u + cs_winograd_weights_size (&fw);
-  if (a[AUX_BWD_VALID] == 1.0f)
-    return ut;
-  cs_winograd_weights (&bw, w, ut);
-  a[AUX_BWD_VALID] = a[AUX_FWD_VALID];
-  return ut;
 }
 
 /* ---- depthwise: one input channel per group, direct loops ---------------------------- */
@@ -578,7 +552,8 @@ conv_backward (const cs_op_call *call)
       cs_winograd_conv wc = plan_winograd (&p, true);
       if (call->aux == NULL || cs_tensor_numel (call->aux) < conv_aux_floats (&p))
         return CS_ERR_ARGUMENT;
-      const float *u = winograd_backward_planes (&p, w->data, call->aux);
+      /* The forward just left the planes of these weights in aux. */
+      const float *u = call->aux->data + AUX_HEADER + aux_copy_floats (&p);
       cs_winograd_run (&wc, dy, u, NULL, dx->data, true, call->work);
       dx = NULL;
       if (dw == NULL)
@@ -645,7 +620,7 @@ conv_workspace (const cs_node *node, const cs_shape *const *in, const cs_shape *
   return size;
 }
 
-/* Winograd keeps the transformed weights for the input gradient. */
+/* Winograd keeps the transformed weights for later calls and the input gradient. */
 static int64_t
 conv_aux_size (const cs_node *node, const cs_shape *const *in, const cs_shape *out, int64_t n)
 {

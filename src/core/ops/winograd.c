@@ -1,7 +1,6 @@
 /* Winograd F(2x2, 3x3) (Lavin & Gray 2015): transform 4x4 input tiles and 3x3 kernels into 16
  * frequency planes, multiply each plane as one GEMM over all channels and tiles, transform back.
- * The F(2x2) matrices hold only 0, +-1 and +-1/2, so the rounding stays close to direct conv.
- * The driver (chunks, plane GEMMs) also runs F(4x4, 3x3), whose transforms are in winograd4.c. */
+ * The F(2x2) matrices hold only 0, +-1 and +-1/2, so the rounding stays close to direct conv. */
 #include "ops/winograd.h"
 
 #include "ops/blas.h"
@@ -14,28 +13,14 @@
 static int64_t
 tiles_per_plane (const cs_winograd_conv *c)
 {
-  const int64_t t = c->tile == 4 ? 4 : 2;
-  return ((c->out_h + t - 1) / t) * ((c->out_w + t - 1) / t);
-}
-
-/* Frequency planes: (tile + 2)^2. */
-static int
-planes_of (const cs_winograd_conv *c)
-{
-  return c->tile == 4 ? 36 : 16;
-}
-
-bool
-cs_winograd_own_transposed_weights (const cs_winograd_conv *c)
-{
-  return c->transposed && c->tile == 4;
+  return ((c->out_h + 1) / 2) * ((c->out_w + 1) / 2);
 }
 
 /* Samples per chunk: as many as fit the budget (at least one). */
 static int64_t
 chunk_of (const cs_winograd_conv *c)
 {
-  int64_t per_sample = planes_of (c) * (c->in_channels + c->out_channels) * tiles_per_plane (c);
+  int64_t per_sample = 16 * (c->in_channels + c->out_channels) * tiles_per_plane (c);
   int64_t chunk = per_sample > 0 ? CHUNK_BUDGET / per_sample : c->batch;
   if (chunk > c->batch)
     chunk = c->batch;
@@ -46,13 +31,13 @@ int64_t
 cs_winograd_workspace (const cs_winograd_conv *c)
 {
   int64_t t = chunk_of (c) * tiles_per_plane (c);
-  return planes_of (c) * (c->in_channels + c->out_channels) * t;
+  return 16 * (c->in_channels + c->out_channels) * t;
 }
 
 int64_t
 cs_winograd_weights_size (const cs_winograd_conv *c)
 {
-  return planes_of (c) * c->out_channels * c->in_channels;
+  return 16 * c->out_channels * c->in_channels;
 }
 
 /* Transforms work on blocks of this many tiles along a tile row, in fixed-size stack buffers. */
@@ -64,11 +49,6 @@ cs_winograd_weights_size (const cs_winograd_conv *c)
 void
 cs_winograd_weights (const cs_winograd_conv *c, const float *w, float *u)
 {
-  if (c->tile == 4)
-    {
-      cs_winograd4_weights (c, w, u);
-      return;
-    }
   const int64_t OC = c->out_channels, IC = c->in_channels, plane = OC * IC;
 #pragma omp parallel for schedule(static) if (plane * 9 > PARALLEL_MIN_WORK)
   for (int64_t o = 0; o < OC; o++)
@@ -253,34 +233,24 @@ cs_winograd_run (const cs_winograd_conv *c, const float *x, const float *u,
 {
   const int64_t OC = c->out_channels, IC = c->in_channels, tpp = tiles_per_plane (c);
   const int64_t chunk = chunk_of (c);
-  const int planes = planes_of (c);
-  /* F(2x2)'s transposed conv reads the forward's planes, transposed and permuted. */
-  const bool reuse = c->transposed && c->tile != 4;
   float *v = work;
-  float *m = v + planes * IC * chunk * tpp;
+  float *m = v + 16 * IC * chunk * tpp;
   for (int64_t n0 = 0; n0 < c->batch; n0 += chunk)
     {
       const int64_t count = c->batch - n0 < chunk ? c->batch - n0 : chunk;
       const int64_t T = count * tpp;
-      const float *xs = x + n0 * IC * c->height * c->width;
-      float *ys = y + n0 * OC * c->out_h * c->out_w;
-      if (c->tile == 4)
-        cs_winograd4_inputs (c, xs, count, v);
-      else
-        transform_inputs (c, xs, count, v);
-      /* The plane products are independent: one plane per thread beats splitting each product
-       * (each stays large enough for the kernel; no thread waits at every join). */
+      transform_inputs (c, x + n0 * IC * c->height * c->width, count, v);
+      /* The 16 products are independent: one plane per thread beats splitting each product
+       * (each stays large enough for the kernel; no thread waits at 16 joins). */
 #pragma omp parallel for schedule(static) if (OC * T * IC > PARALLEL_MIN_WORK * 16)
-      for (int xi = 0; xi < planes; xi++)
+      for (int xi = 0; xi < 16; xi++)
         {
-          const float *a = u + (reuse ? flipped_plane (xi) : xi) * OC * IC;
-          cs_sgemm (reuse ? CblasTrans : CblasNoTrans, CblasNoTrans,
-                    (int) OC, (int) T, (int) IC, 1.0f, a, (int) (reuse ? OC : IC),
-                    v + xi * IC * T, (int) T, 0.0f, m + xi * OC * T, (int) T);
+          /* transposed: u is the forward conv's [16][IC][OC]; read plane flip(xi) as its transpose */
+          const float *a = u + (c->transposed ? flipped_plane (xi) : xi) * OC * IC;
+          cs_sgemm (c->transposed ? CblasTrans : CblasNoTrans, CblasNoTrans,
+                       (int) OC, (int) T, (int) IC, 1.0f, a, (int) (c->transposed ? OC : IC),
+                       v + xi * IC * T, (int) T, 0.0f, m + xi * OC * T, (int) T);
         }
-      if (c->tile == 4)
-        cs_winograd4_outputs (c, m, count, bias, ys, accumulate);
-      else
-        transform_outputs (c, m, count, bias, ys, accumulate);
+      transform_outputs (c, m, count, bias, y + n0 * OC * c->out_h * c->out_w, accumulate);
     }
 }

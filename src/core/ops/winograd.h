@@ -1,6 +1,5 @@
-/* Winograd F(2x2, 3x3) and F(4x4, 3x3) for 3x3, stride-1, undilated, ungrouped convs: 2.25x
- * (4x) fewer multiplies than im2col + GEMM, as 16 (36) GEMMs. Serves conv2d forward and its
- * input gradient. */
+/* Winograd F(2x2, 3x3) for 3x3, stride-1, undilated, ungrouped convs: 2.25x fewer multiplies than
+ * im2col + GEMM, as 16 GEMMs. Serves conv2d forward and its input gradient. */
 #pragma once
 
 #include <stdbool.h>
@@ -13,32 +12,20 @@ typedef struct {
   bool transposed;             /* the input-gradient conv of a forward conv whose weight is
                                 * w[in_channels, out_channels, 3, 3]: its kernel is
                                 * w'[o, i, a, b] = w[i, o, 2-a, 2-b] */
-  int tile;                    /* output tile side: 2 for F(2x2, 3x3), 4 for F(4x4, 3x3) */
 } cs_winograd_conv;
 
-/* Floats of the transformed weights: (tile + 2)^2 * out_channels * in_channels. */
+/* Floats of the transformed weights: 16 * out_channels * in_channels. */
 int64_t cs_winograd_weights_size (const cs_winograd_conv *c);
-/* Transforms the forward conv's weights w[out_channels, in_channels, 3, 3] into u. With tile 4
- * and transposed, u is the transposed conv's own transform (of the flipped, transposed kernel,
- * read from the forward's w); F(2x2)'s transposed conv reads the forward's u instead. */
+/* Transforms w[out_channels, in_channels, 3, 3] of a forward (not transposed) conv into u. */
 void cs_winograd_weights (const cs_winograd_conv *c, const float *w, float *u);
-/* Whether the transposed conv c needs its own cs_winograd_weights (F(4x4)) rather than the
- * forward's. */
-bool cs_winograd_own_transposed_weights (const cs_winograd_conv *c);
 
 /* Floats of scratch cs_winograd_run needs (the transformed weights not included). */
 int64_t cs_winograd_workspace (const cs_winograd_conv *c);
 
 /* y[n, o, i, j] (=, or += when accumulate) sum over in-channel k and the 3x3 window of
  * x[n, k, i - pad_top + a, j - pad_left + b] * w[o, k, a, b] (+ bias[o] if bias != NULL), with
- * x zero outside its extent. u holds the transformed weights from cs_winograd_weights; an F(2x2)
- * transposed conv reads the forward conv's u (flipping a 3x3 kernel only permutes its
- * transform), so the input gradient reuses what the forward computed. */
+ * x zero outside its extent. u holds the transformed weights of the forward conv, from
+ * cs_winograd_weights; a transposed conv reads the same u (flipping a 3x3 kernel only permutes
+ * its transform), so the input gradient reuses what the forward computed. */
 void cs_winograd_run (const cs_winograd_conv *c, const float *x, const float *u,
                       const float *bias, float *y, bool accumulate, float *work);
-
-/* The F(4x4, 3x3) transforms (winograd4.c), in the layouts of cs_winograd_run. */
-void cs_winograd4_weights (const cs_winograd_conv *c, const float *w, float *u);
-void cs_winograd4_inputs (const cs_winograd_conv *c, const float *x, int64_t count, float *v);
-void cs_winograd4_outputs (const cs_winograd_conv *c, const float *m, int64_t count,
-                           const float *bias, float *y, bool accumulate);
