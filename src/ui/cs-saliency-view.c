@@ -385,6 +385,23 @@ sync_target_dropdown (CsSaliencyView *self)
 }
 
 static void
+show_no_prediction (CsSaliencyView *self, const char *why)
+{
+  const char *strings[] = { _("Predicted: —"), NULL };
+
+  self->predicted = -1;
+  self->predicted_probability = 0;
+  for (guint i = 1; i <= N_TOP; i++)
+    self->target_classes[i] = -1;
+  self->updating = TRUE;
+  gtk_string_list_splice (self->targets, 0, g_list_model_get_n_items (G_LIST_MODEL (self->targets)),
+                          strings);
+  gtk_drop_down_set_selected (self->target_dropdown, 0);
+  self->updating = FALSE;
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->target_dropdown), why);
+}
+
+static void
 predict_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (CsSaliencyView) self = user_data;
@@ -396,7 +413,14 @@ predict_done (GObject *source, GAsyncResult *result, gpointer user_data)
   char buf[64];
 
   if (r == NULL)
-    return;
+    {
+      /* An epoch that cannot predict (unreadable or non-finite weights, overflowing outputs)
+       * must not keep showing another epoch's prediction: a dash, the reason in the tooltip. */
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        show_no_prediction (self, error->message);
+      return;
+    }
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->target_dropdown), NULL);
   n = MIN (N_TOP, r->n_classes);
   cs_predict_result_top (r, 0, n, top);
   self->predicted = top[0];

@@ -50,8 +50,8 @@ analysis (CsTrainingView *self)
   return cs_weight_timeline_get_analysis (self->timeline);
 }
 
-/* When the selected epoch's checkpoint could not be read: a line under the scrubber that says
- * why (the other views fail on that epoch with the same reason). */
+/* When the selected epoch's checkpoint could not be read or holds NaN/infinite weights: a line
+ * under the scrubber that says why (the other views fail on that epoch with the same reason). */
 static void
 update_hole (CsTrainingView *self)
 {
@@ -61,7 +61,7 @@ update_hole (CsTrainingView *self)
   g_autofree char *text = NULL;
 
   if (why != NULL)
-    text = g_strdup_printf (_("Epoch %d is unavailable: its checkpoint could not be read (%s). Its weight statistics are left out; the other epochs are analysed."),
+    text = g_strdup_printf (_("Epoch %d is unavailable: %s. Its weight statistics are left out; the other epochs are analysed."),
                             cs_run_analysis_epoch (a, epoch), why);
   gtk_label_set_text (self->hole_label, text != NULL ? text : "");
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->hole_label), text);

@@ -1,18 +1,22 @@
 /* CsTrainingView: the scrubber and keys move session:epoch (and back); both onsets are shown
  * with their explanation; the weight timeline has a row per layer; a run with damaged
- * checkpoints opens with those epochs marked and explained; the image strip predicts and marks
- * mistakes. */
+ * checkpoints opens with those epochs marked and explained, and so does one whose weights hold
+ * NaN/infinite values; the image strip predicts and marks mistakes. */
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <math.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cs-image-strip.h"
+#include "cs-model-set.h"
 #include "cs-training-chart.h"
 #include "cs-training-view.h"
 #include "cs-weight-timeline.h"
 #include "ui-fixture.h"
+#include "io/model_load.h"
+#include "io/safetensors.h"
 
 static char *run_dir;
 
@@ -139,6 +143,109 @@ test_damaged_run (void)
   ui_fixture_remove (g_steal_pointer (&dir));
 }
 
+/* Rewrites a checkpoint of the run with 3 NaN and 1 infinite value in its first weight tensor
+ * (the model's own saver, so the file is otherwise valid). Returns the tensor's name. */
+static const char *
+poison_checkpoint (const char *dir, int epoch)
+{
+  g_autofree char *name = g_strdup_printf ("epoch-%04d.safetensors", epoch);
+  g_autofree char *path = g_build_filename (dir, "checkpoints", name, NULL);
+  cs_load_options o = CS_LOAD_OPTIONS_DEFAULT;
+  cs_error err = { 0 };
+  cs_model *m;
+  const char *tensor = NULL;
+
+  o.epoch = epoch;
+  m = cs_model_load (dir, &o, &err);
+  g_assert_nonnull (m);
+  for (int32_t i = 0; i < m->graph->n_nodes && tensor == NULL; i++)
+    if (m->graph->nodes[i].op == CS_OP_PARAM && m->graph->nodes[i].param_index == 0)
+      tensor = g_intern_string (m->graph->nodes[i].name);
+  g_assert_nonnull (tensor);
+  g_assert_cmpint (cs_tensor_numel (&m->weights[0]), >=, 4);
+  m->weights[0].data[0] = m->weights[0].data[2] = m->weights[0].data[3] = NAN;
+  m->weights[0].data[1] = INFINITY;
+  g_assert_cmpint (cs_safetensors_save (m, path, &err), ==, CS_OK);
+  cs_model_free (m);
+  return tensor;
+}
+
+static gboolean
+strip_has_nan (GtkWidget *root)
+{
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      if (GTK_IS_LABEL (c) && (strstr (gtk_label_get_text (GTK_LABEL (c)), "nan") != NULL
+                               || strstr (gtk_label_get_text (GTK_LABEL (c)), "%") != NULL))
+        return TRUE;
+      if (strip_has_nan (c))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* A checkpoint whose weights hold NaN/infinite values: scrubbed to, the view says which tensor
+ * holds how many, the timeline has a hole there, the strip shows no prediction (and no "nan");
+ * the next epoch predicts as usual. */
+static void
+test_nonfinite_epoch (void)
+{
+  g_autofree char *dir = ui_fixture_make_run (8);
+  const char *tensor = poison_checkpoint (dir, 4);
+  g_autoptr (CsSession) session = cs_session_new ();
+  g_autoptr (GError) error = NULL;
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *view = cs_training_view_new (session);
+  GtkWidget *strip = cs_image_strip_new (session);
+  CsWeightTimeline *timeline;
+  const cs_run_analysis *a;
+  const char *hole;
+  gint64 end;
+
+  gtk_box_append (GTK_BOX (box), view);
+  gtk_box_append (GTK_BOX (box), strip);
+  gtk_window_set_child (GTK_WINDOW (window), box);
+  gtk_window_set_default_size (GTK_WINDOW (window), 900, 600);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (cs_session_open_model (session, dir, &error));
+  g_assert_no_error (error);
+  timeline = cs_training_view_get_timeline (CS_TRAINING_VIEW (view));
+  g_assert_true (ui_wait_for_bool (G_OBJECT (timeline), "loading", FALSE, 20000));
+  a = cs_weight_timeline_get_analysis (timeline);
+  g_assert_nonnull (a);
+  g_assert_cmpint (a->stats->n_unavailable, ==, 1);
+  g_assert_nonnull (cs_run_analysis_checkpoint_error (a, 4));
+
+  cs_session_set_epoch (session, 4);
+  hole = cs_training_view_get_hole_text (CS_TRAINING_VIEW (view));
+  g_assert_nonnull (strstr (hole, "Epoch 4"));
+  g_assert_nonnull (strstr (hole, "epoch-0004"));
+  g_assert_nonnull (strstr (hole, tensor));
+  g_assert_nonnull (strstr (hole, "4 of the"));
+  g_assert_nonnull (strstr (hole, "NaN or infinite"));
+  /* The other views get the same reason from the model set. */
+  g_assert_null (cs_model_set_get_epoch (cs_session_get_model_set (session), 4, &error));
+  g_assert_nonnull (strstr (error->message, "NaN or infinite"));
+  g_clear_error (&error);
+  ui_spin (1500);
+  g_assert_cmpint (cs_image_strip_get_n_misclassified (CS_IMAGE_STRIP (strip)), ==, -1);
+  g_assert_cmpuint (cs_image_strip_get_n_images (CS_IMAGE_STRIP (strip)), ==, 8);
+  g_assert_false (strip_has_nan (strip));
+
+  cs_session_set_epoch (session, 5);
+  g_assert_cmpstr (cs_training_view_get_hole_text (CS_TRAINING_VIEW (view)), ==, "");
+  g_assert_nonnull (cs_model_set_get_epoch (cs_session_get_model_set (session), 5, &error));
+  g_assert_no_error (error);
+  end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (cs_image_strip_get_n_misclassified (CS_IMAGE_STRIP (strip)) < 0 && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_cmpint (cs_image_strip_get_n_misclassified (CS_IMAGE_STRIP (strip)), >=, 0);
+  ui_spin (100);
+  gtk_window_destroy (GTK_WINDOW (window));
+  ui_fixture_remove (g_steal_pointer (&dir));
+}
+
 /* The Signals menu: the study's best signal is shown by default; the onsets are the core's; each
  * check adds or removes its mark. */
 static void
@@ -226,6 +333,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/training-view/scrubber", test_scrubber);
   g_test_add_func ("/training-view/onset-rule", test_onset_rule);
   g_test_add_func ("/training-view/damaged-run", test_damaged_run);
+  g_test_add_func ("/training-view/nonfinite-epoch", test_nonfinite_epoch);
   g_test_add_func ("/training-view/signals", test_signals);
   g_test_add_func ("/training-view/image-strip", test_image_strip);
   ret = g_test_run ();
