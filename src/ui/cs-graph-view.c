@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "cs-graph-blocks.h"
 #include "cs-graph-view.h"
 #include "cs-node-inspector.h"
 
@@ -14,21 +15,33 @@
 #define ROW_H 66.0
 #define COL_W 196.0
 #define MARGIN 24.0
+/* More boxes than this and the repeated blocks open collapsed (ResNet-18 has ~50). */
+#define COLLAPSE_ABOVE 40
+/* 9 pt labels at 0.75 are ~7 px high: the smallest we fit to. */
+#define MIN_FIT_ZOOM 0.75
 
 typedef struct
 {
-  int id;                      /* graph node id */
+  int id;                      /* graph node id, or -1 for a collapsed block */
+  int block;                   /* the collapsed block drawn, or -1 */
   int row, col;
   double x, y;                 /* box top-left, graph coordinates */
 } Box;
+
+typedef struct
+{
+  int from, to;                /* box indices */
+} Edge;
 
 struct _CsGraphView
 {
   GtkWidget parent_instance;
   CsSession *session;
   CsModelSet *set;             /* the graph laid out, kept alive while drawn */
+  CsGraphBlocks *blocks;       /* its repeated blocks and which are collapsed */
   GArray *boxes;               /* Box */
-  int *box_of_node;            /* node id -> index in boxes or -1 */
+  GArray *edges;               /* Edge, one per pair of boxes */
+  int *box_of_node;            /* node id -> index in boxes (its block's when collapsed) or -1 */
   double width, height;        /* of the laid-out graph */
   double zoom, pan_x, pan_y;   /* widget = graph * zoom + pan */
   double drag_pan_x, drag_pan_y;
@@ -47,76 +60,129 @@ node_is_shown (const cs_node *n)
   return n->op != CS_OP_PARAM && n->op != CS_OP_CONST;
 }
 
+/* The box of node: its own, or a new one (at the row below its inputs, in the column of its
+ * first input when free, so a chain stays straight and a branch moves aside). */
+static int
+place_box (CsGraphView *self, const cs_graph *g, int id, int block, GArray *rows_used)
+{
+  const cs_node *n = &g->nodes[id];
+  int r = 0, pref = -1, c;
+  guint32 used;
+  Box b;
+
+  for (int i = 0; i < n->n_inputs; i++)
+    {
+      int ib = self->box_of_node[n->inputs[i]];
+      if (ib >= 0)
+        {
+          const Box *in = &g_array_index (self->boxes, Box, ib);
+          r = MAX (r, in->row + 1);
+          if (pref < 0)
+            pref = in->col;
+        }
+    }
+  if ((guint) r >= rows_used->len)
+    g_array_set_size (rows_used, r + 1);
+  used = g_array_index (rows_used, guint32, r);
+  c = MAX (pref, 0);
+  while (c < 31 && (used & (1u << c)))
+    c++;
+  if (used & (1u << c))
+    for (c = 0; c < 31 && (used & (1u << c)); c++)
+      ;
+  g_array_index (rows_used, guint32, r) |= 1u << c;
+  b.id = block >= 0 ? -1 : id;
+  b.block = block;
+  b.row = r;
+  b.col = c;
+  b.x = MARGIN + c * COL_W;
+  b.y = MARGIN + r * ROW_H;
+  g_array_append_val (self->boxes, b);
+  return (int) self->boxes->len - 1;
+}
+
+/* Rows by longest path from the input; a collapsed block is one box where its first member
+ * would be; edges between boxes once each. */
 static void
-layout (CsGraphView *self)
+relayout (CsGraphView *self)
 {
   const cs_graph *g;
-  int *row;
-  GArray *row_used;            /* per row: how many columns are taken (bitmask of 32) */
+  GArray *rows_used;           /* per row: which of 32 columns are taken */
+  g_autoptr (GHashTable) block_box = g_hash_table_new (NULL, NULL);
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   int max_col = 0, max_row = 0;
 
   g_array_set_size (self->boxes, 0);
+  g_array_set_size (self->edges, 0);
   g_clear_pointer (&self->box_of_node, g_free);
   if (self->set == NULL)
     return;
   g = cs_model_set_get_graph (self->set);
-  row = g_new0 (int, g->n_nodes);
   self->box_of_node = g_new (int, g->n_nodes);
-  row_used = g_array_new (FALSE, TRUE, sizeof (guint32));
-
+  rows_used = g_array_new (FALSE, TRUE, sizeof (guint32));
   for (int id = 0; id < g->n_nodes; id++)
     {
-      const cs_node *n = &g->nodes[id];
-      int r = 0, pref = -1;
-      Box b;
+      int block = cs_graph_blocks_collapsed_at (self->blocks, id);
+      gpointer found;
 
       self->box_of_node[id] = -1;
-      if (!node_is_shown (n))
+      if (!node_is_shown (&g->nodes[id]))
         continue;
-      /* Longest path: one row below the lowest shown input. */
-      for (int i = 0; i < n->n_inputs; i++)
+      if (block >= 0 && g_hash_table_lookup_extended (block_box, GINT_TO_POINTER (block), NULL, &found))
+        self->box_of_node[id] = GPOINTER_TO_INT (found);
+      else
         {
-          int in = n->inputs[i];
-          if (self->box_of_node[in] >= 0)
-            {
-              Box *ib = &g_array_index (self->boxes, Box, self->box_of_node[in]);
-              r = MAX (r, row[in] + 1);
-              if (pref < 0)
-                pref = ib->col;
-            }
+          self->box_of_node[id] = place_box (self, g, id, block, rows_used);
+          if (block >= 0)
+            g_hash_table_insert (block_box, GINT_TO_POINTER (block), GINT_TO_POINTER (self->box_of_node[id]));
         }
-      row[id] = r;
-      if ((guint) r >= row_used->len)
-        g_array_set_size (row_used, r + 1);
-      /* The column of the first input when free, so a chain stays straight and a branch
-       * moves aside. */
-      {
-        guint32 used = g_array_index (row_used, guint32, r);
-        int c = MAX (pref, 0);
-        while (c < 31 && (used & (1u << c)))
-          c++;
-        if (used & (1u << c))
-          for (c = 0; c < 31 && (used & (1u << c)); c++)
-            ;
-        g_array_index (row_used, guint32, r) |= 1u << c;
-        b.col = c;
-      }
-      b.id = id;
-      b.row = r;
-      b.x = MARGIN + b.col * COL_W;
-      b.y = MARGIN + r * ROW_H;
-      max_col = MAX (max_col, b.col);
-      max_row = MAX (max_row, r);
-      self->box_of_node[id] = self->boxes->len;
-      g_array_append_val (self->boxes, b);
     }
+  for (guint i = 0; i < self->boxes->len; i++)
+    {
+      const Box *b = &g_array_index (self->boxes, Box, i);
+      max_col = MAX (max_col, b->col);
+      max_row = MAX (max_row, b->row);
+    }
+  for (int id = 0; id < g->n_nodes; id++)
+    for (int k = 0; self->box_of_node[id] >= 0 && k < g->nodes[id].n_inputs; k++)
+      {
+        Edge e = { self->box_of_node[g->nodes[id].inputs[k]], self->box_of_node[id] };
+        gint64 *key;
+        if (e.from < 0 || e.from == e.to)
+          continue;
+        key = g_new (gint64, 1);
+        *key = (gint64) e.from << 32 | e.to;
+        if (g_hash_table_contains (seen, key))
+          {
+            g_free (key);
+            continue;
+          }
+        g_hash_table_add (seen, key);
+        g_array_append_val (self->edges, e);
+      }
   self->width = 2 * MARGIN + max_col * COL_W + BOX_W;
   self->height = 2 * MARGIN + max_row * ROW_H + BOX_H;
-  g_array_unref (row_used);
-  g_free (row);
+  g_array_unref (rows_used);
+}
+
+/* A new graph: its blocks, collapsed when there are many boxes, then fit to the width. */
+static void
+layout (CsGraphView *self)
+{
+  g_clear_pointer (&self->blocks, cs_graph_blocks_free);
+  if (self->set != NULL)
+    {
+      const cs_graph *g = cs_model_set_get_graph (self->set);
+      int shown = 0;
+      for (int id = 0; id < g->n_nodes; id++)
+        shown += node_is_shown (&g->nodes[id]);
+      self->blocks = cs_graph_blocks_new (g, node_is_shown, shown > COLLAPSE_ABOVE);
+    }
+  relayout (self);
   self->fitted = FALSE;
 }
 
+/* Fit to the width, but never below a zoom where the labels stay legible: a wider graph pans. */
 static void
 fit (CsGraphView *self)
 {
@@ -124,7 +190,7 @@ fit (CsGraphView *self)
 
   if (w <= 1 || self->width <= 0)
     return;
-  self->zoom = CLAMP (w / self->width, 0.25, 1.0);
+  self->zoom = CLAMP (w / self->width, MIN_FIT_ZOOM, 1.0);
   self->pan_x = MAX (0.0, (w - self->width * self->zoom) / 2);
   self->pan_y = 0;
   self->fitted = TRUE;
@@ -184,85 +250,196 @@ format_shape (const cs_shape *s, char *buf, gsize size)
     g_snprintf (buf, size, "%s", _("scalar"));
 }
 
+/* The extent of expanded block b's boxes, for its bracket; FALSE when none is laid out. */
+static gboolean
+block_extent (CsGraphView *self, int b, double *x, double *y0, double *y1)
+{
+  const cs_graph *g = cs_model_set_get_graph (self->set);
+  gboolean any = FALSE;
+
+  for (int id = 0; id < g->n_nodes; id++)
+    {
+      const Box *box;
+      if (self->box_of_node[id] < 0
+          || (self->blocks->outer[id] != b && self->blocks->inner[id] != b))
+        continue;
+      box = &g_array_index (self->boxes, Box, self->box_of_node[id]);
+      *x = any ? MIN (*x, box->x) : box->x;
+      *y0 = any ? MIN (*y0, box->y) : box->y;
+      *y1 = any ? MAX (*y1, box->y + BOX_H) : box->y + BOX_H;
+      any = TRUE;
+    }
+  return any;
+}
+
+/* An expanded block inside no collapsed one: its members are drawn, with its bracket. */
+static gboolean
+block_shown_expanded (CsGraphView *self, int b)
+{
+  const CsGraphBlock *blk = &g_array_index (self->blocks->blocks, CsGraphBlock, b);
+
+  return blk->expanded && blk->n_members >= 2
+         && (blk->parent < 0 || g_array_index (self->blocks->blocks, CsGraphBlock, blk->parent).expanded);
+}
+
+/* The bracket of an expanded block left of its boxes (a click on it collapses the block). */
+static double
+bracket_x (CsGraphView *self, int b, double box_x)
+{
+  return box_x - 8 - 7 * (1 - cs_graph_blocks_depth (self->blocks, b));
+}
+
+static void
+draw_brackets (CsGraphView *self, cairo_t *cr, const GdkRGBA *fg)
+{
+  for (guint b = 0; self->blocks != NULL && b < self->blocks->blocks->len; b++)
+    {
+      double x, y0, y1, bx;
+      if (!block_shown_expanded (self, (int) b) || !block_extent (self, (int) b, &x, &y0, &y1))
+        continue;
+      bx = bracket_x (self, (int) b, x);
+      cairo_set_source_rgba (cr, fg->red, fg->green, fg->blue, 0.35);
+      cairo_set_line_width (cr, 2);
+      cairo_move_to (cr, bx + 4, y0);
+      cairo_line_to (cr, bx, y0);
+      cairo_line_to (cr, bx, y1);
+      cairo_line_to (cr, bx + 4, y1);
+      cairo_stroke (cr);
+    }
+}
+
+static void
+draw_edges (CsGraphView *self, cairo_t *cr, const GdkRGBA *fg)
+{
+  cairo_set_line_width (cr, 1.5);
+  for (guint i = 0; i < self->edges->len; i++)
+    {
+      const Edge *e = &g_array_index (self->edges, Edge, i);
+      const Box *a = &g_array_index (self->boxes, Box, e->from);
+      const Box *b = &g_array_index (self->boxes, Box, e->to);
+      double x0 = a->x + BOX_W / 2, y0 = a->y + BOX_H, x1 = b->x + BOX_W / 2, y1 = b->y;
+
+      cairo_set_source_rgba (cr, fg->red, fg->green, fg->blue, 0.45);
+      cairo_move_to (cr, x0, y0);
+      if (a->col == b->col && b->row - a->row > 1)
+        {
+          /* A skip connection over boxes of the same column: bow out to the right. */
+          double bow = x0 + BOX_W / 2 + 40;
+          cairo_curve_to (cr, bow, y0 + 10, bow, y1 - 10, x1 + BOX_W / 4, y1);
+        }
+      else
+        cairo_curve_to (cr, x0, (y0 + y1) / 2, x1, (y0 + y1) / 2, x1, y1);
+      cairo_stroke (cr);
+      /* An arrowhead. */
+      cairo_move_to (cr, x1, y1);
+      cairo_rel_line_to (cr, -4, -6);
+      cairo_rel_line_to (cr, 8, 0);
+      cairo_close_path (cr);
+      cairo_fill (cr);
+    }
+}
+
+/* A block's name in its box: the key's last component ("denseblock1", "denselayer2"), or its
+ * last two when the last is a bare index ("layer1.0", "features.3"). */
+static const char *
+block_title (const char *key)
+{
+  const char *last = strrchr (key, '.');
+  gboolean numeric = last != NULL && last[1] != '\0';
+
+  if (last == NULL)
+    return key;
+  for (const char *p = last + 1; *p != '\0'; p++)
+    numeric &= g_ascii_isdigit (*p);
+  if (!numeric)
+    return last + 1;
+  for (const char *p = last - 1; p >= key; p--)
+    if (*p == '.')
+      return p + 1;
+  return key;
+}
+
+/* A box's text: op and name over the output shape; a collapsed block's key and size. */
+static char *
+box_markup (CsGraphView *self, const Box *b)
+{
+  const cs_graph *g = cs_model_set_get_graph (self->set);
+  g_autofree char *name = NULL;
+  char shape[64];
+  int block;
+
+  if (b->block >= 0)
+    {
+      const CsGraphBlock *blk = &g_array_index (self->blocks->blocks, CsGraphBlock, b->block);
+      format_shape (&g->nodes[blk->last_node].shape, shape, sizeof shape);
+      return g_markup_printf_escaped (ngettext ("<b>▸ %s</b>\n<small>%d layer · %s</small>",
+                                               "<b>▸ %s</b>\n<small>%d layers · %s</small>",
+                                               blk->n_members),
+                                      block_title (blk->key), blk->n_members, shape);
+    }
+  format_shape (&g->nodes[b->id].shape, shape, sizeof shape);
+  /* Inside a block, the name from the block's title on: "denselayer2.conv1", not
+   * "features.denseblock1.denselayer2.conv1" (the inspector shows the whole name). */
+  block = self->blocks->inner[b->id] >= 0 ? self->blocks->inner[b->id] : self->blocks->outer[b->id];
+  if (block >= 0)
+    {
+      const char *key = g_array_index (self->blocks->blocks, CsGraphBlock, block).key;
+      name = g_strconcat (block_title (key), g->nodes[b->id].name + strlen (key), NULL);
+    }
+  return g_markup_printf_escaped ("<b>%s</b> <small>%s</small>\n<small>%s</small>",
+                                  op_label (&g->nodes[b->id]), name != NULL ? name : g->nodes[b->id].name,
+                                  shape);
+}
+
 static void
 draw_graph (CsGraphView *self, cairo_t *cr, const GdkRGBA *fg)
 {
   const cs_graph *g = cs_model_set_get_graph (self->set);
   int selected = self->session != NULL ? cs_session_get_layer (self->session) : -1;
+  int selected_box = selected >= 0 && selected < g->n_nodes ? self->box_of_node[selected] : -1;
   PangoLayout *pl = gtk_widget_create_pango_layout (GTK_WIDGET (self), NULL);
   PangoFontDescription *font = pango_font_description_from_string ("Sans 9");
 
   pango_layout_set_font_description (pl, font);
   pango_layout_set_width (pl, (int) ((BOX_W - 12) * PANGO_SCALE));
-  pango_layout_set_ellipsize (pl, PANGO_ELLIPSIZE_END);
+  /* The middle goes: a long name keeps its distinctive end ("…denselayer3.conv1"). */
+  pango_layout_set_ellipsize (pl, PANGO_ELLIPSIZE_MIDDLE);
 
   cairo_translate (cr, self->pan_x, self->pan_y);
   cairo_scale (cr, self->zoom, self->zoom);
 
   /* Edges first, under the boxes. */
-  cairo_set_line_width (cr, 1.5);
-  for (guint i = 0; i < self->boxes->len; i++)
-    {
-      const Box *b = &g_array_index (self->boxes, Box, i);
-      const cs_node *n = &g->nodes[b->id];
-      for (int k = 0; k < n->n_inputs; k++)
-        {
-          int ib = self->box_of_node[n->inputs[k]];
-          const Box *a;
-          double x0, y0, x1, y1;
-          if (ib < 0)
-            continue;
-          a = &g_array_index (self->boxes, Box, ib);
-          x0 = a->x + BOX_W / 2;
-          y0 = a->y + BOX_H;
-          x1 = b->x + BOX_W / 2;
-          y1 = b->y;
-          cairo_set_source_rgba (cr, fg->red, fg->green, fg->blue, 0.45);
-          cairo_move_to (cr, x0, y0);
-          if (a->col == b->col && b->row - a->row > 1)
-            {
-              /* A skip connection over boxes of the same column: bow out to the right. */
-              double bow = x0 + BOX_W / 2 + 40;
-              cairo_curve_to (cr, bow, y0 + 10, bow, y1 - 10, x1 + BOX_W / 4, y1);
-            }
-          else
-            cairo_curve_to (cr, x0, (y0 + y1) / 2, x1, (y0 + y1) / 2, x1, y1);
-          cairo_stroke (cr);
-          /* An arrowhead. */
-          cairo_move_to (cr, x1, y1);
-          cairo_rel_line_to (cr, -4, -6);
-          cairo_rel_line_to (cr, 8, 0);
-          cairo_close_path (cr);
-          cairo_fill (cr);
-        }
-    }
+  draw_edges (self, cr, fg);
+  draw_brackets (self, cr, fg);
 
   for (guint i = 0; i < self->boxes->len; i++)
     {
       const Box *b = &g_array_index (self->boxes, Box, i);
-      const cs_node *n = &g->nodes[b->id];
+      gboolean is_selected = (int) i == selected_box;
       GdkRGBA c;
-      char shape[64];
-      g_autofree char *markup = NULL;
+      g_autofree char *markup = box_markup (self, b);
 
-      op_color (n->op, &c);
+      if (b->block >= 0)
+        gdk_rgba_parse (&c, "#1c71d8");
+      else
+        op_color (g->nodes[b->id].op, &c);
       cairo_new_sub_path (cr);
       cairo_arc (cr, b->x + BOX_W - 6, b->y + 6, 6, -G_PI / 2, 0);
       cairo_arc (cr, b->x + BOX_W - 6, b->y + BOX_H - 6, 6, 0, G_PI / 2);
       cairo_arc (cr, b->x + 6, b->y + BOX_H - 6, 6, G_PI / 2, G_PI);
       cairo_arc (cr, b->x + 6, b->y + 6, 6, G_PI, 3 * G_PI / 2);
       cairo_close_path (cr);
-      cairo_set_source_rgba (cr, c.red, c.green, c.blue, b->id == selected ? 0.9 : 0.18);
+      cairo_set_source_rgba (cr, c.red, c.green, c.blue, is_selected ? 0.9 : b->block >= 0 ? 0.10 : 0.18);
       cairo_fill_preserve (cr);
       cairo_set_source_rgba (cr, c.red, c.green, c.blue, 1.0);
-      cairo_set_line_width (cr, b->id == selected ? 3.0 : 1.2);
+      cairo_set_line_width (cr, is_selected ? 3.0 : b->block >= 0 ? 2.0 : 1.2);
+      if (b->block >= 0 && !is_selected)
+        cairo_set_dash (cr, (const double[]) { 5, 3 }, 2, 0);
       cairo_stroke (cr);
+      cairo_set_dash (cr, NULL, 0, 0);
 
-      format_shape (&n->shape, shape, sizeof shape);
-      markup = g_markup_printf_escaped ("<b>%s</b> <small>%s</small>\n<small>%s</small>",
-                                        op_label (n), n->name, shape);
       pango_layout_set_markup (pl, markup, -1);
-      if (b->id == selected)
+      if (is_selected)
         cairo_set_source_rgb (cr, 1, 1, 1);
       else
         gdk_cairo_set_source_rgba (cr, fg);
@@ -292,24 +469,89 @@ cs_graph_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   cairo_destroy (cr);
 }
 
-int
-cs_graph_view_node_at (CsGraphView *self, double x, double y)
+/* Graph coordinates of a widget point. */
+static void
+to_graph (CsGraphView *self, double x, double y, double *gx, double *gy)
+{
+  if (!self->fitted)
+    fit (self);
+  *gx = (x - self->pan_x) / self->zoom;
+  *gy = (y - self->pan_y) / self->zoom;
+}
+
+static int
+box_at (CsGraphView *self, double x, double y)
 {
   double gx, gy;
 
   if (self->set == NULL || self->zoom <= 0)
     return -1;
-  if (!self->fitted)
-    fit (self);
-  gx = (x - self->pan_x) / self->zoom;
-  gy = (y - self->pan_y) / self->zoom;
+  to_graph (self, x, y, &gx, &gy);
   for (guint i = 0; i < self->boxes->len; i++)
     {
       const Box *b = &g_array_index (self->boxes, Box, i);
       if (gx >= b->x && gx <= b->x + BOX_W && gy >= b->y && gy <= b->y + BOX_H)
-        return b->id;
+        return (int) i;
     }
   return -1;
+}
+
+/* The expanded block whose bracket is at the point, or -1. */
+static int
+bracket_at (CsGraphView *self, double x, double y)
+{
+  double gx, gy;
+
+  if (self->set == NULL || self->zoom <= 0 || self->blocks == NULL)
+    return -1;
+  to_graph (self, x, y, &gx, &gy);
+  for (guint b = 0; b < self->blocks->blocks->len; b++)
+    {
+      double bx, y0, y1;
+      if (block_shown_expanded (self, (int) b) && block_extent (self, (int) b, &bx, &y0, &y1)
+          && fabs (gx - bracket_x (self, (int) b, bx)) <= 4 && gy >= y0 && gy <= y1)
+        return (int) b;
+    }
+  return -1;
+}
+
+int
+cs_graph_view_node_at (CsGraphView *self, double x, double y)
+{
+  int i = box_at (self, x, y);
+
+  return i >= 0 ? g_array_index (self->boxes, Box, i).id : -1;
+}
+
+int
+cs_graph_view_block_at (CsGraphView *self, double x, double y)
+{
+  int i = box_at (self, x, y);
+
+  return i >= 0 ? g_array_index (self->boxes, Box, i).block : -1;
+}
+
+guint
+cs_graph_view_get_n_boxes (CsGraphView *self)
+{
+  return self->boxes->len;
+}
+
+double
+cs_graph_view_get_zoom (CsGraphView *self)
+{
+  if (!self->fitted)
+    fit (self);
+  return self->zoom;
+}
+
+/* Collapses or expands block b and lays the graph out again, keeping zoom and pan. */
+static void
+set_block_expanded (CsGraphView *self, int b, gboolean expanded)
+{
+  g_array_index (self->blocks->blocks, CsGraphBlock, b).expanded = expanded;
+  relayout (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
 gboolean
@@ -332,7 +574,18 @@ static void
 click_released_cb (GtkGestureClick *gesture, int n_press, double x, double y, CsGraphView *self)
 {
   int id = cs_graph_view_node_at (self, x, y);
+  int block = cs_graph_view_block_at (self, x, y);
   double cx, cy;
+
+  /* A collapsed block opens on a click; an open one closes on a click on its bracket. */
+  if (block < 0 && id < 0)
+    block = bracket_at (self, x, y);
+  if (block >= 0)
+    {
+      g_clear_pointer (&self->inspector, gtk_widget_unparent);
+      set_block_expanded (self, block, !g_array_index (self->blocks->blocks, CsGraphBlock, block).expanded);
+      return;
+    }
 
   if (id >= 0 && self->session != NULL)
     cs_session_set_layer (self->session, id);
@@ -373,6 +626,9 @@ cs_graph_view_find (CsGraphView *self, const char *text)
 
       if (!node_is_shown (n) || (strstr (name, needle) == NULL && (alias == NULL || strstr (alias, needle) == NULL)))
         continue;
+      /* A layer inside collapsed blocks: open them to show it. */
+      if (cs_graph_blocks_reveal (self->blocks, id))
+        relayout (self);
       /* Bring it to the middle of the view, then select it. */
       if (cs_graph_view_node_center (self, id, &cx, &cy))
         {
@@ -538,7 +794,9 @@ cs_graph_view_finalize (GObject *object)
   CsGraphView *self = CS_GRAPH_VIEW (object);
 
   g_array_unref (self->boxes);
+  g_array_unref (self->edges);
   g_free (self->box_of_node);
+  cs_graph_blocks_free (self->blocks);
   G_OBJECT_CLASS (cs_graph_view_parent_class)->finalize (object);
 }
 
@@ -596,6 +854,7 @@ cs_graph_view_init (CsGraphView *self)
     gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_BOTH_AXES);
 
   self->boxes = g_array_new (FALSE, FALSE, sizeof (Box));
+  self->edges = g_array_new (FALSE, FALSE, sizeof (Edge));
   self->zoom = 1.0;
   gtk_widget_set_overflow (GTK_WIDGET (self), GTK_OVERFLOW_HIDDEN);
   gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);
