@@ -9,6 +9,7 @@
 #include <adwaita.h>
 #include <glib/gi18n.h>
 
+#include "cs-colorbar.h"
 #include "cs-colormap.h"
 #include "cs-jobs.h"
 #include "cs-saliency-panel.h"
@@ -54,6 +55,7 @@ struct _CsSaliencyView
   GtkAspectFrame *aspect;
   GtkPicture *image_picture;
   GtkPicture *map_picture;
+  CsColorbar *colorbar;
   GtkLabel *info_label;
   GtkFlowBox *compare_box;
 };
@@ -81,6 +83,8 @@ recolor (CsSaliencyView *self)
     self->overlay = cs_colormap_texture (self->colormap, self->map, self->map_width,
                                          self->map_height, 0.0f, 1.0f, TRUE);
   gtk_picture_set_paintable (self->map_picture, GDK_PAINTABLE (self->overlay));
+  cs_colorbar_set_colormap (self->colorbar, self->colormap);
+  gtk_widget_set_visible (GTK_WIDGET (self->colorbar), self->map != NULL);
 
   for (int m = 0; m < CS_METHOD_COUNT; m++)
     cs_saliency_panel_recolor (&self->panels[m], self->colormap);
@@ -702,6 +706,7 @@ cs_saliency_view_class_init (CsSaliencyViewClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (ADW_TYPE_VIEW_STACK);
+  g_type_ensure (CS_TYPE_COLORBAR);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/convscope/Convscope/cs-saliency-view.ui");
   gtk_widget_class_bind_template_child (widget_class, CsSaliencyView, box);
@@ -714,6 +719,7 @@ cs_saliency_view_class_init (CsSaliencyViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CsSaliencyView, aspect);
   gtk_widget_class_bind_template_child (widget_class, CsSaliencyView, image_picture);
   gtk_widget_class_bind_template_child (widget_class, CsSaliencyView, map_picture);
+  gtk_widget_class_bind_template_child (widget_class, CsSaliencyView, colorbar);
   gtk_widget_class_bind_template_child (widget_class, CsSaliencyView, info_label);
   gtk_widget_class_bind_template_child (widget_class, CsSaliencyView, compare_box);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
@@ -751,6 +757,8 @@ cs_saliency_view_init (CsSaliencyView *self)
   g_object_unref (self->targets);  /* the dropdown keeps it */
 
   gtk_widget_set_opacity (GTK_WIDGET (self->map_picture), 0.6);
+  cs_colorbar_set_match (self->colorbar, GTK_WIDGET (self->image_picture));
+  gtk_widget_set_visible (GTK_WIDGET (self->colorbar), FALSE);
   g_signal_connect_swapped (self->method_dropdown, "notify::selected", G_CALLBACK (method_selected_cb), self);
   g_signal_connect_swapped (self->target_dropdown, "notify::selected", G_CALLBACK (target_selected_cb), self);
   g_signal_connect_swapped (self->colormap_dropdown, "notify::selected", G_CALLBACK (colormap_selected_cb), self);

@@ -3,6 +3,7 @@
  * within their time budget. */
 #include "config.h"
 
+#include "cs-colorbar.h"
 #include "cs-jobs.h"
 #include "cs-saliency-view.h"
 #include "ui-fixture.h"
@@ -40,6 +41,7 @@ test_method_changes_overlay (void)
   CsSaliencyView *view = make_view (session, &window);
   g_autoptr (GBytes) a = NULL, b = NULL, c = NULL;
   int other = CS_METHOD_GRADCAM;
+  GtkWidget *colorbar;
 
   cs_session_set_method (session, CS_METHOD_SALIENCY);
   g_assert_true (cs_session_open_model (session, run_dir, NULL));
@@ -47,6 +49,13 @@ test_method_changes_overlay (void)
   g_assert_nonnull (cs_saliency_view_get_overlay (view));
   g_assert_cmpint (cs_saliency_view_get_overlay_method (view), ==, CS_METHOD_SALIENCY);
   a = texture_bytes (cs_saliency_view_get_overlay (view));
+  /* The overlay's scale under it, in its colormap, as wide as the picture. */
+  ui_spin (100);
+  colorbar = ui_find_child (GTK_WIDGET (view), CS_TYPE_COLORBAR);
+  g_assert_nonnull (colorbar);
+  g_assert_true (gtk_widget_get_mapped (colorbar));
+  g_assert_cmpint (cs_colorbar_get_colormap (CS_COLORBAR (colorbar)), ==, cs_saliency_view_get_colormap (view));
+  g_assert_cmpint (gtk_widget_get_width (colorbar), >=, 100);
 
   cs_session_set_method (session, other);
   g_assert_true (cs_saliency_view_get_loading (view));
@@ -70,6 +79,7 @@ test_method_changes_overlay (void)
     g_autoptr (GBytes) d = texture_bytes (cs_saliency_view_get_overlay (view));
     g_assert_false (g_bytes_equal (c, d));
   }
+  g_assert_cmpint (cs_colorbar_get_colormap (CS_COLORBAR (colorbar)), ==, CS_COLORMAP_GRAY);
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
