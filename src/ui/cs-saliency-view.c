@@ -11,6 +11,7 @@
 
 #include "cs-colorbar.h"
 #include "cs-colormap.h"
+#include "cs-compare-grid.h"
 #include "cs-jobs.h"
 #include "cs-saliency-panel.h"
 #include "cs-saliency-view.h"
@@ -57,7 +58,7 @@ struct _CsSaliencyView
   GtkPicture *map_picture;
   CsColorbar *colorbar;
   GtkLabel *info_label;
-  GtkFlowBox *compare_box;
+  CsCompareGrid *compare_box;
 };
 
 enum { PROP_0, PROP_SESSION, PROP_COLORMAP, PROP_OPACITY, PROP_LOADING, N_PROPS };
@@ -198,12 +199,12 @@ ensure_panels (CsSaliencyView *self)
       if (wanted && p->root == NULL)
         {
           cs_saliency_panel_build (p, m, G_CALLBACK (refine_clicked_cb), self);
-          gtk_flow_box_append (self->compare_box, p->root);
+          cs_compare_grid_append (self->compare_box, p->root);
           self->compare_stale = TRUE;
         }
       else if (!wanted && p->root != NULL)
         {
-          gtk_flow_box_remove (self->compare_box, gtk_widget_get_parent (p->root));
+          cs_compare_grid_remove (self->compare_box, p->root);
           cs_saliency_panel_release (p);
         }
     }
@@ -707,6 +708,7 @@ cs_saliency_view_class_init (CsSaliencyViewClass *klass)
 
   g_type_ensure (ADW_TYPE_VIEW_STACK);
   g_type_ensure (CS_TYPE_COLORBAR);
+  g_type_ensure (CS_TYPE_COMPARE_GRID);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/convscope/Convscope/cs-saliency-view.ui");
   gtk_widget_class_bind_template_child (widget_class, CsSaliencyView, box);
