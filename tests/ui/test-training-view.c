@@ -92,6 +92,62 @@ test_scrubber (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static GtkWidget *
+find_css (GtkWidget *root, const char *name)
+{
+  if (g_strcmp0 (gtk_widget_get_css_name (root), name) == 0)
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_css (c, name);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* The scrubber's knob sits over the column of the epoch it selects in the weight timeline, at
+ * both ends and between, and still after the window is resized. */
+static void
+test_scrubber_aligned (void)
+{
+  g_autoptr (CsSession) session = cs_session_new ();
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *view = cs_training_view_new (session);
+  CsWeightTimeline *timeline = cs_training_view_get_timeline (CS_TRAINING_VIEW (view));
+  GtkWidget *knob;
+  const int epochs[] = { 0, 3, 7 };
+  gint64 end;
+
+  gtk_window_set_child (GTK_WINDOW (window), view);
+  gtk_window_set_default_size (GTK_WINDOW (window), 900, 500);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (cs_session_open_model (session, run_dir, NULL));
+  end = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (cs_weight_timeline_get_analysis (timeline) == NULL && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_nonnull (cs_weight_timeline_get_analysis (timeline));
+  knob = find_css (find_child (view, GTK_TYPE_SCALE), "slider");
+  g_assert_nonnull (knob);
+  for (int pass = 0; pass < 2; pass++)
+    {
+      if (pass == 1)
+        gtk_window_set_default_size (GTK_WINDOW (window), 1300, 500);
+      for (guint i = 0; i < G_N_ELEMENTS (epochs); i++)
+        {
+          graphene_rect_t r;
+          double want;
+          cs_session_set_epoch (session, epochs[i]);
+          ui_spin (600);
+          g_assert_true (cs_weight_timeline_column_center (timeline, epochs[i], &want));
+          g_assert_true (gtk_widget_compute_bounds (knob, GTK_WIDGET (timeline), &r));
+          g_test_message ("epoch %d: knob at %.1f, column at %.1f", epochs[i], r.origin.x + r.size.width / 2, want);
+          g_assert_cmpfloat (fabs (r.origin.x + r.size.width / 2 - want), <=, 2.0);
+        }
+    }
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* A run with a truncated checkpoint and its last one deleted still opens (on its latest
  * readable epoch); the timeline and the scrubber show the holes, and selecting one says why. */
 static void
@@ -331,6 +387,7 @@ main (int argc, char *argv[])
   gtk_test_init (&argc, &argv, NULL);
   run_dir = ui_fixture_make_run (8);
   g_test_add_func ("/training-view/scrubber", test_scrubber);
+  g_test_add_func ("/training-view/scrubber-aligned", test_scrubber_aligned);
   g_test_add_func ("/training-view/onset-rule", test_onset_rule);
   g_test_add_func ("/training-view/damaged-run", test_damaged_run);
   g_test_add_func ("/training-view/nonfinite-epoch", test_nonfinite_epoch);
