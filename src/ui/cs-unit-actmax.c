@@ -118,7 +118,7 @@ show_actmax (CsUnitActmax *self, const CsUnitImage *image, gboolean final, int s
     }
   else
     status = g_strdup_printf (_("step %d / %d · mean activation %.3g"), step, steps, image->activation);
-  gtk_label_set_text (self->actmax_status, status);
+  cs_unit_label_set_text (self->actmax_status, status);
 }
 
 static gboolean
@@ -162,7 +162,7 @@ actmax_done (GObject *source, GAsyncResult *result, gpointer user_data)
   set_loading (self, FALSE);
   if (image == NULL)
     {
-      gtk_label_set_text (self->actmax_status, error->message);
+      cs_unit_label_set_text (self->actmax_status, error->message);
       return;
     }
   cs_unit_actmax_cache_take (self, image);
@@ -194,7 +194,7 @@ start_actmax (CsUnitActmax *self)
   job->on_step = actmax_step_idle;
   g_weak_ref_set (&job->owner, self);
   set_loading (self, TRUE);
-  gtk_label_set_text (self->actmax_status, _("starting…"));
+  cs_unit_label_set_text (self->actmax_status, _("starting…"));
   cs_worker_run (cs_session_get_worker (self->session), self->channel, FALSE,
                  cs_actmax_job_run, job, cs_actmax_job_unref, cs_unit_image_free, actmax_done,
                  g_object_ref (self));
@@ -311,7 +311,7 @@ stop_action (GtkWidget *widget, const char *name, GVariant *param)
     return;
   cs_worker_cancel (cs_session_get_worker (self->session), self->channel);
   set_loading (self, FALSE);
-  gtk_label_set_text (self->actmax_status, _("stopped"));
+  cs_unit_label_set_text (self->actmax_status, _("stopped"));
 }
 
 static void

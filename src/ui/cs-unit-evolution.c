@@ -90,8 +90,9 @@ update_status (CsUnitEvolution *self)
   if (self->loading)
     text = g_strdup_printf (_("computing epoch images %u / %d…"), self->n_actmax, self->n_epochs);
   else
-    text = g_strdup_printf (_("%d epochs · click one to go there"), self->n_epochs);
-  gtk_label_set_text (self->evolution_status, text);
+    text = g_strdup_printf (ngettext ("%d epoch · click it to go there", "%d epochs · click one to go there",
+                                      self->n_epochs), self->n_epochs);
+  cs_unit_label_set_text (self->evolution_status, text);
   gtk_spinner_set_spinning (self->evolution_spinner, self->loading);
 }
 
@@ -150,7 +151,7 @@ evolution_done (GObject *source, GAsyncResult *result, gpointer user_data)
   set_loading (self, FALSE);
   if (r == NULL)
     {
-      gtk_label_set_text (self->evolution_status, error->message);
+      cs_unit_label_set_text (self->evolution_status, error->message);
       gtk_spinner_set_spinning (self->evolution_spinner, FALSE);
       return;
     }

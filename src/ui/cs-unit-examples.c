@@ -69,6 +69,7 @@ show_topk (CsUnitExamples *self, const CsTopkResult *r)
       char buf[64];
       g_autofree char *text = NULL;
       g_autofree char *tip = NULL;
+      g_autofree char *full_tip = NULL;
 
       gtk_widget_set_size_request (picture, TOP_SIZE, TOP_SIZE);
       gtk_picture_set_can_shrink (GTK_PICTURE (picture), TRUE);
@@ -87,7 +88,8 @@ show_topk (CsUnitExamples *self, const CsTopkResult *r)
                              (long long) ex[i].index,
                              r->train_split ? C_("of the split", "training") : C_("of the split", "test"),
                              ex[i].activation, ex[i].y, ex[i].x);
-      gtk_widget_set_tooltip_text (cell, tip);
+      /* The caption is ellipsized to the picture: the tooltip starts with it in full. */
+      gtk_widget_set_tooltip_text (cell, full_tip = g_strconcat (text, "\n", tip, NULL));
       gtk_box_append (GTK_BOX (cell), picture);
       gtk_box_append (GTK_BOX (cell), caption);
       gtk_widget_add_css_class (cell, "unit-example");
@@ -99,13 +101,13 @@ show_topk (CsUnitExamples *self, const CsTopkResult *r)
   status = g_strdup_printf (_("%lld images searched in %s"), (long long) r->topk.n_images, time);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->topk_box), status);
   gtk_widget_set_visible (GTK_WIDGET (self->topk_status), self->n_top == 0);
-  gtk_label_set_text (self->topk_status, self->n_top == 0 ? _("No examples") : "");
+  cs_unit_label_set_text (self->topk_status, self->n_top == 0 ? _("No examples") : "");
 }
 
 static void
 topk_message (CsUnitExamples *self, const char *text)
 {
-  gtk_label_set_text (self->topk_status, text);
+  cs_unit_label_set_text (self->topk_status, text);
   gtk_widget_set_visible (GTK_WIDGET (self->topk_status), TRUE);
 }
 

@@ -56,6 +56,15 @@ cs_unit_panel_unparent_children (GtkWidget *panel)
     gtk_widget_unparent (child);
 }
 
+/* Sets an ellipsized caption and the same text as its tooltip: what does not fit the panel
+ * is still there to read (errors name files, layer names grow long). */
+static inline void
+cs_unit_label_set_text (GtkLabel *label, const char *text)
+{
+  gtk_label_set_text (label, text != NULL ? text : "");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (label), text != NULL && text[0] != '\0' ? text : NULL);
+}
+
 /* A unique worker channel name for one panel instance. */
 static inline void
 cs_unit_channel_init (char *buf, gsize size, const char *kind)
