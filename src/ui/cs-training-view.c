@@ -19,7 +19,8 @@ struct _CsTrainingView
   GtkWidget parent_instance;
   CsSession *session;
   guint play_source;
-  guint align_source;          /* idle that lines the scrubber up with the timeline */
+  guint align_source;          /* tick that lines the scrubber up with the timeline */
+  int align_frames;
   gboolean updating;
 
   GtkWidget *box;
@@ -107,60 +108,73 @@ find_knob (GtkWidget *w)
 
 /* Moves the scrubber's ends under the centres of the timeline's first and last columns: the
  * slider's position at each end, mapped into the timeline, against where the column is.
- * Margins change the scale's allocation, so this runs after a layout, once per change. */
+ * Returns TRUE when they are in place (or there is nothing to follow). */
 static gboolean
-align_scrubber (gpointer data)
+align_scrubber (CsTrainingView *self)
 {
-  CsTrainingView *self = data;
   GtkWidget *timeline = GTK_WIDGET (self->timeline);
   GtkWidget *knob = find_knob (GTK_WIDGET (self->scale));
   GtkWidget *trough = knob != NULL ? gtk_widget_get_parent (knob) : NULL;
   int n = self->session != NULL ? cs_session_get_n_epochs (self->session) : 0;
   int start = gtk_widget_get_margin_start (GTK_WIDGET (self->scale));
   int end = gtk_widget_get_margin_end (GTK_WIDGET (self->scale));
-  double want0, want1, half;
+  double want0, want1, half = 0;
   graphene_point_t lo, hi;
 
-  self->align_source = 0;
   if (n < 2)
     {
       /* No epochs to follow: the scale takes its row. */
       gtk_widget_set_margin_start (GTK_WIDGET (self->scale), 0);
       gtk_widget_set_margin_end (GTK_WIDGET (self->scale), 0);
-      return G_SOURCE_REMOVE;
+      return TRUE;
     }
   /* The knob's centre runs from half its measured width (margins included: themes give it
-   * negative ones) inside the trough's start to as far inside its end; while the analysis
-   * loads there are no columns and the scale stays as it is. */
+   * negative ones) inside the trough's start to as far inside its end. */
   if (knob != NULL)
     {
       int min = 0;
       gtk_widget_measure (knob, GTK_ORIENTATION_HORIZONTAL, -1, &min, NULL, NULL, NULL);
       half = min / 2.0;
     }
-  else
-    half = 0;
   if (trough == NULL || !gtk_widget_get_mapped (timeline)
       || !cs_weight_timeline_column_center (self->timeline, 0, &want0)
       || !cs_weight_timeline_column_center (self->timeline, n - 1, &want1)
       || !gtk_widget_compute_point (trough, timeline, &GRAPHENE_POINT_INIT (half, 0), &lo)
       || !gtk_widget_compute_point (trough, timeline,
                                     &GRAPHENE_POINT_INIT (gtk_widget_get_width (trough) - half, 0), &hi))
-    return G_SOURCE_REMOVE;
+    return FALSE;
   start = MAX (0, start + (int) lround (want0 - lo.x));
   end = MAX (0, end - (int) lround (want1 - hi.x));
-  if (start != gtk_widget_get_margin_start (GTK_WIDGET (self->scale)))
-    gtk_widget_set_margin_start (GTK_WIDGET (self->scale), start);
-  if (end != gtk_widget_get_margin_end (GTK_WIDGET (self->scale)))
-    gtk_widget_set_margin_end (GTK_WIDGET (self->scale), end);
-  return G_SOURCE_REMOVE;
+  if (start == gtk_widget_get_margin_start (GTK_WIDGET (self->scale))
+      && end == gtk_widget_get_margin_end (GTK_WIDGET (self->scale)))
+    return TRUE;
+  gtk_widget_set_margin_start (GTK_WIDGET (self->scale), start);
+  gtk_widget_set_margin_end (GTK_WIDGET (self->scale), end);
+  return FALSE;
+}
+
+/* Margins change the scale's allocation, and the columns come with the analysis: check once a
+ * frame until the ends are in place (a few frames; giving up after a second while the
+ * analysis is still loading, whose end schedules it again). */
+static gboolean
+align_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
+{
+  CsTrainingView *self = CS_TRAINING_VIEW (widget);
+
+  if (align_scrubber (self) || ++self->align_frames > 60)
+    {
+      self->align_source = 0;
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
 }
 
 static void
 schedule_align (CsTrainingView *self)
 {
+  self->align_frames = 0;
   if (self->align_source == 0)
-    self->align_source = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, align_scrubber, self, NULL);
+    self->align_source = gtk_widget_add_tick_callback (GTK_WIDGET (self), align_tick, NULL, NULL);
 }
 
 /* As a bin, but every allocation lines the scrubber up again (a layout manager would allocate
@@ -469,7 +483,9 @@ cs_training_view_dispose (GObject *object)
   CsTrainingView *self = CS_TRAINING_VIEW (object);
 
   g_clear_handle_id (&self->play_source, g_source_remove);
-  g_clear_handle_id (&self->align_source, g_source_remove);
+  if (self->align_source != 0)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->align_source);
+  self->align_source = 0;
   if (self->session != NULL)
     {
       cs_worker_cancel (cs_session_get_worker (self->session), self->channel);
