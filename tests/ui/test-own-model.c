@@ -244,6 +244,19 @@ test_logged_run_opens_on_test_images (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static void
+click_graph (GtkWidget *graph, double x, double y)
+{
+  g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (graph);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr (GObject) c = g_list_model_get_item (controllers, i);
+      if (GTK_IS_GESTURE_CLICK (c))
+        g_signal_emit_by_name (c, "released", 1, x, y);
+    }
+}
+
 /* Layers by their PyTorch names in the graph; a click opens the node inspector. */
 static void
 test_node_inspector (void)
@@ -281,15 +294,7 @@ test_node_inspector (void)
   /* The search centred layer2.0.add: click it. */
   id = cs_graph_find (g, "layer2.0.add");
   g_assert_true (cs_graph_view_node_center (CS_GRAPH_VIEW (graph), id, &x, &y));
-  {
-    g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (graph);
-    for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
-      {
-        g_autoptr (GObject) c = g_list_model_get_item (controllers, i);
-        if (GTK_IS_GESTURE_CLICK (c))
-          g_signal_emit_by_name (c, "released", 1, x, y);
-      }
-  }
+  click_graph (graph, x, y);
   g_assert_cmpint (cs_session_get_layer (session), ==, id);
   g_assert_nonnull (cs_graph_view_get_inspector (CS_GRAPH_VIEW (graph)));
   g_assert_true (gtk_widget_get_visible (cs_graph_view_get_inspector (CS_GRAPH_VIEW (graph))));
@@ -298,19 +303,6 @@ test_node_inspector (void)
   gtk_popover_popdown (GTK_POPOVER (cs_graph_view_get_inspector (CS_GRAPH_VIEW (graph))));
   ui_spin (100);
   gtk_window_destroy (GTK_WINDOW (window));
-}
-
-static void
-click_graph (GtkWidget *graph, double x, double y)
-{
-  g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (graph);
-
-  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
-    {
-      g_autoptr (GObject) c = g_list_model_get_item (controllers, i);
-      if (GTK_IS_GESTURE_CLICK (c))
-        g_signal_emit_by_name (c, "released", 1, x, y);
-    }
 }
 
 static gboolean
