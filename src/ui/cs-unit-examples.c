@@ -14,7 +14,7 @@
 
 struct _CsUnitExamples
 {
-  GtkWidget parent_instance;
+  CsUnitPanel parent_instance;
   CsSession *session;
   CsModelSet *set;
   char channel[40];
@@ -26,7 +26,6 @@ struct _CsUnitExamples
   GHashTable *cache;           /* "epoch:layer:split" -> CsTopkResult */
   CsTopkJob *job;              /* the running job's data (the worker owns it) */
   guint64 serial;
-  gboolean loading;
   guint timer;
   guint n_top;
 
@@ -36,10 +35,8 @@ struct _CsUnitExamples
   GtkLabel *topk_status;
 };
 
-enum { PROP_0, PROP_LOADING, N_PROPS };
-static GParamSpec *properties[N_PROPS];
 
-G_DEFINE_FINAL_TYPE (CsUnitExamples, cs_unit_examples, GTK_TYPE_WIDGET)
+G_DEFINE_FINAL_TYPE (CsUnitExamples, cs_unit_examples, CS_TYPE_UNIT_PANEL)
 
 static char *
 topk_key (int epoch, int layer, gboolean train)
@@ -133,10 +130,7 @@ set_loading (CsUnitExamples *self, gboolean loading)
       g_clear_handle_id (&self->timer, g_source_remove);
       self->job = NULL;
     }
-  if (self->loading == loading)
-    return;
-  self->loading = loading;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADING]);
+  cs_unit_panel_set_loading (CS_UNIT_PANEL (self), loading);
 }
 
 static void
@@ -252,7 +246,7 @@ cs_unit_examples_select (CsUnitExamples *self, int epoch, int layer, int unit)
 gboolean
 cs_unit_examples_get_loading (CsUnitExamples *self)
 {
-  return self->loading;
+  return cs_unit_panel_get_loading (CS_UNIT_PANEL (self));
 }
 
 guint
@@ -294,7 +288,6 @@ cs_unit_examples_dispose (GObject *object)
   g_clear_handle_id (&self->timer, g_source_remove);
   g_clear_object (&self->session);
   gtk_widget_dispose_template (GTK_WIDGET (self), CS_TYPE_UNIT_EXAMPLES);
-  cs_unit_panel_unparent_children (GTK_WIDGET (self));
   G_OBJECT_CLASS (cs_unit_examples_parent_class)->dispose (object);
 }
 
@@ -311,16 +304,6 @@ cs_unit_examples_finalize (GObject *object)
 }
 
 static void
-cs_unit_examples_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
-{
-  switch (prop_id)
-    {
-    case PROP_LOADING: g_value_set_boolean (value, CS_UNIT_EXAMPLES (object)->loading); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
 cs_unit_examples_class_init (CsUnitExamplesClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
@@ -328,11 +311,6 @@ cs_unit_examples_class_init (CsUnitExamplesClass *klass)
 
   object_class->dispose = cs_unit_examples_dispose;
   object_class->finalize = cs_unit_examples_finalize;
-  object_class->get_property = cs_unit_examples_get_property;
-  properties[PROP_LOADING] = g_param_spec_boolean ("loading", NULL, NULL, FALSE,
-                                                   G_PARAM_READABLE | G_PARAM_STATIC_STRINGS
-                                                   | G_PARAM_EXPLICIT_NOTIFY);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/convscope/Convscope/cs-unit-examples.ui");
