@@ -6,35 +6,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "cs-graph-view.h"
+#include "cs-graph-view-private.h"
 #include "cs-node-inspector.h"
-
-#define BOX_W 168.0
-#define BOX_H 42.0
-#define ROW_H 66.0
-#define COL_W 196.0
-#define MARGIN 24.0
-
-typedef struct
-{
-  int id;                      /* graph node id */
-  int row, col;
-  double x, y;                 /* box top-left, graph coordinates */
-} Box;
-
-struct _CsGraphView
-{
-  GtkWidget parent_instance;
-  CsSession *session;
-  CsModelSet *set;             /* the graph laid out, kept alive while drawn */
-  GArray *boxes;               /* Box */
-  int *box_of_node;            /* node id -> index in boxes or -1 */
-  double width, height;        /* of the laid-out graph */
-  double zoom, pan_x, pan_y;   /* widget = graph * zoom + pan */
-  double drag_pan_x, drag_pan_y;
-  gboolean fitted;
-  GtkWidget *inspector;        /* the node inspector popover, or NULL */
-};
 
 enum { PROP_0, PROP_SESSION, N_PROPS };
 static GParamSpec *properties[N_PROPS];
@@ -47,76 +20,129 @@ node_is_shown (const cs_node *n)
   return n->op != CS_OP_PARAM && n->op != CS_OP_CONST;
 }
 
+/* The box of node: its own, or a new one (at the row below its inputs, in the column of its
+ * first input when free, so a chain stays straight and a branch moves aside). */
+static int
+place_box (CsGraphView *self, const cs_graph *g, int id, int block, GArray *rows_used)
+{
+  const cs_node *n = &g->nodes[id];
+  int r = 0, pref = -1, c;
+  guint32 used;
+  Box b;
+
+  for (int i = 0; i < n->n_inputs; i++)
+    {
+      int ib = self->box_of_node[n->inputs[i]];
+      if (ib >= 0)
+        {
+          const Box *in = &g_array_index (self->boxes, Box, ib);
+          r = MAX (r, in->row + 1);
+          if (pref < 0)
+            pref = in->col;
+        }
+    }
+  if ((guint) r >= rows_used->len)
+    g_array_set_size (rows_used, r + 1);
+  used = g_array_index (rows_used, guint32, r);
+  c = MAX (pref, 0);
+  while (c < 31 && (used & (1u << c)))
+    c++;
+  if (used & (1u << c))
+    for (c = 0; c < 31 && (used & (1u << c)); c++)
+      ;
+  g_array_index (rows_used, guint32, r) |= 1u << c;
+  b.id = block >= 0 ? -1 : id;
+  b.block = block;
+  b.row = r;
+  b.col = c;
+  b.x = MARGIN + c * COL_W;
+  b.y = MARGIN + r * ROW_H;
+  g_array_append_val (self->boxes, b);
+  return (int) self->boxes->len - 1;
+}
+
+/* Rows by longest path from the input; a collapsed block is one box where its first member
+ * would be; edges between boxes once each. */
 static void
-layout (CsGraphView *self)
+relayout (CsGraphView *self)
 {
   const cs_graph *g;
-  int *row;
-  GArray *row_used;            /* per row: how many columns are taken (bitmask of 32) */
+  GArray *rows_used;           /* per row: which of 32 columns are taken */
+  g_autoptr (GHashTable) block_box = g_hash_table_new (NULL, NULL);
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   int max_col = 0, max_row = 0;
 
   g_array_set_size (self->boxes, 0);
+  g_array_set_size (self->edges, 0);
   g_clear_pointer (&self->box_of_node, g_free);
   if (self->set == NULL)
     return;
   g = cs_model_set_get_graph (self->set);
-  row = g_new0 (int, g->n_nodes);
   self->box_of_node = g_new (int, g->n_nodes);
-  row_used = g_array_new (FALSE, TRUE, sizeof (guint32));
-
+  rows_used = g_array_new (FALSE, TRUE, sizeof (guint32));
   for (int id = 0; id < g->n_nodes; id++)
     {
-      const cs_node *n = &g->nodes[id];
-      int r = 0, pref = -1;
-      Box b;
+      int block = cs_graph_blocks_collapsed_at (self->blocks, id);
+      gpointer found;
 
       self->box_of_node[id] = -1;
-      if (!node_is_shown (n))
+      if (!node_is_shown (&g->nodes[id]))
         continue;
-      /* Longest path: one row below the lowest shown input. */
-      for (int i = 0; i < n->n_inputs; i++)
+      if (block >= 0 && g_hash_table_lookup_extended (block_box, GINT_TO_POINTER (block), NULL, &found))
+        self->box_of_node[id] = GPOINTER_TO_INT (found);
+      else
         {
-          int in = n->inputs[i];
-          if (self->box_of_node[in] >= 0)
-            {
-              Box *ib = &g_array_index (self->boxes, Box, self->box_of_node[in]);
-              r = MAX (r, row[in] + 1);
-              if (pref < 0)
-                pref = ib->col;
-            }
+          self->box_of_node[id] = place_box (self, g, id, block, rows_used);
+          if (block >= 0)
+            g_hash_table_insert (block_box, GINT_TO_POINTER (block), GINT_TO_POINTER (self->box_of_node[id]));
         }
-      row[id] = r;
-      if ((guint) r >= row_used->len)
-        g_array_set_size (row_used, r + 1);
-      /* The column of the first input when free, so a chain stays straight and a branch
-       * moves aside. */
-      {
-        guint32 used = g_array_index (row_used, guint32, r);
-        int c = MAX (pref, 0);
-        while (c < 31 && (used & (1u << c)))
-          c++;
-        if (used & (1u << c))
-          for (c = 0; c < 31 && (used & (1u << c)); c++)
-            ;
-        g_array_index (row_used, guint32, r) |= 1u << c;
-        b.col = c;
-      }
-      b.id = id;
-      b.row = r;
-      b.x = MARGIN + b.col * COL_W;
-      b.y = MARGIN + r * ROW_H;
-      max_col = MAX (max_col, b.col);
-      max_row = MAX (max_row, r);
-      self->box_of_node[id] = self->boxes->len;
-      g_array_append_val (self->boxes, b);
     }
+  for (guint i = 0; i < self->boxes->len; i++)
+    {
+      const Box *b = &g_array_index (self->boxes, Box, i);
+      max_col = MAX (max_col, b->col);
+      max_row = MAX (max_row, b->row);
+    }
+  for (int id = 0; id < g->n_nodes; id++)
+    for (int k = 0; self->box_of_node[id] >= 0 && k < g->nodes[id].n_inputs; k++)
+      {
+        Edge e = { self->box_of_node[g->nodes[id].inputs[k]], self->box_of_node[id] };
+        gint64 *key;
+        if (e.from < 0 || e.from == e.to)
+          continue;
+        key = g_new (gint64, 1);
+        *key = (gint64) e.from << 32 | e.to;
+        if (g_hash_table_contains (seen, key))
+          {
+            g_free (key);
+            continue;
+          }
+        g_hash_table_add (seen, key);
+        g_array_append_val (self->edges, e);
+      }
   self->width = 2 * MARGIN + max_col * COL_W + BOX_W;
   self->height = 2 * MARGIN + max_row * ROW_H + BOX_H;
-  g_array_unref (row_used);
-  g_free (row);
+  g_array_unref (rows_used);
+}
+
+/* A new graph: its blocks, collapsed when there are many boxes, then fit to the width. */
+static void
+layout (CsGraphView *self)
+{
+  g_clear_pointer (&self->blocks, cs_graph_blocks_free);
+  if (self->set != NULL)
+    {
+      const cs_graph *g = cs_model_set_get_graph (self->set);
+      int shown = 0;
+      for (int id = 0; id < g->n_nodes; id++)
+        shown += node_is_shown (&g->nodes[id]);
+      self->blocks = cs_graph_blocks_new (g, node_is_shown, shown > COLLAPSE_ABOVE);
+    }
+  relayout (self);
   self->fitted = FALSE;
 }
 
+/* Fit to the width, but never below a zoom where the labels stay legible: a wider graph pans. */
 static void
 fit (CsGraphView *self)
 {
@@ -124,154 +150,10 @@ fit (CsGraphView *self)
 
   if (w <= 1 || self->width <= 0)
     return;
-  self->zoom = CLAMP (w / self->width, 0.25, 1.0);
+  self->zoom = CLAMP (w / self->width, MIN_FIT_ZOOM, 1.0);
   self->pan_x = MAX (0.0, (w - self->width * self->zoom) / 2);
   self->pan_y = 0;
   self->fitted = TRUE;
-}
-
-static void
-op_color (cs_op op, GdkRGBA *c)
-{
-  const char *spec;
-
-  switch (op)
-    {
-    case CS_OP_CONV2D: spec = "#3584e4"; break;
-    case CS_OP_GEMM: case CS_OP_MATMUL: spec = "#9141ac"; break;
-    case CS_OP_MAXPOOL: case CS_OP_AVGPOOL: case CS_OP_GLOBAL_AVGPOOL: case CS_OP_REDUCE_MEAN:
-      spec = "#e66100"; break;
-    case CS_OP_BATCHNORM: spec = "#c88800"; break;
-    case CS_OP_ADD: case CS_OP_CONCAT: case CS_OP_SUB: case CS_OP_MUL: case CS_OP_DIV:
-      spec = "#c01c28"; break;
-    case CS_OP_INPUT: spec = "#5e5c64"; break;
-    default: spec = "#2ec27e"; break;
-    }
-  gdk_rgba_parse (c, spec);
-}
-
-static const char *
-op_label (const cs_node *n)
-{
-  static const char *const names[CS_OP_COUNT] = {
-    [CS_OP_INPUT] = "input", [CS_OP_CONV2D] = "conv2d", [CS_OP_GEMM] = "linear",
-    [CS_OP_MATMUL] = "matmul", [CS_OP_RELU] = "relu", [CS_OP_LEAKY_RELU] = "leaky_relu",
-    [CS_OP_CLIP] = "clip", [CS_OP_SIGMOID] = "sigmoid", [CS_OP_HARD_SIGMOID] = "hard_sigmoid",
-    [CS_OP_HARD_SWISH] = "hard_swish", [CS_OP_TANH] = "tanh", [CS_OP_ERF] = "erf",
-    [CS_OP_SQRT] = "sqrt", [CS_OP_EXP] = "exp", [CS_OP_NEG] = "neg", [CS_OP_IDENTITY] = "identity",
-    [CS_OP_DROPOUT] = "dropout", [CS_OP_ADD] = "add", [CS_OP_SUB] = "sub", [CS_OP_MUL] = "mul",
-    [CS_OP_DIV] = "div", [CS_OP_POW] = "pow", [CS_OP_MAXPOOL] = "maxpool2d",
-    [CS_OP_AVGPOOL] = "avgpool2d", [CS_OP_GLOBAL_AVGPOOL] = "global_avgpool",
-    [CS_OP_REDUCE_MEAN] = "reduce_mean", [CS_OP_BATCHNORM] = "batchnorm2d",
-    [CS_OP_SOFTMAX] = "softmax", [CS_OP_FLATTEN] = "flatten", [CS_OP_RESHAPE] = "reshape",
-    [CS_OP_TRANSPOSE] = "transpose", [CS_OP_SLICE] = "slice", [CS_OP_CONCAT] = "concat",
-    [CS_OP_PAD] = "pad",
-  };
-  return n->op < CS_OP_COUNT && names[n->op] != NULL ? names[n->op] : "op";
-}
-
-static void
-format_shape (const cs_shape *s, char *buf, gsize size)
-{
-  gsize len = 0;
-
-  buf[0] = '\0';
-  /* Without the batch dimension: what one sample looks like. */
-  for (int d = 1; d < s->ndim && len + 24 < size; d++)
-    len += g_snprintf (buf + len, size - len, d > 1 ? "×%" G_GINT64_FORMAT : "%" G_GINT64_FORMAT,
-                       s->dim[d]);
-  if (s->ndim <= 1)
-    g_snprintf (buf, size, "%s", _("scalar"));
-}
-
-static void
-draw_graph (CsGraphView *self, cairo_t *cr, const GdkRGBA *fg)
-{
-  const cs_graph *g = cs_model_set_get_graph (self->set);
-  int selected = self->session != NULL ? cs_session_get_layer (self->session) : -1;
-  PangoLayout *pl = gtk_widget_create_pango_layout (GTK_WIDGET (self), NULL);
-  PangoFontDescription *font = pango_font_description_from_string ("Sans 9");
-
-  pango_layout_set_font_description (pl, font);
-  pango_layout_set_width (pl, (int) ((BOX_W - 12) * PANGO_SCALE));
-  pango_layout_set_ellipsize (pl, PANGO_ELLIPSIZE_END);
-
-  cairo_translate (cr, self->pan_x, self->pan_y);
-  cairo_scale (cr, self->zoom, self->zoom);
-
-  /* Edges first, under the boxes. */
-  cairo_set_line_width (cr, 1.5);
-  for (guint i = 0; i < self->boxes->len; i++)
-    {
-      const Box *b = &g_array_index (self->boxes, Box, i);
-      const cs_node *n = &g->nodes[b->id];
-      for (int k = 0; k < n->n_inputs; k++)
-        {
-          int ib = self->box_of_node[n->inputs[k]];
-          const Box *a;
-          double x0, y0, x1, y1;
-          if (ib < 0)
-            continue;
-          a = &g_array_index (self->boxes, Box, ib);
-          x0 = a->x + BOX_W / 2;
-          y0 = a->y + BOX_H;
-          x1 = b->x + BOX_W / 2;
-          y1 = b->y;
-          cairo_set_source_rgba (cr, fg->red, fg->green, fg->blue, 0.45);
-          cairo_move_to (cr, x0, y0);
-          if (a->col == b->col && b->row - a->row > 1)
-            {
-              /* A skip connection over boxes of the same column: bow out to the right. */
-              double bow = x0 + BOX_W / 2 + 40;
-              cairo_curve_to (cr, bow, y0 + 10, bow, y1 - 10, x1 + BOX_W / 4, y1);
-            }
-          else
-            cairo_curve_to (cr, x0, (y0 + y1) / 2, x1, (y0 + y1) / 2, x1, y1);
-          cairo_stroke (cr);
-          /* An arrowhead. */
-          cairo_move_to (cr, x1, y1);
-          cairo_rel_line_to (cr, -4, -6);
-          cairo_rel_line_to (cr, 8, 0);
-          cairo_close_path (cr);
-          cairo_fill (cr);
-        }
-    }
-
-  for (guint i = 0; i < self->boxes->len; i++)
-    {
-      const Box *b = &g_array_index (self->boxes, Box, i);
-      const cs_node *n = &g->nodes[b->id];
-      GdkRGBA c;
-      char shape[64];
-      g_autofree char *markup = NULL;
-
-      op_color (n->op, &c);
-      cairo_new_sub_path (cr);
-      cairo_arc (cr, b->x + BOX_W - 6, b->y + 6, 6, -G_PI / 2, 0);
-      cairo_arc (cr, b->x + BOX_W - 6, b->y + BOX_H - 6, 6, 0, G_PI / 2);
-      cairo_arc (cr, b->x + 6, b->y + BOX_H - 6, 6, G_PI / 2, G_PI);
-      cairo_arc (cr, b->x + 6, b->y + 6, 6, G_PI, 3 * G_PI / 2);
-      cairo_close_path (cr);
-      cairo_set_source_rgba (cr, c.red, c.green, c.blue, b->id == selected ? 0.9 : 0.18);
-      cairo_fill_preserve (cr);
-      cairo_set_source_rgba (cr, c.red, c.green, c.blue, 1.0);
-      cairo_set_line_width (cr, b->id == selected ? 3.0 : 1.2);
-      cairo_stroke (cr);
-
-      format_shape (&n->shape, shape, sizeof shape);
-      markup = g_markup_printf_escaped ("<b>%s</b> <small>%s</small>\n<small>%s</small>",
-                                        op_label (n), n->name, shape);
-      pango_layout_set_markup (pl, markup, -1);
-      if (b->id == selected)
-        cairo_set_source_rgb (cr, 1, 1, 1);
-      else
-        gdk_cairo_set_source_rgba (cr, fg);
-      cairo_move_to (cr, b->x + 6, b->y + 4);
-      pango_cairo_show_layout (cr, pl);
-    }
-
-  pango_font_description_free (font);
-  g_object_unref (pl);
 }
 
 static void
@@ -288,28 +170,93 @@ cs_graph_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     fit (self);
   gtk_style_context_get_color (gtk_widget_get_style_context (widget), &fg);
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  draw_graph (self, cr, &fg);
+  cs_graph_view_draw (self, cr, &fg);
   cairo_destroy (cr);
 }
 
-int
-cs_graph_view_node_at (CsGraphView *self, double x, double y)
+/* Graph coordinates of a widget point. */
+static void
+to_graph (CsGraphView *self, double x, double y, double *gx, double *gy)
+{
+  if (!self->fitted)
+    fit (self);
+  *gx = (x - self->pan_x) / self->zoom;
+  *gy = (y - self->pan_y) / self->zoom;
+}
+
+static int
+box_at (CsGraphView *self, double x, double y)
 {
   double gx, gy;
 
   if (self->set == NULL || self->zoom <= 0)
     return -1;
-  if (!self->fitted)
-    fit (self);
-  gx = (x - self->pan_x) / self->zoom;
-  gy = (y - self->pan_y) / self->zoom;
+  to_graph (self, x, y, &gx, &gy);
   for (guint i = 0; i < self->boxes->len; i++)
     {
       const Box *b = &g_array_index (self->boxes, Box, i);
       if (gx >= b->x && gx <= b->x + BOX_W && gy >= b->y && gy <= b->y + BOX_H)
-        return b->id;
+        return (int) i;
     }
   return -1;
+}
+
+/* The expanded block whose bracket is at the point, or -1. */
+static int
+bracket_at (CsGraphView *self, double x, double y)
+{
+  double gx, gy;
+
+  if (self->set == NULL || self->zoom <= 0 || self->blocks == NULL)
+    return -1;
+  to_graph (self, x, y, &gx, &gy);
+  for (guint b = 0; b < self->blocks->blocks->len; b++)
+    {
+      double bx, y0, y1;
+      if (cs_graph_view_block_shown_expanded (self, (int) b) && cs_graph_view_block_extent (self, (int) b, &bx, &y0, &y1)
+          && fabs (gx - cs_graph_view_bracket_x (self, (int) b, bx)) <= 4 && gy >= y0 && gy <= y1)
+        return (int) b;
+    }
+  return -1;
+}
+
+int
+cs_graph_view_node_at (CsGraphView *self, double x, double y)
+{
+  int i = box_at (self, x, y);
+
+  return i >= 0 ? g_array_index (self->boxes, Box, i).id : -1;
+}
+
+int
+cs_graph_view_block_at (CsGraphView *self, double x, double y)
+{
+  int i = box_at (self, x, y);
+
+  return i >= 0 ? g_array_index (self->boxes, Box, i).block : -1;
+}
+
+guint
+cs_graph_view_get_n_boxes (CsGraphView *self)
+{
+  return self->boxes->len;
+}
+
+double
+cs_graph_view_get_zoom (CsGraphView *self)
+{
+  if (!self->fitted)
+    fit (self);
+  return self->zoom;
+}
+
+/* Collapses or expands block b and lays the graph out again, keeping zoom and pan. */
+static void
+set_block_expanded (CsGraphView *self, int b, gboolean expanded)
+{
+  g_array_index (self->blocks->blocks, CsGraphBlock, b).expanded = expanded;
+  relayout (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
 gboolean
@@ -332,7 +279,18 @@ static void
 click_released_cb (GtkGestureClick *gesture, int n_press, double x, double y, CsGraphView *self)
 {
   int id = cs_graph_view_node_at (self, x, y);
+  int block = cs_graph_view_block_at (self, x, y);
   double cx, cy;
+
+  /* A collapsed block opens on a click; an open one closes on a click on its bracket. */
+  if (block < 0 && id < 0)
+    block = bracket_at (self, x, y);
+  if (block >= 0)
+    {
+      g_clear_pointer (&self->inspector, gtk_widget_unparent);
+      set_block_expanded (self, block, !g_array_index (self->blocks->blocks, CsGraphBlock, block).expanded);
+      return;
+    }
 
   if (id >= 0 && self->session != NULL)
     cs_session_set_layer (self->session, id);
@@ -373,6 +331,9 @@ cs_graph_view_find (CsGraphView *self, const char *text)
 
       if (!node_is_shown (n) || (strstr (name, needle) == NULL && (alias == NULL || strstr (alias, needle) == NULL)))
         continue;
+      /* A layer inside collapsed blocks: open them to show it. */
+      if (cs_graph_blocks_reveal (self->blocks, id))
+        relayout (self);
       /* Bring it to the middle of the view, then select it. */
       if (cs_graph_view_node_center (self, id, &cx, &cy))
         {
@@ -538,7 +499,9 @@ cs_graph_view_finalize (GObject *object)
   CsGraphView *self = CS_GRAPH_VIEW (object);
 
   g_array_unref (self->boxes);
+  g_array_unref (self->edges);
   g_free (self->box_of_node);
+  cs_graph_blocks_free (self->blocks);
   G_OBJECT_CLASS (cs_graph_view_parent_class)->finalize (object);
 }
 
@@ -596,6 +559,7 @@ cs_graph_view_init (CsGraphView *self)
     gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_BOTH_AXES);
 
   self->boxes = g_array_new (FALSE, FALSE, sizeof (Box));
+  self->edges = g_array_new (FALSE, FALSE, sizeof (Edge));
   self->zoom = 1.0;
   gtk_widget_set_overflow (GTK_WIDGET (self), GTK_OVERFLOW_HIDDEN);
   gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);

@@ -17,12 +17,18 @@ void cs_graph_view_set_session (CsGraphView *self, CsSession *session);
 
 /* The node drawn at widget coordinates (x, y), or -1 (for tests and the click handler). */
 int cs_graph_view_node_at (CsGraphView *self, double x, double y);
-/* The widget coordinates of node id's box centre; FALSE when it is not drawn. */
+/* The collapsed block drawn at (x, y), or -1. */
+int cs_graph_view_block_at (CsGraphView *self, double x, double y);
+/* The widget coordinates of node id's box centre (its collapsed block's); FALSE when it has
+ * no box. */
 gboolean cs_graph_view_node_center (CsGraphView *self, int id, double *x, double *y);
 
 /* The layer search: the first shown node whose name or alias contains text (case-insensitive)
  * is centred and selected. Returns its id, or -1. */
 int cs_graph_view_find (CsGraphView *self, const char *text);
+/* Boxes laid out (a collapsed block is one) and the zoom, for tests. */
+guint cs_graph_view_get_n_boxes (CsGraphView *self);
+double cs_graph_view_get_zoom (CsGraphView *self);
 /* The node inspector popover of the last clicked node, or NULL. */
 GtkWidget *cs_graph_view_get_inspector (CsGraphView *self);
 

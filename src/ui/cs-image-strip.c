@@ -92,6 +92,26 @@ update_selection (CsImageStrip *self)
     }
 }
 
+/* The epoch cannot predict (unreadable or non-finite weights, overflowing outputs): the true
+ * labels only, the reason in each tooltip, rather than another epoch's predictions. */
+static void
+show_no_predictions (CsImageStrip *self, CsModelSet *set, const char *why)
+{
+  self->n_misclassified = -1;
+  for (guint i = 0; i < self->entries->len; i++)
+    {
+      Entry *e = &g_array_index (self->entries, Entry, i);
+      char b[64];
+      g_autofree char *text = e->label >= 0
+                              ? g_strdup_printf ("%s\n→ —", cs_model_set_get_class_label (set, e->label, b, sizeof b))
+                              : g_strdup ("→ —");
+
+      gtk_label_set_text (GTK_LABEL (e->caption), text);
+      gtk_widget_set_tooltip_text (e->button, why);
+      gtk_widget_remove_css_class (e->button, "misclassified");
+    }
+}
+
 static void
 predict_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -100,6 +120,11 @@ predict_done (GObject *source, GAsyncResult *result, gpointer user_data)
   CsPredictResult *r = cs_worker_finish (CS_WORKER (source), result, &error);
   CsModelSet *set = cs_session_get_model_set (self->session);
 
+  if (r == NULL && set != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      show_no_predictions (self, set, error->message);
+      return;
+    }
   if (r == NULL || set == NULL || (guint) r->n != self->entries->len)
     {
       g_clear_pointer (&r, cs_predict_result_free);

@@ -42,6 +42,21 @@ cs_predict_result_free (gpointer data)
   g_free (r);
 }
 
+/* Overflowing weights or inputs give NaN/infinite logits: an error saying so (the CLI's words),
+ * never a "nan %" prediction. */
+static gboolean
+outputs_finite (const float *v, gint64 n, GError **error)
+{
+  gint64 bad = cs_count_nonfinite (v, n);
+
+  if (bad > 0)
+    g_set_error (error, CS_CORE_ERROR, CS_ERR_FORMAT,
+                 _("%lld of the model's %lld outputs are NaN or infinite "
+                   "(its weights or the input overflow float32)"),
+                 (long long) bad, (long long) n);
+  return bad == 0;
+}
+
 gpointer
 cs_predict_job_run (CsWorkerJob *wjob, gpointer data, GError **error)
 {
@@ -85,6 +100,11 @@ cs_predict_job_run (CsWorkerJob *wjob, gpointer data, GError **error)
           return NULL;
         }
       out = cs_exec_value (e, g->output_node);
+      if (!outputs_finite (out->data, (gint64) nb * k, error))
+        {
+          cs_predict_result_free (r);
+          return NULL;
+        }
       for (int i = 0; i < nb; i++)
         cs_softmax (out->data + (gsize) i * k, k, r->probs + (gsize) (start + i) * k);
       cs_worker_job_set_fraction (wjob, (double) (start + nb) / job->n);
@@ -271,6 +291,13 @@ cs_saliency_job_run (CsWorkerJob *wjob, gpointer data, GError **error)
         g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled");
       else
         cs_set_core_error (error, &err);
+      return NULL;
+    }
+  if (!isfinite (a.target_probability))
+    {
+      g_set_error_literal (error, CS_CORE_ERROR, CS_ERR_FORMAT,
+                           _("The model's outputs are NaN or infinite (its weights or the input overflow float32)"));
+      cs_attribution_free (&a);
       return NULL;
     }
   r = g_new0 (CsSaliencyResult, 1);

@@ -264,9 +264,16 @@ get_epoch (CsModelSet *self, int index, gboolean pin, GError **error)
     {
       /* A clone shares the graph, so one executor serves every epoch by swapping weights. */
       m = cs_model_clone (self->base, &err);
+      /* Non-finite weights are refused as the CLI refuses them: that epoch's views say which
+       * tensor holds how many, the other epochs work. */
       if (m != NULL
           && cs_safetensors_apply (m, self->run->epochs[index].checkpoint, false, &err) != CS_OK)
         g_clear_pointer (&m, cs_model_free);
+      else if (m != NULL && cs_model_check_finite (m, &err) != CS_OK)
+        {
+          cs_error_prefix (&err, "%s", self->run->epochs[index].checkpoint);
+          g_clear_pointer (&m, cs_model_free);
+        }
       self->epochs[index] = m;
     }
   if (m != NULL)

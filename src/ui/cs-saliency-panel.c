@@ -4,6 +4,7 @@
 
 #include <glib/gi18n.h>
 
+#include "cs-compare-grid.h"
 #include "cs-saliency-panel.h"
 #include "base/duration.h"
 
@@ -64,7 +65,9 @@ cs_saliency_panel_build (CsSaliencyPanel *p, int m, GCallback refine, gpointer d
   p->map = gtk_picture_new ();
   gtk_picture_set_content_fit (GTK_PICTURE (p->image), GTK_CONTENT_FIT_FILL);
   gtk_picture_set_content_fit (GTK_PICTURE (p->map), GTK_CONTENT_FIT_FILL);
-  gtk_widget_set_size_request (frame, 96, 96);
+  /* Small enough for all 13 methods at once in the grid, which grows the pictures to fit. */
+  gtk_widget_set_size_request (frame, CS_COMPARE_GRID_PICTURE_MIN, CS_COMPARE_GRID_PICTURE_MIN);
+  gtk_widget_set_vexpand (frame, TRUE);
   gtk_overlay_set_child (GTK_OVERLAY (overlay), p->image);
   gtk_overlay_add_overlay (GTK_OVERLAY (overlay), p->map);
   /* A CAM that is negative everywhere before its ReLU is legitimately empty: the cell says so,
@@ -83,13 +86,18 @@ cs_saliency_panel_build (CsSaliencyPanel *p, int m, GCallback refine, gpointer d
   gtk_overlay_add_overlay (GTK_OVERLAY (overlay), p->note);
   gtk_aspect_frame_set_child (GTK_ASPECT_FRAME (frame), overlay);
   p->title = gtk_label_new (cs_ui_method_title (m));
+  /* One line, ellipsized in the grid's narrow cells (a wrapped title would be as wide as its
+   * longest word, "Backpropagation", and widen every cell); the full title in the tooltip. */
   gtk_label_set_ellipsize (GTK_LABEL (p->title), PANGO_ELLIPSIZE_END);
+  gtk_widget_set_tooltip_text (p->title, cs_ui_method_title (m));
   gtk_widget_set_hexpand (p->title, TRUE);
   gtk_label_set_xalign (GTK_LABEL (p->title), 0);
   gtk_widget_add_css_class (p->title, "caption-heading");
   p->time = gtk_label_new ("");
   gtk_label_set_xalign (GTK_LABEL (p->time), 0);
   gtk_widget_set_hexpand (p->time, TRUE);
+  /* Narrow cells: the status line gives way rather than widen every cell of the grid. */
+  gtk_label_set_ellipsize (GTK_LABEL (p->time), PANGO_ELLIPSIZE_END);
   gtk_widget_add_css_class (p->time, "caption");
   gtk_widget_add_css_class (p->time, "dim-label");
   p->ring = gtk_drawing_area_new ();

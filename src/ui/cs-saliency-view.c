@@ -9,7 +9,9 @@
 #include <adwaita.h>
 #include <glib/gi18n.h>
 
+#include "cs-colorbar.h"
 #include "cs-colormap.h"
+#include "cs-compare-grid.h"
 #include "cs-jobs.h"
 #include "cs-saliency-panel.h"
 #include "cs-saliency-view.h"
@@ -54,8 +56,9 @@ struct _CsSaliencyView
   GtkAspectFrame *aspect;
   GtkPicture *image_picture;
   GtkPicture *map_picture;
+  CsColorbar *colorbar;
   GtkLabel *info_label;
-  GtkFlowBox *compare_box;
+  CsCompareGrid *compare_box;
 };
 
 enum { PROP_0, PROP_SESSION, PROP_COLORMAP, PROP_OPACITY, PROP_LOADING, N_PROPS };
@@ -81,6 +84,8 @@ recolor (CsSaliencyView *self)
     self->overlay = cs_colormap_texture (self->colormap, self->map, self->map_width,
                                          self->map_height, 0.0f, 1.0f, TRUE);
   gtk_picture_set_paintable (self->map_picture, GDK_PAINTABLE (self->overlay));
+  cs_colorbar_set_colormap (self->colorbar, self->colormap);
+  gtk_widget_set_visible (GTK_WIDGET (self->colorbar), self->map != NULL);
 
   for (int m = 0; m < CS_METHOD_COUNT; m++)
     cs_saliency_panel_recolor (&self->panels[m], self->colormap);
@@ -194,12 +199,12 @@ ensure_panels (CsSaliencyView *self)
       if (wanted && p->root == NULL)
         {
           cs_saliency_panel_build (p, m, G_CALLBACK (refine_clicked_cb), self);
-          gtk_flow_box_append (self->compare_box, p->root);
+          cs_compare_grid_append (self->compare_box, p->root);
           self->compare_stale = TRUE;
         }
       else if (!wanted && p->root != NULL)
         {
-          gtk_flow_box_remove (self->compare_box, gtk_widget_get_parent (p->root));
+          cs_compare_grid_remove (self->compare_box, p->root);
           cs_saliency_panel_release (p);
         }
     }
@@ -385,6 +390,23 @@ sync_target_dropdown (CsSaliencyView *self)
 }
 
 static void
+show_no_prediction (CsSaliencyView *self, const char *why)
+{
+  const char *strings[] = { _("Predicted: —"), NULL };
+
+  self->predicted = -1;
+  self->predicted_probability = 0;
+  for (guint i = 1; i <= N_TOP; i++)
+    self->target_classes[i] = -1;
+  self->updating = TRUE;
+  gtk_string_list_splice (self->targets, 0, g_list_model_get_n_items (G_LIST_MODEL (self->targets)),
+                          strings);
+  gtk_drop_down_set_selected (self->target_dropdown, 0);
+  self->updating = FALSE;
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->target_dropdown), why);
+}
+
+static void
 predict_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (CsSaliencyView) self = user_data;
@@ -396,7 +418,14 @@ predict_done (GObject *source, GAsyncResult *result, gpointer user_data)
   char buf[64];
 
   if (r == NULL)
-    return;
+    {
+      /* An epoch that cannot predict (unreadable or non-finite weights, overflowing outputs)
+       * must not keep showing another epoch's prediction: a dash, the reason in the tooltip. */
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        show_no_prediction (self, error->message);
+      return;
+    }
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->target_dropdown), NULL);
   n = MIN (N_TOP, r->n_classes);
   cs_predict_result_top (r, 0, n, top);
   self->predicted = top[0];
@@ -678,6 +707,8 @@ cs_saliency_view_class_init (CsSaliencyViewClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (ADW_TYPE_VIEW_STACK);
+  g_type_ensure (CS_TYPE_COLORBAR);
+  g_type_ensure (CS_TYPE_COMPARE_GRID);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/convscope/Convscope/cs-saliency-view.ui");
   gtk_widget_class_bind_template_child (widget_class, CsSaliencyView, box);
@@ -690,6 +721,7 @@ cs_saliency_view_class_init (CsSaliencyViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CsSaliencyView, aspect);
   gtk_widget_class_bind_template_child (widget_class, CsSaliencyView, image_picture);
   gtk_widget_class_bind_template_child (widget_class, CsSaliencyView, map_picture);
+  gtk_widget_class_bind_template_child (widget_class, CsSaliencyView, colorbar);
   gtk_widget_class_bind_template_child (widget_class, CsSaliencyView, info_label);
   gtk_widget_class_bind_template_child (widget_class, CsSaliencyView, compare_box);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
@@ -727,6 +759,8 @@ cs_saliency_view_init (CsSaliencyView *self)
   g_object_unref (self->targets);  /* the dropdown keeps it */
 
   gtk_widget_set_opacity (GTK_WIDGET (self->map_picture), 0.6);
+  cs_colorbar_set_match (self->colorbar, GTK_WIDGET (self->image_picture));
+  gtk_widget_set_visible (GTK_WIDGET (self->colorbar), FALSE);
   g_signal_connect_swapped (self->method_dropdown, "notify::selected", G_CALLBACK (method_selected_cb), self);
   g_signal_connect_swapped (self->target_dropdown, "notify::selected", G_CALLBACK (target_selected_cb), self);
   g_signal_connect_swapped (self->colormap_dropdown, "notify::selected", G_CALLBACK (colormap_selected_cb), self);

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 
 #include "analysis/signals_run.h"
 #include "analysis/study_figures.h"
@@ -18,6 +19,8 @@ struct _CsTrainingView
   GtkWidget parent_instance;
   CsSession *session;
   guint play_source;
+  guint align_source;          /* tick that lines the scrubber up with the timeline */
+  int align_frames;
   gboolean updating;
 
   GtkWidget *box;
@@ -50,8 +53,8 @@ analysis (CsTrainingView *self)
   return cs_weight_timeline_get_analysis (self->timeline);
 }
 
-/* When the selected epoch's checkpoint could not be read: a line under the scrubber that says
- * why (the other views fail on that epoch with the same reason). */
+/* When the selected epoch's checkpoint could not be read or holds NaN/infinite weights: a line
+ * under the scrubber that says why (the other views fail on that epoch with the same reason). */
 static void
 update_hole (CsTrainingView *self)
 {
@@ -61,7 +64,7 @@ update_hole (CsTrainingView *self)
   g_autofree char *text = NULL;
 
   if (why != NULL)
-    text = g_strdup_printf (_("Epoch %d is unavailable: its checkpoint could not be read (%s). Its weight statistics are left out; the other epochs are analysed."),
+    text = g_strdup_printf (_("Epoch %d is unavailable: %s. Its weight statistics are left out; the other epochs are analysed."),
                             cs_run_analysis_epoch (a, epoch), why);
   gtk_label_set_text (self->hole_label, text != NULL ? text : "");
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->hole_label), text);
@@ -86,6 +89,115 @@ update_epoch (CsTrainingView *self)
                             cs_model_set_get_epoch_number (set, n - 1));
   gtk_label_set_text (self->epoch_label, text != NULL ? text : "");
   update_hole (self);
+}
+
+/* A scale's knob (its "slider" node, a child of the trough it runs along), or NULL. */
+static GtkWidget *
+find_knob (GtkWidget *w)
+{
+  if (g_strcmp0 (gtk_widget_get_css_name (w), "slider") == 0)
+    return w;
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_knob (c);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* Moves the scrubber's ends under the centres of the timeline's first and last columns: the
+ * slider's position at each end, mapped into the timeline, against where the column is.
+ * Returns TRUE when they are in place (or there is nothing to follow). */
+static gboolean
+align_scrubber (CsTrainingView *self)
+{
+  GtkWidget *timeline = GTK_WIDGET (self->timeline);
+  GtkWidget *knob = find_knob (GTK_WIDGET (self->scale));
+  GtkWidget *trough = knob != NULL ? gtk_widget_get_parent (knob) : NULL;
+  int n = self->session != NULL ? cs_session_get_n_epochs (self->session) : 0;
+  int start = gtk_widget_get_margin_start (GTK_WIDGET (self->scale));
+  int end = gtk_widget_get_margin_end (GTK_WIDGET (self->scale));
+  double want0, want1, half = 0;
+  graphene_point_t lo, hi;
+
+  if (n < 2)
+    {
+      /* No epochs to follow: the scale takes its row. */
+      gtk_widget_set_margin_start (GTK_WIDGET (self->scale), 0);
+      gtk_widget_set_margin_end (GTK_WIDGET (self->scale), 0);
+      return TRUE;
+    }
+  /* The knob's centre runs from half its measured width (margins included: themes give it
+   * negative ones) inside the trough's start to as far inside its end. */
+  if (knob != NULL)
+    {
+      int min = 0;
+      gtk_widget_measure (knob, GTK_ORIENTATION_HORIZONTAL, -1, &min, NULL, NULL, NULL);
+      half = min / 2.0;
+    }
+  if (trough == NULL || !gtk_widget_get_mapped (timeline)
+      || !cs_weight_timeline_column_center (self->timeline, 0, &want0)
+      || !cs_weight_timeline_column_center (self->timeline, n - 1, &want1)
+      || !gtk_widget_compute_point (trough, timeline, &GRAPHENE_POINT_INIT (half, 0), &lo)
+      || !gtk_widget_compute_point (trough, timeline,
+                                    &GRAPHENE_POINT_INIT (gtk_widget_get_width (trough) - half, 0), &hi))
+    return FALSE;
+  start = MAX (0, start + (int) lround (want0 - lo.x));
+  end = MAX (0, end - (int) lround (want1 - hi.x));
+  if (start == gtk_widget_get_margin_start (GTK_WIDGET (self->scale))
+      && end == gtk_widget_get_margin_end (GTK_WIDGET (self->scale)))
+    return TRUE;
+  gtk_widget_set_margin_start (GTK_WIDGET (self->scale), start);
+  gtk_widget_set_margin_end (GTK_WIDGET (self->scale), end);
+  return FALSE;
+}
+
+/* Margins change the scale's allocation, and the columns come with the analysis: check once a
+ * frame until the ends are in place (a few frames; giving up after a second while the
+ * analysis is still loading, whose end schedules it again). */
+static gboolean
+align_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
+{
+  CsTrainingView *self = CS_TRAINING_VIEW (widget);
+
+  if (align_scrubber (self) || ++self->align_frames > 60)
+    {
+      self->align_source = 0;
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+schedule_align (CsTrainingView *self)
+{
+  self->align_frames = 0;
+  if (self->align_source == 0)
+    self->align_source = gtk_widget_add_tick_callback (GTK_WIDGET (self), align_tick, NULL, NULL);
+}
+
+/* As a bin, but every allocation lines the scrubber up again (a layout manager would allocate
+ * without telling the widget). */
+static void
+cs_training_view_measure (GtkWidget *widget, GtkOrientation orientation, int for_size, int *minimum,
+                          int *natural, int *minimum_baseline, int *natural_baseline)
+{
+  gtk_widget_measure (CS_TRAINING_VIEW (widget)->box, orientation, for_size, minimum, natural,
+                      minimum_baseline, natural_baseline);
+}
+
+static GtkSizeRequestMode
+cs_training_view_get_request_mode (GtkWidget *widget)
+{
+  return gtk_widget_get_request_mode (CS_TRAINING_VIEW (widget)->box);
+}
+
+static void
+cs_training_view_size_allocate (GtkWidget *widget, int width, int height, int baseline)
+{
+  gtk_widget_allocate (CS_TRAINING_VIEW (widget)->box, width, height, baseline, NULL);
+  schedule_align (CS_TRAINING_VIEW (widget));
 }
 
 /* Both onsets in one line, the explanation of both rules as its tooltip. */
@@ -138,6 +250,7 @@ update_marks (CsTrainingView *self)
 static void
 analysis_changed_cb (CsTrainingView *self)
 {
+  schedule_align (self);
   update_onset (self);
   update_marks (self);
   update_hole (self);
@@ -370,6 +483,9 @@ cs_training_view_dispose (GObject *object)
   CsTrainingView *self = CS_TRAINING_VIEW (object);
 
   g_clear_handle_id (&self->play_source, g_source_remove);
+  if (self->align_source != 0)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->align_source);
+  self->align_source = 0;
   if (self->session != NULL)
     {
       cs_worker_cancel (cs_session_get_worker (self->session), self->channel);
@@ -438,7 +554,9 @@ cs_training_view_class_init (CsTrainingViewClass *klass)
   gtk_widget_class_install_action (widget_class, "training.step", "i", step_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Left, 0, "training.step", "i", -1);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Right, 0, "training.step", "i", 1);
-  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  widget_class->measure = cs_training_view_measure;
+  widget_class->get_request_mode = cs_training_view_get_request_mode;
+  widget_class->size_allocate = cs_training_view_size_allocate;
   gtk_widget_class_set_css_name (widget_class, "cstrainingview");
 }
 

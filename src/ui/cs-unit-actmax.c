@@ -12,7 +12,7 @@
 
 struct _CsUnitActmax
 {
-  GtkWidget parent_instance;
+  CsUnitPanel parent_instance;
   CsSession *session;
   CsModelSet *set;
   char channel[40];
@@ -23,7 +23,6 @@ struct _CsUnitActmax
 
   GHashTable *cache;           /* key -> CsUnitImage */
   guint64 serial;
-  gboolean loading;
   CsUnitImage *shown;          /* a copy of the image shown */
   gboolean shown_final;
   GdkTexture *texture;
@@ -37,21 +36,16 @@ struct _CsUnitActmax
   GtkDropDown *param_dropdown;
 };
 
-enum { PROP_0, PROP_LOADING, N_PROPS };
-static GParamSpec *properties[N_PROPS];
 enum { IMAGE_READY, PARAMS_CHANGED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
-G_DEFINE_FINAL_TYPE (CsUnitActmax, cs_unit_actmax, GTK_TYPE_WIDGET)
+G_DEFINE_FINAL_TYPE (CsUnitActmax, cs_unit_actmax, CS_TYPE_UNIT_PANEL)
 
 static void
 set_loading (CsUnitActmax *self, gboolean loading)
 {
   gtk_spinner_set_spinning (self->actmax_spinner, loading);
-  if (self->loading == loading)
-    return;
-  self->loading = loading;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADING]);
+  cs_unit_panel_set_loading (CS_UNIT_PANEL (self), loading);
 }
 
 static char *
@@ -118,7 +112,7 @@ show_actmax (CsUnitActmax *self, const CsUnitImage *image, gboolean final, int s
     }
   else
     status = g_strdup_printf (_("step %d / %d · mean activation %.3g"), step, steps, image->activation);
-  gtk_label_set_text (self->actmax_status, status);
+  cs_unit_label_set_text (self->actmax_status, status);
 }
 
 static gboolean
@@ -129,7 +123,7 @@ actmax_step_idle (gpointer data)
   CsUnitImage *image;
   int step, steps;
 
-  if (self == NULL || job->generation != self->serial || !self->loading)
+  if (self == NULL || job->generation != self->serial || !cs_unit_panel_get_loading (CS_UNIT_PANEL (self)))
     return G_SOURCE_REMOVE;
   g_mutex_lock (&job->lock);
   job->pending = FALSE;
@@ -162,7 +156,7 @@ actmax_done (GObject *source, GAsyncResult *result, gpointer user_data)
   set_loading (self, FALSE);
   if (image == NULL)
     {
-      gtk_label_set_text (self->actmax_status, error->message);
+      cs_unit_label_set_text (self->actmax_status, error->message);
       return;
     }
   cs_unit_actmax_cache_take (self, image);
@@ -194,7 +188,7 @@ start_actmax (CsUnitActmax *self)
   job->on_step = actmax_step_idle;
   g_weak_ref_set (&job->owner, self);
   set_loading (self, TRUE);
-  gtk_label_set_text (self->actmax_status, _("starting…"));
+  cs_unit_label_set_text (self->actmax_status, _("starting…"));
   cs_worker_run (cs_session_get_worker (self->session), self->channel, FALSE,
                  cs_actmax_job_run, job, cs_actmax_job_unref, cs_unit_image_free, actmax_done,
                  g_object_ref (self));
@@ -307,11 +301,11 @@ stop_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   CsUnitActmax *self = CS_UNIT_ACTMAX (widget);
 
-  if (!self->loading || self->session == NULL)
+  if (!cs_unit_panel_get_loading (CS_UNIT_PANEL (self)) || self->session == NULL)
     return;
   cs_worker_cancel (cs_session_get_worker (self->session), self->channel);
   set_loading (self, FALSE);
-  gtk_label_set_text (self->actmax_status, _("stopped"));
+  cs_unit_label_set_text (self->actmax_status, _("stopped"));
 }
 
 static void
@@ -351,7 +345,7 @@ cs_unit_actmax_set_params (CsUnitActmax *self, const cs_actmax_params *params)
 gboolean
 cs_unit_actmax_get_loading (CsUnitActmax *self)
 {
-  return self->loading;
+  return cs_unit_panel_get_loading (CS_UNIT_PANEL (self));
 }
 
 GdkTexture *
@@ -400,7 +394,6 @@ cs_unit_actmax_dispose (GObject *object)
   g_clear_object (&self->session);
   g_clear_object (&self->texture);
   gtk_widget_dispose_template (GTK_WIDGET (self), CS_TYPE_UNIT_ACTMAX);
-  cs_unit_panel_unparent_children (GTK_WIDGET (self));
   G_OBJECT_CLASS (cs_unit_actmax_parent_class)->dispose (object);
 }
 
@@ -416,16 +409,6 @@ cs_unit_actmax_finalize (GObject *object)
 }
 
 static void
-cs_unit_actmax_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
-{
-  switch (prop_id)
-    {
-    case PROP_LOADING: g_value_set_boolean (value, CS_UNIT_ACTMAX (object)->loading); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
 cs_unit_actmax_class_init (CsUnitActmaxClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
@@ -433,11 +416,6 @@ cs_unit_actmax_class_init (CsUnitActmaxClass *klass)
 
   object_class->dispose = cs_unit_actmax_dispose;
   object_class->finalize = cs_unit_actmax_finalize;
-  object_class->get_property = cs_unit_actmax_get_property;
-  properties[PROP_LOADING] = g_param_spec_boolean ("loading", NULL, NULL, FALSE,
-                                                   G_PARAM_READABLE | G_PARAM_STATIC_STRINGS
-                                                   | G_PARAM_EXPLICIT_NOTIFY);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
   signals[IMAGE_READY] = g_signal_new ("image-ready", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                        0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
   signals[PARAMS_CHANGED] = g_signal_new ("params-changed", G_TYPE_FROM_CLASS (klass),

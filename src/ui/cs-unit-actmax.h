@@ -6,6 +6,7 @@
 #include <gtk/gtk.h>
 
 #include "cs-session.h"
+#include "cs-unit-panel.h"
 #include "cs-unit-jobs.h"
 #include "features/actmax.h"
 
@@ -13,7 +14,7 @@ G_BEGIN_DECLS
 
 #define CS_TYPE_UNIT_ACTMAX (cs_unit_actmax_get_type ())
 
-G_DECLARE_FINAL_TYPE (CsUnitActmax, cs_unit_actmax, CS, UNIT_ACTMAX, GtkWidget)
+G_DECLARE_FINAL_TYPE (CsUnitActmax, cs_unit_actmax, CS, UNIT_ACTMAX, CsUnitPanel)
 
 void cs_unit_actmax_set_session (CsUnitActmax *self, CsSession *session);
 /* The model set changed (NULL: none): the cache starts over, any job is cancelled. */

@@ -13,7 +13,7 @@
 
 struct _CsUnitEvolution
 {
-  GtkWidget parent_instance;
+  CsUnitPanel parent_instance;
   CsSession *session;
   CsUnitActmax *actmax;
   CsModelSet *set;
@@ -26,7 +26,6 @@ struct _CsUnitEvolution
   GtkWidget *sparkline;
   guint64 serial;
   CsEvolutionJob *job;         /* the running one, to drain its queue when it ends */
-  gboolean loading;
   gboolean wanted;             /* start once the main image is done */
   guint n_weights, n_actmax;
   cs_run_stats *stats;
@@ -38,18 +37,13 @@ struct _CsUnitEvolution
   GtkGrid *evolution_grid;
 };
 
-enum { PROP_0, PROP_LOADING, N_PROPS };
-static GParamSpec *properties[N_PROPS];
 
-G_DEFINE_FINAL_TYPE (CsUnitEvolution, cs_unit_evolution, GTK_TYPE_WIDGET)
+G_DEFINE_FINAL_TYPE (CsUnitEvolution, cs_unit_evolution, CS_TYPE_UNIT_PANEL)
 
 static void
 set_loading (CsUnitEvolution *self, gboolean loading)
 {
-  if (self->loading == loading)
-    return;
-  self->loading = loading;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADING]);
+  cs_unit_panel_set_loading (CS_UNIT_PANEL (self), loading);
 }
 
 static void
@@ -87,12 +81,13 @@ update_status (CsUnitEvolution *self)
 {
   g_autofree char *text = NULL;
 
-  if (self->loading)
+  if (cs_unit_panel_get_loading (CS_UNIT_PANEL (self)))
     text = g_strdup_printf (_("computing epoch images %u / %d…"), self->n_actmax, self->n_epochs);
   else
-    text = g_strdup_printf (_("%d epochs · click one to go there"), self->n_epochs);
-  gtk_label_set_text (self->evolution_status, text);
-  gtk_spinner_set_spinning (self->evolution_spinner, self->loading);
+    text = g_strdup_printf (ngettext ("%d epoch · click it to go there", "%d epochs · click one to go there",
+                                      self->n_epochs), self->n_epochs);
+  cs_unit_label_set_text (self->evolution_status, text);
+  gtk_spinner_set_spinning (self->evolution_spinner, cs_unit_panel_get_loading (CS_UNIT_PANEL (self)));
 }
 
 static void
@@ -150,7 +145,7 @@ evolution_done (GObject *source, GAsyncResult *result, gpointer user_data)
   set_loading (self, FALSE);
   if (r == NULL)
     {
-      gtk_label_set_text (self->evolution_status, error->message);
+      cs_unit_label_set_text (self->evolution_status, error->message);
       gtk_spinner_set_spinning (self->evolution_spinner, FALSE);
       return;
     }
@@ -454,7 +449,7 @@ cs_unit_evolution_select (CsUnitEvolution *self, int epoch, int layer, int unit)
 gboolean
 cs_unit_evolution_get_loading (CsUnitEvolution *self)
 {
-  return self->loading;
+  return cs_unit_panel_get_loading (CS_UNIT_PANEL (self));
 }
 
 guint
@@ -487,7 +482,6 @@ cs_unit_evolution_dispose (GObject *object)
   g_clear_object (&self->actmax);
   g_clear_object (&self->session);
   gtk_widget_dispose_template (GTK_WIDGET (self), CS_TYPE_UNIT_EVOLUTION);
-  cs_unit_panel_unparent_children (GTK_WIDGET (self));
   G_OBJECT_CLASS (cs_unit_evolution_parent_class)->dispose (object);
 }
 
@@ -507,16 +501,6 @@ cs_unit_evolution_finalize (GObject *object)
 }
 
 static void
-cs_unit_evolution_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
-{
-  switch (prop_id)
-    {
-    case PROP_LOADING: g_value_set_boolean (value, CS_UNIT_EVOLUTION (object)->loading); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
 cs_unit_evolution_class_init (CsUnitEvolutionClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
@@ -524,11 +508,6 @@ cs_unit_evolution_class_init (CsUnitEvolutionClass *klass)
 
   object_class->dispose = cs_unit_evolution_dispose;
   object_class->finalize = cs_unit_evolution_finalize;
-  object_class->get_property = cs_unit_evolution_get_property;
-  properties[PROP_LOADING] = g_param_spec_boolean ("loading", NULL, NULL, FALSE,
-                                                   G_PARAM_READABLE | G_PARAM_STATIC_STRINGS
-                                                   | G_PARAM_EXPLICIT_NOTIFY);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/convscope/Convscope/cs-unit-evolution.ui");

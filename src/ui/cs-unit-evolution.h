@@ -6,13 +6,14 @@
 #include <gtk/gtk.h>
 
 #include "cs-session.h"
+#include "cs-unit-panel.h"
 #include "cs-unit-actmax.h"
 
 G_BEGIN_DECLS
 
 #define CS_TYPE_UNIT_EVOLUTION (cs_unit_evolution_get_type ())
 
-G_DECLARE_FINAL_TYPE (CsUnitEvolution, cs_unit_evolution, CS, UNIT_EVOLUTION, GtkWidget)
+G_DECLARE_FINAL_TYPE (CsUnitEvolution, cs_unit_evolution, CS, UNIT_EVOLUTION, CsUnitPanel)
 
 /* The actmax panel whose images (cache and parameters) the evolution shares; its epoch images
  * start once the actmax panel's main image is done. */

@@ -14,7 +14,7 @@
 
 struct _CsUnitExamples
 {
-  GtkWidget parent_instance;
+  CsUnitPanel parent_instance;
   CsSession *session;
   CsModelSet *set;
   char channel[40];
@@ -26,7 +26,6 @@ struct _CsUnitExamples
   GHashTable *cache;           /* "epoch:layer:split" -> CsTopkResult */
   CsTopkJob *job;              /* the running job's data (the worker owns it) */
   guint64 serial;
-  gboolean loading;
   guint timer;
   guint n_top;
 
@@ -36,10 +35,8 @@ struct _CsUnitExamples
   GtkLabel *topk_status;
 };
 
-enum { PROP_0, PROP_LOADING, N_PROPS };
-static GParamSpec *properties[N_PROPS];
 
-G_DEFINE_FINAL_TYPE (CsUnitExamples, cs_unit_examples, GTK_TYPE_WIDGET)
+G_DEFINE_FINAL_TYPE (CsUnitExamples, cs_unit_examples, CS_TYPE_UNIT_PANEL)
 
 static char *
 topk_key (int epoch, int layer, gboolean train)
@@ -69,6 +66,7 @@ show_topk (CsUnitExamples *self, const CsTopkResult *r)
       char buf[64];
       g_autofree char *text = NULL;
       g_autofree char *tip = NULL;
+      g_autofree char *full_tip = NULL;
 
       gtk_widget_set_size_request (picture, TOP_SIZE, TOP_SIZE);
       gtk_picture_set_can_shrink (GTK_PICTURE (picture), TRUE);
@@ -87,7 +85,8 @@ show_topk (CsUnitExamples *self, const CsTopkResult *r)
                              (long long) ex[i].index,
                              r->train_split ? C_("of the split", "training") : C_("of the split", "test"),
                              ex[i].activation, ex[i].y, ex[i].x);
-      gtk_widget_set_tooltip_text (cell, tip);
+      /* The caption is ellipsized to the picture: the tooltip starts with it in full. */
+      gtk_widget_set_tooltip_text (cell, full_tip = g_strconcat (text, "\n", tip, NULL));
       gtk_box_append (GTK_BOX (cell), picture);
       gtk_box_append (GTK_BOX (cell), caption);
       gtk_widget_add_css_class (cell, "unit-example");
@@ -99,13 +98,13 @@ show_topk (CsUnitExamples *self, const CsTopkResult *r)
   status = g_strdup_printf (_("%lld images searched in %s"), (long long) r->topk.n_images, time);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->topk_box), status);
   gtk_widget_set_visible (GTK_WIDGET (self->topk_status), self->n_top == 0);
-  gtk_label_set_text (self->topk_status, self->n_top == 0 ? _("No examples") : "");
+  cs_unit_label_set_text (self->topk_status, self->n_top == 0 ? _("No examples") : "");
 }
 
 static void
 topk_message (CsUnitExamples *self, const char *text)
 {
-  gtk_label_set_text (self->topk_status, text);
+  cs_unit_label_set_text (self->topk_status, text);
   gtk_widget_set_visible (GTK_WIDGET (self->topk_status), TRUE);
 }
 
@@ -131,10 +130,7 @@ set_loading (CsUnitExamples *self, gboolean loading)
       g_clear_handle_id (&self->timer, g_source_remove);
       self->job = NULL;
     }
-  if (self->loading == loading)
-    return;
-  self->loading = loading;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADING]);
+  cs_unit_panel_set_loading (CS_UNIT_PANEL (self), loading);
 }
 
 static void
@@ -250,7 +246,7 @@ cs_unit_examples_select (CsUnitExamples *self, int epoch, int layer, int unit)
 gboolean
 cs_unit_examples_get_loading (CsUnitExamples *self)
 {
-  return self->loading;
+  return cs_unit_panel_get_loading (CS_UNIT_PANEL (self));
 }
 
 guint
@@ -292,7 +288,6 @@ cs_unit_examples_dispose (GObject *object)
   g_clear_handle_id (&self->timer, g_source_remove);
   g_clear_object (&self->session);
   gtk_widget_dispose_template (GTK_WIDGET (self), CS_TYPE_UNIT_EXAMPLES);
-  cs_unit_panel_unparent_children (GTK_WIDGET (self));
   G_OBJECT_CLASS (cs_unit_examples_parent_class)->dispose (object);
 }
 
@@ -309,16 +304,6 @@ cs_unit_examples_finalize (GObject *object)
 }
 
 static void
-cs_unit_examples_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
-{
-  switch (prop_id)
-    {
-    case PROP_LOADING: g_value_set_boolean (value, CS_UNIT_EXAMPLES (object)->loading); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
 cs_unit_examples_class_init (CsUnitExamplesClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
@@ -326,11 +311,6 @@ cs_unit_examples_class_init (CsUnitExamplesClass *klass)
 
   object_class->dispose = cs_unit_examples_dispose;
   object_class->finalize = cs_unit_examples_finalize;
-  object_class->get_property = cs_unit_examples_get_property;
-  properties[PROP_LOADING] = g_param_spec_boolean ("loading", NULL, NULL, FALSE,
-                                                   G_PARAM_READABLE | G_PARAM_STATIC_STRINGS
-                                                   | G_PARAM_EXPLICIT_NOTIFY);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/convscope/Convscope/cs-unit-examples.ui");

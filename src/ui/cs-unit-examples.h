@@ -6,12 +6,13 @@
 #include <gtk/gtk.h>
 
 #include "cs-session.h"
+#include "cs-unit-panel.h"
 
 G_BEGIN_DECLS
 
 #define CS_TYPE_UNIT_EXAMPLES (cs_unit_examples_get_type ())
 
-G_DECLARE_FINAL_TYPE (CsUnitExamples, cs_unit_examples, CS, UNIT_EXAMPLES, GtkWidget)
+G_DECLARE_FINAL_TYPE (CsUnitExamples, cs_unit_examples, CS, UNIT_EXAMPLES, CsUnitPanel)
 
 void cs_unit_examples_set_session (CsUnitExamples *self, CsSession *session);
 /* The model set changed (NULL: none): its run's data set is opened, the cache starts over. */

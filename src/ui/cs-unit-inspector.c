@@ -9,6 +9,7 @@
 #include "cs-unit-evolution.h"
 #include "cs-unit-examples.h"
 #include "cs-unit-inspector-private.h"
+#include "cs-unit-panel.h"
 #include "cs-unit-ranking.h"
 #include "graph/ops.h"
 
@@ -68,8 +69,8 @@ update_header (CsUnitInspector *self)
                                           cs_model_set_get_epoch_number (self->set, self->epoch),
                                           spec != NULL ? spec : _("no data set"));
 
-  gtk_label_set_text (self->title, title);
-  gtk_label_set_text (self->subtitle, sub);
+  cs_unit_label_set_text (self->title, title);
+  cs_unit_label_set_text (self->subtitle, sub);
 }
 
 static void

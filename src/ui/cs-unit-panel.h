@@ -9,6 +9,21 @@
 
 G_BEGIN_DECLS
 
+/* CsUnitPanel: the base of the inspector's panels: the read-only "loading" property they all
+ * have, and a dispose that unparents the template's root box (which dispose_template leaves). */
+#define CS_TYPE_UNIT_PANEL (cs_unit_panel_get_type ())
+
+G_DECLARE_DERIVABLE_TYPE (CsUnitPanel, cs_unit_panel, CS, UNIT_PANEL, GtkWidget)
+
+struct _CsUnitPanelClass
+{
+  GtkWidgetClass parent_class;
+};
+
+gboolean cs_unit_panel_get_loading (CsUnitPanel *self);
+/* Sets loading, notifying "loading" when it changes. */
+void cs_unit_panel_set_loading (CsUnitPanel *self, gboolean loading);
+
 /* A worker callback's closure: the panel, and the serial of the request it answers. */
 typedef struct
 {
@@ -46,14 +61,13 @@ cs_unit_flow_box_clear (GtkFlowBox *box)
     gtk_flow_box_remove (box, child);
 }
 
-/* The template's root box is not a bound child: dispose_template leaves it. */
+/* Sets an ellipsized caption and the same text as its tooltip: what does not fit the panel
+ * is still there to read (errors name files, layer names grow long). */
 static inline void
-cs_unit_panel_unparent_children (GtkWidget *panel)
+cs_unit_label_set_text (GtkLabel *label, const char *text)
 {
-  GtkWidget *child;
-
-  while ((child = gtk_widget_get_first_child (panel)) != NULL)
-    gtk_widget_unparent (child);
+  gtk_label_set_text (label, text != NULL ? text : "");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (label), text != NULL && text[0] != '\0' ? text : NULL);
 }
 
 /* A unique worker channel name for one panel instance. */

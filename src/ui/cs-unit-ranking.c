@@ -11,7 +11,7 @@
 
 struct _CsUnitRanking
 {
-  GtkWidget parent_instance;
+  CsUnitPanel parent_instance;
   CsSession *session;
   CsModelSet *set;
   char channel[40];
@@ -20,26 +20,20 @@ struct _CsUnitRanking
 
   GArray *ranked;              /* CsRankedFilter */
   guint64 serial;
-  gboolean loading;
 
   GtkDropDown *rank_from, *rank_to;
   GtkSpinner *rank_spinner;
   GtkFlowBox *rank_box;
 };
 
-enum { PROP_0, PROP_LOADING, N_PROPS };
-static GParamSpec *properties[N_PROPS];
 
-G_DEFINE_FINAL_TYPE (CsUnitRanking, cs_unit_ranking, GTK_TYPE_WIDGET)
+G_DEFINE_FINAL_TYPE (CsUnitRanking, cs_unit_ranking, CS_TYPE_UNIT_PANEL)
 
 static void
 set_loading (CsUnitRanking *self, gboolean loading)
 {
   gtk_spinner_set_spinning (self->rank_spinner, loading);
-  if (self->loading == loading)
-    return;
-  self->loading = loading;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADING]);
+  cs_unit_panel_set_loading (CS_UNIT_PANEL (self), loading);
 }
 
 static void
@@ -181,7 +175,7 @@ cs_unit_ranking_set_epochs (CsUnitRanking *self, int from, int to)
 gboolean
 cs_unit_ranking_get_loading (CsUnitRanking *self)
 {
-  return self->loading;
+  return cs_unit_panel_get_loading (CS_UNIT_PANEL (self));
 }
 
 guint
@@ -227,7 +221,6 @@ cs_unit_ranking_dispose (GObject *object)
   cs_unit_ranking_reset (self, NULL);
   g_clear_object (&self->session);
   gtk_widget_dispose_template (GTK_WIDGET (self), CS_TYPE_UNIT_RANKING);
-  cs_unit_panel_unparent_children (GTK_WIDGET (self));
   G_OBJECT_CLASS (cs_unit_ranking_parent_class)->dispose (object);
 }
 
@@ -242,16 +235,6 @@ cs_unit_ranking_finalize (GObject *object)
 }
 
 static void
-cs_unit_ranking_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
-{
-  switch (prop_id)
-    {
-    case PROP_LOADING: g_value_set_boolean (value, CS_UNIT_RANKING (object)->loading); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
 cs_unit_ranking_class_init (CsUnitRankingClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
@@ -259,11 +242,6 @@ cs_unit_ranking_class_init (CsUnitRankingClass *klass)
 
   object_class->dispose = cs_unit_ranking_dispose;
   object_class->finalize = cs_unit_ranking_finalize;
-  object_class->get_property = cs_unit_ranking_get_property;
-  properties[PROP_LOADING] = g_param_spec_boolean ("loading", NULL, NULL, FALSE,
-                                                   G_PARAM_READABLE | G_PARAM_STATIC_STRINGS
-                                                   | G_PARAM_EXPLICIT_NOTIFY);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/convscope/Convscope/cs-unit-ranking.ui");

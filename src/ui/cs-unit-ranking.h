@@ -5,12 +5,13 @@
 #include <gtk/gtk.h>
 
 #include "cs-session.h"
+#include "cs-unit-panel.h"
 
 G_BEGIN_DECLS
 
 #define CS_TYPE_UNIT_RANKING (cs_unit_ranking_get_type ())
 
-G_DECLARE_FINAL_TYPE (CsUnitRanking, cs_unit_ranking, CS, UNIT_RANKING, GtkWidget)
+G_DECLARE_FINAL_TYPE (CsUnitRanking, cs_unit_ranking, CS, UNIT_RANKING, CsUnitPanel)
 
 void cs_unit_ranking_set_session (CsUnitRanking *self, CsSession *session);
 /* The model set changed (NULL: none): the epoch lists fill, first to last epoch is ranked. */

@@ -237,6 +237,18 @@ cell_at (CsWeightTimeline *self, double x, double y, int *layer, int *epoch)
   return *epoch >= 0 && *epoch < n_epochs (s) && *layer >= 0 && *layer < n_layers (s);
 }
 
+gboolean
+cs_weight_timeline_column_center (CsWeightTimeline *self, int epoch, double *x)
+{
+  const Stats *s = self->stats;
+  int w = gtk_widget_get_width (GTK_WIDGET (self));
+
+  if (n_layers (s) == 0 || epoch < 0 || epoch >= n_epochs (s) || w <= LABEL_W)
+    return FALSE;
+  *x = LABEL_W + (epoch + 0.5) * column_width (s, w);
+  return TRUE;
+}
+
 #define FIGURE_TITLE_H 22.0
 #define FIGURE_AXIS_H 20.0
 #define FIGURE_BAR_H 36.0

@@ -35,6 +35,9 @@ CsWeightStat cs_weight_timeline_get_stat (CsWeightTimeline *self);
 const cs_run_analysis *cs_weight_timeline_get_analysis (CsWeightTimeline *self);
 /* Why there is no analysis (one line), or NULL. */
 const char *cs_weight_timeline_get_error (CsWeightTimeline *self);
+/* The x of an epoch's column centre, in the timeline's coordinates (the scrubber lines up with
+ * it); FALSE while there are no columns. */
+gboolean cs_weight_timeline_column_center (CsWeightTimeline *self, int epoch, double *x);
 
 /* The heat map as a figure (title, layer names, cells, epoch axis, colour bar), drawn in
  * black on cr by the same code as the widget; FALSE while there are no statistics. */

@@ -9,6 +9,7 @@
 #include <glib/gstdio.h>
 #include <math.h>
 
+#include "cs-graph-blocks.h"
 #include "cs-graph-view.h"
 #include "cs-image-strip.h"
 #include "cs-model-set.h"
@@ -243,6 +244,19 @@ test_logged_run_opens_on_test_images (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static void
+click_graph (GtkWidget *graph, double x, double y)
+{
+  g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (graph);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr (GObject) c = g_list_model_get_item (controllers, i);
+      if (GTK_IS_GESTURE_CLICK (c))
+        g_signal_emit_by_name (c, "released", 1, x, y);
+    }
+}
+
 /* Layers by their PyTorch names in the graph; a click opens the node inspector. */
 static void
 test_node_inspector (void)
@@ -280,15 +294,7 @@ test_node_inspector (void)
   /* The search centred layer2.0.add: click it. */
   id = cs_graph_find (g, "layer2.0.add");
   g_assert_true (cs_graph_view_node_center (CS_GRAPH_VIEW (graph), id, &x, &y));
-  {
-    g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (graph);
-    for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
-      {
-        g_autoptr (GObject) c = g_list_model_get_item (controllers, i);
-        if (GTK_IS_GESTURE_CLICK (c))
-          g_signal_emit_by_name (c, "released", 1, x, y);
-      }
-  }
+  click_graph (graph, x, y);
   g_assert_cmpint (cs_session_get_layer (session), ==, id);
   g_assert_nonnull (cs_graph_view_get_inspector (CS_GRAPH_VIEW (graph)));
   g_assert_true (gtk_widget_get_visible (cs_graph_view_get_inspector (CS_GRAPH_VIEW (graph))));
@@ -297,6 +303,96 @@ test_node_inspector (void)
   gtk_popover_popdown (GTK_POPOVER (cs_graph_view_get_inspector (CS_GRAPH_VIEW (graph))));
   ui_spin (100);
   gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static gboolean
+same_box (GtkWidget *graph, const cs_graph *g, const char *a, const char *b)
+{
+  double ax, ay, bx, by;
+
+  g_assert_true (cs_graph_view_node_center (CS_GRAPH_VIEW (graph), cs_graph_find (g, a), &ax, &ay));
+  g_assert_true (cs_graph_view_node_center (CS_GRAPH_VIEW (graph), cs_graph_find (g, b), &bx, &by));
+  return ax == bx && ay == by;
+}
+
+/* A ResNet opens readable: its repeated blocks (layerN, layerN.M) collapsed, fitted at a zoom
+ * where the labels stay legible; a click on a block opens it, the search opens what it finds. */
+static void
+test_graph_blocks (void)
+{
+  g_autofree char *model = g_build_filename (fixture_dir, "resnet18.onnx", NULL);
+  g_autoptr (CsSession) session = cs_session_new ();
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *graph = cs_graph_view_new (session);
+  const cs_graph *g;
+  guint shown = 0, collapsed;
+  double x, y;
+
+  gtk_window_set_child (GTK_WINDOW (window), graph);
+  gtk_window_set_default_size (GTK_WINDOW (window), 290, 900);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (cs_session_open_model (session, model, NULL));
+  ui_spin (200);
+  g = cs_model_set_get_graph (cs_session_get_model_set (session));
+  for (int id = 0; id < g->n_nodes; id++)
+    shown += g->nodes[id].op != CS_OP_PARAM && g->nodes[id].op != CS_OP_CONST;
+  collapsed = cs_graph_view_get_n_boxes (CS_GRAPH_VIEW (graph));
+  /* input, conv1, relu, maxpool, layer1..layer4, the pooling, flatten, fc. */
+  g_assert_cmpuint (collapsed, <=, 12);
+  g_assert_cmpuint (shown, >, 40);
+  g_assert_cmpfloat (cs_graph_view_get_zoom (CS_GRAPH_VIEW (graph)), >=, 0.75);
+  g_assert_true (same_box (graph, g, "layer1.0.conv1", "layer1.1.add"));
+  g_assert_false (same_box (graph, g, "layer1.0.conv1", "layer2.0.conv1"));
+  shot (window, "graph-collapsed");
+
+  /* layer1 opens on its two blocks, layer1.0 on its layers. */
+  g_assert_true (cs_graph_view_node_center (CS_GRAPH_VIEW (graph), cs_graph_find (g, "layer1.0.conv1"), &x, &y));
+  g_assert_cmpint (cs_graph_view_block_at (CS_GRAPH_VIEW (graph), x, y), >=, 0);
+  click_graph (graph, x, y);
+  g_assert_cmpuint (cs_graph_view_get_n_boxes (CS_GRAPH_VIEW (graph)), ==, collapsed + 1);
+  g_assert_false (same_box (graph, g, "layer1.0.conv1", "layer1.1.add"));
+  g_assert_true (same_box (graph, g, "layer1.0.conv1", "layer1.0.add"));
+  g_assert_true (cs_graph_view_node_center (CS_GRAPH_VIEW (graph), cs_graph_find (g, "layer1.0.conv1"), &x, &y));
+  click_graph (graph, x, y);
+  g_assert_false (same_box (graph, g, "layer1.0.conv1", "layer1.0.add"));
+  g_assert_cmpint (cs_graph_view_node_at (CS_GRAPH_VIEW (graph), x, y), ==, cs_graph_find (g, "layer1.0.conv1"));
+  /* Opening a block selects nothing; a click on a layer does. */
+  g_assert_cmpint (cs_session_get_layer (session), !=, cs_graph_find (g, "layer1.0.conv1"));
+  click_graph (graph, x, y);
+  g_assert_cmpint (cs_session_get_layer (session), ==, cs_graph_find (g, "layer1.0.conv1"));
+  shot (window, "graph-expanded");
+
+  /* The search opens the blocks around what it finds. */
+  g_assert_true (same_box (graph, g, "layer3.1.conv2", "layer3.0.conv1"));
+  g_assert_cmpint (cs_graph_view_find (CS_GRAPH_VIEW (graph), "layer3.1.conv2"), ==, cs_graph_find (g, "layer3.1.conv2"));
+  g_assert_false (same_box (graph, g, "layer3.1.conv2", "layer3.0.conv1"));
+  g_assert_false (same_box (graph, g, "layer3.1.conv2", "layer3.1.add"));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* Block prefixes from PyTorch-style names: ResNet, DenseNet, MobileNet, and names without. */
+static void
+test_graph_block_keys (void)
+{
+  const struct { const char *name, *outer, *inner; } cases[] = {
+    { "layer1.0.conv1", "layer1", "layer1.0" },
+    { "layer1.0.downsample.0", "layer1", "layer1.0" },
+    { "features.denseblock2.denselayer11.conv1", "features.denseblock2", "features.denseblock2.denselayer11" },
+    { "features.transition1.conv", "features.transition1", NULL },
+    { "features.3.conv.0.0", "features.3", NULL },
+    { "layer1", NULL, NULL },
+    { "conv1", NULL, NULL },
+    { "fc", NULL, NULL },
+    { "features.conv0", NULL, NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *outer = NULL, *inner = NULL;
+      cs_graph_block_keys (cases[i].name, &outer, &inner);
+      g_assert_cmpstr (outer, ==, cases[i].outer);
+      g_assert_cmpstr (inner, ==, cases[i].inner);
+    }
 }
 
 static void
@@ -339,6 +435,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/own-model/labels-file", test_labels_file);
   g_test_add_func ("/own-model/nan-weights", test_nan_weights);
   g_test_add_func ("/own-model/node-inspector", test_node_inspector);
+  g_test_add_func ("/own-model/graph-blocks", test_graph_blocks);
+  g_test_add_func ("/own-model/graph-block-keys", test_graph_block_keys);
   g_test_add_func ("/own-model/logged-run-test-images", test_logged_run_opens_on_test_images);
   ret = g_test_run ();
   ui_fixture_remove (fixture_dir);

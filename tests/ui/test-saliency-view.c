@@ -3,6 +3,8 @@
  * within their time budget. */
 #include "config.h"
 
+#include "cs-colorbar.h"
+#include "cs-compare-grid.h"
 #include "cs-jobs.h"
 #include "cs-saliency-view.h"
 #include "ui-fixture.h"
@@ -40,6 +42,7 @@ test_method_changes_overlay (void)
   CsSaliencyView *view = make_view (session, &window);
   g_autoptr (GBytes) a = NULL, b = NULL, c = NULL;
   int other = CS_METHOD_GRADCAM;
+  GtkWidget *colorbar;
 
   cs_session_set_method (session, CS_METHOD_SALIENCY);
   g_assert_true (cs_session_open_model (session, run_dir, NULL));
@@ -47,6 +50,13 @@ test_method_changes_overlay (void)
   g_assert_nonnull (cs_saliency_view_get_overlay (view));
   g_assert_cmpint (cs_saliency_view_get_overlay_method (view), ==, CS_METHOD_SALIENCY);
   a = texture_bytes (cs_saliency_view_get_overlay (view));
+  /* The overlay's scale under it, in its colormap, as wide as the picture. */
+  ui_spin (100);
+  colorbar = ui_find_child (GTK_WIDGET (view), CS_TYPE_COLORBAR);
+  g_assert_nonnull (colorbar);
+  g_assert_true (gtk_widget_get_mapped (colorbar));
+  g_assert_cmpint (cs_colorbar_get_colormap (CS_COLORBAR (colorbar)), ==, cs_saliency_view_get_colormap (view));
+  g_assert_cmpint (gtk_widget_get_width (colorbar), >=, 100);
 
   cs_session_set_method (session, other);
   g_assert_true (cs_saliency_view_get_loading (view));
@@ -70,6 +80,7 @@ test_method_changes_overlay (void)
     g_autoptr (GBytes) d = texture_bytes (cs_saliency_view_get_overlay (view));
     g_assert_false (g_bytes_equal (c, d));
   }
+  g_assert_cmpint (cs_colorbar_get_colormap (CS_COLORBAR (colorbar)), ==, CS_COLORMAP_GRAY);
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
@@ -109,6 +120,45 @@ test_comparison_grid (void)
         if (note != NULL)
           g_assert_nonnull (strstr (note, "zero everywhere"));
       }
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* All 13 methods at once in a pane the size the window gives the saliency view at 1600x1000:
+ * a grid of rows and columns inside the visible area, no scrolling. */
+static void
+test_comparison_fits (void)
+{
+  g_autoptr (CsSession) session = cs_session_new ();
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *view = cs_saliency_view_new (session);
+  GtkWidget *grid, *scrolled;
+  int n = 0, rows = 0;
+
+  gtk_window_set_child (GTK_WINDOW (window), view);
+  gtk_window_set_default_size (GTK_WINDOW (window), 590, 440);
+  gtk_window_present (GTK_WINDOW (window));
+  cs_session_set_comparison (session, (1u << CS_METHOD_COUNT) - 1);
+  g_assert_true (cs_session_open_model (session, run_dir, NULL));
+  cs_saliency_view_show_comparison (CS_SALIENCY_VIEW (view), TRUE);
+  ui_spin (300);
+  grid = ui_find_child (view, CS_TYPE_COMPARE_GRID);
+  g_assert_nonnull (grid);
+  scrolled = gtk_widget_get_ancestor (grid, GTK_TYPE_SCROLLED_WINDOW);
+  g_assert_nonnull (scrolled);
+  g_assert_cmpint (cs_compare_grid_get_columns (CS_COMPARE_GRID (grid)), >=, 5);
+  for (GtkWidget *c = gtk_widget_get_first_child (grid); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      graphene_rect_t r;
+      g_assert_true (gtk_widget_compute_bounds (c, scrolled, &r));
+      g_assert_cmpfloat (r.origin.y + r.size.height, <=, gtk_widget_get_height (scrolled) + 0.5);
+      g_assert_cmpfloat (r.origin.x + r.size.width, <=, gtk_widget_get_width (scrolled) + 0.5);
+      g_assert_cmpfloat (r.size.width, >=, CS_COMPARE_GRID_PICTURE_MIN);
+      g_assert_true (gtk_widget_compute_bounds (c, grid, &r));
+      rows += r.origin.x < 1;   /* the first cell of a row */
+      n++;
+    }
+  g_assert_cmpint (n, ==, CS_METHOD_COUNT);
+  g_assert_cmpint (rows, >=, 2);
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
@@ -170,6 +220,7 @@ main (int argc, char *argv[])
   run_dir = ui_fixture_make_run (4);
   g_test_add_func ("/saliency-view/method-changes-overlay", test_method_changes_overlay);
   g_test_add_func ("/saliency-view/comparison-grid", test_comparison_grid);
+  g_test_add_func ("/saliency-view/comparison-fits", test_comparison_fits);
   g_test_add_func ("/saliency-view/progressive-panel", test_progressive_panel);
   ret = g_test_run ();
   ui_fixture_remove (run_dir);

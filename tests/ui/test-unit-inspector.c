@@ -52,6 +52,32 @@ select_unit (CsSession *session, const char *layer, int unit)
   cs_session_set_unit (session, unit);
 }
 
+/* Every ellipsized caption of the panels (dropdowns' own labels aside) has its full text in a
+ * tooltip, on itself or on the cell it captions. Returns how many were checked. */
+static int
+check_captions (GtkWidget *root)
+{
+  int n = 0;
+
+  if (GTK_IS_DROP_DOWN (root))
+    return 0;
+  if (GTK_IS_LABEL (root) && gtk_widget_get_mapped (root)
+      && gtk_label_get_ellipsize (GTK_LABEL (root)) != PANGO_ELLIPSIZE_NONE
+      && gtk_label_get_text (GTK_LABEL (root))[0] != '\0')
+    {
+      const char *text = gtk_label_get_text (GTK_LABEL (root));
+      gboolean found = FALSE;
+      for (GtkWidget *w = root; w != NULL && !found; w = gtk_widget_get_parent (w))
+        found = gtk_widget_get_tooltip_text (w) != NULL && strstr (gtk_widget_get_tooltip_text (w), text) != NULL;
+      if (!found)
+        g_error ("caption '%s' has no tooltip with its text", text);
+      n++;
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
+    n += check_captions (c);
+  return n;
+}
+
 static void
 test_select_fills (void)
 {
@@ -99,6 +125,10 @@ test_select_fills (void)
     ui_spin (50);
   g_assert_nonnull (cs_unit_inspector_get_sparkline (inspector, &n));
   g_assert_cmpint (n, ==, N_EPOCHS);
+
+  /* Captions that do not fit say it all in their tooltips: the header, the statuses, the nine
+   * examples' captions. */
+  g_assert_cmpint (check_captions (GTK_WIDGET (inspector)), >=, 2 + 2 + 9);
 
   gtk_window_destroy (GTK_WINDOW (window));
 }

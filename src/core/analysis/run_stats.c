@@ -169,6 +169,14 @@ load_epoch (const cs_run *run, const cs_model *model, int32_t e, cs_error *why, 
         *err = *why;
       return NULL;
     }
+  /* NaN or infinite weights make every statistic of the epoch meaningless (and the next
+   * epoch's change with it): the epoch is unavailable, with the tensor and count as reason. */
+  if (cs_model_check_finite (m, why) != CS_OK)
+    {
+      cs_error_prefix (why, "%s", run->epochs[e].checkpoint);
+      cs_model_free (m);
+      return NULL;
+    }
   return m;
 }
 
