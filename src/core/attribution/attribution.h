@@ -42,6 +42,9 @@ typedef struct {
   int32_t steps;             /* integrated gradients (default 50); 0 = default */
   cs_baseline baseline;      /* integrated gradients, occlusion */
   int32_t window, stride;    /* occlusion; 0 = cs_occlusion_default_window */
+  /* occlusion: one full forward per window instead of incremental inference (the reference
+   * that incremental inference is checked and timed against; the same map to float rounding) */
+  bool full_forwards;
   uint64_t seed;             /* smoothgrad, rise, uniform baseline */
 } cs_attribution_params;
 
