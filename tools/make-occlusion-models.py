@@ -5,11 +5,13 @@ Usage: make-occlusion-models.py --out DIR [--run TEST_EXE]. Random-initialised (
 torchvision models in eval mode, exported with torch.onnx: ResNet-18 at 224 x 224, MobileNetV2
 at 112 x 112 and a DenseNet-121 block (stem, dense block 1, transition 1, global pooling, a
 linear layer) at 64 x 64. With --run, execs TEST_EXE with MODEL:WINDOW:STRIDE:BATCH for each:
-ResNet-18 at the default 224 window (16) with a coarse stride so that the full-forward
-reference stays affordable, the others with overlapping windows.
+ResNet-18 with 48-pixel windows at stride 44 (25 windows: the full-forward reference stays
+affordable, and the drops stay well above float32 rounding of the logit, which a 16-pixel
+window's drops on a random network are not), the others with overlapping windows.
 """
 
 import argparse
+import importlib.util
 import os
 import sys
 
@@ -18,7 +20,7 @@ import torchvision
 
 # name -> (builder, input side, window, stride, batch)
 MODELS = {
-    "resnet18": (lambda: torchvision.models.resnet18(weights=None), 224, 16, 48, 16),
+    "resnet18": (lambda: torchvision.models.resnet18(weights=None), 224, 48, 44, 16),
     "mobilenet_v2": (lambda: torchvision.models.mobilenet_v2(weights=None), 112, 8, 8, 16),
     "densenet_block": (None, 64, 8, 4, 16),
 }
@@ -38,15 +40,21 @@ class DenseBlock(torch.nn.Module):
         return self.fc(torch.flatten(torch.nn.functional.adaptive_avg_pool2d(x, 1), 1))
 
 
+def calibrate_bn():
+    """tools/make-reference.py's batch-norm calibration (running statistics from a train-mode
+    pass): without it a random MobileNetV2's logits hardly depend on the input."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "make-reference.py")
+    spec = importlib.util.spec_from_file_location("make_reference", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.calibrate_bn
+
+
 def build(name, side, path):
     torch.manual_seed(20190630)
     builder = MODELS[name][0]
     model = builder() if builder is not None else DenseBlock()
-    # non-trivial batch-norm statistics, so that folding and the maps are not degenerate
-    for m in model.modules():
-        if isinstance(m, torch.nn.BatchNorm2d):
-            m.running_mean.uniform_(-0.2, 0.2)
-            m.running_var.uniform_(0.5, 1.5)
+    calibrate_bn()(model, (3, side, side), 20190630)
     model.eval()
     example = torch.zeros(1, 3, side, side)
     tmp = path + ".tmp"

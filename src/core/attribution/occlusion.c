@@ -157,6 +157,34 @@ plan_incremental (const cs_method_ctx *ctx, const cs_score *s, const windows *g,
   return st;
 }
 
+typedef struct {
+  cs_incremental *inc;
+  const int64_t *order;
+} probe;
+
+static cs_status
+probe_incremental (void *user_data, int32_t n, cs_error *err)
+{
+  probe *p = user_data;
+  const cs_tensor *v;
+  return cs_incremental_run (p->inc, p->order, n, &v, err);
+}
+
+/* The measured fastest batch of windows (at most the window count). */
+static cs_status
+fastest_batch (const cs_method_ctx *ctx, const cs_score *s, cs_incremental *inc, const windows *g,
+               int64_t count, const int64_t *order, int32_t *batch, cs_error *err)
+{
+  cs_method_ctx c = *ctx;
+  c.batch = count < ctx->batch ? (int32_t) count : ctx->batch;
+  if (inc == NULL)
+    return cs_method_fastest_forward_batch (&c, s->node, batch, err);
+  probe p = { .inc = inc, .order = order };
+  return cs_method_fastest_batch (&c, CS_BATCH_INCREMENTAL, s->node,
+                                  g->k * 100000 + (g->nx > 1 ? g->px[1] - g->px[0] : 0),
+                                  probe_incremental, &p, batch, err);
+}
+
 cs_status
 cs_method_occlusion (const cs_method_ctx *ctx, cs_attribution *out, cs_error *err)
 {
@@ -203,6 +231,9 @@ cs_method_occlusion (const cs_method_ctx *ctx, cs_attribution *out, cs_error *er
   cs_incremental *inc = NULL;
   if (st == CS_OK)
     st = plan_incremental (ctx, &s, &g, count, &x0, &inc, err);
+  int32_t batch = ctx->batch;
+  if (st == CS_OK)
+    st = fastest_batch (ctx, &s, inc, &g, count, order, &batch, err);
 
   int64_t done = 0;
   while (st == CS_OK && done < count)
@@ -212,7 +243,7 @@ cs_method_occlusion (const cs_method_ctx *ctx, cs_attribution *out, cs_error *er
           st = cs_error_set (err, CS_ERR_CANCELLED, "cancelled");
           break;
         }
-      int32_t n = (int32_t) (count - done < ctx->batch ? count - done : ctx->batch);
+      int32_t n = (int32_t) (count - done < batch ? count - done : batch);
       st = score_windows (ctx, &s, inc, &g, &x0, order + done, n, scores, err);
       if (st != CS_OK)
         break;
