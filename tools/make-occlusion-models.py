@@ -21,8 +21,8 @@ import torchvision
 # name -> (builder, input side, window, stride, batch)
 MODELS = {
     "resnet18": (lambda: torchvision.models.resnet18(weights=None), 224, 48, 44, 16),
-    "mobilenet_v2": (lambda: torchvision.models.mobilenet_v2(weights=None), 112, 8, 8, 16),
-    "densenet_block": (None, 64, 8, 4, 16),
+    "mobilenet_v2": (lambda: torchvision.models.mobilenet_v2(weights=None), 112, 16, 12, 16),
+    "densenet_block": (None, 64, 8, 8, 16),
 }
 
 

@@ -69,6 +69,26 @@ cs_method_hand_over (cs_status st, cs_tensor *raw, cs_tensor *map, double comple
   return CS_OK;
 }
 
+/* A budget-stopped run's saved work (resume.c): how far it got, the method's accumulators
+ * (floats and doubles) and its random generator. */
+typedef struct {
+  int64_t done, total;
+  int32_t passes;
+  float *floats;
+  int64_t n_floats;
+  double *doubles;
+  int64_t n_doubles;
+  uint64_t rng[4];
+} cs_resume_work;
+
+/* The saved work of a stopped run of this very method, parameters, model and input, or NULL
+ * (no state, an empty one, or another run's: that one is emptied). */
+const cs_resume_work *cs_method_resume_find (const cs_method_ctx *ctx);
+/* Saves w (copied) as the state of this run, when the run has a state to save into. */
+cs_status cs_method_resume_save (const cs_method_ctx *ctx, const cs_resume_work *w, cs_error *err);
+/* Empties the run's state (the run finished or failed). */
+void cs_method_resume_clear (const cs_method_ctx *ctx);
+
 /* What a measured batch size is measured on. */
 typedef enum {
   CS_BATCH_FORWARD = 0,      /* full forwards (RISE, Score-CAM, occlusion by full forwards) */

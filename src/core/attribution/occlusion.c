@@ -235,7 +235,17 @@ cs_method_occlusion (const cs_method_ctx *ctx, cs_attribution *out, cs_error *er
   if (st == CS_OK)
     st = fastest_batch (ctx, &s, inc, &g, count, order, &batch, err);
 
+  /* "refine further": a budget-stopped run of the same windows continues where it stopped */
   int64_t done = 0;
+  const cs_resume_work *saved = st == CS_OK ? cs_method_resume_find (ctx) : NULL;
+  if (saved != NULL && saved->total == count && saved->n_floats == count && saved->done < count)
+    {
+      memcpy (drops, saved->floats, (size_t) count * sizeof (float));
+      done = saved->done;
+      out->passes = saved->passes;
+      for (int64_t i = 0; i < done; i++)
+        add_window (&g, order[i], drops[order[i]], sum.data, hits.data);
+    }
   while (st == CS_OK && done < count)
     {
       if (cs_progress_cancelled (ctx->progress))
@@ -264,8 +274,15 @@ cs_method_occlusion (const cs_method_ctx *ctx, cs_attribution *out, cs_error *er
         break;
     }
 
+  if (st == CS_OK && done < count)
+    {
+      cs_resume_work state = { .done = done, .total = count, .passes = out->passes,
+                               .floats = drops, .n_floats = count };
+      st = cs_method_resume_save (ctx, &state, err);
+    }
   if (st == CS_OK && done == count)
     {
+      cs_method_resume_clear (ctx);
       /* the sums again in raster order: the same floats whatever order the windows ran in */
       memset (sum.data, 0, (size_t) (h * w) * sizeof (float));
       memset (hits.data, 0, (size_t) (h * w) * sizeof (float));

@@ -62,6 +62,14 @@ cs_method_rise (const cs_method_ctx *ctx, cs_attribution *out, cs_error *err)
   cs_rng_seed (&rng, ctx->p->seed);
   float grid[RISE_GRID * RISE_GRID];
   int64_t done = 0;
+  /* "refine further": a budget-stopped run with the same masks continues where it stopped */
+  const cs_resume_work *saved = st == CS_OK ? cs_method_resume_find (ctx) : NULL;
+  if (saved != NULL && saved->total == total && saved->n_doubles == plane && saved->done < total)
+    {
+      memcpy (sum, saved->doubles, (size_t) plane * sizeof (double));
+      memcpy (rng.s, saved->rng, sizeof rng.s);
+      done = saved->done;
+    }
   while (st == CS_OK && done < total)
     {
       if (cs_progress_cancelled (ctx->progress))
@@ -102,6 +110,15 @@ cs_method_rise (const cs_method_ctx *ctx, cs_attribution *out, cs_error *err)
             break;
         }
     }
+  if (st == CS_OK && done < total)
+    {
+      cs_resume_work w = { .done = done, .total = total, .passes = (int32_t) done, .doubles = sum,
+                           .n_doubles = plane };
+      memcpy (w.rng, rng.s, sizeof w.rng);
+      st = cs_method_resume_save (ctx, &w, err);
+    }
+  else if (st == CS_OK)
+    cs_method_resume_clear (ctx);
   if (st == CS_OK)
     rise_estimate (sum, plane, done, raw.data, map.data);
   free (sum);
