@@ -820,3 +820,10 @@ cs_saliency_view_get_panel_completed (CsSaliencyView *self, int method, guint *n
   *can_refine = p->root != NULL && gtk_widget_get_visible (p->refine);
   return p->root != NULL ? p->completed : 0;
 }
+
+double
+cs_saliency_view_get_panel_resumable (CsSaliencyView *self, int method)
+{
+  g_return_val_if_fail (method >= 0 && method < CS_METHOD_COUNT, 0);
+  return cs_resume_completed (self->panels[method].resume);
+}
