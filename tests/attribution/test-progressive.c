@@ -35,9 +35,10 @@ on_partial (void *user_data, const cs_tensor *map, double fraction)
     l->cancel = 1;
 }
 
+/* One run on a fresh exec of batch 2; state: the resumable state, or NULL. */
 static cs_status
-explain_refined (const cs_model *m, const cs_tensor *x, const cs_attribution_params *p,
-                 listener *l, double budget, cs_attribution *out, cs_error *err)
+explain_resumed (const cs_model *m, const cs_tensor *x, const cs_attribution_params *p,
+                 listener *l, double budget, cs_resume *state, cs_attribution *out, cs_error *err)
 {
   cs_exec *e = cs_exec_new (m, 2, err);
   if (e == NULL)
@@ -45,11 +46,19 @@ explain_refined (const cs_model *m, const cs_tensor *x, const cs_attribution_par
       memset (out, 0, sizeof *out);
       return err->code;
     }
-  cs_refine r = { .partial = l != NULL ? on_partial : NULL, .user_data = l, .budget_seconds = budget };
+  cs_refine r = { .partial = l != NULL ? on_partial : NULL, .user_data = l, .budget_seconds = budget,
+                  .resume = state };
   cs_progress prog = { .cancel = l != NULL ? &l->cancel : NULL };
   cs_status st = cs_attribution_run_refined (e, x, p, &prog, &r, out, err);
   cs_exec_free (e);
   return st;
+}
+
+static cs_status
+explain_refined (const cs_model *m, const cs_tensor *x, const cs_attribution_params *p,
+                 listener *l, double budget, cs_attribution *out, cs_error *err)
+{
+  return explain_resumed (m, x, p, l, budget, NULL, out, err);
 }
 
 static bool
@@ -121,24 +130,6 @@ check_method (const cs_model *m, const cs_tensor *x, cs_method method)
   CHECK (st == CS_ERR_CANCELLED && refined.raw.data == NULL && refined.map.data == NULL,
          "%s: cancelled mid-refinement, nothing is left allocated", id);
   cs_attribution_free (&once);
-}
-
-static cs_status
-explain_resumed (const cs_model *m, const cs_tensor *x, const cs_attribution_params *p,
-                 listener *l, double budget, cs_resume *state, cs_attribution *out, cs_error *err)
-{
-  cs_exec *e = cs_exec_new (m, 2, err);
-  if (e == NULL)
-    {
-      memset (out, 0, sizeof *out);
-      return err->code;
-    }
-  cs_refine r = { .partial = l != NULL ? on_partial : NULL, .user_data = l, .budget_seconds = budget,
-                  .resume = state };
-  cs_progress prog = { .cancel = l != NULL ? &l->cancel : NULL };
-  cs_status st = cs_attribution_run_refined (e, x, p, &prog, &r, out, err);
-  cs_exec_free (e);
-  return st;
 }
 
 static void
