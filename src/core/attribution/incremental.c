@@ -530,6 +530,10 @@ plan_node (cs_incremental *inc, int32_t id, cs_error *err)
       o->rx = o->ry + count;
       plan_regions (inc, id);
       vs = cs_shape_4d (inc->max_batch, o->c, o->rh, o->rw);
+      /* a window op from a whole map to a whole map runs as in a full forward, on the
+       * input's own value with its own padding: no crop to copy */
+      if (o->kind == NODE_WINDOW && !partial (o) && !partial (&inc->nodes[node->inputs[0]]))
+        o->kind = NODE_WHOLE;
     }
   if (o->kind == NODE_WINDOW)
     {
