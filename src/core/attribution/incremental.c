@@ -30,7 +30,7 @@ typedef struct {
   bool spatial;      /* a batched 4-D map, so a region (else the whole tensor per sample) */
   int64_t c, h, w;
   int64_t rh, rw;    /* the region each window recomputes; (h, w) for a whole map */
-  box *exact;        /* per window: where the values differ from the clean run */
+  box *exact;        /* per window: where the values differ from the clean run (planning only) */
   int64_t *ry, *rx;  /* per window: the region's top-left */
   cs_tensor clean;   /* [1,C,H,W] of the clean run, kept while the region is partial */
   cs_tensor value;   /* the current batch: [max_batch, C, rh, rw], or the whole shape */
@@ -599,6 +599,12 @@ cs_incremental_new (cs_exec *e, int32_t until, const cs_incremental_windows *w, 
       redone += o->spatial ? f * (double) (o->rh * o->rw) / (double) (o->h * o->w) : f;
     }
   free (needed);
+  /* the changed boxes only serve the planning; the regions (ry, rx) are what runs */
+  for (int32_t id = 0; id <= until; id++)
+    {
+      free (inc->nodes[id].exact);
+      inc->nodes[id].exact = NULL;
+    }
   inc->fraction = total > 0 ? redone / total : 1.0;
   const inode *top = &inc->nodes[until];
   if (st == CS_OK && partial (top))
