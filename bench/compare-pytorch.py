@@ -4,7 +4,10 @@
 Workloads (same thread count on both sides, same seeded weights, warm-up excluded, median of N):
   ResNet-18 224x224, batch 1: forward; saliency; Grad-CAM on layer4; SmoothGrad (50 samples) and
     Integrated Gradients (50 steps), PyTorch doing them as one batch of 50; Score-CAM on layer4
-    (512 maps), PyTorch running the masked inputs in batches of --scorecam-batch.
+    (512 maps), PyTorch running the masked inputs in batches of --scorecam-batch; occlusion
+    16/8 (729 windows) by convscope's incremental inference and by its full forwards
+    (`bench --task occlusion-full`), PyTorch as Captum (full forwards in batches of
+    --occlusion-batch); RISE 4000 masks.
   LeNet 28x28, batch 1: saliency.
   Tiny CNN 28x28: the whole `convscope-cli compare --methods all` sheet (wall time of the command,
     best of 3; an absolute target, no PyTorch side).
