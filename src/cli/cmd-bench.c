@@ -24,7 +24,7 @@ static const cli_option bench_options[] = {
 
 static const char *const tasks[] = {
   "forward", "saliency", "gradcam", "smoothgrad", "integrated-gradients", "scorecam", "occlusion",
-  "rise", "compare-all", "train-step", NULL,
+  "occlusion-full", "rise", "compare-all", "train-step", NULL,
 };
 
 static double
@@ -45,10 +45,11 @@ compare_doubles (const void *a, const void *b)
 /* A task that is an attribution method: one cs_attribution_run with docs/methods.md's defaults on one
  * input, its samples/steps/masks in batches of the exec's max batch (--batch). */
 static cs_status
-run_method (cs_exec *e, const cs_tensor *x, cs_method method, cs_error *err)
+run_method (cs_exec *e, const cs_tensor *x, cs_method method, bool full_forwards, cs_error *err)
 {
   cs_attribution_params p = CS_ATTRIBUTION_PARAMS_DEFAULT;
   p.method = method;
+  p.full_forwards = full_forwards;
   cs_attribution a = { 0 };
   cs_status st = cs_attribution_run (e, x, &p, NULL, &a, err);
   cs_attribution_free (&a);
@@ -61,7 +62,7 @@ run_all_methods (cs_exec *e, const cs_tensor *x, cs_error *err)
 {
   for (int k = 0; k < CS_METHOD_COUNT; k++)
     {
-      cs_status st = run_method (e, x, (cs_method) k, err);
+      cs_status st = run_method (e, x, (cs_method) k, false, err);
       if (st != CS_OK)
         return cs_error_prefix (err, "%s", cs_method_id ((cs_method) k));
     }
@@ -69,8 +70,8 @@ run_all_methods (cs_exec *e, const cs_tensor *x, cs_error *err)
 }
 
 static cs_status
-run_once (cs_exec *e, cs_trainer *t, const cs_tensor *x, bool saliency, cs_method method, int32_t *targets,
-          cs_tensor *seed, cs_error *err)
+run_once (cs_exec *e, cs_trainer *t, const cs_tensor *x, bool saliency, cs_method method, bool full,
+          int32_t *targets, cs_tensor *seed, cs_error *err)
 {
   if (t != NULL)
     {
@@ -82,7 +83,7 @@ run_once (cs_exec *e, cs_trainer *t, const cs_tensor *x, bool saliency, cs_metho
   if (method == CS_METHOD_COUNT + 1)
     return run_all_methods (e, x, err);
   if (method != CS_METHOD_COUNT)
-    return run_method (e, x, method, err);
+    return run_method (e, x, method, full, err);
   if (!saliency)
     return cs_exec_forward (e, x, err);
   for (int64_t i = 0; i < x->shape.dim[0]; i++)
@@ -106,7 +107,7 @@ cli_cmd_bench (int argc, char **argv)
     return cli_error (CLI_EXIT_USAGE, "bench", args.n_positional ? _("expected one MODEL") : _("missing MODEL"));
   if (args.values[OPT_TASK] == NULL)
     return cli_error (CLI_EXIT_USAGE, "--task", _("missing (forward, saliency, gradcam, smoothgrad, integrated-gradients, scorecam, "
-                                               "occlusion, rise, compare-all, train-step)"));
+                                               "occlusion, occlusion-full, rise, compare-all, train-step)"));
   const char *task = NULL;
   int64_t batch = 1, repeat = 10;
   if ((code = cli_get_choice (&args, OPT_TASK, "--task", tasks, &task))
@@ -118,8 +119,12 @@ cli_cmd_bench (int argc, char **argv)
   /* gradcam, smoothgrad, integrated-gradients, scorecam, occlusion, rise: the method on one
    * input; compare-all (CS_METHOD_COUNT + 1): every method on one input. */
   bool all = strcmp (task, "compare-all") == 0;
+  /* occlusion-full: occlusion by one full forward per window, the reference that its
+   * incremental inference (task occlusion) is timed against */
+  bool full = strcmp (task, "occlusion-full") == 0;
   cs_method method = saliency || train ? CS_METHOD_COUNT
-                     : all ? (cs_method) (CS_METHOD_COUNT + 1) : cs_method_from_id (task);
+                     : all ? (cs_method) (CS_METHOD_COUNT + 1)
+                     : full ? CS_METHOD_OCCLUSION : cs_method_from_id (task);
   if (!saliency && !train && method == CS_METHOD_COUNT && strcmp (task, "forward") != 0)
     return cli_error (CLI_EXIT_FAILURE, "--task", _("%s is not a task"), task);
   if (train && args.values[OPT_BATCH] == NULL)
@@ -180,7 +185,7 @@ cli_cmd_bench (int argc, char **argv)
     x.data[i] = 2.0f * cs_rng_uniform (&rng) - 1.0f;
 
   /* The warm-up run allocates lazily sized buffers and warms caches; it is not timed. */
-  if (run_once (e, t, &x, saliency, method, targets, &seed, &err) != CS_OK)
+  if (run_once (e, t, &x, saliency, method, full, targets, &seed, &err) != CS_OK)
     {
       code = cli_fail (model_path, &err);
       goto out;
@@ -188,7 +193,7 @@ cli_cmd_bench (int argc, char **argv)
   for (int64_t r = 0; r < repeat; r++)
     {
       double t0 = now_ms ();
-      if (run_once (e, t, &x, saliency, method, targets, &seed, &err) != CS_OK)
+      if (run_once (e, t, &x, saliency, method, full, targets, &seed, &err) != CS_OK)
         {
           code = cli_fail (model_path, &err);
           goto out;

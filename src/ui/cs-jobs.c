@@ -186,6 +186,7 @@ cs_saliency_job_free (gpointer data)
   g_clear_object (&job->owner);
   g_clear_pointer (&job->set, cs_model_set_unref);
   g_clear_pointer (&job->input, g_bytes_unref);
+  g_clear_pointer (&job->resume, cs_resume_free);
   g_free (job);
 }
 
@@ -195,6 +196,7 @@ cs_saliency_result_free (gpointer data)
   CsSaliencyResult *r = data;
 
   g_free (r->map);
+  g_clear_pointer (&r->resume, cs_resume_free);
   g_free (r);
 }
 
@@ -279,6 +281,10 @@ cs_saliency_job_run (CsWorkerJob *wjob, gpointer data, GError **error)
   if (e == NULL)
     return NULL;
   in = cs_tensor_view (&job->shape, (float *) g_bytes_get_data (job->input, NULL));
+  /* a budget-stopped run saves its state here, for "refine further" to continue from */
+  if (job->resume == NULL && job->budget > 0)
+    job->resume = cs_resume_new ();
+  refine.resume = job->resume;
   if (job->partial != NULL && job->owner != NULL)
     {
       refine.partial = job_partial_cb;
@@ -301,6 +307,8 @@ cs_saliency_job_run (CsWorkerJob *wjob, gpointer data, GError **error)
       return NULL;
     }
   r = g_new0 (CsSaliencyResult, 1);
+  if (cs_resume_completed (job->resume) > 0)
+    r->resume = g_steal_pointer (&job->resume);
   r->method = job->params.method;
   r->height = (int) a.map.shape.dim[0];
   r->width = (int) a.map.shape.dim[1];

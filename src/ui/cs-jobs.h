@@ -49,6 +49,8 @@ typedef struct
   GObject *owner;                /* partial's first argument, held until the job is freed */
   guint serial;
   gint64 last_partial;           /* worker thread: when the last partial was posted (us) */
+  cs_resume *resume;             /* owned: a stopped run's state to continue from, and where
+                                  * this run saves its own when the budget stops it */
 } CsSaliencyJob;
 
 typedef struct
@@ -63,6 +65,7 @@ typedef struct
   double seconds;
   double completed;            /* 1, or the fraction done when the budget stopped it */
   int passes;
+  cs_resume *resume;           /* owned: what "refine further" continues from, or NULL */
 } CsSaliencyResult;
 
 /* Gradient methods (CAMs included) can explain a unit; perturbation methods explain a class. */

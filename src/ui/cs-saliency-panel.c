@@ -140,6 +140,7 @@ cs_saliency_panel_release (CsSaliencyPanel *p)
 {
   g_clear_pointer (&p->values, g_free);
   g_clear_pointer (&p->error, g_free);
+  g_clear_pointer (&p->resume, cs_resume_free);
   p->root = NULL;
   p->serial = 0;
 }

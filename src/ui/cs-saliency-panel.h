@@ -29,6 +29,7 @@ typedef struct
   guint n_partials;            /* best-so-far maps shown since the panel was cleared */
   gboolean running;
   char *error;                 /* why the method failed, or NULL */
+  cs_resume *resume;           /* the budget-stopped run's state "refine further" continues */
 } CsSaliencyPanel;
 
 /* Builds the widgets of method m's cell (p->root is the cell); refine is connected to the

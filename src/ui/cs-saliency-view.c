@@ -211,7 +211,8 @@ ensure_panels (CsSaliencyView *self)
 }
 
 /* A best-so-far map from a running job: shown when it is the panel's current job and goes
- * further than the map already there (a refinement restarts from the beginning). */
+ * further than the map already there (a refinement continues from where the budget stopped
+ * occlusion and RISE; the other methods start again). */
 static void
 panel_partial (gpointer owner, guint serial, const float *map, int width, int height, double fraction)
 {
@@ -256,13 +257,16 @@ compare_done (GObject *source, GAsyncResult *result, gpointer user_data)
   else
     {
       cs_saliency_panel_show_result (p, r, self->colormap);
+      g_clear_pointer (&p->resume, cs_resume_free);
+      p->resume = g_steal_pointer (&r->resume);
       cs_saliency_result_free (r);
     }
 }
 
-/* Starts method m's job for the panel; budget < 0: the session's budget. */
+/* Starts method m's job for the panel; budget < 0: the session's budget. resume: the state
+ * to continue from (taken), or NULL to start afresh (the panel's saved state is dropped). */
 static void
-run_panel (CsSaliencyView *self, int m, double budget)
+run_panel (CsSaliencyView *self, int m, double budget, cs_resume *resume)
 {
   Panel *p = &self->panels[m];
   char channel[64];
@@ -271,7 +275,12 @@ run_panel (CsSaliencyView *self, int m, double budget)
 
   job = cs_saliency_job_new (self->session, m, cs_session_get_target (self->session));
   if (job == NULL)
-    return;
+    {
+      cs_resume_free (resume);
+      return;
+    }
+  g_clear_pointer (&p->resume, cs_resume_free);
+  job->resume = resume;
   p->serial = ++self->serial;
   cs_saliency_job_set_refine (job, budget >= 0 ? budget : cs_session_get_attribution_budget (self->session),
                               panel_partial, G_OBJECT (self), p->serial);
@@ -285,7 +294,8 @@ run_panel (CsSaliencyView *self, int m, double budget)
                  job, cs_saliency_job_free, cs_saliency_result_free, compare_done, call);
 }
 
-/* "Refine further": the method again without a budget; the map on screen stays until the new
+/* "Refine further": the method again without a budget, continuing from the stopped run's
+ * state (occlusion, RISE; the others start again); the map on screen stays until the new
  * run's estimate goes further than it. */
 void
 cs_saliency_view_refine_further (CsSaliencyView *self, int m)
@@ -300,7 +310,7 @@ cs_saliency_view_refine_further (CsSaliencyView *self, int m)
   gtk_widget_set_visible (p->refine, FALSE);
   cs_saliency_panel_set_running (p, TRUE, 0);
   self->n_compared--;
-  run_panel (self, m, 0);
+  run_panel (self, m, 0, g_steal_pointer (&p->resume));
 }
 
 static void
@@ -330,7 +340,7 @@ run_comparison (CsSaliencyView *self)
           continue;
         cs_saliency_panel_clear (p);
         gtk_picture_set_paintable (GTK_PICTURE (p->image), GDK_PAINTABLE (image));
-        run_panel (self, m, -1);
+        run_panel (self, m, -1, NULL);
       }
 }
 
@@ -843,4 +853,11 @@ cs_saliency_view_get_panel_completed (CsSaliencyView *self, int method, guint *n
   *n_partials = p->n_partials;
   *can_refine = p->root != NULL && gtk_widget_get_visible (p->refine);
   return p->root != NULL ? p->completed : 0;
+}
+
+double
+cs_saliency_view_get_panel_resumable (CsSaliencyView *self, int method)
+{
+  g_return_val_if_fail (method >= 0 && method < CS_METHOD_COUNT, 0);
+  return cs_resume_completed (self->panels[method].resume);
 }

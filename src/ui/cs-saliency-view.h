@@ -45,6 +45,9 @@ const float *cs_saliency_view_get_panel (CsSaliencyView *self, int method, int *
  * best-so-far maps it showed while refining, and whether "refine further" is offered. */
 double cs_saliency_view_get_panel_completed (CsSaliencyView *self, int method, guint *n_partials,
                                              gboolean *can_refine);
+/* Test hook: the fraction of method's work its panel has saved for "refine further" to
+ * continue from (0: none). */
+double cs_saliency_view_get_panel_resumable (CsSaliencyView *self, int method);
 /* The note a comparison cell shows over its picture (why its map is empty), or NULL. */
 const char *cs_saliency_view_get_panel_note (CsSaliencyView *self, int method);
 /* "Refine further": runs the method of a budget-stopped panel again without a budget. */

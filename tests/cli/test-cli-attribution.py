@@ -227,7 +227,8 @@ def test_budget(tmp):
 
 
 def test_bench(tmp):
-    for task in ("gradcam", "smoothgrad", "integrated-gradients", "scorecam", "occlusion", "rise", "compare-all"):
+    for task in ("gradcam", "smoothgrad", "integrated-gradients", "scorecam", "occlusion", "occlusion-full", "rise",
+                 "compare-all"):
         p = run("bench", TINY, "--task", task, "--repeat", "2")
         last = p.stdout.strip().splitlines()[-1] if p.stdout.strip() else ""
         check(p.returncode == 0 and LAST_LINE.fullmatch(last), f"bench --task {task}: last line '{last}'")

@@ -176,7 +176,8 @@ wait_compared (CsSaliencyView *view, guint n)
 }
 
 /* RISE with many masks and a short budget: best-so-far maps while it refines, a stop short of
- * the end with "refine further" offered, and refining further runs it to the end. */
+ * the end with "refine further" offered and the stopped run's state kept, and refining
+ * further continues from it to the end. */
 static void
 test_progressive_panel (void)
 {
@@ -203,11 +204,14 @@ test_progressive_panel (void)
   g_assert_nonnull (cs_saliency_view_get_panel (view, CS_METHOD_RISE, &w, &h, &seconds, &error));
 
   g_test_message ("RISE stopped at %.3f after %u partial maps", completed, partials);
+  g_assert_cmpfloat (cs_saliency_view_get_panel_resumable (view, CS_METHOD_RISE), ==, completed);
   cs_saliency_view_refine_further (view, CS_METHOD_RISE);
+  g_assert_cmpfloat (cs_saliency_view_get_panel_resumable (view, CS_METHOD_RISE), ==, 0.0);
   wait_compared (view, 1);
   completed = cs_saliency_view_get_panel_completed (view, CS_METHOD_RISE, &partials, &can_refine);
   g_assert_cmpfloat (completed, ==, 1.0);
   g_assert_false (can_refine);
+  g_assert_cmpfloat (cs_saliency_view_get_panel_resumable (view, CS_METHOD_RISE), ==, 0.0);
   gtk_window_destroy (GTK_WINDOW (window));
 }
 

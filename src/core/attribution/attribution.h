@@ -42,6 +42,9 @@ typedef struct {
   int32_t steps;             /* integrated gradients (default 50); 0 = default */
   cs_baseline baseline;      /* integrated gradients, occlusion */
   int32_t window, stride;    /* occlusion; 0 = cs_occlusion_default_window */
+  /* occlusion: one full forward per window instead of incremental inference (the reference
+   * that incremental inference is checked and timed against; the same map to float rounding) */
+  bool full_forwards;
   uint64_t seed;             /* smoothgrad, rise, uniform baseline */
 } cs_attribution_params;
 
@@ -69,11 +72,24 @@ typedef struct {
  * fraction done. Run to the end, the result is bit-identical to a run without refinement
  * hooks. A budget stops refinement after the batch that crosses it; the result is then the
  * estimate so far and cs_attribution.completed says how far the method got. */
+typedef struct cs_resume cs_resume;
+
 typedef struct {
   void (*partial) (void *user_data, const cs_tensor *map, double fraction); /* may be NULL */
   void *user_data;
   double budget_seconds;     /* > 0: stop refining once the run has taken this long */
+  /* May be NULL. A run that a budget stops saves what it has done here (occlusion, RISE); a
+   * later run given the same state, with the same model, input, method and parameters,
+   * continues from it instead of starting again, and its result is bit-identical to a run
+   * that was never stopped. Any other run empties it. */
+  cs_resume *resume;
 } cs_refine;
+
+/* An empty resumable state (NULL when out of memory), and its end. */
+cs_resume *cs_resume_new (void);
+void cs_resume_free (cs_resume *r);
+/* The fraction of the work a saved state holds (0 when empty). */
+double cs_resume_completed (const cs_resume *r);
 
 /* Runs p->method on input [1,C,H,W] with exec e (its model, its max batch). progress may be
  * NULL. On CS_ERR_CANCELLED nothing is left allocated in out. */

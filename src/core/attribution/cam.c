@@ -24,6 +24,12 @@ cs_cam_score_seed (const cs_method_ctx *ctx, int32_t *from, cs_tensor *seed, cs_
   return CS_OK;
 }
 
+int32_t
+cs_cam_score_node (const cs_method_ctx *ctx)
+{
+  return ctx->p->unit_layer >= 0 ? ctx->p->unit_layer : ctx->model->graph->output_node;
+}
+
 cs_status
 cs_cam_batch_scores (const cs_method_ctx *ctx, const cs_tensor *input, double *scores,
                      cs_error *err)

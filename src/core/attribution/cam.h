@@ -10,6 +10,8 @@
 cs_status cs_cam_score_seed (const cs_method_ctx *ctx, int32_t *from, cs_tensor *seed,
                              cs_error *err);
 
+/* The node cs_cam_batch_scores runs the network to: the unit's layer, or the output. */
+int32_t cs_cam_score_node (const cs_method_ctx *ctx);
 /* Runs input [N,C,H,W] forward and writes one score per sample: the target's softmax
  * probability (Score-CAM, RISE), or the unit's mean activation when p->unit_layer >= 0. */
 cs_status cs_cam_batch_scores (const cs_method_ctx *ctx, const cs_tensor *input, double *scores,

@@ -69,6 +69,48 @@ cs_method_hand_over (cs_status st, cs_tensor *raw, cs_tensor *map, double comple
   return CS_OK;
 }
 
+/* A budget-stopped run's saved work (resume.c): how far it got, the method's accumulators
+ * (floats and doubles) and its random generator. */
+typedef struct {
+  int64_t done, total;
+  int32_t passes;
+  float *floats;
+  int64_t n_floats;
+  double *doubles;
+  int64_t n_doubles;
+  uint64_t rng[4];
+} cs_resume_work;
+
+/* The saved work of a stopped run of this very method, parameters, model and input, or NULL
+ * (no state, an empty one, or another run's: that one is emptied). */
+const cs_resume_work *cs_method_resume_find (const cs_method_ctx *ctx);
+/* Saves w (copied) as the state of this run, when the run has a state to save into. */
+cs_status cs_method_resume_save (const cs_method_ctx *ctx, const cs_resume_work *w, cs_error *err);
+/* Empties the run's state (the run finished or failed). */
+void cs_method_resume_clear (const cs_method_ctx *ctx);
+
+/* What a measured batch size is measured on. */
+typedef enum {
+  CS_BATCH_FORWARD = 0,      /* full forwards (RISE, Score-CAM, occlusion by full forwards) */
+  CS_BATCH_INCREMENTAL,      /* occlusion's incremental inference */
+} cs_batch_kind;
+
+/* Pushes n of a method's inputs through the network (results discarded): what is timed. */
+typedef cs_status (*cs_batch_run_fn) (void *user_data, int32_t n, cs_error *err);
+
+/* The batch size (1, 2, 4, ... or ctx->batch) at which `run` takes the least time per input,
+ * each size timed once after an untimed warm-up. Remembered per model, kind, node `until`,
+ * `extra` (e.g. the occlusion window), exec batch, thread count and input size: measured once
+ * per process, so that later runs, and a progressive run and its one-shot twin, use the same
+ * size (the maps may then differ from another process's in the last float bits when it
+ * measured another size). The probe leaves the exec's activations changed. */
+cs_status cs_method_fastest_batch (const cs_method_ctx *ctx, cs_batch_kind kind, int32_t until,
+                                   int64_t extra, cs_batch_run_fn run, void *user_data,
+                                   int32_t *batch, cs_error *err);
+/* cs_method_fastest_batch for full forwards to node `until` of copies of ctx->input. */
+cs_status cs_method_fastest_forward_batch (const cs_method_ctx *ctx, int32_t until, int32_t *batch,
+                                           cs_error *err);
+
 /* Fills out->raw, out->map, out->raw_is_signed and out->passes (and out->completed when a
  * budget stopped it early; the driver sets 1 otherwise); the driver fills the rest.
  * Must poll cs_progress_cancelled (ctx->progress) between batches and return CS_ERR_CANCELLED

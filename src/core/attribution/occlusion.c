@@ -5,11 +5,14 @@
  * grid of them first (every m-th position along each axis, m·S <= K so that the coarse windows
  * still cover every pixel), then the rest: the mean over the windows done so far is the
  * progressive estimate. Each window's drop is kept and the final sums run in raster order, so
- * the result does not depend on the visiting order. */
+ * the result does not depend on the visiting order. Each batch of windows runs by incremental
+ * inference (incremental.c: only what a window changes is recomputed) unless p->full_forwards
+ * asks for full forwards or no layer gains from it; both give the same drops to float rounding. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "attribution/baseline.h"
+#include "attribution/incremental.h"
 #include "attribution/map.h"
 #include "attribution/score.h"
 
@@ -112,6 +115,76 @@ fill_occluded (const windows *g, const cs_tensor *x, const cs_tensor *x0, const 
     }
 }
 
+/* The scores of windows order[0..n): incrementally when inc is set, else full forwards. */
+static cs_status
+score_windows (const cs_method_ctx *ctx, cs_score *s, cs_incremental *inc, const windows *g,
+               const cs_tensor *x0, const int64_t *order, int32_t n, float *scores, cs_error *err)
+{
+  if (inc != NULL)
+    {
+      const cs_tensor *v = NULL;
+      cs_status st = cs_incremental_run (inc, order, n, &v, err);
+      if (st == CS_OK)
+        cs_score_read (s, v, n, scores);
+      return st;
+    }
+  cs_tensor batch = cs_score_batch (s, n);
+  fill_occluded (g, ctx->input, x0, order, n, batch.data);
+  return cs_score_forward (s, ctx->exec, &batch, scores, err);
+}
+
+/* Incremental inference over every window (raster index i at (py[i / nx], px[i % nx])), or
+ * *inc NULL when full forwards are asked for or gain nothing. After the clean forward. */
+static cs_status
+plan_incremental (const cs_method_ctx *ctx, const cs_score *s, const windows *g, int64_t count,
+                  const cs_tensor *x0, cs_incremental **inc, cs_error *err)
+{
+  *inc = NULL;
+  if (ctx->p->full_forwards)
+    return CS_OK;
+  int64_t *wy = malloc ((size_t) (2 * count) * sizeof *wy);
+  if (wy == NULL)
+    return cs_error_set (err, CS_ERR_MEMORY, "out of memory for %lld occlusion windows", (long long) count);
+  for (int64_t i = 0; i < count; i++)
+    {
+      wy[i] = g->py[i / g->nx];
+      wy[count + i] = g->px[i % g->nx];
+    }
+  cs_incremental_windows w = { .input = ctx->input, .baseline = x0, .k = g->k, .wy = wy,
+                               .wx = wy + count, .count = count };
+  cs_status st = cs_incremental_new (ctx->exec, s->node, &w, ctx->batch, true, inc, err);
+  free (wy);
+  return st;
+}
+
+typedef struct {
+  cs_incremental *inc;
+  const int64_t *order;
+} probe;
+
+static cs_status
+probe_incremental (void *user_data, int32_t n, cs_error *err)
+{
+  probe *p = user_data;
+  const cs_tensor *v;
+  return cs_incremental_run (p->inc, p->order, n, &v, err);
+}
+
+/* The measured fastest batch of windows (at most the window count). */
+static cs_status
+fastest_batch (const cs_method_ctx *ctx, const cs_score *s, cs_incremental *inc, const windows *g,
+               int64_t count, const int64_t *order, int32_t *batch, cs_error *err)
+{
+  cs_method_ctx c = *ctx;
+  c.batch = count < ctx->batch ? (int32_t) count : ctx->batch;
+  if (inc == NULL)
+    return cs_method_fastest_forward_batch (&c, s->node, batch, err);
+  probe p = { .inc = inc, .order = order };
+  return cs_method_fastest_batch (&c, CS_BATCH_INCREMENTAL, s->node,
+                                  g->k * 100000 + (g->nx > 1 ? g->px[1] - g->px[0] : 0),
+                                  probe_incremental, &p, batch, err);
+}
+
 cs_status
 cs_method_occlusion (const cs_method_ctx *ctx, cs_attribution *out, cs_error *err)
 {
@@ -151,11 +224,28 @@ cs_method_occlusion (const cs_method_ctx *ctx, cs_attribution *out, cs_error *er
 
   /* the score of the unoccluded input */
   float clean = 0;
+  s.reuse_forward = cs_method_input_forwarded (ctx);
   if (st == CS_OK)
     st = cs_score_forward (&s, ctx->exec, x, &clean, err);
   out->passes = st == CS_OK ? 1 : 0;
+  cs_incremental *inc = NULL;
+  if (st == CS_OK)
+    st = plan_incremental (ctx, &s, &g, count, &x0, &inc, err);
+  int32_t batch = ctx->batch;
+  if (st == CS_OK)
+    st = fastest_batch (ctx, &s, inc, &g, count, order, &batch, err);
 
+  /* "refine further": a budget-stopped run of the same windows continues where it stopped */
   int64_t done = 0;
+  const cs_resume_work *saved = st == CS_OK ? cs_method_resume_find (ctx) : NULL;
+  if (saved != NULL && saved->total == count && saved->n_floats == count && saved->done < count)
+    {
+      memcpy (drops, saved->floats, (size_t) count * sizeof (float));
+      done = saved->done;
+      out->passes = saved->passes;
+      for (int64_t i = 0; i < done; i++)
+        add_window (&g, order[i], drops[order[i]], sum.data, hits.data);
+    }
   while (st == CS_OK && done < count)
     {
       if (cs_progress_cancelled (ctx->progress))
@@ -163,10 +253,8 @@ cs_method_occlusion (const cs_method_ctx *ctx, cs_attribution *out, cs_error *er
           st = cs_error_set (err, CS_ERR_CANCELLED, "cancelled");
           break;
         }
-      int32_t n = (int32_t) (count - done < ctx->batch ? count - done : ctx->batch);
-      cs_tensor batch = cs_score_batch (&s, n);
-      fill_occluded (&g, x, &x0, order + done, n, batch.data);
-      st = cs_score_forward (&s, ctx->exec, &batch, scores, err);
+      int32_t n = (int32_t) (count - done < batch ? count - done : batch);
+      st = score_windows (ctx, &s, inc, &g, &x0, order + done, n, scores, err);
       if (st != CS_OK)
         break;
       for (int32_t i = 0; i < n; i++)
@@ -186,8 +274,15 @@ cs_method_occlusion (const cs_method_ctx *ctx, cs_attribution *out, cs_error *er
         break;
     }
 
+  if (st == CS_OK && done < count)
+    {
+      cs_resume_work state = { .done = done, .total = count, .passes = out->passes,
+                               .floats = drops, .n_floats = count };
+      st = cs_method_resume_save (ctx, &state, err);
+    }
   if (st == CS_OK && done == count)
     {
+      cs_method_resume_clear (ctx);
       /* the sums again in raster order: the same floats whatever order the windows ran in */
       memset (sum.data, 0, (size_t) (h * w) * sizeof (float));
       memset (hits.data, 0, (size_t) (h * w) * sizeof (float));
@@ -203,6 +298,7 @@ cs_method_occlusion (const cs_method_ctx *ctx, cs_attribution *out, cs_error *er
   for (int i = 0; i < 4; i++)
     cs_tensor_free (planes[i]);
   cs_tensor_free (&x0);
+  cs_incremental_free (inc);
   free (pos);
   free (order);
   cs_free_floats (drops);

@@ -30,15 +30,19 @@ cs_method_rise (const cs_method_ctx *ctx, cs_attribution *out, cs_error *err)
   int64_t c_in = x->shape.dim[1], height = x->shape.dim[2], width = x->shape.dim[3];
   int64_t plane = height * width, sample = c_in * plane;
   int64_t total = ctx->p->samples > 0 ? ctx->p->samples : 4000;
-  int64_t batch = ctx->batch < total ? ctx->batch : total;
-  if (batch < 1)
-    batch = 1;
+  /* masks in batches of the measured fastest size (at most the exec's, at most the total) */
+  cs_method_ctx probe = *ctx;
+  probe.batch = (int32_t) (ctx->batch < total ? ctx->batch : total);
+  int32_t fastest = 1;
+  cs_status st = cs_method_fastest_forward_batch (&probe, cs_cam_score_node (ctx), &fastest, err);
+  if (st != CS_OK)
+    return st;
+  int64_t batch = fastest > 0 ? fastest : 1;
   /* The grid is upsampled to one cell more than the input and cropped at a shift within a
    * cell, as the paper's reference code does, so cell borders fall anywhere. */
   int64_t cell_h = (height + RISE_GRID - 1) / RISE_GRID, cell_w = (width + RISE_GRID - 1) / RISE_GRID;
   int64_t full_h = height + cell_h, full_w = width + cell_w;
 
-  cs_status st = CS_OK;
   cs_tensor masked = { 0 }, raw = { 0 }, map = { 0 };
   cs_shape ms = cs_shape_4d (batch, c_in, height, width);
   cs_shape ps = cs_shape_make (2, (int64_t[]) { height, width });
@@ -58,6 +62,14 @@ cs_method_rise (const cs_method_ctx *ctx, cs_attribution *out, cs_error *err)
   cs_rng_seed (&rng, ctx->p->seed);
   float grid[RISE_GRID * RISE_GRID];
   int64_t done = 0;
+  /* "refine further": a budget-stopped run with the same masks continues where it stopped */
+  const cs_resume_work *saved = st == CS_OK ? cs_method_resume_find (ctx) : NULL;
+  if (saved != NULL && saved->total == total && saved->n_doubles == plane && saved->done < total)
+    {
+      memcpy (sum, saved->doubles, (size_t) plane * sizeof (double));
+      memcpy (rng.s, saved->rng, sizeof rng.s);
+      done = saved->done;
+    }
   while (st == CS_OK && done < total)
     {
       if (cs_progress_cancelled (ctx->progress))
@@ -98,6 +110,15 @@ cs_method_rise (const cs_method_ctx *ctx, cs_attribution *out, cs_error *err)
             break;
         }
     }
+  if (st == CS_OK && done < total)
+    {
+      cs_resume_work w = { .done = done, .total = total, .passes = (int32_t) done, .doubles = sum,
+                           .n_doubles = plane };
+      memcpy (w.rng, rng.s, sizeof w.rng);
+      st = cs_method_resume_save (ctx, &w, err);
+    }
+  else if (st == CS_OK)
+    cs_method_resume_clear (ctx);
   if (st == CS_OK)
     rise_estimate (sum, plane, done, raw.data, map.data);
   free (sum);

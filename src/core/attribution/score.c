@@ -101,8 +101,13 @@ cs_score_forward (cs_score *s, cs_exec *e, const cs_tensor *batch, float *scores
   s->reuse_forward = false;
   if (st != CS_OK || scores == NULL)
     return st;
-  const cs_tensor *v = cs_exec_value (e, s->node);
-  int64_t n = batch->shape.dim[0];
+  cs_score_read (s, cs_exec_value (e, s->node), batch->shape.dim[0], scores);
+  return CS_OK;
+}
+
+void
+cs_score_read (const cs_score *s, const cs_tensor *v, int64_t n, float *scores)
+{
   for (int64_t i = 0; i < n; i++)
     {
       const float *row = v->data + i * s->per_sample;
@@ -118,7 +123,6 @@ cs_score_forward (cs_score *s, cs_exec *e, const cs_tensor *batch, float *scores
           scores[i] = (float) (sum / (double) s->plane);
         }
     }
-  return CS_OK;
 }
 
 cs_status

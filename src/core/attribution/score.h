@@ -35,6 +35,8 @@ cs_tensor cs_score_batch (cs_score *s, int32_t n);
  * is non-NULL. */
 cs_status cs_score_forward (cs_score *s, cs_exec *e, const cs_tensor *batch, float *scores,
                             cs_error *err);
+/* The n scores from v, node s->node's activation for n samples. */
+void cs_score_read (const cs_score *s, const cs_tensor *v, int64_t n, float *scores);
 /* After cs_score_forward: back-propagates each sample's score (the seed: one-hot on the
  * target logit, or 1/plane on the unit's channel) with flags (CS_GRAD_INPUT ...). Node
  * gradients are then in cs_exec_grad. */

@@ -68,16 +68,21 @@ cs_method_scorecam (const cs_method_ctx *ctx, cs_attribution *out, cs_error *err
     return cs_error_set (err, CS_ERR_CANCELLED, "cancelled");
   int64_t k, h, w;
   cs_status st = cs_cam_layer_geometry (ctx, &k, &h, &w, err);
+  /* masked inputs in batches of the measured fastest size (at most the exec's, at most k);
+   * measured first, so that the driver's forward of the input can serve the layer's maps */
+  cs_method_ctx probe = *ctx;
+  probe.batch = (int32_t) (ctx->batch < k ? ctx->batch : k);
+  int32_t fastest = 1;
   if (st == CS_OK)
+    st = cs_method_fastest_forward_batch (&probe, cs_cam_score_node (ctx), &fastest, err);
+  if (st == CS_OK && !cs_method_input_forwarded (ctx))
     st = cs_exec_forward_until (ctx->exec, ctx->input, ctx->layer, err);
   if (st != CS_OK)
     return st;
   const cs_tensor *x = ctx->input;
   int64_t c_in = x->shape.dim[1], height = x->shape.dim[2], width = x->shape.dim[3];
   int64_t plane = height * width, sample = c_in * plane;
-  int64_t batch = ctx->batch < k ? ctx->batch : k;
-  if (batch < 1)
-    batch = 1;
+  int64_t batch = fastest > 0 ? fastest : 1;
 
   cs_tensor acts = { 0 }, masked = { 0 }, raw = { 0 };
   cs_shape as = cs_shape_make (3, (int64_t[]) { k, h, w });
