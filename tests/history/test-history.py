@@ -290,6 +290,23 @@ def test_errors(tmp):
     p = run("shortcuts", bare)
     check(one_error_line(p) and "data set" in p.stderr, "shortcuts on a run that names no data set: one line")
 
+    # A relative "dir" is relative to the run directory, not to the working directory: a run
+    # holding a 40/25-image copy of Fashion-MNIST in "small/", history run from elsewhere.
+    rel = os.path.join(tmp, "relative-run")
+    shutil.copytree(DEMO, rel, ignore=shutil.ignore_patterns("analysis.json", "history.bin"))
+    os.makedirs(os.path.join(rel, "small"))
+    for prefix, n in (("train", 40), ("t10k", 25)):
+        for kind, magic in (("images-idx3", 0x803), ("labels-idx1", 0x801)):
+            a = read_idx(os.path.join(FASHION, f"{prefix}-{kind}-ubyte.gz"))[:n]
+            write_idx(os.path.join(rel, "small", f"{prefix}-{kind}-ubyte.gz"), a, magic)
+    meta = json.load(open(os.path.join(rel, "run.json")))
+    meta["dataset"] = {"name": "fashion-mnist", "dir": "small"}
+    json.dump(meta, open(os.path.join(rel, "run.json"), "w"))
+    p = subprocess.run([CLI, "history", rel, "--json"], capture_output=True, text=True, cwd=tmp, timeout=300)
+    info = json.loads(p.stdout) if p.returncode == 0 else {}
+    check(info.get("train_examples") == 40 and info.get("test_examples") == 25,
+          f"a relative data set dir resolves against the run directory: {p.stderr.strip()[:200]}")
+
 
 def main():
     part = sys.argv[2] if len(sys.argv) > 2 else "cache"

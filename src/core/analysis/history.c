@@ -12,6 +12,7 @@
 
 #include "base/softmax.h"
 #include "data/dataset.h"
+#include "data/run_example.h"
 #include "exec/exec.h"
 #include "io/model_load.h"
 #include "io/atomic_file.h"
@@ -46,26 +47,17 @@ all_indices (int64_t n, int64_t **idx, cs_error *err)
 }
 
 /* The data set spec a run records: its "spec" (convscope-cli train), or a known "name" with a
- * "dir" (or Debian's copy of Fashion-MNIST). NULL when there is none. */
+ * "dir" (or Debian's copy of Fashion-MNIST); a relative "dir" is relative to the run directory,
+ * as every path in run.json is. NULL when there is none. */
 static char *
-dataset_spec (const cJSON *d, bool *drawn)
+dataset_spec (const cs_run *run, const cJSON *d, bool *drawn)
 {
-  const cJSON *spec = cJSON_GetObjectItemCaseSensitive (d, "spec");
-  *drawn = cJSON_IsString (spec);
-  if (*drawn)
-    return strdup (spec->valuestring);
+  *drawn = cJSON_IsString (cJSON_GetObjectItemCaseSensitive (d, "spec"));
   const cJSON *name = cJSON_GetObjectItemCaseSensitive (d, "name");
-  const cJSON *dir = cJSON_GetObjectItemCaseSensitive (d, "dir");
-  if (!cJSON_IsString (name) || (strcmp (name->valuestring, "fashion-mnist") != 0
-                                 && strcmp (name->valuestring, "mnist") != 0))
+  if (!*drawn && (!cJSON_IsString (name) || (strcmp (name->valuestring, "fashion-mnist") != 0
+                                             && strcmp (name->valuestring, "mnist") != 0)))
     return NULL;
-  if (!cJSON_IsString (dir))
-    return strcmp (name->valuestring, "fashion-mnist") == 0 ? strdup ("fashion-mnist") : NULL;
-  size_t len = strlen (name->valuestring) + strlen (dir->valuestring) + 2;
-  char *s = malloc (len);
-  if (s != NULL)
-    snprintf (s, len, "%s:%s", name->valuestring, dir->valuestring);
-  return s;
+  return cs_run_dataset_spec (run);
 }
 
 /* A run trained with --label-noise learned the noisy labels: they are the labels the history
@@ -123,7 +115,7 @@ cs_history_examples_of_run (const cs_run *run, cs_dataset *ds, char **spec_out, 
   cJSON *d = run->dataset_json != NULL ? cJSON_Parse (run->dataset_json) : NULL;
   cJSON *t = run->train_json != NULL ? cJSON_Parse (run->train_json) : NULL;
   bool drawn = false;
-  char *spec = d != NULL ? dataset_spec (d, &drawn) : NULL;
+  char *spec = d != NULL ? dataset_spec (run, d, &drawn) : NULL;
   cs_status st = CS_OK;
   int64_t ntr = 0, nte = 0, seed = 0;
   if (spec == NULL)
