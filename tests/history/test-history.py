@@ -136,6 +136,19 @@ def test_demo(tmp):
     check(np.all((x["margin"] > 0) == (x["pred"] == x["label"][:, None])),
           "a positive margin is exactly a right prediction")
 
+    # The history runs a copy of the model with its batch norms folded into the convolutions, on
+    # worker threads: its last column agrees with predict's plain forward pass.
+    t = splits[1]
+    worst = 0.0
+    for i in range(0, len(t["index"]), max(1, len(t["index"]) // 6)):
+        p = run("predict", run_dir, f"test:{int(t['index'][i])}", "--json")
+        z = np.array(json.loads(p.stdout)[0]["logits"]) if p.returncode == 0 else np.full(10, np.nan)
+        lab = int(t["label"][i])
+        pz = np.exp(z - z.max())
+        worst = max(worst, abs(pz[lab] / pz.sum() - t["prob"][i, -1]),
+                    abs(z[lab] - np.delete(z, lab).max() - t["margin"][i, -1]) / max(1.0, abs(z[lab])))
+    check(worst < 1e-4, f"the history's last epoch matches predict's logits (max difference {worst:.1e})")
+
     p = run("history", run_dir, "--csv")
     rows = [r.split(",") for r in p.stdout.strip().splitlines()]
     header, rows = rows[0], rows[1:]
