@@ -6,6 +6,7 @@
 
 #include "cs-data-export.h"
 #include "cs-export.h"
+#include "cs-panel.h"
 
 #define N_SUSPECT_FIGURE 40
 #define THUMB 64.0
@@ -30,31 +31,10 @@ cs_data_export_handles (const char *what)
 static void
 draw_thumbnail (cairo_t *cr, const CsDataHistory *d, int64_t pos, double x, double y)
 {
-  cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_RGB24, d->width, d->height);
-  guint8 *data = cairo_image_surface_get_data (s);
-  int stride = cairo_image_surface_get_stride (s);
   gsize plane = (gsize) d->width * d->height;
-  const guint8 *px = d->pixels[CS_HISTORY_TRAIN] + (gsize) pos * plane * d->channels;
 
-  cairo_surface_flush (s);
-  for (int r = 0; r < d->height; r++)
-    for (int c = 0; c < d->width; c++)
-      {
-        guint32 *out = (guint32 *) (void *) (data + r * stride) + c;
-        gsize p = (gsize) r * d->width + c;
-        guint8 red = px[p], green = px[(d->channels > 1 ? plane : 0) + p],
-               blue = px[(d->channels > 1 ? 2 * plane : 0) + p];
-        *out = (guint32) red << 16 | (guint32) green << 8 | blue;
-      }
-  cairo_surface_mark_dirty (s);
-  cairo_save (cr);
-  cairo_translate (cr, x, y);
-  cairo_scale (cr, THUMB / d->width, THUMB / d->height);
-  cairo_set_source_surface (cr, s, 0, 0);
-  cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
-  cairo_paint (cr);
-  cairo_restore (cr);
-  cairo_surface_destroy (s);
+  cs_panel_paint_pixels (cr, d->pixels[CS_HISTORY_TRAIN] + (gsize) pos * plane * d->channels, d->width,
+                         d->height, d->channels, FALSE, x, y, THUMB);
 }
 
 /* The first suspects as a sheet: thumbnail, given → likely label, AUM. */

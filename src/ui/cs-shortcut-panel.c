@@ -211,39 +211,6 @@ test_position (const CsDataHistory *d, int64_t index)
   return -1;
 }
 
-/* A grey-level image of w x h bytes (or RGB when rgb) painted at (x, y) in a size x size square. */
-static void
-paint_pixels (cairo_t *cr, const guint8 *px, int w, int h, int channels, gboolean rgb_interleaved,
-              double x, double y, double size)
-{
-  cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_RGB24, w, h);
-  guint8 *data = cairo_image_surface_get_data (s);
-  int stride = cairo_image_surface_get_stride (s);
-  gsize plane = (gsize) w * h;
-
-  cairo_surface_flush (s);
-  for (int r = 0; r < h; r++)
-    for (int c = 0; c < w; c++)
-      {
-        gsize p = (gsize) r * w + c;
-        guint8 red, green, blue;
-        if (rgb_interleaved)
-          red = px[3 * p], green = px[3 * p + 1], blue = px[3 * p + 2];
-        else
-          red = px[p], green = px[(channels > 1 ? plane : 0) + p], blue = px[(channels > 1 ? 2 * plane : 0) + p];
-        ((guint32 *) (void *) (data + r * stride))[c] = (guint32) red << 16 | (guint32) green << 8 | blue;
-      }
-  cairo_surface_mark_dirty (s);
-  cairo_save (cr);
-  cairo_translate (cr, x, y);
-  cairo_scale (cr, size / w, size / h);
-  cairo_set_source_surface (cr, s, 0, 0);
-  cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
-  cairo_paint (cr);
-  cairo_restore (cr);
-  cairo_surface_destroy (s);
-}
-
 /* A cluster's mean map (viridis, scaled to its maximum) with the class's box outlined. */
 static void
 draw_mean_map (cairo_t *cr, const cs_shortcut_report *r, const cs_shortcut_class *k, const float *map,
@@ -257,7 +224,7 @@ draw_mean_map (cairo_t *cr, const cs_shortcut_report *r, const cs_shortcut_class
     top = MAX (top, map[i]);
   for (int i = 0; i < n; i++)
     cs_colormap_lookup (CS_COLORMAP_VIRIDIS, top > 0 ? map[i] / top : 0, rgb + 3 * i);
-  paint_pixels (cr, rgb, r->width, r->height, 3, TRUE, x, y, MAP);
+  cs_panel_paint_pixels (cr, rgb, r->width, r->height, 3, TRUE, x, y, MAP);
   /* The densest small box: red and solid on a flagged class, dashed otherwise. */
   double sx = MAP / r->width, sy = MAP / r->height;
   cairo_save (cr);
@@ -319,9 +286,9 @@ draw_class (CsShortcutPanel *self, cairo_t *cr, PangoLayout *pl, const GdkRGBA *
         {
           int64_t pos = test_position (d, cl->members[t]);
           if (pos >= 0)
-            paint_pixels (cr, d->pixels[CS_HISTORY_TEST] + (gsize) pos * d->channels * d->width * d->height,
-                          d->width, d->height, d->channels, FALSE, x + MAP + 8 + t * (THUMB + 3),
-                          y + (MAP - THUMB) / 2, THUMB);
+            cs_panel_paint_pixels (cr, d->pixels[CS_HISTORY_TEST] + (gsize) pos * d->channels * d->width * d->height,
+                                   d->width, d->height, d->channels, FALSE, x + MAP + 8 + t * (THUMB + 3),
+                                   y + (MAP - THUMB) / 2, THUMB);
         }
     }
 }
