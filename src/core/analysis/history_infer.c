@@ -1,6 +1,7 @@
 /* The example history's inference-only model: a copy of the graph in which every batch norm that
- * follows a convolution is folded into that convolution's weights and bias, so that a forward
- * pass skips one full pass over those activations (measured in bench/README.md). */
+ * follows a convolution is folded into that convolution's weights and bias, and a ReLU before a
+ * max pool runs after it, so that a forward pass skips whole passes over the activations
+ * (measured in bench/README.md). */
 #include "analysis/history-private.h"
 
 #include <math.h>
@@ -67,6 +68,23 @@ foldable (const cs_graph *g, const int32_t *uses, int32_t bn)
         || cs_shape_numel (&g->nodes[b->inputs[i]].shape) != conv->shape.dim[1])
       return false;
   return true;
+}
+
+/* Whether node id is a ReLU whose only reader is a max pool without padding (so that no window
+ * lies in the padding alone): the two then run in the other order. */
+static bool
+pool_after_relu (const cs_graph *g, const int32_t *uses, int32_t id)
+{
+  if (g->nodes[id].op != CS_OP_RELU || uses[id] != 1 || id == g->output_node)
+    return false;
+  for (int32_t p = id + 1; p < g->n_nodes; p++)
+    if (g->nodes[p].n_inputs > 0 && g->nodes[p].inputs[0] == id)
+      {
+        const cs_window_attrs *a = &g->nodes[p].attrs.window;
+        return g->nodes[p].op == CS_OP_MAXPOOL && g->nodes[p].n_inputs == 1 && a->pad[0] == 0 && a->pad[1] == 0
+               && a->pad[2] == 0 && a->pad[3] == 0;
+      }
+  return false;
 }
 
 void
@@ -179,6 +197,17 @@ cs_history_infer_new (const cs_model *m, cs_error *err)
       const cs_node *n = &g->nodes[id];
       if (n->op == CS_OP_BATCHNORM && fold_of[n->inputs[BN_X]] >= 0)
         map[id] = map[n->inputs[BN_X]]; /* the norm is now part of its conv */
+      else if (pool_after_relu (g, uses, id))
+        map[id] = map[n->inputs[0]]; /* the ReLU comes after its pool, below */
+      else if (n->op == CS_OP_MAXPOOL && pool_after_relu (g, uses, n->inputs[0]))
+        {
+          /* max(relu(x)) = relu(max(x)) exactly (ReLU is monotone; every window holds an
+           * input), on a quarter of the values for a 2x2 pool. */
+          const cs_node *relu = &g->nodes[n->inputs[0]];
+          int32_t pool = copy_node (inf, g, id, map, NULL, err);
+          map[id] = pool < 0 ? -1 : cs_graph_add_op (inf->graph, CS_OP_RELU, relu->name, relu->source_op, &pool, 1,
+                                                     &relu->attrs, err);
+        }
       else
         map[id] = copy_node (inf, g, id, map, fold_of[id] >= 0 ? &inf->folds[fold_of[id]] : NULL, err);
       ok = map[id] >= 0;
