@@ -23,6 +23,12 @@ struct _CsCartographyChart
   gboolean by_class;
   int64_t hover;
   double x_max;
+  /* The points as drawn on screen, kept while the data, epoch, colours and size stay: a hover
+   * then redraws only its read-out, not tens of thousands of points. */
+  cairo_surface_t *points;
+  int points_w, points_h, points_epoch;
+  gboolean points_by_class;
+  GdkRGBA points_fg;
 };
 
 enum { SIGNAL_EXAMPLE_ACTIVATED, N_SIGNALS };
@@ -55,9 +61,16 @@ update_range (CsCartographyChart *self)
         self->x_max = MAX (self->x_max, self->d->measures[i].variability * 1.05);
 }
 
+static void
+drop_points (CsCartographyChart *self)
+{
+  g_clear_pointer (&self->points, cairo_surface_destroy);
+}
+
 void
 cs_cartography_chart_set_data (CsCartographyChart *self, const CsDataHistory *d)
 {
+  drop_points (self);
   self->d = d;
   self->hover = -1;
   update_range (self);
@@ -301,25 +314,104 @@ draw_readout (CsCartographyChart *self, cairo_t *cr, PangoLayout *pl, const GdkR
   pango_cairo_show_layout (cr, pl);
 }
 
-void
-cs_cartography_chart_draw (CsCartographyChart *self, cairo_t *cr, PangoLayout *pl, const GdkRGBA *fg,
-                           int w, int h, gboolean figure)
+/* Antialiased coverage (0..255) of a disc of radius r, or a ring of radius r and width lw when
+ * lw > 0, on a (2 * MASK_R + 1)^2 pixel grid centred on a pixel centre, 4x4 samples a pixel. */
+#define MASK_R 4
+#define MASK_N (2 * MASK_R + 1)
+static void
+make_mask (guint8 mask[MASK_N * MASK_N], double r, double lw)
 {
-  const cs_history_examples *ex;
-  double x0, y0, pw, ph;
-  int k;
+  for (int y = 0; y < MASK_N; y++)
+    for (int x = 0; x < MASK_N; x++)
+      {
+        int in = 0;
+        for (int sy = 0; sy < 4; sy++)
+          for (int sx = 0; sx < 4; sx++)
+            {
+              double dx = x - MASK_R + (sx + 0.5) / 4 - 0.5, dy = y - MASK_R + (sy + 0.5) / 4 - 0.5;
+              double d = sqrt (dx * dx + dy * dy);
+              in += lw > 0 ? fabs (d - r) <= lw / 2 : d <= r;
+            }
+        mask[y * MASK_N + x] = (guint8) (in * 255 / 16);
+      }
+}
 
-  if (self->d == NULL)
-    return;
-  ex = &self->d->h->split[CS_HISTORY_TRAIN];
-  k = self->epoch >= 0 && self->epoch < self->d->h->n_epochs ? self->epoch : -1;
-  plot_box (w, h, figure, &x0, &y0, &pw, &ph);
-  if (figure)
+/* Blends colour rgb at opacity alpha x mask into a premultiplied ARGB32 image at (cx, cy). */
+static void
+stamp (guint8 *data, int stride, int w, int h, int cx, int cy, const guint8 *mask, const double rgb[3],
+       double alpha)
+{
+  guint32 c[3] = { (guint32) (rgb[0] * 255), (guint32) (rgb[1] * 255), (guint32) (rgb[2] * 255) };
+
+  for (int y = MAX (0, cy - MASK_R); y <= MIN (h - 1, cy + MASK_R); y++)
+    for (int x = MAX (0, cx - MASK_R); x <= MIN (w - 1, cx + MASK_R); x++)
+      {
+        guint32 a = (guint32) (mask[(y - cy + MASK_R) * MASK_N + x - cx + MASK_R] * alpha);
+        guint32 *p = (guint32 *) (void *) (data + y * stride) + x, v = *p;
+        if (a == 0)
+          continue;
+        guint32 out = ((a + ((v >> 24) * (255 - a)) / 255) << 24);
+        for (int k = 0; k < 3; k++)
+          out |= ((c[k] * a + ((v >> (16 - 8 * k)) & 0xff) * (255 - a)) / 255) << (16 - 8 * k);
+        *p = out;
+      }
+}
+
+/* The points (and the rings of those wrong at epoch k) rendered into self->points. */
+static void
+render_points (CsCartographyChart *self, const GdkRGBA *fg, int w, int h, int k)
+{
+  const cs_history_examples *ex = &self->d->h->split[CS_HISTORY_TRAIN];
+  static guint8 disc[MASK_N * MASK_N], ring[MASK_N * MASK_N];
+  double fg_rgb[3] = { fg->red, fg->green, fg->blue };
+  guint8 *data;
+  int stride;
+
+  if (ring[MASK_R] == 0)
     {
-      gdk_cairo_set_source_rgba (cr, fg);
-      show_text (cr, pl, _("Dataset cartography of the training examples"), 4, 3, 0.0);
+      make_mask (disc, 2.5, 0);
+      make_mask (ring, 3.6, 0.8);
     }
-  draw_axes (self, cr, pl, fg, x0, y0, pw, ph);
+  drop_points (self);
+  self->points = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, w, h);
+  self->points_w = w;
+  self->points_h = h;
+  self->points_epoch = k;
+  self->points_by_class = self->by_class;
+  self->points_fg = *fg;
+  cairo_surface_flush (self->points);
+  data = cairo_image_surface_get_data (self->points);
+  stride = cairo_image_surface_get_stride (self->points);
+  for (int64_t i = 0; i < ex->n; i++)
+    {
+      double px, py, rgb[3];
+      if (!point_in (self, i, w, h, FALSE, &px, &py))
+        continue;
+      point_color (self, i, rgb);
+      stamp (data, stride, w, h, (int) floor (px), (int) floor (py), disc, rgb, 0.8);
+      if (k >= 0 && ex->pred[i * self->d->h->n_epochs + k] != ex->label[i])
+        stamp (data, stride, w, h, (int) floor (px), (int) floor (py), ring, fg_rgb, 0.7);
+    }
+  cairo_surface_mark_dirty (self->points);
+}
+
+/* On screen: the cached raster (rendered again when anything it shows changed); in a figure,
+ * vector circles. */
+static void
+draw_points (CsCartographyChart *self, cairo_t *cr, const GdkRGBA *fg, int w, int h, gboolean figure,
+             int k)
+{
+  const cs_history_examples *ex = &self->d->h->split[CS_HISTORY_TRAIN];
+
+  if (!figure)
+    {
+      if (self->points == NULL || self->points_w != w || self->points_h != h || self->points_epoch != k
+          || self->points_by_class != self->by_class || !gdk_rgba_equal (&self->points_fg, fg))
+        render_points (self, fg, w, h, k);
+      cairo_set_source_surface (cr, self->points, 0, 0);
+      cairo_paint (cr);
+      return;
+    }
   for (int64_t i = 0; i < ex->n; i++)
     {
       double px, py, rgb[3];
@@ -340,6 +432,26 @@ cs_cartography_chart_draw (CsCartographyChart *self, cairo_t *cr, PangoLayout *p
           cairo_stroke (cr);
         }
     }
+}
+
+void
+cs_cartography_chart_draw (CsCartographyChart *self, cairo_t *cr, PangoLayout *pl, const GdkRGBA *fg,
+                           int w, int h, gboolean figure)
+{
+  double x0, y0, pw, ph;
+  int k;
+
+  if (self->d == NULL)
+    return;
+  k = self->epoch >= 0 && self->epoch < self->d->h->n_epochs ? self->epoch : -1;
+  plot_box (w, h, figure, &x0, &y0, &pw, &ph);
+  if (figure)
+    {
+      gdk_cairo_set_source_rgba (cr, fg);
+      show_text (cr, pl, _("Dataset cartography of the training examples"), 4, 3, 0.0);
+    }
+  draw_axes (self, cr, pl, fg, x0, y0, pw, ph);
+  draw_points (self, cr, fg, w, h, figure, k);
   draw_regions (cr, pl, fg, x0, y0, pw, ph);
   if (figure || pw > 260)
     draw_legend (self, cr, pl, fg, w, y0 - MT + 3);
@@ -399,9 +511,18 @@ click_cb (GtkGestureClick *gesture, int n_press, double x, double y, CsCartograp
 }
 
 static void
+cs_cartography_chart_finalize (GObject *object)
+{
+  drop_points (CS_CARTOGRAPHY_CHART (object));
+  G_OBJECT_CLASS (cs_cartography_chart_parent_class)->finalize (object);
+}
+
+static void
 cs_cartography_chart_class_init (CsCartographyChartClass *klass)
 {
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->finalize = cs_cartography_chart_finalize;
 
   widget_class->snapshot = cs_cartography_chart_snapshot;
   /* ::example-activated (position in the training split) */

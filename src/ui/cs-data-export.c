@@ -6,6 +6,7 @@
 
 #include "cs-data-export.h"
 #include "cs-export.h"
+#include "cs-panel.h"
 
 #define N_SUSPECT_FIGURE 40
 #define THUMB 64.0
@@ -23,37 +24,17 @@ gboolean
 cs_data_export_handles (const char *what)
 {
   return g_strcmp0 (what, "cartography") == 0 || g_strcmp0 (what, "confusion") == 0
-         || g_strcmp0 (what, "suspects") == 0 || g_strcmp0 (what, "early-auroc") == 0;
+         || g_strcmp0 (what, "suspects") == 0 || g_strcmp0 (what, "early-auroc") == 0
+         || g_strcmp0 (what, "shortcuts") == 0;
 }
 
 static void
 draw_thumbnail (cairo_t *cr, const CsDataHistory *d, int64_t pos, double x, double y)
 {
-  cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_RGB24, d->width, d->height);
-  guint8 *data = cairo_image_surface_get_data (s);
-  int stride = cairo_image_surface_get_stride (s);
   gsize plane = (gsize) d->width * d->height;
-  const guint8 *px = d->pixels[CS_HISTORY_TRAIN] + (gsize) pos * plane * d->channels;
 
-  cairo_surface_flush (s);
-  for (int r = 0; r < d->height; r++)
-    for (int c = 0; c < d->width; c++)
-      {
-        guint32 *out = (guint32 *) (void *) (data + r * stride) + c;
-        gsize p = (gsize) r * d->width + c;
-        guint8 red = px[p], green = px[(d->channels > 1 ? plane : 0) + p],
-               blue = px[(d->channels > 1 ? 2 * plane : 0) + p];
-        *out = (guint32) red << 16 | (guint32) green << 8 | blue;
-      }
-  cairo_surface_mark_dirty (s);
-  cairo_save (cr);
-  cairo_translate (cr, x, y);
-  cairo_scale (cr, THUMB / d->width, THUMB / d->height);
-  cairo_set_source_surface (cr, s, 0, 0);
-  cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
-  cairo_paint (cr);
-  cairo_restore (cr);
-  cairo_surface_destroy (s);
+  cs_panel_paint_pixels (cr, d->pixels[CS_HISTORY_TRAIN] + (gsize) pos * plane * d->channels, d->width,
+                         d->height, d->channels, FALSE, x, y, THUMB);
 }
 
 /* The first suspects as a sheet: thumbnail, given → likely label, AUM. */
@@ -100,6 +81,8 @@ draw_figure (cairo_t *cr, int width, int height, gpointer user_data)
     cs_confusion_matrix_draw (cs_data_view_get_confusion (f->view), cr, pl, &black, width, height, TRUE);
   else if (g_strcmp0 (f->what, "early-auroc") == 0)
     cs_auroc_chart_draw (cs_data_view_get_auroc_chart (f->view), cr, pl, &black, width, height, TRUE);
+  else if (g_strcmp0 (f->what, "shortcuts") == 0)
+    cs_shortcut_panel_draw (cs_data_view_get_shortcuts (f->view), cr, pl, &black, width, height, TRUE);
   else
     draw_suspects (cr, pl, cs_data_view_get_history (f->view));
   g_object_unref (pl);
@@ -214,6 +197,55 @@ export_csv (CsDataView *view, const char *what, const char *path, GError **error
   return g_file_set_contents (path, s->str, (gssize) s->len, error);  /* atomic: a temp renamed */
 }
 
+/* One row per cluster: its class, the class's box and flag, the cluster's size and members. */
+static void
+shortcuts_csv (GString *s, const cs_shortcut_report *r, const CsDataHistory *d)
+{
+  g_string_append (s, "class,label,flagged,box_x0,box_y0,box_x1,box_y1,box_mass,box_images,cluster,size,members\n");
+  for (int c = 0; c < r->n_classes; c++)
+    {
+      const cs_shortcut_class *k = &r->classes[c];
+      for (int i = 0; i < k->n_clusters; i++)
+        {
+          g_string_append_printf (s, "%d,", c);
+          csv_text (s, cs_data_history_class_name (d, c));
+          g_string_append_printf (s, ",%d,%d,%d,%d,%d,", k->flagged, k->box[0], k->box[1], k->box[2], k->box[3]);
+          csv_number (s, k->box_mass);
+          g_string_append_c (s, ',');
+          csv_number (s, k->box_images);
+          g_string_append_printf (s, ",%d,%d,", i + 1, k->clusters[i].size);
+          for (int m = 0; m < k->clusters[i].size; m++)
+            g_string_append_printf (s, "%s%lld", m > 0 ? " " : "", (long long) k->clusters[i].members[m]);
+          g_string_append_c (s, '\n');
+        }
+    }
+}
+
+/* The shortcut report exists once the panel has computed one (it computes when shown). */
+static gboolean
+export_shortcuts (CsDataView *view, CsExportFormat format, const char *path, Figure *f, GError **error)
+{
+  CsShortcutPanel *panel = cs_data_view_get_shortcuts (view);
+  int w, h;
+
+  if (cs_shortcut_panel_get_report (panel, NULL) == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_PENDING,
+                           cs_shortcut_panel_get_loading (panel)
+                           ? _("The shortcut report is still being computed")
+                           : _("No shortcut report: show the Data view’s Shortcuts page first"));
+      return FALSE;
+    }
+  if (format == CS_EXPORT_CSV)
+    {
+      g_autoptr (GString) s = g_string_new (NULL);
+      shortcuts_csv (s, cs_shortcut_panel_get_report (panel, NULL), cs_data_view_get_history (view));
+      return g_file_set_contents (path, s->str, (gssize) s->len, error);  /* atomic: a temp renamed */
+    }
+  cs_shortcut_panel_get_figure_size (panel, &w, &h);
+  return cs_export_figure (path, w, h, draw_figure, f, error);
+}
+
 gboolean
 cs_data_export (CsDataView *view, const char *what, const char *path, GError **error)
 {
@@ -242,6 +274,8 @@ cs_data_export (CsDataView *view, const char *what, const char *path, GError **e
                            : _("No example history: open a training run with its data set and show the Data view"));
       return FALSE;
     }
+  if (g_strcmp0 (what, "shortcuts") == 0)
+    return export_shortcuts (view, format, path, &f, error);
   if (format == CS_EXPORT_CSV)
     return export_csv (view, what, path, error);
   if (g_strcmp0 (what, "cartography") == 0)

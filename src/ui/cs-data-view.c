@@ -38,6 +38,7 @@ struct _CsDataView
   GtkStack *gallery_stack;
   CsExampleGallery *suspects;
   CsExampleGallery *cell_gallery;
+  CsShortcutPanel *shortcuts;
 };
 
 enum { PROP_0, PROP_SESSION, PROP_LOADING, N_PROPS };
@@ -75,6 +76,7 @@ set_history (CsDataView *self, CsDataHistory *d)
   cs_cartography_chart_set_data (self->cartography, d);
   cs_confusion_matrix_set_data (self->confusion, d);
   cs_auroc_chart_set_data (self->auroc_chart, d);
+  cs_shortcut_panel_set_data (self->shortcuts, d);
   cs_example_gallery_set_items (self->suspects, NULL, CS_HISTORY_TRAIN, NULL, 0, NULL, NULL);
   cs_example_gallery_set_items (self->cell_gallery, NULL, CS_HISTORY_TEST, NULL, 0, NULL, NULL);
   g_clear_pointer (&self->history, cs_data_history_free);
@@ -141,6 +143,12 @@ gallery_page_cb (CsDataView *self)
 
   if (self->history == NULL)
     gtk_label_set_text (self->gallery_label, "");
+  else if (g_strcmp0 (page, "shortcuts") == 0)
+    {
+      gtk_label_set_text (self->gallery_label,
+                          _("What each class’s explanations share (SpRAy, Lapuschkin et al. 2019): a small box holding most images’ attribution mass is a shortcut candidate"));
+      cs_shortcut_panel_update (self->shortcuts);
+    }
   else if (g_strcmp0 (page, "suspects") == 0)
     gtk_label_set_text (self->gallery_label,
                         _("Likely label errors: training examples ranked by area under the margin (Pleiss et al. 2020), given label → likely label"));
@@ -190,6 +198,7 @@ update_epoch (CsDataView *self)
   cs_cartography_chart_set_epoch (self->cartography, k);
   cs_confusion_matrix_set_epoch (self->confusion, k);
   cs_auroc_chart_set_epoch (self->auroc_chart, k);
+  cs_shortcut_panel_update (self->shortcuts);
   if (k < 0)
     {
       heading = g_strdup (_("Confusion: this epoch has no checkpoint in the history"));
@@ -358,6 +367,7 @@ cs_data_view_set_session (CsDataView *self, CsSession *session)
       cs_worker_cancel (cs_session_get_worker (self->session), CHANNEL);
     }
   g_set_object (&self->session, session);
+  cs_shortcut_panel_set_session (self->shortcuts, session);
   g_clear_pointer (&self->computed_for, cs_model_set_unref);
   if (session != NULL)
     {
@@ -432,6 +442,18 @@ cs_data_view_get_cell_gallery (CsDataView *self)
   return self->cell_gallery;
 }
 
+CsShortcutPanel *
+cs_data_view_get_shortcuts (CsDataView *self)
+{
+  return self->shortcuts;
+}
+
+void
+cs_data_view_set_gallery_page (CsDataView *self, const char *name)
+{
+  gtk_stack_set_visible_child_name (self->gallery_stack, name);
+}
+
 static void
 cs_data_view_dispose (GObject *object)
 {
@@ -500,6 +522,7 @@ cs_data_view_class_init (CsDataViewClass *klass)
   g_type_ensure (CS_TYPE_CONFUSION_MATRIX);
   g_type_ensure (CS_TYPE_AUROC_CHART);
   g_type_ensure (CS_TYPE_EXAMPLE_GALLERY);
+  g_type_ensure (CS_TYPE_SHORTCUT_PANEL);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/convscope/Convscope/cs-data-view.ui");
   gtk_widget_class_bind_template_child (widget_class, CsDataView, box);
@@ -519,6 +542,7 @@ cs_data_view_class_init (CsDataViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CsDataView, gallery_stack);
   gtk_widget_class_bind_template_child (widget_class, CsDataView, suspects);
   gtk_widget_class_bind_template_child (widget_class, CsDataView, cell_gallery);
+  gtk_widget_class_bind_template_child (widget_class, CsDataView, shortcuts);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "csdataview");
 }

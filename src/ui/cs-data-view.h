@@ -10,6 +10,7 @@
 #include "cs-confusion-matrix.h"
 #include "cs-example-gallery.h"
 #include "cs-session.h"
+#include "cs-shortcut-panel.h"
 
 G_BEGIN_DECLS
 
@@ -33,6 +34,9 @@ CsConfusionMatrix *cs_data_view_get_confusion (CsDataView *self);
 CsAurocChart *cs_data_view_get_auroc_chart (CsDataView *self);
 CsExampleGallery *cs_data_view_get_suspects (CsDataView *self);
 CsExampleGallery *cs_data_view_get_cell_gallery (CsDataView *self);
+CsShortcutPanel *cs_data_view_get_shortcuts (CsDataView *self);
+/* Shows a page of the lower panel: "suspects", "cell" or "shortcuts". */
+void cs_data_view_set_gallery_page (CsDataView *self, const char *name);
 /* The confusion cell listed, or FALSE. */
 gboolean cs_data_view_get_cell (CsDataView *self, int *t, int *p);
 

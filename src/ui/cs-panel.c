@@ -25,3 +25,35 @@ cs_panel_end (cairo_t *cr, PangoLayout *pl)
   g_object_unref (pl);
   cairo_destroy (cr);
 }
+
+void
+cs_panel_paint_pixels (cairo_t *cr, const guint8 *px, int w, int h, int channels, gboolean rgb,
+                       double x, double y, double size)
+{
+  cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_RGB24, w, h);
+  guint8 *data = cairo_image_surface_get_data (s);
+  int stride = cairo_image_surface_get_stride (s);
+  gsize plane = (gsize) w * h;
+
+  cairo_surface_flush (s);
+  for (int r = 0; r < h; r++)
+    for (int c = 0; c < w; c++)
+      {
+        gsize p = (gsize) r * w + c;
+        guint8 red, green, blue;
+        if (rgb)
+          red = px[3 * p], green = px[3 * p + 1], blue = px[3 * p + 2];
+        else
+          red = px[p], green = px[(channels > 1 ? plane : 0) + p], blue = px[(channels > 1 ? 2 * plane : 0) + p];
+        ((guint32 *) (void *) (data + r * stride))[c] = (guint32) red << 16 | (guint32) green << 8 | blue;
+      }
+  cairo_surface_mark_dirty (s);
+  cairo_save (cr);
+  cairo_translate (cr, x, y);
+  cairo_scale (cr, size / w, size / h);
+  cairo_set_source_surface (cr, s, 0, 0);
+  cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
+  cairo_paint (cr);
+  cairo_restore (cr);
+  cairo_surface_destroy (s);
+}

@@ -11,4 +11,9 @@ cairo_t *cs_panel_begin (GtkWidget *widget, GtkSnapshot *snapshot, const char *f
                          GdkRGBA *fg);
 void cs_panel_end (cairo_t *cr, PangoLayout *pl);
 
+/* An 8-bit image of w x h pixels painted unsmoothed into the size x size square at (x, y):
+ * interleaved RGB when rgb, else planar with 1 (grey) or 3 channels. */
+void cs_panel_paint_pixels (cairo_t *cr, const guint8 *px, int w, int h, int channels, gboolean rgb,
+                            double x, double y, double size);
+
 G_END_DECLS

@@ -316,6 +316,27 @@ test_maxpool_ties (void)
   cs_tensor_free (&dx);
   cs_tensor_free (&dy);
 
+  /* The 2x2 stride-2 path: ties to the first cell, the last NaN in scan order. */
+  s = cs_shape_4d (1, 1, 2, 4);
+  x = tensor_new (&s);
+  const float x22[8] = { 1, 1, 0, NAN, 1, 1, NAN, 2 };
+  memcpy (x.data, x22, sizeof x22);
+  a = window (2, 2, 2, 2, 0, 0, 0, 0, 1, 1, false, false);
+  op_run_setup (&r, CS_OP_MAXPOOL, &a, &x, 1, false, "2x2", NULL);
+  op_run_forward (&r);
+  dx = tensor_new (&s);
+  dy = tensor_new (&r.out.shape);
+  dy.data[0] = dy.data[1] = 1.0f;
+  cs_tensor *din22[1] = { &dx };
+  op_run_backward (&r, &dy, din22);
+  const float want22[8] = { 1, 0, 0, 0, 0, 0, 1, 0 };
+  CHECK (r.out.data[0] == 1.0f && isnan (r.out.data[1]) && memcmp (dx.data, want22, sizeof want22) == 0,
+         "2x2 stride-2 max-pool: a tie routes to the first cell, the last NaN takes the gradient");
+  op_run_free (&r);
+  cs_tensor_free (&x);
+  cs_tensor_free (&dx);
+  cs_tensor_free (&dy);
+
   /* a window that only sees padding (dilation steps over the single input cell) */
   s = cs_shape_4d (1, 1, 1, 1);
   x = tensor_new (&s);

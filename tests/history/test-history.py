@@ -136,6 +136,19 @@ def test_demo(tmp):
     check(np.all((x["margin"] > 0) == (x["pred"] == x["label"][:, None])),
           "a positive margin is exactly a right prediction")
 
+    # The history runs a copy of the model with its batch norms folded into the convolutions, on
+    # worker threads: its last column agrees with predict's plain forward pass.
+    t = splits[1]
+    worst = 0.0
+    for i in range(0, len(t["index"]), max(1, len(t["index"]) // 6)):
+        p = run("predict", run_dir, f"test:{int(t['index'][i])}", "--json")
+        z = np.array(json.loads(p.stdout)[0]["logits"]) if p.returncode == 0 else np.full(10, np.nan)
+        lab = int(t["label"][i])
+        pz = np.exp(z - z.max())
+        worst = max(worst, abs(pz[lab] / pz.sum() - t["prob"][i, -1]),
+                    abs(z[lab] - np.delete(z, lab).max() - t["margin"][i, -1]) / max(1.0, abs(z[lab])))
+    check(worst < 1e-4, f"the history's last epoch matches predict's logits (max difference {worst:.1e})")
+
     p = run("history", run_dir, "--csv")
     rows = [r.split(",") for r in p.stdout.strip().splitlines()]
     header, rows = rows[0], rows[1:]
@@ -289,6 +302,23 @@ def test_errors(tmp):
     check(run("shortcuts", DEMO, "--per-class", "2").returncode == 2, "shortcuts --per-class 2: usage error")
     p = run("shortcuts", bare)
     check(one_error_line(p) and "data set" in p.stderr, "shortcuts on a run that names no data set: one line")
+
+    # A relative "dir" is relative to the run directory, not to the working directory: a run
+    # holding a 40/25-image copy of Fashion-MNIST in "small/", history run from elsewhere.
+    rel = os.path.join(tmp, "relative-run")
+    shutil.copytree(DEMO, rel, ignore=shutil.ignore_patterns("analysis.json", "history.bin"))
+    os.makedirs(os.path.join(rel, "small"))
+    for prefix, n in (("train", 40), ("t10k", 25)):
+        for kind, magic in (("images-idx3", 0x803), ("labels-idx1", 0x801)):
+            a = read_idx(os.path.join(FASHION, f"{prefix}-{kind}-ubyte.gz"))[:n]
+            write_idx(os.path.join(rel, "small", f"{prefix}-{kind}-ubyte.gz"), a, magic)
+    meta = json.load(open(os.path.join(rel, "run.json")))
+    meta["dataset"] = {"name": "fashion-mnist", "dir": "small"}
+    json.dump(meta, open(os.path.join(rel, "run.json"), "w"))
+    p = subprocess.run([CLI, "history", rel, "--json"], capture_output=True, text=True, cwd=tmp, timeout=300)
+    info = json.loads(p.stdout) if p.returncode == 0 else {}
+    check(info.get("train_examples") == 40 and info.get("test_examples") == 25,
+          f"a relative data set dir resolves against the run directory: {p.stderr.strip()[:200]}")
 
 
 def main():

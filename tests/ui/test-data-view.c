@@ -2,11 +2,13 @@
  * the cartography has a point per training example; the confusion matrix at the last epoch sums
  * to the validation count and its mistakes match `convscope-cli history --json`; the scrubber's
  * epoch moves every panel; clicks on a point, a suspect and a cell's member select that example
- * as the session's input; each panel exports; a run without a data set says why. */
+ * as the session's input; each panel exports; the shortcut page computes the CLI's report at the
+ * scrubber's epoch and exports it; a run without a data set says why. */
 #include "config.h"
 
 #include <cjson/cJSON.h>
 #include <glib/gstdio.h>
+#include <stdlib.h>
 
 #include "cs-data-export.h"
 #include "cs-data-view.h"
@@ -224,6 +226,124 @@ test_demo (void)
   ui_spin (100);
 }
 
+static gboolean
+wait_for_report (CsShortcutPanel *panel, int epoch, int timeout_ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  int at = -1;
+
+  while (g_get_monotonic_time () < end)
+    {
+      if (cs_shortcut_panel_get_report (panel, &at) != NULL && at == epoch)
+        return TRUE;
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  return FALSE;
+}
+
+/* The panel's report is the CLI's (`shortcuts --epoch N --json`): per class the images, the
+ * flag, the box mass and the clusters' sizes. */
+static void
+check_report_is_cli (const cs_shortcut_report *r, int epoch_number)
+{
+  g_autofree char *e = g_strdup_printf ("%d", epoch_number);
+  const char *argv[] = { g_getenv ("CONVSCOPE_CLI"), "shortcuts", demo_copy, "--epoch", e, "--json", NULL };
+  g_autofree char *out = NULL;
+  int status = 0;
+  cJSON *json, *classes;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                               &out, NULL, &status, NULL));
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  json = cJSON_Parse (out);
+  classes = cJSON_GetObjectItem (json, "classes");
+  g_assert_cmpint (r->n_classes, ==, 10);
+  g_assert_cmpint (cJSON_GetArraySize (classes), ==, 10);
+  for (int c = 0; c < r->n_classes; c++)
+    {
+      const cs_shortcut_class *k = &r->classes[c];
+      cJSON *j = cJSON_GetArrayItem (classes, c);
+      cJSON *clusters = cJSON_GetObjectItem (j, "clusters");
+      int sum = 0;
+      g_assert_cmpint (k->n_images, ==, cJSON_GetObjectItem (j, "images")->valueint);
+      g_assert_cmpint (k->flagged, ==, cJSON_IsTrue (cJSON_GetObjectItem (j, "flagged")));
+      g_assert_cmpint (k->n_clusters, ==, cJSON_GetArraySize (clusters));
+      for (int i = 0; i < k->n_clusters; i++)
+        {
+          g_assert_cmpint (k->clusters[i].size, ==,
+                           cJSON_GetObjectItem (cJSON_GetArrayItem (clusters, i), "size")->valueint);
+          sum += k->clusters[i].size;
+        }
+      g_assert_cmpint (sum, ==, k->n_images);
+      g_assert_cmpfloat_with_epsilon (k->box_mass, cJSON_GetObjectItem (j, "box_mass")->valuedouble, 1e-9);
+    }
+  cJSON_Delete (json);
+}
+
+static void
+test_shortcuts (void)
+{
+  g_autoptr (CsSession) session = cs_session_new ();
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *view = cs_data_view_new (session);
+  CsShortcutPanel *panel = cs_data_view_get_shortcuts (CS_DATA_VIEW (view));
+  g_autofree char *dir = g_dir_make_tmp ("cs-shortcut-export-XXXXXX", NULL);
+  static const char *const ext[] = { "png", "svg", "pdf", "csv" };
+  const cs_shortcut_report *r;
+  CsModelSet *set;
+  int last, clusters = 0;
+
+  gtk_window_set_child (GTK_WINDOW (window), view);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1400, 900);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (cs_session_open_model (session, demo_copy, NULL));
+  g_assert_true (wait_for_history (CS_DATA_VIEW (view), 600000));
+  set = cs_session_get_model_set (session);
+  last = cs_session_get_n_epochs (session) - 1;
+  /* Hidden, the panel computes nothing; shown, it explains the session's (last) epoch. */
+  ui_spin (100);
+  g_assert_null (cs_shortcut_panel_get_report (panel, NULL));
+  g_assert_false (cs_shortcut_panel_get_loading (panel));
+  g_assert_false (cs_data_export (CS_DATA_VIEW (view), "shortcuts", "/nonexistent-dir/never.png", NULL));
+  cs_data_view_set_gallery_page (CS_DATA_VIEW (view), "shortcuts");
+  g_assert_true (wait_for_report (panel, last, 300000));
+  r = cs_shortcut_panel_get_report (panel, NULL);
+  check_report_is_cli (r, cs_model_set_get_epoch_number (set, last));
+  /* CONVSCOPE_TEST_HOLD_MS: keep the window up that long, for a screenshot from outside. */
+  ui_spin (g_getenv ("CONVSCOPE_TEST_HOLD_MS") != NULL ? atoi (g_getenv ("CONVSCOPE_TEST_HOLD_MS")) : 100);
+
+  for (guint f = 0; f < G_N_ELEMENTS (ext); f++)
+    {
+      g_autofree char *path = g_strdup_printf ("%s/shortcuts.%s", dir, ext[f]);
+      g_autoptr (GError) error = NULL;
+      GStatBuf st;
+      g_assert_true (cs_data_export (CS_DATA_VIEW (view), "shortcuts", path, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (g_stat (path, &st), ==, 0);
+      g_assert_cmpint (st.st_size, >, 100);
+      if (g_str_equal (ext[f], "csv"))
+        {
+          g_autofree char *text = NULL;
+          g_auto (GStrv) lines = NULL;
+          g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+          lines = g_strsplit (text, "\n", -1);
+          for (int c = 0; c < r->n_classes; c++)
+            clusters += r->classes[c].n_clusters;
+          g_assert_cmpuint (g_strv_length (lines), ==, (guint) clusters + 2);  /* header, rows, final newline */
+        }
+      g_unlink (path);
+    }
+  g_rmdir (dir);
+
+  /* The scrubber moves the report: epoch 0, the untrained network, is explained anew. */
+  cs_session_set_epoch (session, 0);
+  g_assert_true (wait_for_report (panel, 0, 300000));
+  check_report_is_cli (cs_shortcut_panel_get_report (panel, NULL), cs_model_set_get_epoch_number (set, 0));
+  gtk_window_destroy (GTK_WINDOW (window));
+  ui_spin (100);
+}
+
 /* The fixture run without its "dataset": the status page says the run records none. */
 static void
 test_no_dataset (void)
@@ -279,7 +399,7 @@ edit_run_json (const char *run, void (*edit) (cJSON *json))
 static char *fixture_run;
 
 /* As `convscope-cli train` records it: both splits whole, the seed they were drawn with, and the
- * data set's directory absolute (the core resolves a relative one from the working directory). */
+ * data set's directory absolute. */
 static void
 add_subsets (cJSON *json)
 {
@@ -357,6 +477,7 @@ main (int argc, char **argv)
     g_unlink (cache);
   }
   g_test_add_func ("/data-view/demo", test_demo);
+  g_test_add_func ("/data-view/shortcuts", test_shortcuts);
   g_test_add_func ("/data-view/no-dataset", test_no_dataset);
   g_test_add_func ("/data-view/cancel", test_cancel);
   ret = g_test_run ();

@@ -10,17 +10,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "base/softmax.h"
 #include "data/dataset.h"
-#include "exec/exec.h"
+#include "data/run_example.h"
 #include "io/model_load.h"
 #include "io/atomic_file.h"
-#include "io/safetensors.h"
 #include "training/train_run.h"
 #include "training/subsets.h"
-
-/* Examples per forward pass: large enough to keep the GEMMs efficient on small models. */
-#define HISTORY_BATCH 256
 
 static bool
 json_int (const cJSON *o, const char *key, int64_t *v)
@@ -46,26 +41,17 @@ all_indices (int64_t n, int64_t **idx, cs_error *err)
 }
 
 /* The data set spec a run records: its "spec" (convscope-cli train), or a known "name" with a
- * "dir" (or Debian's copy of Fashion-MNIST). NULL when there is none. */
+ * "dir" (or Debian's copy of Fashion-MNIST); a relative "dir" is relative to the run directory,
+ * as every path in run.json is. NULL when there is none. */
 static char *
-dataset_spec (const cJSON *d, bool *drawn)
+dataset_spec (const cs_run *run, const cJSON *d, bool *drawn)
 {
-  const cJSON *spec = cJSON_GetObjectItemCaseSensitive (d, "spec");
-  *drawn = cJSON_IsString (spec);
-  if (*drawn)
-    return strdup (spec->valuestring);
+  *drawn = cJSON_IsString (cJSON_GetObjectItemCaseSensitive (d, "spec"));
   const cJSON *name = cJSON_GetObjectItemCaseSensitive (d, "name");
-  const cJSON *dir = cJSON_GetObjectItemCaseSensitive (d, "dir");
-  if (!cJSON_IsString (name) || (strcmp (name->valuestring, "fashion-mnist") != 0
-                                 && strcmp (name->valuestring, "mnist") != 0))
+  if (!*drawn && (!cJSON_IsString (name) || (strcmp (name->valuestring, "fashion-mnist") != 0
+                                             && strcmp (name->valuestring, "mnist") != 0)))
     return NULL;
-  if (!cJSON_IsString (dir))
-    return strcmp (name->valuestring, "fashion-mnist") == 0 ? strdup ("fashion-mnist") : NULL;
-  size_t len = strlen (name->valuestring) + strlen (dir->valuestring) + 2;
-  char *s = malloc (len);
-  if (s != NULL)
-    snprintf (s, len, "%s:%s", name->valuestring, dir->valuestring);
-  return s;
+  return cs_run_dataset_spec (run);
 }
 
 /* A run trained with --label-noise learned the noisy labels: they are the labels the history
@@ -123,7 +109,7 @@ cs_history_examples_of_run (const cs_run *run, cs_dataset *ds, char **spec_out, 
   cJSON *d = run->dataset_json != NULL ? cJSON_Parse (run->dataset_json) : NULL;
   cJSON *t = run->train_json != NULL ? cJSON_Parse (run->train_json) : NULL;
   bool drawn = false;
-  char *spec = d != NULL ? dataset_spec (d, &drawn) : NULL;
+  char *spec = d != NULL ? dataset_spec (run, d, &drawn) : NULL;
   cs_status st = CS_OK;
   int64_t ntr = 0, nte = 0, seed = 0;
   if (spec == NULL)
@@ -188,26 +174,6 @@ cs_history_free (cs_history *h)
   free (h);
 }
 
-/* One row of logits: the label's probability, its margin over the largest other logit, the
- * argmax and that other class. */
-static void
-summarise_row (const float *z, int32_t k, int32_t label, float *prob, float *margin, uint8_t *pred,
-               uint8_t *other)
-{
-  int32_t best = 0, best_other = label == 0 ? 1 : 0;
-  for (int32_t c = 1; c < k; c++)
-    {
-      if (z[c] > z[best])
-        best = c;
-      if (c != label && z[c] > z[best_other])
-        best_other = c;
-    }
-  *prob = (float) cs_softmax_at (z, k, label);
-  *margin = z[label] - z[best_other];
-  *pred = (uint8_t) best;
-  *other = (uint8_t) best_other;
-}
-
 cs_status
 cs_history_examples_alloc (cs_history_examples *x, int64_t n, int32_t n_epochs, cs_error *err)
 {
@@ -227,40 +193,6 @@ cs_history_examples_alloc (cs_history_examples *x, int64_t n, int32_t n_epochs, 
   return CS_OK;
 }
 
-/* One checkpoint (column e) over one split's examples. */
-static cs_status
-run_split (cs_exec *ex, const cs_model *m, const cs_dataset_split *split, cs_history_examples *x,
-           int32_t e, int32_t n_epochs, float *input, const cs_progress *progress, cs_error *err)
-{
-  int32_t k = m->n_classes;
-  int32_t out = m->graph->output_node;
-  for (int64_t start = 0; start < x->n; start += HISTORY_BATCH)
-    {
-      if (cs_progress_cancelled (progress))
-        return cs_error_set (err, CS_ERR_CANCELLED, "example history cancelled");
-      int64_t b = x->n - start < HISTORY_BATCH ? x->n - start : HISTORY_BATCH;
-      cs_dataset_batch (split, x->index + start, b, m->mean, m->std, input, NULL);
-      cs_shape shape = cs_shape_4d (b, split->channels, split->height, split->width);
-      cs_tensor in = cs_tensor_view (&shape, input);
-      cs_status st = cs_exec_forward (ex, &in, err);
-      if (st != CS_OK)
-        return st;
-      const cs_tensor *logits = cs_exec_value (ex, out);
-      for (int64_t i = 0; i < b; i++)
-        {
-          int64_t cell = (start + i) * n_epochs + e;
-          const float *z = logits->data + i * k;
-          for (int32_t c = 0; c < k; c++)
-            if (!isfinite (z[c]))
-              return cs_error_set (err, CS_ERR_FORMAT, "%s: non-finite logits for example %lld",
-                                   m->path, (long long) x->index[start + i]);
-          summarise_row (z, k, x->label[start + i], &x->prob[cell], &x->margin[cell], &x->pred[cell],
-                         &x->other[cell]);
-        }
-    }
-  return CS_OK;
-}
-
 /* The data set's images must be what the model takes, and its labels its classes. */
 static cs_status
 check_fit (const cs_model *m, const cs_dataset *ds, const cs_run *run, cs_error *err)
@@ -274,49 +206,6 @@ check_fit (const cs_model *m, const cs_dataset *ds, const cs_run *run, cs_error 
                          "takes 2 to 255 outputs, at least one per class)", run->path, m->n_classes,
                          ds->n_classes);
   return CS_OK;
-}
-
-/* Checkpoint e's weights laid over a copy of the first epoch's model. */
-static cs_model *
-epoch_model (const cs_run *run, const cs_model *first, int32_t e, cs_error *err)
-{
-  cs_model *m = cs_model_clone (first, err);
-  if (m != NULL && cs_safetensors_apply (m, run->epochs[e].checkpoint, false, err) != CS_OK)
-    {
-      cs_model_free (m);
-      return NULL;
-    }
-  return m;
-}
-
-static cs_status
-compute_all (const cs_run *run, const cs_model *first, const cs_dataset *ds, cs_history *h,
-             const cs_progress *progress, cs_error *err)
-{
-  const cs_dataset_split *splits[CS_HISTORY_N_SPLITS] = { &ds->train, &ds->test };
-  size_t pixels = (size_t) ds->train.channels * (size_t) ds->train.height * (size_t) ds->train.width;
-  float *input = malloc ((size_t) HISTORY_BATCH * pixels * sizeof *input);
-  cs_exec *ex = input != NULL ? cs_exec_new (first, HISTORY_BATCH, err) : NULL;
-  cs_status st = ex != NULL ? CS_OK : (input == NULL ? cs_error_set (err, CS_ERR_MEMORY, "out of memory")
-                                                    : err->code);
-  for (int32_t e = 0; st == CS_OK && e < run->n_epochs; e++)
-    {
-      cs_model *m = e == 0 ? NULL : epoch_model (run, first, e, err);
-      if (e > 0 && m == NULL)
-        {
-          st = err->code;
-          break;
-        }
-      st = cs_exec_set_model (ex, m != NULL ? m : first, err);
-      for (int s = 0; st == CS_OK && s < CS_HISTORY_N_SPLITS; s++)
-        st = run_split (ex, m != NULL ? m : first, splits[s], &h->split[s], e, h->n_epochs, input, progress,
-                        err);
-      cs_model_free (m);
-      cs_progress_report (progress, (double) (e + 1) / (double) run->n_epochs);
-    }
-  cs_exec_free (ex);
-  free (input);
-  return st;
 }
 
 cs_history *
@@ -362,7 +251,7 @@ cs_history_compute (const cs_run *run, const cs_progress *progress, cs_error *er
         x->label[i] = splits[s]->labels[x->index[i]];
     }
   if (st == CS_OK)
-    st = compute_all (run, first, &ds, h, progress, err);
+    st = cs_history_compute_epochs (run, first, &ds, h, progress, err);
   cs_model_free (first);
   cs_dataset_free (&ds);
   free (idx[0]);

@@ -206,6 +206,48 @@ max_row (const pool_geom *g, const float *xp, int64_t oy, float *yr, int32_t *ar
     max_window (g, xp, y0, ox * g->sw - g->pl, &yr[ox], &ar[ox]);
 }
 
+/* 2x2 windows at stride 2 inside the input, the pool of most small CNNs, one plane at a time:
+ * the same scan order and tie/NaN rule as max_row, without its per-row set-up (measured as a
+ * quarter of the example history's forward on the demo CNN with max_row alone). */
+static bool
+is_2x2_s2 (const pool_geom *g)
+{
+  return g->kh == 2 && g->kw == 2 && g->sh == 2 && g->sw == 2 && g->dh == 1 && g->dw == 1 && g->pt == 0
+         && g->pl == 0 && 2 * g->oh <= g->h && 2 * g->ow <= g->w;
+}
+
+static void
+max_plane_2x2 (const pool_geom *g, const float *xp, float *yp, int32_t *ap)
+{
+  const int64_t w = g->w, ow = g->ow;
+  for (int64_t oy = 0; oy < g->oh; oy++)
+    {
+      const float *r0 = xp + 2 * oy * w, *r1 = r0 + w;
+      const int32_t base = (int32_t) (2 * oy * w);
+      float *yr = yp + oy * ow;
+      int32_t *ar = ap + oy * ow;
+#pragma omp simd
+      for (int64_t ox = 0; ox < ow; ox++)
+        {
+          const int32_t at0 = base + (int32_t) (2 * ox);
+          float best = r0[2 * ox];
+          int32_t at = at0;
+          const float v1 = r0[2 * ox + 1], v2 = r1[2 * ox], v3 = r1[2 * ox + 1];
+          bool take = v1 > best || v1 != v1;
+          best = take ? v1 : best;
+          at = take ? at0 + 1 : at;
+          take = v2 > best || v2 != v2;
+          best = take ? v2 : best;
+          at = take ? at0 + (int32_t) w : at;
+          take = v3 > best || v3 != v3;
+          best = take ? v3 : best;
+          at = take ? at0 + (int32_t) w + 1 : at;
+          yr[ox] = best;
+          ar[ox] = at;
+        }
+    }
+}
+
 static cs_status
 maxpool_forward (const cs_op_call *call)
 {
@@ -219,6 +261,13 @@ maxpool_forward (const cs_op_call *call)
   const float *x = call->in[0]->data;
   float *y = call->out->data;
   int32_t *arg = (int32_t *) call->aux->data;
+  if (is_2x2_s2 (&g))
+    {
+#pragma omp parallel for if (n_out * 4 >= PAR_MIN) schedule (static)
+      for (int64_t p = 0; p < g.planes; p++)
+        max_plane_2x2 (&g, x + p * g.h * g.w, y + p * g.oh * g.ow, arg + p * g.oh * g.ow);
+      return CS_OK;
+    }
 #pragma omp parallel for if (n_out * g.kh * g.kw >= PAR_MIN) schedule (static)
   for (int64_t p = 0; p < g.planes; p++)
     for (int64_t oy = 0; oy < g.oh; oy++)
