@@ -194,7 +194,7 @@ test_demo (void)
   g_assert_false (d->from_cache);  /* the copy has no history.bin: the view computed it */
   ui_spin (200);
 
-  g_assert_cmpint (cs_cartography_chart_get_n_points (cs_data_view_get_cartography (CS_DATA_VIEW (view))), ==, 1000);
+  g_assert_cmpint (cs_cartography_chart_get_n_points (cs_data_view_get_cartography (CS_DATA_VIEW (view))), ==, 500);
   last = cs_session_get_n_epochs (session) - 1;
   g_assert_cmpint (cs_session_get_epoch (session), ==, last);
   g_assert_cmpint (cs_confusion_matrix_get_epoch (matrix), ==, d->h->n_epochs - 1);
