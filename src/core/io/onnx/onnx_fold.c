@@ -517,32 +517,37 @@ fold_gather (cs_onnx_ctx *ctx, cs_onnx_const *out, cs_error *err)
   if (axis < 0 || data->ndim + idx->ndim - 1 > CS_ONNX_MAX_DIMS)
     return cs_onnx_node_error (ctx, err, CS_ERR_FORMAT, "invalid axis or rank");
   for (int32_t k = 0; k < axis; k++)
-    {
-      dim[ndim++] = data->dim[k];
-      outer *= data->dim[k];
-    }
+    dim[ndim++] = data->dim[k];
   for (int32_t k = 0; k < idx->ndim; k++)
     dim[ndim++] = idx->dim[k];
   for (int32_t k = axis + 1; k < data->ndim; k++)
-    {
-      dim[ndim++] = data->dim[k];
-      inner *= data->dim[k];
-    }
+    dim[ndim++] = data->dim[k];
   st = cs_onnx_const_alloc (out, ndim, dim, data->is_int, err);
   if (st != CS_OK)
     return st;
+  for (int64_t j = 0; j < idx->numel; j++)
+    {
+      int64_t i = cs_onnx_const_get_int (idx, j);
+      if (i < -data->dim[axis] || i >= data->dim[axis])
+        {
+          cs_onnx_const_free (out);
+          return cs_onnx_node_error (ctx, err, CS_ERR_FORMAT, "index %lld out of range", (long long) i);
+        }
+    }
+  if (data->numel == 0 || idx->numel == 0)
+    return CS_OK;
+  /* Only now are the products bounded: an empty tensor's other dims may be anything (a fuzzed
+   * [2^62, 0, 108] overflowed them). */
+  for (int32_t k = 0; k < axis; k++)
+    outer *= data->dim[k];
+  for (int32_t k = axis + 1; k < data->ndim; k++)
+    inner *= data->dim[k];
   for (int64_t o = 0; o < outer; o++)
     for (int64_t j = 0; j < idx->numel; j++)
       {
         int64_t i = cs_onnx_const_get_int (idx, j);
         if (i < 0)
           i += data->dim[axis];
-        if (i < 0 || i >= data->dim[axis])
-          {
-            cs_onnx_const_free (out);
-            return cs_onnx_node_error (ctx, err, CS_ERR_FORMAT, "index %lld out of range",
-                                      (long long) i);
-          }
         for (int64_t e = 0; e < inner; e++)
           {
             int64_t s = (o * data->dim[axis] + i) * inner + e, d = (o * idx->numel + j) * inner + e;
