@@ -191,7 +191,7 @@ test_progressive_panel (void)
   double seconds;
   const char *error;
 
-  g_object_set (session, "rise-samples", 100000, "attribution-budget", 0.05, NULL);
+  g_object_set (session, "rise-samples", 200000, "attribution-budget", 0.4, NULL);
   cs_session_set_comparison (session, 1u << CS_METHOD_RISE);
   g_assert_true (cs_session_open_model (session, run_dir, NULL));
   cs_saliency_view_show_comparison (view, TRUE);
