@@ -212,7 +212,7 @@ ensure_panels (CsSaliencyView *self)
 
 /* A best-so-far map from a running job: shown when it is the panel's current job and goes
  * further than the map already there (a refinement continues from where the budget stopped
- * occlusion and RISE; the other methods start again). */
+ * the method). */
 static void
 panel_partial (gpointer owner, guint serial, const float *map, int width, int height, double fraction)
 {
@@ -295,7 +295,7 @@ run_panel (CsSaliencyView *self, int m, double budget, cs_resume *resume)
 }
 
 /* "Refine further": the method again without a budget, continuing from the stopped run's
- * state (occlusion, RISE; the others start again); the map on screen stays until the new
+ * state (every sampling method saves one); the map on screen stays until the new
  * run's estimate goes further than it. */
 void
 cs_saliency_view_refine_further (CsSaliencyView *self, int m)

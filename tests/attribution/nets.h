@@ -94,26 +94,27 @@ net_plain (uint64_t seed, cs_error *err)
 }
 
 /* conv-bn-relu, then a residual block (conv-bn-relu-conv-bn + skip, relu), global average
- * pool, linear to 3 classes; input 3x8x8. Batch-norm statistics are made non-trivial. */
+ * pool, linear to 3 classes; input 3x8x8, `width` channels throughout. Batch-norm statistics
+ * are made non-trivial. */
 static inline cs_model *
-net_residual (uint64_t seed, cs_error *err)
+net_residual_width (uint64_t seed, int64_t width, cs_error *err)
 {
   cs_graph *g = cs_graph_new ();
   cs_shape in = cs_shape_4d (1, 3, 8, 8);
   int32_t x = cs_graph_add_input (g, "input", &in, err);
-  int32_t c1 = net_conv (g, "conv1", x, 3, 4, 3, 1, false, err);
-  int32_t b1 = net_bn (g, "bn1", c1, 4, err);
+  int32_t c1 = net_conv (g, "conv1", x, 3, width, 3, 1, false, err);
+  int32_t b1 = net_bn (g, "bn1", c1, width, err);
   int32_t r1 = net_unary (g, CS_OP_RELU, "relu1", b1, err);
-  int32_t c2 = net_conv (g, "conv2", r1, 4, 4, 3, 1, false, err);
-  int32_t b2 = net_bn (g, "bn2", c2, 4, err);
+  int32_t c2 = net_conv (g, "conv2", r1, width, width, 3, 1, false, err);
+  int32_t b2 = net_bn (g, "bn2", c2, width, err);
   int32_t r2 = net_unary (g, CS_OP_RELU, "relu2", b2, err);
-  int32_t c3 = net_conv (g, "conv3", r2, 4, 4, 3, 1, false, err);
-  int32_t b3 = net_bn (g, "bn3", c3, 4, err);
+  int32_t c3 = net_conv (g, "conv3", r2, width, width, 3, 1, false, err);
+  int32_t b3 = net_bn (g, "bn3", c3, width, err);
   int32_t add = cs_graph_add_op (g, CS_OP_ADD, "add", NULL, (int32_t[]) { b3, r1 }, 2, NULL, err);
   int32_t r3 = net_unary (g, CS_OP_RELU, "relu3", add, err);
   int32_t gap = net_unary (g, CS_OP_GLOBAL_AVGPOOL, "gap", r3, err);
   int32_t fl = net_unary (g, CS_OP_FLATTEN, "flatten", gap, err);
-  int32_t fc = net_linear (g, "fc", fl, 4, 3, err);
+  int32_t fc = net_linear (g, "fc", fl, width, 3, err);
   if (fc < 0)
     {
       cs_graph_unref (g);
@@ -138,6 +139,13 @@ net_residual (uint64_t seed, cs_error *err)
         cs_fill_uniform (w, &rng, -0.3f, 0.3f);
     }
   return m;
+}
+
+/* net_residual_width with 4 channels. */
+static inline cs_model *
+net_residual (uint64_t seed, cs_error *err)
+{
+  return net_residual_width (seed, 4, err);
 }
 
 /* The linear model of the occlusion test: logit_k = mean over pixels of w_k * x_k (one class

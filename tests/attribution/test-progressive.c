@@ -3,9 +3,11 @@
  * batch with the estimate so far, and for the sample-mean methods (RISE, SmoothGrad) that
  * estimate is exactly the one-shot result over the samples done (same seed); a cancel raised
  * from inside the listener leaves nothing allocated (the sanitizer build checks for leaks).
- * Occlusion and RISE stopped by a budget save their state; "refine further" continues from
- * it (further each time) and ends bit-identical to the one-shot run; a run with other
- * parameters empties it; a cancel mid-way leaves the state usable and leaks nothing. */
+ * Every sampling method (SmoothGrad, Integrated Gradients, Score-CAM, occlusion, RISE) stopped
+ * by a budget saves its state; "refine further" continues from it (further each time) and
+ * ends bit-identical to the one-shot run; a run with other parameters empties it; a cancel
+ * mid-way leaves the state usable and leaks nothing. The resume checks run on a 16-channel
+ * net, so that Score-CAM's channels outlast three budget-stopped batches. */
 #include <math.h>
 #include <string.h>
 
@@ -200,8 +202,11 @@ main (void)
                                  CS_METHOD_SCORECAM, CS_METHOD_OCCLUSION, CS_METHOD_RISE };
   for (size_t i = 0; i < sizeof sampling / sizeof sampling[0]; i++)
     check_method (m, &x, sampling[i]);
-  check_resume (m, &x, CS_METHOD_OCCLUSION);
-  check_resume (m, &x, CS_METHOD_RISE);
+  cs_model *wide = net_residual_width (4, 16, &err);
+  CHECK (wide != NULL, "16-channel residual net: %s", wide != NULL ? "built" : err.message);
+  for (size_t i = 0; wide != NULL && i < sizeof sampling / sizeof sampling[0]; i++)
+    check_resume (wide, &x, sampling[i]);
+  cs_model_free (wide);
 
   /* One-pass methods ignore refinement hooks and always complete. */
   cs_attribution_params p = params_for (CS_METHOD_GRADCAM);

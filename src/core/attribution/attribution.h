@@ -78,10 +78,10 @@ typedef struct {
   void (*partial) (void *user_data, const cs_tensor *map, double fraction); /* may be NULL */
   void *user_data;
   double budget_seconds;     /* > 0: stop refining once the run has taken this long */
-  /* May be NULL. A run that a budget stops saves what it has done here (occlusion, RISE); a
+  /* May be NULL. A sampling method's run that a budget stops saves what it has done here; a
    * later run given the same state, with the same model, input, method and parameters,
    * continues from it instead of starting again, and its result is bit-identical to a run
-   * that was never stopped. Any other run empties it. */
+   * that was never stopped. A cancelled run leaves it as it was; any other run empties it. */
   cs_resume *resume;
 } cs_refine;
 

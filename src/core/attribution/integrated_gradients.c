@@ -69,7 +69,9 @@ cs_method_integrated_gradients (const cs_method_ctx *ctx, cs_attribution *out, c
   coarse_to_fine (ctx->p->steps, order);
   path_inputs pi = { .x = ctx->input->data, .x0 = x0.data, .per = cs_tensor_numel (ctx->input),
                      .steps = ctx->p->steps, .order = order };
-  st = cs_score_mean_gradient (ctx, ctx->p->steps, fill_path, &pi, times_difference,
+  /* the steps draw nothing at random: a resumed run picks up the coarse-to-fine order at the
+   * first step not done (a random baseline is redrawn from the seed, the same) */
+  st = cs_score_mean_gradient (ctx, ctx->p->steps, fill_path, &pi, NULL, times_difference,
                                CS_REDUCE_SUM_ABS, out, err);
   free (order);
   cs_tensor_free (&x0);

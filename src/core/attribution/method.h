@@ -88,6 +88,12 @@ const cs_resume_work *cs_method_resume_find (const cs_method_ctx *ctx);
 cs_status cs_method_resume_save (const cs_method_ctx *ctx, const cs_resume_work *w, cs_error *err);
 /* Empties the run's state (the run finished or failed). */
 void cs_method_resume_clear (const cs_method_ctx *ctx);
+/* The end of a resumable run with status st: saves w when the budget stopped it (st CS_OK,
+ * w->done < w->total), keeps the state as it was when the run was cancelled (the saved work
+ * is still valid), and empties it otherwise (finished, failed; w may then be NULL). Returns
+ * st, or the save's error. */
+cs_status cs_method_resume_end (const cs_method_ctx *ctx, cs_status st, const cs_resume_work *w,
+                                cs_error *err);
 
 /* What a measured batch size is measured on. */
 typedef enum {

@@ -274,15 +274,11 @@ cs_method_occlusion (const cs_method_ctx *ctx, cs_attribution *out, cs_error *er
         break;
     }
 
-  if (st == CS_OK && done < count)
-    {
-      cs_resume_work state = { .done = done, .total = count, .passes = out->passes,
-                               .floats = drops, .n_floats = count };
-      st = cs_method_resume_save (ctx, &state, err);
-    }
+  cs_resume_work state = { .done = done, .total = count, .passes = out->passes, .floats = drops,
+                           .n_floats = count };
+  st = cs_method_resume_end (ctx, st, &state, err);
   if (st == CS_OK && done == count)
     {
-      cs_method_resume_clear (ctx);
       /* the sums again in raster order: the same floats whatever order the windows ran in */
       memset (sum.data, 0, (size_t) (h * w) * sizeof (float));
       memset (hits.data, 0, (size_t) (h * w) * sizeof (float));

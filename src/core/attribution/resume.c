@@ -121,3 +121,14 @@ cs_method_resume_save (const cs_method_ctx *ctx, const cs_resume_work *w, cs_err
   *r = next;
   return CS_OK;
 }
+
+cs_status
+cs_method_resume_end (const cs_method_ctx *ctx, cs_status st, const cs_resume_work *w, cs_error *err)
+{
+  if (st == CS_ERR_CANCELLED)
+    return st;
+  if (st == CS_OK && w != NULL && w->done < w->total)
+    return cs_method_resume_save (ctx, w, err);
+  cs_method_resume_clear (ctx);
+  return st;
+}

@@ -110,15 +110,10 @@ cs_method_rise (const cs_method_ctx *ctx, cs_attribution *out, cs_error *err)
             break;
         }
     }
-  if (st == CS_OK && done < total)
-    {
-      cs_resume_work w = { .done = done, .total = total, .passes = (int32_t) done, .doubles = sum,
-                           .n_doubles = plane };
-      memcpy (w.rng, rng.s, sizeof w.rng);
-      st = cs_method_resume_save (ctx, &w, err);
-    }
-  else if (st == CS_OK)
-    cs_method_resume_clear (ctx);
+  cs_resume_work w = { .done = done, .total = total, .passes = (int32_t) done, .doubles = sum,
+                       .n_doubles = plane };
+  memcpy (w.rng, rng.s, sizeof w.rng);
+  st = cs_method_resume_end (ctx, st, &w, err);
   if (st == CS_OK)
     rise_estimate (sum, plane, done, raw.data, map.data);
   free (sum);

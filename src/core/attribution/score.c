@@ -189,8 +189,8 @@ mean_estimate (const double *sum, int64_t per, int64_t done, cs_score_finish_fn 
 
 cs_status
 cs_score_mean_gradient (const cs_method_ctx *ctx, int64_t count, cs_score_fill_fn fill,
-                        void *user_data, cs_score_finish_fn finish, cs_channel_reduce reduce,
-                        cs_attribution *out, cs_error *err)
+                        void *user_data, cs_rng *rng, cs_score_finish_fn finish,
+                        cs_channel_reduce reduce, cs_attribution *out, cs_error *err)
 {
   out->passes = 0;
   cs_tensor raw = { 0 }, map = { 0 };
@@ -209,6 +209,17 @@ cs_score_mean_gradient (const cs_method_ctx *ctx, int64_t count, cs_score_fill_f
     st = cs_tensor_alloc (&raw, &chw, err);
   int32_t input_node = ctx->model->graph->input_node;
   int64_t done = 0;
+  /* "refine further": a budget-stopped run of the same samples continues where it stopped,
+   * with the same chunks (it stopped after a whole one), so the sums come out bit-identical */
+  const cs_resume_work *saved = st == CS_OK ? cs_method_resume_find (ctx) : NULL;
+  if (saved != NULL && saved->total == count && saved->n_doubles == per && saved->done < count)
+    {
+      memcpy (sum, saved->doubles, (size_t) per * sizeof (double));
+      if (rng != NULL)
+        memcpy (rng->s, saved->rng, sizeof rng->s);
+      done = saved->done;
+      out->passes = saved->passes;
+    }
   while (st == CS_OK && done < count)
     {
       if (cs_progress_cancelled (ctx->progress))
@@ -239,6 +250,11 @@ cs_score_mean_gradient (const cs_method_ctx *ctx, int64_t count, cs_score_fill_f
       if (done < count && cs_method_out_of_budget (ctx))
         break;
     }
+  cs_resume_work w = { .done = done, .total = count, .passes = out->passes, .doubles = sum,
+                       .n_doubles = per };
+  if (rng != NULL)
+    memcpy (w.rng, rng->s, sizeof w.rng);
+  st = cs_method_resume_end (ctx, st, &w, err);
   if (st == CS_OK)
     st = mean_estimate (sum, per, done, finish, user_data, reduce, &raw, &map, err);
   cs_free_floats (sum_block);

@@ -4,6 +4,7 @@
 
 #include "attribution/map.h"
 #include "attribution/method.h"
+#include "base/rng.h"
 
 typedef struct {
   int32_t node;          /* the node the score reads: the logits, or p->unit_layer */
@@ -72,7 +73,10 @@ typedef void (*cs_score_finish_fn) (void *user_data, float *raw);
  * with the estimate over the samples so far when a listener wants partial maps, and
  * cancellation and the budget polled between chunks (a spent budget leaves the mean over the
  * samples done and out->completed < 1). On error or cancellation nothing is left allocated.
- * out->passes counts the samples pushed through. */
+ * out->passes counts the samples pushed through. A budget-stopped run saves its sums, its
+ * sample count and rng (the generator fill draws from, or NULL) in the run's resumable state,
+ * and a run given that state continues from it: fill then starts at the first sample not
+ * done, with rng as it was after the last one. */
 cs_status cs_score_mean_gradient (const cs_method_ctx *ctx, int64_t count, cs_score_fill_fn fill,
-                                  void *user_data, cs_score_finish_fn finish,
+                                  void *user_data, cs_rng *rng, cs_score_finish_fn finish,
                                   cs_channel_reduce reduce, cs_attribution *out, cs_error *err);

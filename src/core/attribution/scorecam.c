@@ -106,6 +106,15 @@ cs_method_scorecam (const cs_method_ctx *ctx, cs_attribution *out, cs_error *err
 
   int32_t passes = 1;
   int64_t next = 0;
+  /* "refine further": a budget-stopped run continues at the next channel of the same order
+   * (the ranking is recomputed from the same activations) with the weights it found */
+  const cs_resume_work *saved = st == CS_OK ? cs_method_resume_find (ctx) : NULL;
+  if (saved != NULL && saved->total == k && saved->n_doubles == k && saved->done < k)
+    {
+      memcpy (weights, saved->doubles, (size_t) k * sizeof (double));
+      next = saved->done;
+      passes = saved->passes;
+    }
   while (st == CS_OK && next < k)
     {
       if (cs_progress_cancelled (ctx->progress))
@@ -145,6 +154,9 @@ cs_method_scorecam (const cs_method_ctx *ctx, cs_attribution *out, cs_error *err
         break;
     }
   out->completed = (double) next / (double) k;
+  cs_resume_work state = { .done = next, .total = k, .passes = passes, .doubles = weights,
+                           .n_doubles = k };
+  st = cs_method_resume_end (ctx, st, &state, err);
   if (st == CS_OK)
     st = cs_cam_weighted_sum (&acts, weights, &raw, err);
   free (weights);

@@ -32,7 +32,8 @@ cs_method_smoothgrad (const cs_method_ctx *ctx, cs_attribution *out, cs_error *e
     }
   ni.sigma = (double) ctx->p->noise * ((double) hi - (double) lo);
   cs_rng_seed (&ni.rng, ctx->p->seed);
-  cs_status st = cs_score_mean_gradient (ctx, ctx->p->samples, fill_noisy, &ni, NULL,
+  /* a resumed run continues the generator's stream where the stopped run left it */
+  cs_status st = cs_score_mean_gradient (ctx, ctx->p->samples, fill_noisy, &ni, &ni.rng, NULL,
                                          CS_REDUCE_MAX_ABS, out, err);
   out->raw_is_signed = true;
   return st;
