@@ -11,6 +11,8 @@
 
 static char *run_dir;
 
+#define SMOOTHGRAD_SAMPLES 40000
+
 static GBytes *
 texture_bytes (GdkTexture *t)
 {
@@ -175,11 +177,12 @@ wait_compared (CsSaliencyView *view, guint n)
   g_assert_cmpuint (cs_saliency_view_get_n_compared (view), ==, n);
 }
 
-/* RISE with many masks and a short budget: best-so-far maps while it refines, a stop short of
- * the end with "refine further" offered and the stopped run's state kept, and refining
- * further continues from it to the end. */
+/* A sampling method with many samples and a short budget: best-so-far maps while it refines,
+ * a stop short of the end with "refine further" offered and the stopped run's state kept, and
+ * refining further continues from it to the end. `samples` is the session property holding
+ * the method's sample count. */
 static void
-test_progressive_panel (void)
+check_progressive_panel (int method, const char *samples, int count)
 {
   g_autoptr (CsSession) session = cs_session_new ();
   GtkWidget *window;
@@ -191,28 +194,43 @@ test_progressive_panel (void)
   double seconds;
   const char *error;
 
-  g_object_set (session, "rise-samples", 200000, "attribution-budget", 0.4, NULL);
-  cs_session_set_comparison (session, 1u << CS_METHOD_RISE);
+  g_object_set (session, samples, count, "attribution-budget", 0.4, NULL);
+  cs_session_set_comparison (session, 1u << method);
   g_assert_true (cs_session_open_model (session, run_dir, NULL));
   cs_saliency_view_show_comparison (view, TRUE);
   wait_compared (view, 1);
-  completed = cs_saliency_view_get_panel_completed (view, CS_METHOD_RISE, &partials, &can_refine);
+  completed = cs_saliency_view_get_panel_completed (view, method, &partials, &can_refine);
   g_assert_cmpfloat (completed, >, 0.0);
   g_assert_cmpfloat (completed, <, 1.0);
   g_assert_true (can_refine);
   g_assert_cmpuint (partials, >=, 1);
-  g_assert_nonnull (cs_saliency_view_get_panel (view, CS_METHOD_RISE, &w, &h, &seconds, &error));
+  g_assert_nonnull (cs_saliency_view_get_panel (view, method, &w, &h, &seconds, &error));
 
-  g_test_message ("RISE stopped at %.3f after %u partial maps", completed, partials);
-  g_assert_cmpfloat (cs_saliency_view_get_panel_resumable (view, CS_METHOD_RISE), ==, completed);
-  cs_saliency_view_refine_further (view, CS_METHOD_RISE);
-  g_assert_cmpfloat (cs_saliency_view_get_panel_resumable (view, CS_METHOD_RISE), ==, 0.0);
+  g_test_message ("%s stopped at %.3f after %u partial maps", cs_method_id (method), completed, partials);
+  g_assert_cmpfloat (cs_saliency_view_get_panel_resumable (view, method), ==, completed);
+  cs_saliency_view_refine_further (view, method);
+  g_assert_cmpfloat (cs_saliency_view_get_panel_resumable (view, method), ==, 0.0);
   wait_compared (view, 1);
-  completed = cs_saliency_view_get_panel_completed (view, CS_METHOD_RISE, &partials, &can_refine);
+  completed = cs_saliency_view_get_panel_completed (view, method, &partials, &can_refine);
   g_assert_cmpfloat (completed, ==, 1.0);
   g_assert_false (can_refine);
-  g_assert_cmpfloat (cs_saliency_view_get_panel_resumable (view, CS_METHOD_RISE), ==, 0.0);
+  g_assert_cmpfloat (cs_saliency_view_get_panel_resumable (view, method), ==, 0.0);
   gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* RISE with 200,000 masks and 0.4 s: a 0.05 s budget could end before the first partial map
+ * reached the view, while 200,000 masks take seconds, far beyond the budget. */
+static void
+test_progressive_panel (void)
+{
+  check_progressive_panel (CS_METHOD_RISE, "rise-samples", 200000);
+}
+
+/* SmoothGrad, whose state holds gradient sums and the noise generator: the same in its cell. */
+static void
+test_progressive_smoothgrad (void)
+{
+  check_progressive_panel (CS_METHOD_SMOOTHGRAD, "smoothgrad-samples", SMOOTHGRAD_SAMPLES);
 }
 
 int
@@ -226,6 +244,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/saliency-view/comparison-grid", test_comparison_grid);
   g_test_add_func ("/saliency-view/comparison-fits", test_comparison_fits);
   g_test_add_func ("/saliency-view/progressive-panel", test_progressive_panel);
+  g_test_add_func ("/saliency-view/progressive-smoothgrad", test_progressive_smoothgrad);
   ret = g_test_run ();
   ui_fixture_remove (run_dir);
   return ret;
