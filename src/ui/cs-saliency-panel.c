@@ -124,6 +124,15 @@ cs_saliency_panel_build (CsSaliencyPanel *p, int m, GCallback refine, gpointer d
   gtk_widget_add_css_class (p->root, "compare-panel");
 }
 
+/* "17 %", or "<1 %" for work begun but under half a percent (not "0 %", which reads as none). */
+static char *
+percent_done (double fraction)
+{
+  if (fraction > 0.0 && fraction < 0.005)
+    return g_strdup ("<1 %");
+  return g_strdup_printf ("%.0f %%", 100.0 * fraction);
+}
+
 void
 cs_saliency_panel_recolor (CsSaliencyPanel *p, cs_colormap colormap)
 {
@@ -161,7 +170,7 @@ cs_saliency_panel_show_partial (CsSaliencyPanel *p, const float *map, int width,
   p->height = height;
   p->completed = fraction;
   p->n_partials++;
-  text = g_strdup_printf ("%.0f %%", 100.0 * fraction);
+  text = percent_done (fraction);
   gtk_label_set_text (GTK_LABEL (p->time), text);
   cs_saliency_panel_recolor (p, colormap);
 }
@@ -194,10 +203,14 @@ cs_saliency_panel_show_result (CsSaliencyPanel *p, CsSaliencyResult *r, cs_color
   gtk_widget_set_visible (p->refine, r->completed < 1.0);
   if (r->completed < 1.0)
     {
-      g_autofree char *stopped = g_strdup_printf (_("%s · %.0f %%"), time, 100.0 * r->completed);
-      g_autofree char *tip = g_strdup_printf (_("The time budget stopped the refinement after %.0f %% "
+      /* Only the fraction on the cell: beside the refine button a narrow cell (ResNet-18's
+       * grid in the default window) had room for "1…" of "10.0 s · 17 %". The time is in the
+       * tooltip. */
+      g_autofree char *stopped = percent_done (r->completed);
+      g_autofree char *why = g_strdup_printf (_("The time budget stopped the refinement after %.0f %% "
                                                 "of the work (%d passes)"),
                                               100.0 * r->completed, r->passes);
+      g_autofree char *tip = g_strdup_printf ("%s · %s", time, why);
       gtk_label_set_text (GTK_LABEL (p->time), stopped);
       gtk_widget_set_tooltip_text (p->root, tip);
     }
