@@ -30,6 +30,9 @@ typedef struct
   gboolean running;
   char *error;                 /* why the method failed, or NULL */
   cs_resume *resume;           /* the budget-stopped run's state "refine further" continues */
+  double spent;                /* seconds of the earlier runs the shown result continues */
+  gboolean first_look;         /* the running job is a sampling method's first short look */
+  double left;                 /* the budget left for the first look's continuation (0: none) */
 } CsSaliencyPanel;
 
 /* Builds the widgets of method m's cell (p->root is the cell); refine is connected to the

@@ -18,6 +18,9 @@
 #include "base/duration.h"
 
 #define N_TOP 5
+/* A sampling method's first look in the grid: long enough for one batch of a ResNet-18's
+ * (one pass always runs), short enough that all five have a map within ~2 s idle. */
+#define FIRST_LOOK_SECONDS 0.25
 
 typedef CsSaliencyPanel Panel;
 
@@ -233,6 +236,23 @@ typedef struct
   guint serial;
 } CompareCall;
 
+static void run_panel (CsSaliencyView *self, int m, double budget, cs_resume *resume);
+
+/* A first look stopped by its short budget: its map stays as a best-so-far one and the method
+ * goes on, queued behind every other method's first look, from where it stopped (resuming
+ * is exact: the end result is the one-shot run's) with what is left of the budget. */
+static void
+continue_first_look (CsSaliencyView *self, int m, CsSaliencyResult *r)
+{
+  Panel *p = &self->panels[m];
+  p->first_look = FALSE;
+  p->spent += r->seconds;
+  if (r->map != NULL)
+    cs_saliency_panel_show_partial (p, r->map, r->width, r->height, r->completed, self->colormap);
+  p->floor = r->completed;
+  run_panel (self, m, p->left, g_steal_pointer (&r->resume));
+}
+
 static void
 compare_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -242,6 +262,7 @@ compare_done (GObject *source, GAsyncResult *result, gpointer user_data)
   CsSaliencyResult *r = cs_worker_finish (CS_WORKER (source), result, &error);
   Panel *p = &self->panels[call->method];
   guint serial = call->serial;
+  int m = call->method;
 
   g_free (call);
   if (r == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -251,11 +272,21 @@ compare_done (GObject *source, GAsyncResult *result, gpointer user_data)
       g_clear_pointer (&r, cs_saliency_result_free);
       return;
     }
+  if (r != NULL && p->first_look && r->completed < 1.0 && r->resume != NULL)
+    {
+      continue_first_look (self, m, r);
+      cs_saliency_result_free (r);
+      return;
+    }
+  p->first_look = FALSE;
   self->n_compared++;
   if (r == NULL)
     cs_saliency_panel_show_error (p, error->message);
   else
     {
+      /* The time of the whole chain of runs that made this map. */
+      r->seconds += p->spent;
+      p->spent = 0;
       cs_saliency_panel_show_result (p, r, self->colormap);
       g_clear_pointer (&p->resume, cs_resume_free);
       p->resume = g_steal_pointer (&r->resume);
@@ -272,6 +303,9 @@ run_panel (CsSaliencyView *self, int m, double budget, cs_resume *resume)
   char channel[64];
   CsSaliencyJob *job;
   CompareCall *call;
+
+  if (resume == NULL)
+    p->spent = 0;
 
   job = cs_saliency_job_new (self->session, m, cs_session_get_target (self->session));
   if (job == NULL)
@@ -307,6 +341,8 @@ cs_saliency_view_refine_further (CsSaliencyView *self, int m)
   if (self->session == NULL || p->root == NULL || p->running || p->completed >= 1.0)
     return;
   p->floor = p->completed;
+  p->spent = p->seconds; /* the refinement's time adds to the stopped runs' */
+  p->first_look = FALSE;
   gtk_widget_set_visible (p->refine, FALSE);
   cs_saliency_panel_set_running (p, TRUE, 0);
   self->n_compared--;
@@ -323,6 +359,7 @@ static void
 run_comparison (CsSaliencyView *self)
 {
   GdkTexture *image;
+  double budget;
 
   if (self->session == NULL || cs_session_get_model_set (self->session) == NULL)
     return;
@@ -330,17 +367,23 @@ run_comparison (CsSaliencyView *self)
   self->compare_stale = FALSE;
   self->n_compared = 0;
   image = cs_session_get_image (self->session);
-  /* The one-pass methods first: their maps are on screen while the sampling ones refine. */
+  budget = cs_session_get_attribution_budget (self->session);
+  /* The one-pass methods first: their maps are on screen while the sampling ones refine.
+   * Each sampling method first gets a short look (FIRST_LOOK_SECONDS of its budget), so that
+   * every cell has a map early, then continues (continue_first_look). */
   for (int pass = 0; pass < 2; pass++)
     for (int m = 0; m < CS_METHOD_COUNT; m++)
       {
         Panel *p = &self->panels[m];
+        gboolean look = pass == 1 && (budget == 0 || budget > FIRST_LOOK_SECONDS);
 
         if (p->root == NULL || cs_method_is_sampling (m) != (pass == 1))
           continue;
         cs_saliency_panel_clear (p);
         gtk_picture_set_paintable (GTK_PICTURE (p->image), GDK_PAINTABLE (image));
-        run_panel (self, m, -1, NULL);
+        run_panel (self, m, look ? FIRST_LOOK_SECONDS : -1, NULL);
+        p->first_look = look;
+        p->left = budget == 0 ? 0 : budget - FIRST_LOOK_SECONDS; /* 0: no budget, to the end */
       }
 }
 
