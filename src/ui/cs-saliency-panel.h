@@ -33,6 +33,8 @@ typedef struct
   double spent;                /* seconds of the earlier runs the shown result continues */
   gboolean first_look;         /* the running job is a sampling method's first short look */
   double left;                 /* the budget left for the first look's continuation (0: none) */
+  gboolean waiting;            /* the first look stopped; its continuation waits for the others' */
+  double estimate;             /* seconds the continuation is expected to take */
 } CsSaliencyPanel;
 
 /* Builds the widgets of method m's cell (p->root is the cell); refine is connected to the
