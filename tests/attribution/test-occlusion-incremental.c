@@ -1,5 +1,9 @@
 /* Occlusion by incremental inference against occlusion by full forwards (the same windows,
- * one full forward each): the same raw map to within 1e-5 of its largest magnitude, the same
+ * one full forward each): the same raw map to within 1e-5 of its largest magnitude (or, when
+ * larger, twice what the full-forward path differs from itself between batch 1 and the test's
+ * batch: float32 rounding differs between conv algorithms, which the batch picks, and between
+ * OpenBLAS kernels: under OPENBLAS_CORETYPE=Haswell the MobileNetV2 and DenseNet maps differed
+ * by 1.2e-5, where the Cooperlake kernel gives 4e-6 and 0), the same
  * displayed map, the same window count; for the class logit and for a unit of a middle layer
  * (whose map is then read whole). With one argument DIR: the hand-built networks and the
  * committed ONNX models in DIR (tests/reference/data); with arguments
@@ -54,12 +58,26 @@ compare (const char *label, const cs_model *m, int32_t window, int32_t stride, i
   double t2 = cs_attribution_now ();
   CHECK (st2 == CS_OK, "%s (%s, %d/%d): incremental: %s", label, what, window, stride,
          st2 == CS_OK ? "ok" : err.message);
+  /* The reference's own rounding noise: the same full forwards at batch 1. */
+  double noise = 0;
+  if (st == CS_OK && st2 == CS_OK && batch != 1)
+    {
+      cs_attribution one;
+      p.full_forwards = true;
+      if (net_explain (m, 1, &x, &p, NULL, &one, &err) == CS_OK)
+        {
+          noise = net_rel_diff (&one.raw, &full.raw);
+          cs_attribution_free (&one);
+        }
+    }
   if (st == CS_OK && st2 == CS_OK)
     {
       double raw = net_rel_diff (&inc.raw, &full.raw), map = net_rel_diff (&inc.map, &full.map);
-      CHECK (raw <= RAW_TOL && map <= MAP_TOL && inc.passes == full.passes,
-             "%s (%s, window %d stride %d, %d windows): raw differs by %.3g of its max (limit %g), map by "
-             "%.3g (limit %g)", label, what, window, stride, inc.passes - 1, raw, RAW_TOL, map, MAP_TOL);
+      double raw_tol = 2 * noise > RAW_TOL ? 2 * noise : RAW_TOL;
+      CHECK (raw <= raw_tol && map <= MAP_TOL && inc.passes == full.passes,
+             "%s (%s, window %d stride %d, %d windows): raw differs by %.3g of its max (limit %g; full forwards "
+             "at batch 1 and %d differ by %.3g), map by %.3g (limit %g)",
+             label, what, window, stride, inc.passes - 1, raw, raw_tol, batch, noise, map, MAP_TOL);
       TEST_NOTE ("%s: full forwards %.2f s, incremental %.2f s (not a benchmark)", label, t1 - t0, t2 - t1);
     }
   cs_attribution_free (&full);
