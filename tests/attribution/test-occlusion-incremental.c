@@ -111,6 +111,8 @@ onnx_model (const char *spec)
 int
 main (int argc, char **argv)
 {
+  /* The same batches on every run: the comparison is then deterministic for a kernel. */
+  cs_attribution_measure_batches (false);
   if (argc > 1 && strchr (argv[1], ':') != NULL)
     {
       for (int a = 1; a < argc; a++)

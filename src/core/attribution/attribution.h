@@ -118,5 +118,11 @@ bool cs_method_is_cam (cs_method m);             /* uses a layer */
 /* Refines an estimate over many batches (SmoothGrad, IG, Score-CAM, occlusion, RISE): the
  * methods that cs_refine's partial maps and budget apply to. */
 bool cs_method_is_sampling (cs_method m);
+/* On (the default), Score-CAM, RISE and occlusion run their masked inputs in batches of the
+ * size measured fastest; off, at the exec's own batch. For tests that compare two paths to
+ * float tolerance: the measured size follows the machine's timing, and the conv algorithm (so
+ * the rounding) follows the size. */
+void cs_attribution_measure_batches (bool on);
+
 /* Monotonic wall time in seconds (the clock budgets are measured on). */
 double cs_attribution_now (void);

@@ -17,6 +17,13 @@ typedef struct {
 } entry;
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static int measuring = 1; /* read and written atomically */
+
+void
+cs_attribution_measure_batches (bool on)
+{
+  __atomic_store_n (&measuring, on ? 1 : 0, __ATOMIC_RELAXED);
+}
 static entry cache[CACHE_SIZE];
 static int cache_next;
 
@@ -54,7 +61,7 @@ cs_method_fastest_batch (const cs_method_ctx *ctx, cs_batch_kind kind, int32_t u
                          cs_batch_run_fn run, void *user_data, int32_t *batch, cs_error *err)
 {
   *batch = ctx->batch;
-  if (ctx->batch <= 1)
+  if (ctx->batch <= 1 || !__atomic_load_n (&measuring, __ATOMIC_RELAXED))
     return CS_OK;
   entry key = { .graph = ctx->model->graph, .n_nodes = ctx->model->graph->n_nodes, .kind = (int32_t) kind,
                 .max_batch = ctx->batch, .threads = cs_exec_threads (ctx->exec), .until = until,
@@ -116,7 +123,7 @@ cs_method_fastest_forward_batch (const cs_method_ctx *ctx, int32_t until, int32_
                                  cs_error *err)
 {
   *batch = ctx->batch;
-  if (ctx->batch <= 1)
+  if (ctx->batch <= 1 || !__atomic_load_n (&measuring, __ATOMIC_RELAXED))
     return CS_OK;
   forward_probe f = { .exec = ctx->exec, .input = ctx->input, .until = until };
   entry key = { .graph = ctx->model->graph, .n_nodes = ctx->model->graph->n_nodes,
