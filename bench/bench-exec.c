@@ -12,15 +12,14 @@
 #include <time.h>
 
 #include "base/threads.h"
+#include "base/clock.h"
 #include "exec/exec.h"
 #include "io/onnx.h"
 
 static double
 cpu_now (void)
 {
-  struct timespec ts;
-  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
+  return cs_clock_seconds (CLOCK_THREAD_CPUTIME_ID);
 }
 
 int

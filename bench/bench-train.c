@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "base/rng.h"
+#include "base/clock.h"
 #include "base/threads.h"
 #include "io/model_json.h"
 #include "training/trainer.h"
@@ -27,9 +28,7 @@ static const char *arch_json =
 static double
 now (clockid_t c)
 {
-  struct timespec ts;
-  clock_gettime (c, &ts);
-  return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
+  return cs_clock_seconds (c);
 }
 
 int

@@ -1,6 +1,7 @@
 /* The attribution driver: checks the parameters, fills defaults, resolves the target class and
  * the CAM layer, records the prediction, times the run and hands over to the method. */
 #include "attribution/attribution.h"
+#include "base/clock.h"
 
 #include <math.h>
 #include <string.h>
@@ -133,9 +134,7 @@ resolve_layer (const cs_graph *g, int32_t layer, int32_t unit_layer, int32_t *ou
 double
 cs_attribution_now (void)
 {
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
+  return cs_clock_seconds (CLOCK_MONOTONIC);
 }
 
 cs_status

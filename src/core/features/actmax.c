@@ -3,6 +3,7 @@
  * numbers from its own generator (seed and channel), so a unit's image does not depend on which
  * other units share its batch. */
 #include "features/actmax.h"
+#include "base/clock.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -286,9 +287,7 @@ run_group (actmax_state *s, const int32_t *units, int32_t n, int32_t first, int3
 static double
 now_seconds (void)
 {
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
+  return cs_clock_seconds (CLOCK_MONOTONIC);
 }
 
 cs_status

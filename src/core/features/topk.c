@@ -2,6 +2,7 @@
  * channel a reduction of the map and an insertion into a sorted list of k (rarely needed once
  * the list is full: most images lose against its last entry). */
 #include "features/topk.h"
+#include "base/clock.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -54,9 +55,7 @@ insert (cs_top_example *list, int32_t *n, int32_t k, const cs_top_example *e)
 static double
 now_seconds (void)
 {
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
+  return cs_clock_seconds (CLOCK_MONOTONIC);
 }
 
 cs_status

@@ -1,5 +1,6 @@
 /* The training job: everything between command-line options and the run directory. */
 #include "training/train_run.h"
+#include "base/clock.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -60,9 +61,7 @@ cs_lr_at_epoch (cs_lr_schedule s, double lr, int32_t step_size, double gamma, in
 static double
 now_seconds (void)
 {
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
+  return cs_clock_seconds (CLOCK_MONOTONIC);
 }
 
 static cJSON *
