@@ -3,15 +3,11 @@
  *
  * Usage: bench-conv [threads [repeats]]   (defaults: 2 threads, 5 repeats; best time printed)
  *
- * Runs with OMP_WAIT_POLICY=PASSIVE unless the caller set a policy: with libgomp's default
- * (spin ~300k iterations after each parallel loop) the idle OpenMP worker competes with
- * OpenBLAS's threads during the next GEMM, which made 2-thread runs 2-7x slower than 1-thread
- * ones on a 2-core machine. libgomp reads the variable at load time, hence the re-exec. */
+ * Runs with the product's OpenMP wait policy (cs_blas_select_kernel) unless the caller set one. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "base/threads.h"
 #include "graph/ops.h"
@@ -135,20 +131,15 @@ int
 main (int argc, char **argv)
 {
   cs_blas_select_kernel (argc, argv);
-  if (getenv ("OMP_WAIT_POLICY") == NULL && getenv ("GOMP_SPINCOUNT") == NULL)
-    {
-      setenv ("OMP_WAIT_POLICY", "PASSIVE", 1);
-      execv ("/proc/self/exe", argv);
-      /* on failure, run with the default policy */
-    }
   int threads = argc > 1 ? atoi (argv[1]) : 2;
   int repeats = argc > 2 ? atoi (argv[2]) : 5;
   cs_threads_set (threads);
   if (threads == 1)
     clock_id = CLOCK_PROCESS_CPUTIME_ID;
   printf ("# conv2d on ResNet-18's layers, %d threads, OpenBLAS kernel %s, OMP_WAIT_POLICY=%s, "
-          "best of %d (ms, %s)\n", threads, cs_blas_kernel_name (),
-          getenv ("OMP_WAIT_POLICY") ? getenv ("OMP_WAIT_POLICY") : "(default)", repeats,
+          "GOMP_SPINCOUNT=%s, best of %d (ms, %s)\n", threads, cs_blas_kernel_name (),
+          getenv ("OMP_WAIT_POLICY") ? getenv ("OMP_WAIT_POLICY") : "(unset)",
+          getenv ("GOMP_SPINCOUNT") ? getenv ("GOMP_SPINCOUNT") : "(unset)", repeats,
           threads == 1 ? "CPU time" : "wall time");
   static const int64_t batches[] = { 1, 8 };
   for (int b = 0; b < 2; b++)

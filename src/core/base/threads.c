@@ -111,6 +111,10 @@ kernel_for_this_cpu (void)
   return NULL;
 }
 
+/* How long an idle OpenMP worker spins (pause instructions, ~27 ns each on this AMD EPYC) before
+ * it sleeps; see cs_blas_select_kernel. */
+#define WAIT_SPINS "1000"
+
 void
 cs_blas_select_kernel (int argc, char **argv)
 {
@@ -133,13 +137,17 @@ cs_blas_select_kernel (int argc, char **argv)
       restart = true;
     }
 
-  /* libgomp's idle workers spin after each parallel loop by default, and on a machine with
-   * few cores they then compete with the single-threaded GEMM blocks, other execs' teams and
-   * the app's own threads for the same cores (with OpenBLAS's pool beside them: 2-7x slower
-   * convolutions measured on 2 cores). Passive waiting hands the cores back. */
+  /* After each parallel loop libgomp's idle workers spin before they sleep: by default ~300,000
+   * pause instructions (~8 ms here), long enough to compete with the single-threaded GEMM
+   * blocks, other execs' teams and the app's own threads for the same cores. Not spinning at
+   * all (OMP_WAIT_POLICY=PASSIVE) costs a futex wake-up at every one of a forward's ~100
+   * loops: ResNet-18's batch-1 forward took 28 ms against 24 ms with a short spin. A short spin
+   * (WAIT_SPINS, ~30 us) keeps most of that gain and hands the core back almost at once: two
+   * forwards sharing 2 cores lose 4 % to it where the default spin loses 22 %
+   * (bench/README.md). */
   if (getenv ("OMP_WAIT_POLICY") == NULL && getenv ("GOMP_SPINCOUNT") == NULL)
     {
-      setenv ("OMP_WAIT_POLICY", "PASSIVE", 1);
+      setenv ("GOMP_SPINCOUNT", WAIT_SPINS, 1);
       restart = true;
     }
 

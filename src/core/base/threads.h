@@ -26,8 +26,9 @@ void cs_threads_leave (int previous);
  *   AVX-512 one, SkylakeX or Cooperlake, on any AVX-512 CPU) (and
  *   CONVSCOPE_BLAS_MISDETECTED to what OpenBLAS had picked). A user's own OPENBLAS_CORETYPE is
  *   never overridden.
- * - OMP_WAIT_POLICY=PASSIVE unless the user set it or GOMP_SPINCOUNT, so that idle OpenMP
- *   workers do not spin against the threads doing the work.
+ * - GOMP_SPINCOUNT to a short spin unless the user set it or OMP_WAIT_POLICY, so that idle
+ *   OpenMP workers wake at once for the next loop of a forward yet hand the core back within
+ *   tens of microseconds instead of spinning against the threads doing the work.
  * Returns only when no re-exec is needed or it failed. */
 void cs_blas_select_kernel (int argc, char **argv);
 /* The kernel OpenBLAS runs ("Haswell", "Prescott", ...). */
