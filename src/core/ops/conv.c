@@ -17,11 +17,10 @@
 #define WINOGRAD_MIN_CHANNELS 8
 /* Winograd pays off only over enough output positions (batch * out_h * out_w): the transforms
  * and the 16 small GEMMs cost more than direct im2col below. With the transformed weights
- * kept between calls, ResNet-18's 14x14 layer would win at batch 1 too (196 positions: 1.8 ms
- * against 2.9 ms, one thread), but at 128 incremental occlusion's crops and the full maps
- * take different algorithms on more layers and drift apart by more than the 1e-5 that
- * occlusion-incremental-zoo allows (1.2e-5 on the DenseNet block), so the bound stays 384. */
-#define WINOGRAD_MIN_POSITIONS 384
+ * kept between calls, ResNet-18's 14x14 layer (196 positions) wins at batch 1 too: the whole
+ * forward 41.2-43.2 -> 38.3-39.7 ms of CPU at one thread (bench-exec). Its 7x7 layer (49)
+ * does not. */
+#define WINOGRAD_MIN_POSITIONS 128
 
 /* Everything forward, backward and workspace() must agree on for one call. */
 typedef struct {
