@@ -164,6 +164,34 @@ test_kink_values (void)
     }
 }
 
+/* NaN passes through relu and leaky relu, as in PyTorch: an overflow upstream (inf - inf in a
+ * convolution) must reach the outputs' non-finite check, not turn into 0. */
+static void
+test_nan_passes (void)
+{
+  const cs_op ops[] = { CS_OP_RELU, CS_OP_LEAKY_RELU };
+  const float in[] = { NAN, -1.0f, 2.0f, -INFINITY, INFINITY };
+  const float want_relu[] = { NAN, 0.0f, 2.0f, 0.0f, INFINITY };
+  for (int k = 0; k < 2; k++)
+    {
+      cs_attrs attrs = cs_attrs_default (ops[k]);
+      cs_shape s = cs_shape_make (1, (int64_t[]) { 5 });
+      cs_tensor x = tensor_new (&s);
+      memcpy (x.data, in, sizeof in);
+      op_run r;
+      op_run_setup (&r, ops[k], &attrs, &x, 1, false, "nan", NULL);
+      op_run_forward (&r);
+      bool ok = isnan (r.out.data[0]) && r.out.data[2] == 2.0f && isinf (r.out.data[4]);
+      if (ops[k] == CS_OP_RELU)
+        ok = ok && r.out.data[1] == want_relu[1] && r.out.data[3] == want_relu[3];
+      CHECK (ok, "%s passes NaN and keeps the rest: [%g, %g, %g, %g, %g]", r.info->name,
+             (double) r.out.data[0], (double) r.out.data[1], (double) r.out.data[2],
+             (double) r.out.data[3], (double) r.out.data[4]);
+      op_run_free (&r);
+      cs_tensor_free (&x);
+    }
+}
+
 /* Backward adds into din and skips a NULL din. */
 static void
 test_accumulates (void)
@@ -397,6 +425,7 @@ main (void)
   test_threads ();
   test_gradients_and_forward ();
   test_kink_values ();
+  test_nan_passes ();
   test_accumulates ();
   test_relu_rules ();
   test_dropout ();

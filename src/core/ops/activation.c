@@ -96,10 +96,12 @@ hard_sigmoid_infer (const cs_node *node, const cs_shape *const *in, cs_shape *ou
     return n > 0 ? (k) * n : 0;                                                 \
   }
 
-/* relu. The backward honours the exec's rule: the true gradient (0 at x == 0, as PyTorch),
- * guided backprop (only positive gradients through positive inputs) or deconvnet (only
- * positive gradients, whatever the input). */
-UNARY_FORWARD (relu_forward, v > 0.0f ? v : 0.0f)
+/* relu. A NaN passes through, as in PyTorch: mapped to 0 it would hide an overflow upstream
+ * (inf - inf in a convolution) from the non-finite check on the outputs. The backward honours
+ * the exec's rule: the true gradient (0 at x == 0, as PyTorch), guided backprop (only positive
+ * gradients through positive inputs) or deconvnet (only positive gradients, whatever the
+ * input). */
+UNARY_FORWARD (relu_forward, v < 0.0f ? 0.0f : v)
 
 static cs_status
 relu_backward (const cs_op_call *call)
