@@ -114,22 +114,33 @@ relu_backward (const cs_op_call *call)
   int64_t n = cs_tensor_numel (call->din[0]);
   if (n != cs_tensor_numel (call->dout))
     return CS_ERR_SHAPE;
+  /* dy[i] is read whatever the test says: read only when the test holds, it is a conditional
+   * load, which kept these loops scalar and branchy (14 % of a training step's time). */
   switch (call->ctx->relu_rule)
     {
     case CS_RELU_RULE_GRADIENT:
-#pragma omp parallel for if (n >= PAR_MIN) schedule (static)
+#pragma omp parallel for simd if (n >= PAR_MIN) schedule (static)
       for (int64_t i = 0; i < n; i++)
-        dx[i] += x[i] > 0.0f ? dy[i] : 0.0f;
+        {
+          float g = dy[i];
+          dx[i] += x[i] > 0.0f ? g : 0.0f;
+        }
       break;
     case CS_RELU_RULE_GUIDED:
-#pragma omp parallel for if (n >= PAR_MIN) schedule (static)
+#pragma omp parallel for simd if (n >= PAR_MIN) schedule (static)
       for (int64_t i = 0; i < n; i++)
-        dx[i] += x[i] > 0.0f && dy[i] > 0.0f ? dy[i] : 0.0f;
+        {
+          float g = dy[i];
+          dx[i] += x[i] > 0.0f && g > 0.0f ? g : 0.0f;
+        }
       break;
     case CS_RELU_RULE_DECONVNET:
-#pragma omp parallel for if (n >= PAR_MIN) schedule (static)
+#pragma omp parallel for simd if (n >= PAR_MIN) schedule (static)
       for (int64_t i = 0; i < n; i++)
-        dx[i] += dy[i] > 0.0f ? dy[i] : 0.0f;
+        {
+          float g = dy[i];
+          dx[i] += g > 0.0f ? g : 0.0f;
+        }
       break;
     default:
       return CS_ERR_ARGUMENT;
