@@ -353,11 +353,11 @@ main (void)
     { 2, 16, 32, 32, 16, 3, 3, { 1, 1 }, { 1, 1, 1, 1 }, { 1, 1 }, 1, true },  /* parallel loops */
     { 2, 32, 24, 24, 32, 3, 3, { 1, 1 }, { 1, 1, 1, 1 }, { 1, 1 }, 32, true }, /* parallel depthwise */
     { 1, 2, 5, 6, 3, 5, 3, { 3, 1 }, { 0, 2, 2, 0 }, { 1, 2 }, 1, false },     /* asymmetric */
-    { 3, 8, 15, 17, 12, 3, 3, { 1, 1 }, { 0, 2, 1, 0 }, { 1, 1 }, 1, true },   /* Winograd, odd */
-    { 1, 9, 21, 21, 8, 3, 3, { 1, 1 }, { 3, 0, 2, 3 }, { 1, 1 }, 1, false },   /* Winograd, pad 3 */
-    { 3, 8, 256, 256, 8, 3, 3, { 1, 1 }, { 1, 1, 1, 1 }, { 1, 1 }, 1, true },  /* Winograd chunks 2 + 1 */
-    { 1, 10, 29, 26, 9, 3, 3, { 1, 1 }, { 1, 2, 0, 1 }, { 1, 1 }, 1, true },   /* Winograd, ragged    */
-    { 2, 9, 14, 14, 11, 3, 3, { 1, 1 }, { 1, 1, 1, 1 }, { 1, 1 }, 1, false },  /* Winograd 14x14, n 2 */
+    { 3, 48, 15, 17, 52, 3, 3, { 1, 1 }, { 0, 2, 1, 0 }, { 1, 1 }, 1, true },   /* Winograd, odd */
+    { 1, 49, 21, 21, 48, 3, 3, { 1, 1 }, { 3, 0, 2, 3 }, { 1, 1 }, 1, false },   /* Winograd, pad 3 */
+    { 3, 48, 90, 90, 48, 3, 3, { 1, 1 }, { 1, 1, 1, 1 }, { 1, 1 }, 1, true },  /* Winograd chunks 2 + 1 */
+    { 1, 50, 29, 26, 49, 3, 3, { 1, 1 }, { 1, 2, 0, 1 }, { 1, 1 }, 1, true },   /* Winograd, ragged    */
+    { 2, 49, 14, 14, 50, 3, 3, { 1, 1 }, { 1, 1, 1, 1 }, { 1, 1 }, 1, false },  /* Winograd 14x14, n 2 */
   };
   for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
     check_against_naive (&fixed[i], 100 + i);
@@ -367,14 +367,14 @@ main (void)
       check_against_naive (&k, 1000 + (uint64_t) i);
     }
 
-  /* 3x3 stride-1 convs with enough channels and output positions (batch * plane >= 384) take
-   * the Winograd path. */
+  /* 3x3 stride-1 convs with enough channels (in*out >= 24 (in+out)) and output positions
+   * (batch * plane >= 128) take the Winograd path. */
   for (int i = 0; i < 12; i++)
     {
       conv_case k = { 0 };
       k.n = i % 2 ? 3 : 1;
-      k.c = 8 + (int64_t) cs_rng_below (&rng, 5);
-      k.m = 8 + (int64_t) cs_rng_below (&rng, 5);
+      k.c = 48 + (int64_t) cs_rng_below (&rng, 5);
+      k.m = 48 + (int64_t) cs_rng_below (&rng, 5);
       k.kh = k.kw = 3;
       k.stride[0] = k.stride[1] = k.dilation[0] = k.dilation[1] = k.groups = 1;
       for (int j = 0; j < 4; j++)
