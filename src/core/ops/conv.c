@@ -521,6 +521,8 @@ bias_backward (const float *dy, float *db, int64_t batch, int64_t M, int64_t P)
         {
           const float *d = dy + (n * M + m) * P;
           float part = 0.0f;
+          /* in SIMD lanes: one serial accumulator is latency-bound */
+#pragma omp simd reduction (+ : part)
           for (int64_t i = 0; i < P; i++)
             part += d[i];
           acc += part;
