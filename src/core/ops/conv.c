@@ -16,7 +16,7 @@
 /* Winograd saves GEMM work in proportion to in * out channels but adds transforms in
  * proportion to in + out: below this in*out/(in+out) the transforms cost more than they save.
  * Measured: the demo model's 16->32 and 32->64 layers (10.7, 21.3) train 17 % faster by
- * im2col, DenseNet-121's 128->32 layers (25.6) run 15 % slower by im2col, ResNet's 64->64
+ * im2col, DenseNet-121's 128->32 layers (25.6) run 10-25 % slower by im2col, ResNet's 64->64
  * and wider (32 and up) gain. */
 #define WINOGRAD_MIN_CHANNEL_RATIO 24
 /* Winograd pays off only over enough output positions (batch * out_h * out_w): the transforms
