@@ -164,29 +164,44 @@ test_kink_values (void)
     }
 }
 
-/* NaN passes through relu and leaky relu, as in PyTorch: an overflow upstream (inf - inf in a
- * convolution) must reach the outputs' non-finite check, not turn into 0. */
+/* NaN passes through every activation that clamps, as in PyTorch: an overflow upstream
+ * (inf - inf in a convolution) must reach the outputs' non-finite check, not turn into a
+ * bound. Infinities clamp as numbers do. */
 static void
 test_nan_passes (void)
 {
-  const cs_op ops[] = { CS_OP_RELU, CS_OP_LEAKY_RELU };
-  const float in[] = { NAN, -1.0f, 2.0f, -INFINITY, INFINITY };
-  const float want_relu[] = { NAN, 0.0f, 2.0f, 0.0f, INFINITY };
-  for (int k = 0; k < 2; k++)
+  struct {
+    cs_op op;
+    float alpha, beta;
+    float at_minus_inf, at_plus_inf;
+  } clamps[] = {
+    { CS_OP_RELU, 0, 0, 0.0f, INFINITY },
+    { CS_OP_LEAKY_RELU, 0.01f, 0, -INFINITY, INFINITY },
+    { CS_OP_CLIP, 0, 6, 0.0f, 6.0f },
+    { CS_OP_HARD_SIGMOID, 1.0f / 6, 0.5f, 0.0f, 1.0f },
+    { CS_OP_HARD_SWISH, 0, 0, NAN, INFINITY }, /* -inf * 0 is NaN in PyTorch too */
+  };
+  const float in[] = { NAN, -INFINITY, 2.0f, INFINITY };
+  for (size_t k = 0; k < sizeof clamps / sizeof clamps[0]; k++)
     {
-      cs_attrs attrs = cs_attrs_default (ops[k]);
-      cs_shape s = cs_shape_make (1, (int64_t[]) { 5 });
+      cs_attrs attrs = cs_attrs_default (clamps[k].op);
+      if (clamps[k].op != CS_OP_RELU && clamps[k].op != CS_OP_HARD_SWISH)
+        {
+          attrs.act.alpha = clamps[k].alpha;
+          attrs.act.beta = clamps[k].beta;
+        }
+      cs_shape s = cs_shape_make (1, (int64_t[]) { 4 });
       cs_tensor x = tensor_new (&s);
       memcpy (x.data, in, sizeof in);
       op_run r;
-      op_run_setup (&r, ops[k], &attrs, &x, 1, false, "nan", NULL);
+      op_run_setup (&r, clamps[k].op, &attrs, &x, 1, false, "nan", NULL);
       op_run_forward (&r);
-      bool ok = isnan (r.out.data[0]) && r.out.data[2] == 2.0f && isinf (r.out.data[4]);
-      if (ops[k] == CS_OP_RELU)
-        ok = ok && r.out.data[1] == want_relu[1] && r.out.data[3] == want_relu[3];
-      CHECK (ok, "%s passes NaN and keeps the rest: [%g, %g, %g, %g, %g]", r.info->name,
-             (double) r.out.data[0], (double) r.out.data[1], (double) r.out.data[2],
-             (double) r.out.data[3], (double) r.out.data[4]);
+      const float *y = r.out.data;
+      bool low = isnan (clamps[k].at_minus_inf) ? isnan (y[1]) : y[1] == clamps[k].at_minus_inf;
+      CHECK (isnan (y[0]) && low && y[3] == clamps[k].at_plus_inf && isfinite (y[2]),
+             "%s: NaN stays NaN, -inf -> %g, +inf -> %g (got %g, %g, %g, %g)", r.info->name,
+             (double) clamps[k].at_minus_inf, (double) clamps[k].at_plus_inf, (double) y[0],
+             (double) y[1], (double) y[2], (double) y[3]);
       op_run_free (&r);
       cs_tensor_free (&x);
     }

@@ -148,6 +148,13 @@ relu_backward (const cs_op_call *call)
   return CS_OK;
 }
 
+/* v clamped to [lo, hi], NaN kept (fminf/fmaxf would drop it, as relu's old 0 did). */
+static inline float
+clamp_keep_nan (float v, float lo, float hi)
+{
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
 /* leaky_relu: slope a.alpha for x <= 0 (PyTorch's backward uses the slope at 0). */
 UNARY_FORWARD (leaky_relu_forward, v > 0.0f ? v : a.alpha * v)
 UNARY_BACKWARD (leaky_relu_backward, v > 0.0f ? g : a.alpha * g)
@@ -156,7 +163,7 @@ UNARY_BACKWARD (leaky_relu_backward, v > 0.0f ? g : a.alpha * g)
  * PyTorch's hardtanh backward (so ReLU6 and an exported Clip(0, 6) agree with nn.ReLU6, and
  * relu's 0 at x == 0). torch.clamp's own backward passes the gradient at the bounds; inputs
  * that sit exactly on a bound are the only place where the two differ. */
-UNARY_FORWARD (clip_forward, fminf (fmaxf (v, a.alpha), a.beta))
+UNARY_FORWARD (clip_forward, clamp_keep_nan (v, a.alpha, a.beta))
 UNARY_BACKWARD (clip_backward, v > a.alpha && v < a.beta ? g : 0.0f)
 
 UNARY_FORWARD (sigmoid_forward, 1.0f / (1.0f + expf (-v)))
@@ -164,7 +171,7 @@ UNARY_BACKWARD (sigmoid_backward, g * o * (1.0f - o))
 
 /* hard_sigmoid: max(0, min(1, alpha*x + beta)); gradient alpha strictly inside (0, 1), as
  * PyTorch's hardsigmoid backward (zero at the kinks). */
-UNARY_FORWARD (hard_sigmoid_forward, fminf (1.0f, fmaxf (0.0f, a.alpha * v + a.beta)))
+UNARY_FORWARD (hard_sigmoid_forward, clamp_keep_nan (a.alpha * v + a.beta, 0.0f, 1.0f))
 UNARY_BACKWARD (hard_sigmoid_backward,
                 a.alpha * v + a.beta > 0.0f && a.alpha * v + a.beta < 1.0f ? a.alpha * g : 0.0f)
 
