@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/threads.h"
 #include "graph/ops.h"
 
@@ -35,14 +36,6 @@ static const layer resnet18[] = {
 /* With one thread, CPU time: on a shared machine it ignores the time other processes hold the
  * core. With several, wall time (CPU time would add the threads up). */
 static clockid_t clock_id = CLOCK_MONOTONIC;
-
-static double
-now (void)
-{
-  struct timespec ts;
-  clock_gettime (clock_id, &ts);
-  return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
-}
 
 typedef struct {
   double forward, backward_dx, backward_all;
@@ -100,15 +93,15 @@ time_layer (const layer *l, int64_t n, int repeats, timing *t)
   t->forward = t->backward_dx = t->backward_all = 1e30;
   for (int r = 0; r < repeats + 1; r++) /* the first round warms caches and thread pools */
     {
-      double t0 = now ();
+      double t0 = cs_clock_seconds (clock_id);
       info->forward (&call);
-      double t1 = now ();
+      double t1 = cs_clock_seconds (clock_id);
       call.din = din_x;
       info->backward (&call);
-      double t2 = now ();
+      double t2 = cs_clock_seconds (clock_id);
       call.din = din_all;
       info->backward (&call);
-      double t3 = now ();
+      double t3 = cs_clock_seconds (clock_id);
       if (r > 0)
         {
           if (t1 - t0 < t->forward) t->forward = t1 - t0;

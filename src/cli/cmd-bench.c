@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/rng.h"
 #include "base/threads.h"
 #include "cli-commands.h"
@@ -26,14 +27,6 @@ static const char *const tasks[] = {
   "forward", "saliency", "gradcam", "smoothgrad", "integrated-gradients", "scorecam", "occlusion",
   "occlusion-full", "rise", "compare-all", "train-step", NULL,
 };
-
-static double
-now_ms (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
-}
 
 static int
 compare_doubles (const void *a, const void *b)
@@ -192,13 +185,13 @@ cli_cmd_bench (int argc, char **argv)
     }
   for (int64_t r = 0; r < repeat; r++)
     {
-      double t0 = now_ms ();
+      double t0 = cs_clock_seconds (CLOCK_MONOTONIC);
       if (run_once (e, t, &x, saliency, method, full, targets, &seed, &err) != CS_OK)
         {
           code = cli_fail (model_path, &err);
           goto out;
         }
-      times[r] = now_ms () - t0;
+      times[r] = 1e3 * (cs_clock_seconds (CLOCK_MONOTONIC) - t0);
     }
   qsort (times, (size_t) repeat, sizeof (double), compare_doubles);
   double median = repeat % 2 ? times[repeat / 2] : 0.5 * (times[repeat / 2 - 1] + times[repeat / 2]);

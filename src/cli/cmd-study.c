@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "analysis/study_spec.h"
+#include "base/clock.h"
 #include "base/threads.h"
 #include "cli-commands.h"
 #include "cli-common.h"
@@ -40,14 +41,6 @@ static void
 on_stop (int sig)
 {
   stop_requested = 1;
-}
-
-static double
-now_seconds (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
 }
 
 int
@@ -171,7 +164,8 @@ reap (child *kids, int32_t *n_kids, const cs_study_spec *s, int32_t *done, int32
       (*done)++;
       *trained += ok;
       if (ok)
-        printf ("%s  %s  %.1f s  (%d/%d)\n", p->dir, _("done"), now_seconds () - kids[k].start, *done, todo);
+        printf ("%s  %s  %.1f s  (%d/%d)\n", p->dir, _("done"),
+                cs_clock_seconds (CLOCK_MONOTONIC) - kids[k].start, *done, todo);
       else if (WIFEXITED (status) && WEXITSTATUS (status) == 3)
         printf ("%s  %s\n", p->dir, _("interrupted (run again to resume)"));
       else
@@ -195,7 +189,7 @@ run_points (const cs_study_spec *s, int32_t shard, int32_t shards, int32_t jobs,
   child *kids = calloc ((size_t) jobs, sizeof *kids);
   if (kids == NULL)
     return cli_error (CLI_EXIT_FAILURE, "study", "%s", _("out of memory"));
-  double t0 = now_seconds ();
+  double t0 = cs_clock_seconds (CLOCK_MONOTONIC);
   for (int32_t i = shard; i < s->n_points && !stop_requested; i += shards)
     {
       run_state state = point_state (&s->points[i]);
@@ -213,13 +207,13 @@ run_points (const cs_study_spec *s, int32_t shard, int32_t shards, int32_t jobs,
         }
       if (pid == 0)
         _exit (train_point (&s->points[i], state, threads));
-      kids[n_kids++] = (child) { .pid = pid, .point = i, .start = now_seconds () };
+      kids[n_kids++] = (child) { .pid = pid, .point = i, .start = cs_clock_seconds (CLOCK_MONOTONIC) };
     }
   while (n_kids > 0)
     if (!reap (kids, &n_kids, s, &done, &trained, todo))
       failed++;
   free (kids);
-  double hours = (now_seconds () - t0) / 3600.0;
+  double hours = (cs_clock_seconds (CLOCK_MONOTONIC) - t0) / 3600.0;
   if (trained > 0 && hours > 0)
     printf (_("%d runs in %.2f h: %.1f runs/hour with %d jobs of %d threads\n"), trained, hours,
             (double) trained / hours, jobs, threads);

@@ -18,14 +18,14 @@ typedef struct {
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static int measuring = 1; /* read and written atomically */
+static entry cache[CACHE_SIZE];
+static int cache_next;
 
 void
 cs_attribution_measure_batches (bool on)
 {
   __atomic_store_n (&measuring, on ? 1 : 0, __ATOMIC_RELAXED);
 }
-static entry cache[CACHE_SIZE];
-static int cache_next;
 
 static bool
 same_key (const entry *a, const entry *b)

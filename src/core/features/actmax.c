@@ -284,19 +284,13 @@ run_group (actmax_state *s, const int32_t *units, int32_t n, int32_t first, int3
   return CS_OK;
 }
 
-static double
-now_seconds (void)
-{
-  return cs_clock_seconds (CLOCK_MONOTONIC);
-}
-
 cs_status
 cs_actmax_run (cs_exec *e, int32_t node, const int32_t *units, int32_t n_units,
                const cs_actmax_params *p, cs_actmax_step_fn step_fn, void *user_data,
                const cs_progress *progress, cs_actmax_result *out, cs_error *err)
 {
   memset (out, 0, sizeof *out);
-  double t0 = now_seconds ();
+  double t0 = cs_clock_seconds (CLOCK_MONOTONIC);
   const cs_model *m = cs_exec_model (e);
   const cs_graph *g = m->graph;
   int32_t count = cs_actmax_unit_count (g, node);
@@ -363,6 +357,6 @@ cs_actmax_run (cs_exec *e, int32_t node, const int32_t *units, int32_t n_units,
       cs_actmax_result_free (out);
       return st;
     }
-  out->seconds = now_seconds () - t0;
+  out->seconds = cs_clock_seconds (CLOCK_MONOTONIC) - t0;
   return CS_OK;
 }

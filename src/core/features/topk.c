@@ -52,19 +52,13 @@ insert (cs_top_example *list, int32_t *n, int32_t k, const cs_top_example *e)
     (*n)++;
 }
 
-static double
-now_seconds (void)
-{
-  return cs_clock_seconds (CLOCK_MONOTONIC);
-}
-
 cs_status
 cs_topk_run (cs_exec *e, int64_t n_images, cs_topk_source_fn source, void *user_data,
              const cs_topk_params *p, const cs_progress *progress, cs_topk_result *out,
              cs_error *err)
 {
   memset (out, 0, sizeof *out);
-  double t0 = now_seconds ();
+  double t0 = cs_clock_seconds (CLOCK_MONOTONIC);
   const cs_model *m = cs_exec_model (e);
   const cs_graph *g = m->graph;
   if (p->node < 0 || p->node >= g->n_nodes)
@@ -156,6 +150,6 @@ cs_topk_run (cs_exec *e, int64_t n_images, cs_topk_source_fn source, void *user_
       cs_topk_result_free (out);
       return st;
     }
-  out->seconds = now_seconds () - t0;
+  out->seconds = cs_clock_seconds (CLOCK_MONOTONIC) - t0;
   return CS_OK;
 }

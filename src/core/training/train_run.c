@@ -58,12 +58,6 @@ cs_lr_at_epoch (cs_lr_schedule s, double lr, int32_t step_size, double gamma, in
   return lr;
 }
 
-static double
-now_seconds (void)
-{
-  return cs_clock_seconds (CLOCK_MONOTONIC);
-}
-
 static cJSON *
 train_json (const cs_train_options *o, int32_t slices)
 {
@@ -229,7 +223,6 @@ on_progress (void *user, double fraction)
     p->cb->batch (p->cb->user, p->epoch, p->epochs, p->phase, fraction);
 }
 
-
 /* Everything a job holds between its steps. */
 typedef struct {
   cs_train_options o;
@@ -363,14 +356,14 @@ job_start (train_job *j, const cs_train_callbacks *cb, int32_t *last_epoch, cs_e
   cs_status st = CS_OK;
   if (j->o.label_noise > 0 && (st = cs_train_data_write_noise (d, j->o.label_noise, j->o.out, err)) != CS_OK)
     return st;
-  double t0 = now_seconds ();
+  double t0 = cs_clock_seconds (CLOCK_MONOTONIC);
   cs_run_metrics mt = { .epoch = 0, .train_loss = NAN, .train_accuracy = NAN, .learning_rate = NAN,
                         .test_loss = NAN, .test_accuracy = NAN, .eb_criterion = NAN };
   mt.learning_rate = cs_lr_at_epoch (j->o.schedule, j->o.optimizer.lr, j->o.step_size, j->o.gamma, 1,
                                      j->o.epochs);
   if ((st = job_evaluate (j, &mt, err)) != CS_OK)
     return st;
-  mt.seconds = now_seconds () - t0;
+  mt.seconds = cs_clock_seconds (CLOCK_MONOTONIC) - t0;
   if ((st = cs_run_writer_add_epoch (j->w, m, cs_trainer_optimizer (j->t), &mt, err)) != CS_OK)
     return st;
   if (last_epoch != NULL)
@@ -385,7 +378,7 @@ static cs_status
 job_epoch (train_job *j, int32_t epoch, const cs_train_callbacks *cb, int32_t *last_epoch, cs_error *err)
 {
   const cs_train_data *d = &j->data;
-  double t0 = now_seconds ();
+  double t0 = cs_clock_seconds (CLOCK_MONOTONIC);
   double lr = cs_lr_at_epoch (j->o.schedule, j->o.optimizer.lr, j->o.step_size, j->o.gamma, epoch, j->o.epochs);
   cs_optimizer_set_lr (cs_trainer_optimizer (j->t), lr);
   cs_run_metrics mt = { .epoch = epoch, .learning_rate = lr, .test_loss = NAN, .test_accuracy = NAN };
@@ -398,7 +391,7 @@ job_epoch (train_job *j, int32_t epoch, const cs_train_callbacks *cb, int32_t *l
   mt.eb_criterion = cs_trainer_eb_criterion (j->t);
   if ((st = job_evaluate (j, &mt, err)) != CS_OK)
     return st;
-  mt.seconds = now_seconds () - t0;
+  mt.seconds = cs_clock_seconds (CLOCK_MONOTONIC) - t0;
   if ((st = cs_run_writer_add_epoch (j->w, j->m, cs_trainer_optimizer (j->t), &mt, err)) != CS_OK)
     return st;
   if (last_epoch != NULL)
