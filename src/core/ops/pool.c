@@ -152,9 +152,43 @@ max_window (const pool_geom *g, const float *xp, int64_t y0, int64_t x0, float *
   *at = (int32_t) best_at;
 }
 
-/* One output row. The columns whose windows lie inside the input take a branch-free loop over
- * the window (same scan order and tie/NaN rule) that vectorises across columns; measured as
- * 11 % of a ResNet-18 forward with the checked loop everywhere. */
+/* Windows of n consecutive output columns that lie inside the input, starting at src0 (plane
+ * offset base): a branch-free pass over the window per step of its scan order (same tie/NaN
+ * rule as max_window) that vectorises across columns. Inlined with sw a constant 2, the common
+ * stride, so that the strided loads vectorise too (ResNet-18's 3x3/2 pool: 1.0 -> 0.x ms). */
+static inline __attribute__ ((always_inline)) void
+max_block (const pool_geom *g, const float *src0, int32_t base, int64_t n, const int64_t sw,
+           float *yr, int32_t *ar)
+{
+  float best[ROW_BLOCK];
+  int32_t at[ROW_BLOCK];
+#pragma omp simd
+  for (int64_t k = 0; k < n; k++)
+    {
+      best[k] = src0[k * sw];
+      at[k] = base + (int32_t) (k * sw);
+    }
+  for (int64_t i = 0; i < g->kh; i++)
+    for (int64_t j = (i == 0); j < g->kw; j++)
+      {
+        const int64_t off = i * g->dh * g->w + j * g->dw;
+        const float *src = src0 + off;
+        const int32_t at0 = base + (int32_t) off;
+#pragma omp simd
+        for (int64_t k = 0; k < n; k++)
+          {
+            const float v = src[k * sw];
+            const bool take = v > best[k] || v != v;
+            best[k] = take ? v : best[k];
+            at[k] = take ? at0 + (int32_t) (k * sw) : at[k];
+          }
+      }
+  memcpy (yr, best, (size_t) n * sizeof *best);
+  memcpy (ar, at, (size_t) n * sizeof *at);
+}
+
+/* One output row: the windows that lie inside the input by max_block, the edges by max_window;
+ * measured as 11 % of a ResNet-18 forward with the checked loop everywhere. */
 static void
 max_row (const pool_geom *g, const float *xp, int64_t oy, float *yr, int32_t *ar)
 {
@@ -175,32 +209,11 @@ max_row (const pool_geom *g, const float *xp, int64_t oy, float *yr, int32_t *ar
   for (int64_t b0 = lo; b0 < hi; b0 += ROW_BLOCK)
     {
       const int64_t n = hi - b0 < ROW_BLOCK ? hi - b0 : ROW_BLOCK;
-      const float *src0 = top + b0 * sw;
-      float best[ROW_BLOCK];
-      int32_t at[ROW_BLOCK];
-      for (int64_t k = 0; k < n; k++)
-        {
-          best[k] = src0[k * sw];
-          at[k] = base + (int32_t) ((b0 + k) * sw);
-        }
-      /* The window in scan order, each step one pass across the block's columns. */
-      for (int64_t i = 0; i < g->kh; i++)
-        for (int64_t j = (i == 0); j < g->kw; j++)
-          {
-            const int64_t off = i * g->dh * g->w + j * g->dw;
-            const float *src = src0 + off;
-            const int32_t at0 = base + (int32_t) (off + b0 * sw);
-#pragma omp simd
-            for (int64_t k = 0; k < n; k++)
-              {
-                const float v = src[k * sw];
-                const bool take = v > best[k] || v != v;
-                best[k] = take ? v : best[k];
-                at[k] = take ? at0 + (int32_t) (k * sw) : at[k];
-              }
-          }
-      memcpy (yr + b0, best, (size_t) n * sizeof *best);
-      memcpy (ar + b0, at, (size_t) n * sizeof *at);
+      const int32_t at = base + (int32_t) (b0 * sw);
+      if (sw == 2)
+        max_block (g, top + b0 * 2, at, n, 2, yr + b0, ar + b0);
+      else
+        max_block (g, top + b0 * sw, at, n, sw, yr + b0, ar + b0);
     }
   for (int64_t ox = hi > lo ? hi : lo; ox < g->ow; ox++)
     max_window (g, xp, y0, ox * g->sw - g->pl, &yr[ox], &ar[ox]);
