@@ -2,7 +2,8 @@
  * in one process: comparable between two builds on a machine busy with other jobs, where wall
  * times (convscope-cli bench) move by 2x between identical runs.
  *
- * Usage: bench-exec MODEL.onnx [REPEATS]   (default 25; the first run is not counted)
+ * Usage: bench-exec MODEL.onnx [REPEATS [BATCH]]   (defaults 25 and 1; the first run is not
+ * counted)
  *
  * One thread, CLOCK_THREAD_CPUTIME_ID: time the thread spends waiting for a CPU is not
  * counted, what other jobs do to the caches is. Alternate the two builds a few times and
@@ -34,10 +35,13 @@ main (int argc, char **argv)
   int repeats = argc > 2 ? atoi (argv[2]) : 25;
   if (repeats < 1)
     repeats = 1;
+  int batch = argc > 3 ? atoi (argv[3]) : 1;
+  if (batch < 1)
+    batch = 1;
   cs_threads_set (1);
   cs_error err = { 0 };
   cs_model *m = cs_onnx_load (argv[1], &err);
-  cs_exec *e = m != NULL ? cs_exec_new (m, 1, &err) : NULL;
+  cs_exec *e = m != NULL ? cs_exec_new (m, batch, &err) : NULL;
   if (e == NULL)
     {
       fprintf (stderr, "bench-exec: %s: %s\n", argv[1], err.message);
@@ -46,7 +50,7 @@ main (int argc, char **argv)
     }
   const cs_node *in = &m->graph->nodes[m->graph->input_node];
   cs_shape xs = in->shape;
-  xs.dim[0] = 1;
+  xs.dim[0] = batch;
   cs_tensor x, seed;
   cs_tensor_alloc (&x, &xs, NULL);
   for (int64_t i = 0; i < cs_tensor_numel (&x); i++)
@@ -63,7 +67,8 @@ main (int argc, char **argv)
         {
           /* The seed: d(first logit), the shape of the output. */
           cs_tensor_alloc (&seed, &cs_exec_value (e, out)->shape, NULL);
-          seed.data[0] = 1.0f;
+          for (int s = 0; s < batch; s++)
+            seed.data[s * (cs_tensor_numel (&seed) / batch)] = 1.0f;
         }
       status |= status == 0 && cs_exec_backward (e, out, &seed, CS_GRAD_INPUT, &err) != CS_OK;
       double t2 = cpu_now ();
@@ -75,8 +80,8 @@ main (int argc, char **argv)
   if (status != 0)
     fprintf (stderr, "bench-exec: %s: %s\n", argv[1], err.message);
   else
-    printf ("forward_ms=%.2f backward_ms=%.2f (best CPU time of %d, 1 thread, OpenBLAS kernel %s)\n",
-            1e3 * best_f, 1e3 * best_b, repeats, cs_blas_kernel_name ());
+    printf ("forward_ms=%.2f backward_ms=%.2f (best CPU time of %d at batch %d, 1 thread, OpenBLAS "
+            "kernel %s)\n", 1e3 * best_f, 1e3 * best_b, repeats, batch, cs_blas_kernel_name ());
   if (status == 0)
     cs_tensor_free (&seed);
   cs_tensor_free (&x);
