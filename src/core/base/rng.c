@@ -48,13 +48,19 @@ cs_rng_uniform (cs_rng *r)
 }
 
 double
+cs_rng_normal_from (double u1, double u2)
+{
+  if (u1 < 1e-300)
+    u1 = 1e-300;
+  return sqrt (-2.0 * log (u1)) * cos (2.0 * M_PI * u2);
+}
+
+double
 cs_rng_normal (cs_rng *r)
 {
   double u1 = cs_rng_uniform (r);
   double u2 = cs_rng_uniform (r);
-  if (u1 < 1e-300)
-    u1 = 1e-300;
-  return sqrt (-2.0 * log (u1)) * cos (2.0 * M_PI * u2);
+  return cs_rng_normal_from (u1, u2);
 }
 
 uint64_t
