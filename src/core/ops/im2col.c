@@ -85,6 +85,20 @@ cs_im2col (const cs_conv_geom *g, const float *x, int64_t sample_stride, int64_t
         }
 }
 
+/* dst[ow * sw + off_w] += r[ow] over the valid output columns [lo, hi) of one patch row. */
+static inline void
+add_patch_row (float *dst, const float *r, int64_t lo, int64_t hi, int64_t sw, int64_t off_w)
+{
+  if (sw == 1)
+#pragma omp simd
+    for (int64_t ow = lo; ow < hi; ow++)
+      dst[ow + off_w] += r[ow];
+  else
+#pragma omp simd
+    for (int64_t ow = lo; ow < hi; ow++)
+      dst[ow * sw + off_w] += r[ow];
+}
+
 /* Scatters each patch row into its plane: (sample, channel) planes over the threads, each
  * written by one thread only. */
 static void
@@ -117,14 +131,7 @@ col2im_by_plane (const cs_conv_geom *g, const float *col, int64_t ld, int64_t co
                     continue;
                   const float *r = row + oh * OW;
                   float *dst = xp + ih * W;
-                  if (sw == 1)
-#pragma omp simd
-                    for (int64_t ow = lo; ow < hi; ow++)
-                      dst[ow + off_w] += r[ow];
-                  else
-#pragma omp simd
-                    for (int64_t ow = lo; ow < hi; ow++)
-                      dst[ow * sw + off_w] += r[ow];
+                  add_patch_row (dst, r, lo, hi, sw, off_w);
                 }
             }
       }
@@ -161,14 +168,7 @@ col2im_by_row (const cs_conv_geom *g, const float *col, int64_t ld, int64_t coun
                   const int64_t off_w = kj * g->dilation_w - g->pad_left;
                   int64_t lo, hi;
                   valid_range (W, OW, sw, off_w, &lo, &hi);
-                  if (sw == 1)
-#pragma omp simd
-                    for (int64_t ow = lo; ow < hi; ow++)
-                      dst[ow + off_w] += r[ow];
-                  else
-#pragma omp simd
-                    for (int64_t ow = lo; ow < hi; ow++)
-                      dst[ow * sw + off_w] += r[ow];
+                  add_patch_row (dst, r, lo, hi, sw, off_w);
                 }
             }
         }
