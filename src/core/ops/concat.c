@@ -26,7 +26,13 @@ concat_infer (const cs_node *node, const cs_shape *const *in, cs_shape *out, cs_
                              "fit input 0 %s outside axis %d", i,
                              cs_shape_format (in[i], bi, sizeof bi),
                              cs_shape_format (in[0], b0, sizeof b0), axis);
-      out->dim[axis] += in[i]->dim[axis];
+      /* a crafted file's sizes can be anything: the sum is bounded before it is taken */
+      int64_t add = in[i]->dim[axis];
+      if (add < 0 || out->dim[axis] < 0 || out->dim[axis] > CS_MAX_ELEMENTS - add)
+        return cs_error_set (err, CS_ERR_LIMIT, "concat input %d's %lld along axis %d makes the "
+                             "output larger than %lld elements", i, (long long) add, axis,
+                             (long long) CS_MAX_ELEMENTS);
+      out->dim[axis] += add;
     }
   if (cs_shape_numel (out) < 0)
     return cs_error_set (err, CS_ERR_LIMIT, "the output %s is larger than %lld elements",
@@ -50,6 +56,8 @@ concat_layout (const cs_op_call *call, const cs_shape *o, int64_t *outer, int64_
       for (int32_t d = 0; d < r; d++)
         if (d != axis && s->dim[d] != o->dim[d])
           return CS_ERR_SHAPE;
+      if (s->dim[axis] < 0 || total > CS_MAX_ELEMENTS - s->dim[axis])
+        return CS_ERR_SHAPE;
       total += s->dim[axis];
     }
   if (total != o->dim[axis])
