@@ -65,7 +65,7 @@ main (int argc, char **argv)
       double t1 = cpu_now ();
       if (status == 0 && r == 0)
         {
-          /* The seed: d(first logit), the shape of the output. */
+          /* The seed: d(each sample's first logit), the shape of the output. */
           cs_tensor_alloc (&seed, &cs_exec_value (e, out)->shape, NULL);
           for (int s = 0; s < batch; s++)
             seed.data[s * (cs_tensor_numel (&seed) / batch)] = 1.0f;

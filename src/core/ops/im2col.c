@@ -1,4 +1,5 @@
-/* im2col / col2im for NCHW convolutions, parallel over (sample, channel) planes. */
+/* im2col / col2im for NCHW convolutions, parallel over patch rows (im2col) and over planes or
+ * rows of the input gradient (col2im). */
 #include "ops/im2col.h"
 
 #include <omp.h>
