@@ -149,7 +149,7 @@ typedef struct {
 
 /* Waits for one child; reports it; returns false when it failed. */
 static bool
-reap (child *kids, int32_t *n_kids, const cs_study_spec *s, int32_t *done, int32_t *trained, int32_t todo)
+reap (child *kids, int32_t *n_kids, const cs_study_spec *s, int32_t *done, int32_t *trained, int32_t to_train)
 {
   int status = 0;
   pid_t pid;
@@ -165,7 +165,7 @@ reap (child *kids, int32_t *n_kids, const cs_study_spec *s, int32_t *done, int32
       *trained += ok;
       if (ok)
         printf ("%s  %s  %.1f s  (%d/%d)\n", p->dir, _("done"),
-                cs_clock_seconds (CLOCK_MONOTONIC) - kids[k].start, *done, todo);
+                cs_clock_seconds (CLOCK_MONOTONIC) - kids[k].start, *done, to_train);
       else if (WIFEXITED (status) && WEXITSTATUS (status) == 3)
         printf ("%s  %s\n", p->dir, _("interrupted (run again to resume)"));
       else
@@ -181,10 +181,10 @@ reap (child *kids, int32_t *n_kids, const cs_study_spec *s, int32_t *done, int32
 static int
 run_points (const cs_study_spec *s, int32_t shard, int32_t shards, int32_t jobs, int32_t threads)
 {
-  int32_t todo = 0, skipped = 0, done = 0, trained = 0, n_kids = 0, failed = 0;
+  int32_t to_train = 0, skipped = 0, done = 0, trained = 0, n_kids = 0, failed = 0;
   for (int32_t i = shard; i < s->n_points; i += shards)
-    point_state (&s->points[i]) == RUN_DONE ? skipped++ : todo++;
-  printf (_("%d runs in this shard: %d finished already, %d to train\n"), todo + skipped, skipped, todo);
+    point_state (&s->points[i]) == RUN_DONE ? skipped++ : to_train++;
+  printf (_("%d runs in this shard: %d finished already, %d to train\n"), to_train + skipped, skipped, to_train);
   fflush (stdout);
   child *kids = calloc ((size_t) jobs, sizeof *kids);
   if (kids == NULL)
@@ -195,7 +195,7 @@ run_points (const cs_study_spec *s, int32_t shard, int32_t shards, int32_t jobs,
       run_state state = point_state (&s->points[i]);
       if (state == RUN_DONE)
         continue;
-      if (n_kids == jobs && !reap (kids, &n_kids, s, &done, &trained, todo))
+      if (n_kids == jobs && !reap (kids, &n_kids, s, &done, &trained, to_train))
         failed++;
       if (stop_requested)
         break;
@@ -210,7 +210,7 @@ run_points (const cs_study_spec *s, int32_t shard, int32_t shards, int32_t jobs,
       kids[n_kids++] = (child) { .pid = pid, .point = i, .start = cs_clock_seconds (CLOCK_MONOTONIC) };
     }
   while (n_kids > 0)
-    if (!reap (kids, &n_kids, s, &done, &trained, todo))
+    if (!reap (kids, &n_kids, s, &done, &trained, to_train))
       failed++;
   free (kids);
   double hours = (cs_clock_seconds (CLOCK_MONOTONIC) - t0) / 3600.0;
