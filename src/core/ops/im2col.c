@@ -3,6 +3,7 @@
 #include "ops/im2col.h"
 
 #include <omp.h>
+#include <stdbool.h>
 #include <string.h>
 
 /* Below this many patch elements a parallel region costs more than it saves. */
@@ -58,6 +59,64 @@ im2col_row (const cs_conv_geom *g, const float *xp, int64_t ki, int64_t kj, cons
     }
 }
 
+/* The same patch row when the conv keeps the width (stride 1, out_w == width: "same"
+ * padding): every valid output position p reads the input at p + a constant offset, so the
+ * row is one copy of the whole plane, with the columns that fall into the padding (which the
+ * copy filled from the neighbouring input row) zeroed after it. Short rows (7-28 floats in
+ * small CNNs) each cost a memcpy call otherwise. */
+typedef struct {
+  int64_t offset;           /* input index - output index, for every valid position */
+  int64_t row_lo, row_hi;   /* the output rows that read inside the input */
+  int64_t col_lo, col_hi;   /* the output columns that read inside the input */
+  int64_t first, last;      /* [first, last): from the first valid position to the last */
+} same_width_span;
+
+/* Only for stride 1 and out_w == width. False when the patch row reads padding only. */
+static bool
+same_width_span_of (const cs_conv_geom *g, int64_t ki, int64_t kj, same_width_span *sp)
+{
+  const int64_t H = g->height, W = g->width, OH = g->out_h;
+  const int64_t off_h = ki * g->dilation_h - g->pad_top, off_w = kj * g->dilation_w - g->pad_left;
+  valid_range (W, W, 1, off_w, &sp->col_lo, &sp->col_hi);
+  sp->row_lo = off_h < 0 ? -off_h : 0;
+  sp->row_hi = H - off_h < OH ? H - off_h : OH;
+  sp->offset = off_h * W + off_w;
+  sp->first = sp->row_lo * W + sp->col_lo;
+  sp->last = (sp->row_hi - 1) * W + sp->col_hi;
+  return sp->row_hi > sp->row_lo && sp->col_hi > sp->col_lo;
+}
+
+/* Zeros the entries of the valid rows whose columns read padding. */
+static void
+zero_padding_columns (float *row, int64_t W, const same_width_span *sp)
+{
+  for (int64_t oh = sp->row_lo; oh < sp->row_hi; oh++)
+    {
+      float *r = row + oh * W;
+      for (int64_t ow = 0; ow < sp->col_lo; ow++)
+        r[ow] = 0.0f;
+      for (int64_t ow = sp->col_hi; ow < W; ow++)
+        r[ow] = 0.0f;
+    }
+}
+
+static void
+im2col_row_same_width (const cs_conv_geom *g, const float *xp, int64_t ki, int64_t kj, float *row)
+{
+  const int64_t W = g->width, OH = g->out_h;
+  same_width_span sp;
+  if (!same_width_span_of (g, ki, kj, &sp))
+    {
+      memset (row, 0, (size_t) (OH * W) * sizeof (float));
+      return;
+    }
+  memset (row, 0, (size_t) (sp.row_lo * W) * sizeof (float));
+  memset (row + sp.row_hi * W, 0, (size_t) ((OH - sp.row_hi) * W) * sizeof (float));
+  /* first + offset and last - 1 + offset both lie inside the plane. */
+  memcpy (row + sp.first, xp + sp.first + sp.offset, (size_t) (sp.last - sp.first) * sizeof (float));
+  zero_padding_columns (row, W, &sp);
+}
+
 /* Parallel over (sample, channel, kernel row): a first layer has only 3 channels for 2 or more
  * threads. */
 void
@@ -68,6 +127,7 @@ cs_im2col (const cs_conv_geom *g, const float *x, int64_t sample_stride, int64_t
   const int64_t KH = g->kernel_h, KW = g->kernel_w, P = g->out_h * g->out_w;
   const int64_t sw = g->stride_w;
   const int64_t work = count * C * KH * KW * P;
+  const bool same_width = sw == 1 && g->stride_h == 1 && g->out_w == W;
 
 #pragma omp parallel for collapse(3) schedule(static) if (work > PARALLEL_MIN_WORK)
   for (int64_t s = 0; s < count; s++)
@@ -78,7 +138,9 @@ cs_im2col (const cs_conv_geom *g, const float *x, int64_t sample_stride, int64_t
           for (int64_t kj = 0; kj < KW; kj++)
             {
               float *row = col + ((c * KH + ki) * KW + kj) * ld + s * P;
-              if (sw == 2)
+              if (same_width)
+                im2col_row_same_width (g, xp, ki, kj, row);
+              else if (sw == 2)
                 im2col_row (g, xp, ki, kj, 2, row);
               else
                 im2col_row (g, xp, ki, kj, sw, row);
@@ -100,10 +162,27 @@ add_patch_row (float *dst, const float *r, int64_t lo, int64_t hi, int64_t sw, i
       dst[ow * sw + off_w] += r[ow];
 }
 
+/* The adjoint of im2col_row_same_width: the row's padding entries are zeroed (they are
+ * dropped, and this plane's thread alone owns the row), then the whole valid span is added in
+ * one pass. The zeros land on the input positions the span wraps onto, and x + 0 is x (dx
+ * starts at +0, so never holds -0), so the sums keep their bits. */
+static void
+add_row_same_width (const cs_conv_geom *g, float *row, int64_t ki, int64_t kj, float *xp)
+{
+  same_width_span sp;
+  if (!same_width_span_of (g, ki, kj, &sp))
+    return;
+  zero_padding_columns (row, g->width, &sp);
+  float *dst = xp + sp.offset;
+#pragma omp simd
+  for (int64_t i = sp.first; i < sp.last; i++)
+    dst[i] += row[i];
+}
+
 /* Scatters each patch row into its plane: (sample, channel) planes over the threads, each
  * written by one thread only. */
 static void
-col2im_by_plane (const cs_conv_geom *g, const float *col, int64_t ld, int64_t count, float *dx,
+col2im_by_plane (const cs_conv_geom *g, float *col, int64_t ld, int64_t count, float *dx,
                  int64_t sample_stride)
 {
   const int64_t C = g->channels, H = g->height, W = g->width;
@@ -111,6 +190,7 @@ col2im_by_plane (const cs_conv_geom *g, const float *col, int64_t ld, int64_t co
   const int64_t OH = g->out_h, OW = g->out_w, P = OH * OW;
   const int64_t sh = g->stride_h, sw = g->stride_w;
   const int64_t work = count * C * KH * KW * P;
+  const bool same_width = sw == 1 && sh == 1 && OW == W;
 
   /* Each (sample, channel) plane of dx is written by one thread only: no races. */
 #pragma omp parallel for collapse(2) schedule(static) if (work > PARALLEL_MIN_WORK)
@@ -121,7 +201,12 @@ col2im_by_plane (const cs_conv_geom *g, const float *col, int64_t ld, int64_t co
         for (int64_t ki = 0; ki < KH; ki++)
           for (int64_t kj = 0; kj < KW; kj++)
             {
-              const float *row = col + ((c * KH + ki) * KW + kj) * ld + s * P;
+              float *row = col + ((c * KH + ki) * KW + kj) * ld + s * P;
+              if (same_width)
+                {
+                  add_row_same_width (g, row, ki, kj, xp);
+                  continue;
+                }
               const int64_t off_w = kj * g->dilation_w - g->pad_left;
               int64_t lo, hi;
               valid_range (W, OW, sw, off_w, &lo, &hi);
@@ -180,7 +265,7 @@ col2im_by_row (const cs_conv_geom *g, const float *col, int64_t ld, int64_t coun
  * planes otherwise, where the scatter's set-up per patch row is cheaper (small feature maps in
  * training). */
 void
-cs_col2im (const cs_conv_geom *g, const float *col, int64_t ld, int64_t count,
+cs_col2im (const cs_conv_geom *g, float *col, int64_t ld, int64_t count,
            float *dx, int64_t sample_stride)
 {
   if (count * g->channels < 4 * (int64_t) omp_get_max_threads ())

@@ -21,6 +21,7 @@ void cs_im2col (const cs_conv_geom *g, const float *x, int64_t sample_stride, in
                 float *col, int64_t ld);
 
 /* The adjoint of cs_im2col: ADDS each column entry back into the input position it was read
- * from (dx + s * sample_stride). Padding entries are dropped. */
-void cs_col2im (const cs_conv_geom *g, const float *col, int64_t ld, int64_t count,
+ * from (dx + s * sample_stride). Padding entries are dropped, and may be overwritten in col
+ * (scratch to the caller). */
+void cs_col2im (const cs_conv_geom *g, float *col, int64_t ld, int64_t count,
                 float *dx, int64_t sample_stride);
