@@ -72,7 +72,7 @@ typedef struct {
 } same_width_span;
 
 /* Only for stride 1 and out_w == width. False when the patch row reads padding only. */
-static bool
+static inline bool
 same_width_span_of (const cs_conv_geom *g, int64_t ki, int64_t kj, same_width_span *sp)
 {
   const int64_t H = g->height, W = g->width, OH = g->out_h;
@@ -86,17 +86,20 @@ same_width_span_of (const cs_conv_geom *g, int64_t ki, int64_t kj, same_width_sp
   return sp->row_hi > sp->row_lo && sp->col_hi > sp->col_lo;
 }
 
-/* Zeros the entries of the valid rows whose columns read padding. */
-static void
+/* Zeros the entries of the valid rows whose columns read padding: a column at a time (a
+ * strided store), since a row's run is mostly one float and gcc turns a loop over a row's
+ * run into a memset call per row. */
+static inline void
 zero_padding_columns (float *row, int64_t W, const same_width_span *sp)
 {
-  for (int64_t oh = sp->row_lo; oh < sp->row_hi; oh++)
+  for (int64_t ow = 0; ow < W; ow++)
     {
-      float *r = row + oh * W;
-      for (int64_t ow = 0; ow < sp->col_lo; ow++)
-        r[ow] = 0.0f;
-      for (int64_t ow = sp->col_hi; ow < W; ow++)
-        r[ow] = 0.0f;
+      if (ow == sp->col_lo)
+        ow = sp->col_hi;
+      if (ow >= W)
+        break;
+      for (int64_t oh = sp->row_lo; oh < sp->row_hi; oh++)
+        row[oh * W + ow] = 0.0f;
     }
 }
 
@@ -110,8 +113,10 @@ im2col_row_same_width (const cs_conv_geom *g, const float *xp, int64_t ki, int64
       memset (row, 0, (size_t) (OH * W) * sizeof (float));
       return;
     }
-  memset (row, 0, (size_t) (sp.row_lo * W) * sizeof (float));
-  memset (row + sp.row_hi * W, 0, (size_t) ((OH - sp.row_hi) * W) * sizeof (float));
+  if (sp.row_lo > 0)
+    memset (row, 0, (size_t) (sp.row_lo * W) * sizeof (float));
+  if (sp.row_hi < OH)
+    memset (row + sp.row_hi * W, 0, (size_t) ((OH - sp.row_hi) * W) * sizeof (float));
   /* first + offset and last - 1 + offset both lie inside the plane. */
   memcpy (row + sp.first, xp + sp.first + sp.offset, (size_t) (sp.last - sp.first) * sizeof (float));
   zero_padding_columns (row, W, &sp);
