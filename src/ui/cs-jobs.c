@@ -264,7 +264,11 @@ job_partial_cb (void *user_data, const cs_tensor *map, double fraction)
   msg->width = (int) map->shape.dim[1];
   msg->fraction = fraction;
   memcpy (msg->map, map->data, n * sizeof (float));
-  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT_IDLE, deliver_partial, msg, partial_message_free);
+  /* Always an idle, never g_main_context_invoke: from this thread that calls the function here
+   * whenever the default context is free to acquire (between the main thread's iterations, as
+   * in the tests' spin loops), and the panel's GtkPicture then drops its texture under the main
+   * thread drawing or replacing it. */
+  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, deliver_partial, msg, partial_message_free);
 }
 
 gpointer
