@@ -350,6 +350,22 @@ cs_exec_forward (cs_exec *e, const cs_tensor *input, cs_error *err)
   return cs_exec_forward_until (e, input, e->graph->output_node, err);
 }
 
+/* Gradient buffers are zeroed before every backward (ops add into them): 18 MB per step of
+ * the demo CNN at batch 64, 3 % of a step on one thread; split between the threads. */
+#define ZERO_BLOCK ((int64_t) 1 << 14)
+
+static void
+zero_floats (float *p, int64_t n)
+{
+  int64_t blocks = (n + ZERO_BLOCK - 1) / ZERO_BLOCK;
+#pragma omp parallel for schedule(static) if (blocks >= 4)
+  for (int64_t b = 0; b < blocks; b++)
+    {
+      int64_t lo = b * ZERO_BLOCK, len = n - lo < ZERO_BLOCK ? n - lo : ZERO_BLOCK;
+      memset (p + lo, 0, (size_t) len * sizeof (float));
+    }
+}
+
 /* Allocates (once) and zeroes the gradient buffer of node id at the current batch. */
 static cs_status
 prepare_grad (cs_exec *e, int32_t id, cs_error *err)
@@ -370,7 +386,7 @@ prepare_grad (cs_exec *e, int32_t id, cs_error *err)
   if (t->data == NULL && cs_tensor_alloc (t, &s, err) != CS_OK)
     return cs_error_prefix (err, "gradient of '%s'", node->name);
   t->shape = node->op == CS_OP_PARAM ? node->shape : shape_at (node, e->batch);
-  cs_tensor_zero (t);
+  zero_floats (t->data, cs_tensor_numel (t));
   return CS_OK;
 }
 
@@ -389,14 +405,17 @@ run_backward (cs_exec *e, int32_t from, const cs_tensor *seed, cs_error *err)
   const cs_graph *g = e->graph;
   bool *need = e->grad_needed;
   cs_status st = CS_OK;
+  int previous = cs_threads_enter (e->ctx.threads);
   for (int32_t id = 0; id <= from && st == CS_OK; id++)
     if (need[id] && g->nodes[id].op != CS_OP_CONST)
       st = prepare_grad (e, id, err);
   if (st != CS_OK || !need[from])
-    return st; /* nothing asked for depends on this node */
+    {
+      cs_threads_leave (previous);
+      return st; /* nothing asked for depends on this node */
+    }
   memcpy (e->grads[from].data, seed->data, (size_t) cs_tensor_numel (seed) * sizeof (float));
 
-  int previous = cs_threads_enter (e->ctx.threads);
   for (int32_t id = from; id >= 0 && st == CS_OK; id--)
     {
       const cs_node *node = &g->nodes[id];
