@@ -2,6 +2,7 @@
  * training with batch statistics (saved in aux for the trainer's running-stat update). */
 #include <math.h>
 
+#include "base/simd_clones.h"
 #include "graph/ops.h"
 
 #define PAR_MIN 65536
@@ -59,6 +60,52 @@ bn_geom_get (const cs_op_call *call, bn_geom *g)
   return call->aux != NULL && cs_tensor_numel (call->aux) >= 2 * g->c;
 }
 
+/* One channel of the forward: the batch statistics (training: two passes in double, so that
+ * the variance of activations with a large mean stays exact; the sums run in SIMD lanes, a
+ * fixed order for a given build, since one serial double accumulator made them
+ * latency-bound, 11 % of a training step), then y = x * k_mul + k_add. */
+CS_SIMD_CLONES static void
+bn_forward_channel (const bn_geom *g, int64_t c, const float *x, float *y, bool training,
+                    double eps, float scale, float bias, double *mean_io, double *var_io)
+{
+  double mean = *mean_io, var = *var_io;
+  if (training)
+    {
+      const double m = (double) (g->n * g->s);
+      double acc = 0.0;
+      for (int64_t n = 0; n < g->n; n++)
+        {
+          const float *xp = x + (n * g->c + c) * g->s;
+#pragma omp simd reduction (+ : acc)
+          for (int64_t k = 0; k < g->s; k++)
+            acc += xp[k];
+        }
+      mean = acc / m;
+      acc = 0.0;
+      for (int64_t n = 0; n < g->n; n++)
+        {
+          const float *xp = x + (n * g->c + c) * g->s;
+#pragma omp simd reduction (+ : acc)
+          for (int64_t k = 0; k < g->s; k++)
+            acc += ((double) xp[k] - mean) * ((double) xp[k] - mean);
+        }
+      var = acc / m;
+    }
+  double inv = 1.0 / sqrt (var + eps);
+  float k_mul = (float) (scale * inv);
+  float k_add = (float) (bias - mean * scale * inv);
+  for (int64_t n = 0; n < g->n; n++)
+    {
+      const float *xp = x + (n * g->c + c) * g->s;
+      float *yp = y + (n * g->c + c) * g->s;
+#pragma omp simd
+      for (int64_t k = 0; k < g->s; k++)
+        yp[k] = xp[k] * k_mul + k_add;
+    }
+  *mean_io = mean;
+  *var_io = var;
+}
+
 static cs_status
 batchnorm_forward (const cs_op_call *call)
 {
@@ -72,55 +119,70 @@ batchnorm_forward (const cs_op_call *call)
   float *saved = call->aux->data;
   double eps = call->node->attrs.norm.eps;
   bool training = call->ctx->training;
-  double m = (double) (g.n * g.s);
 #pragma omp parallel for if (g.n * g.c * g.s >= PAR_MIN) schedule (static)
   for (int64_t c = 0; c < g.c; c++)
     {
-      double mean, var;
+      double mean = training ? 0.0 : rmean[c], var = training ? 0.0 : rvar[c];
+      bn_forward_channel (&g, c, x, y, training, eps, scale[c], bias[c], &mean, &var);
       if (training)
         {
-          /* two passes in double: the variance of activations with a large mean stays exact.
-           * The sums run in SIMD lanes (a fixed order for a given build, so runs repeat):
-           * one serial double accumulator made them latency-bound, 11 % of a training step. */
-          double acc = 0.0;
-          for (int64_t n = 0; n < g.n; n++)
-            {
-              const float *xp = x + (n * g.c + c) * g.s;
-#pragma omp simd reduction (+ : acc)
-              for (int64_t k = 0; k < g.s; k++)
-                acc += xp[k];
-            }
-          mean = acc / m;
-          acc = 0.0;
-          for (int64_t n = 0; n < g.n; n++)
-            {
-              const float *xp = x + (n * g.c + c) * g.s;
-#pragma omp simd reduction (+ : acc)
-              for (int64_t k = 0; k < g.s; k++)
-                acc += ((double) xp[k] - mean) * ((double) xp[k] - mean);
-            }
-          var = acc / m;
           saved[c] = (float) mean;
           saved[g.c + c] = (float) var;
         }
-      else
-        {
-          mean = rmean[c];
-          var = rvar[c];
-        }
-      double inv = 1.0 / sqrt (var + eps);
-      float k_mul = (float) (scale[c] * inv);
-      float k_add = (float) (bias[c] - mean * scale[c] * inv);
-      for (int64_t n = 0; n < g.n; n++)
-        {
-          const float *xp = x + (n * g.c + c) * g.s;
-          float *yp = y + (n * g.c + c) * g.s;
-#pragma omp simd
-          for (int64_t k = 0; k < g.s; k++)
-            yp[k] = xp[k] * k_mul + k_add;
-        }
     }
   return CS_OK;
+}
+
+/* One channel of the backward: the sums of dy and dy * xhat (into the scale and bias
+ * gradients), then dx. */
+CS_SIMD_CLONES static void
+bn_backward_channel (const bn_geom *g, int64_t c, const float *x, const float *dy, float *dx,
+                     bool sums, bool training, double mean, double inv, float scale,
+                     float *dscale, float *dbias)
+{
+  const double m = (double) (g->n * g->s);
+  double sum_dy = 0.0, sum_dy_xhat = 0.0;
+  if (sums)
+    for (int64_t n = 0; n < g->n; n++)
+      {
+        const float *xp = x + (n * g->c + c) * g->s, *dyp = dy + (n * g->c + c) * g->s;
+#pragma omp simd reduction (+ : sum_dy, sum_dy_xhat)
+        for (int64_t k = 0; k < g->s; k++)
+          {
+            sum_dy += dyp[k];
+            sum_dy_xhat += dyp[k] * ((double) xp[k] - mean) * inv;
+          }
+      }
+  if (dbias != NULL)
+    *dbias += (float) sum_dy;
+  if (dscale != NULL)
+    *dscale += (float) sum_dy_xhat;
+  if (dx == NULL)
+    return;
+  float k_dy = (float) (scale * inv);
+  if (!training)
+    {
+      for (int64_t n = 0; n < g->n; n++)
+        {
+          const float *dyp = dy + (n * g->c + c) * g->s;
+          float *dxp = dx + (n * g->c + c) * g->s;
+#pragma omp simd
+          for (int64_t k = 0; k < g->s; k++)
+            dxp[k] += dyp[k] * k_dy;
+        }
+      return;
+    }
+  float mean_dy = (float) (sum_dy / m);
+  float k_xhat = (float) (sum_dy_xhat / m * inv);
+  float fmean = (float) mean;
+  for (int64_t n = 0; n < g->n; n++)
+    {
+      const float *xp = x + (n * g->c + c) * g->s, *dyp = dy + (n * g->c + c) * g->s;
+      float *dxp = dx + (n * g->c + c) * g->s;
+#pragma omp simd
+      for (int64_t k = 0; k < g->s; k++)
+        dxp[k] += k_dy * (dyp[k] - mean_dy - (xp[k] - fmean) * k_xhat);
+    }
 }
 
 /* Inference: the statistics are constants, so dx = dy * scale / std. Training: the gradient
@@ -144,55 +206,12 @@ batchnorm_backward (const cs_op_call *call)
   const float *stats_mean = training ? call->aux->data : call->in[BN_MEAN]->data;
   const float *stats_var = training ? call->aux->data + g.c : call->in[BN_VAR]->data;
   double eps = call->node->attrs.norm.eps;
-  double m = (double) (g.n * g.s);
+  bool sums = dscale != NULL || dbias != NULL || training;
 #pragma omp parallel for if (g.n * g.c * g.s >= PAR_MIN) schedule (static)
   for (int64_t c = 0; c < g.c; c++)
-    {
-      double mean = stats_mean[c];
-      double inv = 1.0 / sqrt ((double) stats_var[c] + eps);
-      double sum_dy = 0.0, sum_dy_xhat = 0.0;
-      if (dscale != NULL || dbias != NULL || training)
-        for (int64_t n = 0; n < g.n; n++)
-          {
-            const float *xp = x + (n * g.c + c) * g.s, *dyp = dy + (n * g.c + c) * g.s;
-#pragma omp simd reduction (+ : sum_dy, sum_dy_xhat)
-            for (int64_t k = 0; k < g.s; k++)
-              {
-                sum_dy += dyp[k];
-                sum_dy_xhat += dyp[k] * ((double) xp[k] - mean) * inv;
-              }
-          }
-      if (dbias != NULL)
-        dbias[c] += (float) sum_dy;
-      if (dscale != NULL)
-        dscale[c] += (float) sum_dy_xhat;
-      if (dx == NULL)
-        continue;
-      float k_dy = (float) (scale[c] * inv);
-      if (!training)
-        {
-          for (int64_t n = 0; n < g.n; n++)
-            {
-              const float *dyp = dy + (n * g.c + c) * g.s;
-              float *dxp = dx + (n * g.c + c) * g.s;
-#pragma omp simd
-              for (int64_t k = 0; k < g.s; k++)
-                dxp[k] += dyp[k] * k_dy;
-            }
-          continue;
-        }
-      float mean_dy = (float) (sum_dy / m);
-      float k_xhat = (float) (sum_dy_xhat / m * inv);
-      float fmean = (float) mean;
-      for (int64_t n = 0; n < g.n; n++)
-        {
-          const float *xp = x + (n * g.c + c) * g.s, *dyp = dy + (n * g.c + c) * g.s;
-          float *dxp = dx + (n * g.c + c) * g.s;
-#pragma omp simd
-          for (int64_t k = 0; k < g.s; k++)
-            dxp[k] += k_dy * (dyp[k] - mean_dy - (xp[k] - fmean) * k_xhat);
-        }
-    }
+    bn_backward_channel (&g, c, x, dy, dx, sums, training, stats_mean[c],
+                         1.0 / sqrt ((double) stats_var[c] + eps), scale[c],
+                         dscale != NULL ? &dscale[c] : NULL, dbias != NULL ? &dbias[c] : NULL);
   return CS_OK;
 }
 
