@@ -178,10 +178,10 @@ add_row_same_width (const cs_conv_geom *g, float *row, int64_t ki, int64_t kj, f
   if (!same_width_span_of (g, ki, kj, &sp))
     return;
   zero_padding_columns (row, g->width, &sp);
-  float *dst = xp + sp.offset;
+  /* i + offset stays inside the plane (offset may be negative: no pointer before it). */
 #pragma omp simd
   for (int64_t i = sp.first; i < sp.last; i++)
-    dst[i] += row[i];
+    xp[i + sp.offset] += row[i];
 }
 
 /* Scatters each patch row into its plane: (sample, channel) planes over the threads, each
