@@ -15,9 +15,10 @@
 /* ... and, in the forward, holds at least this many floats when the samples allow: a first
  * layer's patch matrix has few rows (9 for one 3x3 channel), and 1024 columns of it made GEMMs
  * too small to split between threads, one chunk after another (the demo CNN's conv1 at batch
- * 64, 2 threads: 0.44-0.51 -> 0.36-0.38 ms). Not in the backward: there the weight gradient's
- * GEMM (16 x 9 from a 1024-long inner dimension) splits over neither, and longer inner
- * dimensions ran it at half the speed (0.54-0.57 -> 1.05-1.13 ms). */
+ * 64, 2 threads: 0.44-0.51 -> 0.36-0.38 ms). Not for pointwise convs, which read one sample's
+ * input in place rather than copy it. Not in the backward: there the weight gradient's GEMM
+ * (16 x 9 from a 1024-long inner dimension) splits over neither, and longer inner dimensions
+ * ran it at half the speed (0.54-0.57 -> 1.05-1.13 ms). */
 #define CHUNK_MIN_FLOATS ((int64_t) 1 << 18)
 #define PARALLEL_MIN_WORK 32768
 /* Winograd saves GEMM work in proportion to in * out channels but adds transforms in
@@ -92,7 +93,7 @@ plan_make (conv_plan *p, const cs_window_attrs *a, const cs_shape *x, const cs_s
   int64_t chunk = (TARGET_COLUMNS + p->plane - 1) / (p->plane > 0 ? p->plane : 1);
   int64_t rows = p->k_group * p->groups;
   int64_t per_sample = rows * p->plane;
-  if (forward && per_sample > 0 && chunk * per_sample < CHUNK_MIN_FLOATS)
+  if (forward && !p->pointwise && per_sample > 0 && chunk * per_sample < CHUNK_MIN_FLOATS)
     chunk = CHUNK_MIN_FLOATS / per_sample;
   if (per_sample > 0 && chunk * per_sample > CHUNK_BUDGET)
     chunk = CHUNK_BUDGET / per_sample;
