@@ -123,9 +123,43 @@ cs_gradcheck (const char *label, cs_op op, const cs_attrs *attrs, cs_tensor *inp
                       .dout = &seed, .din = din, .work = r.work, .aux = &r.aux, .ctx = &r.ctx };
   r.info->backward (&call);
 
+  /* An op that writes fresh gradient buffers (cs_op_info.fresh_din) must give the same
+   * gradients into buffers full of garbage (NaN) as it adds into zeros. */
+  int failures = 0;
+  if (r.info->fresh_din)
+    {
+      cs_tensor fresh_grads[64];
+      cs_tensor *fresh_din[64];
+      bool fresh[64];
+      for (int32_t i = 0; i < n_inputs; i++)
+        {
+          cs_tensor_alloc (&fresh_grads[i], &inputs[i].shape, NULL);
+          for (int64_t k = 0; k < cs_tensor_numel (&fresh_grads[i]); k++)
+            fresh_grads[i].data[k] = NAN;
+          fresh_din[i] = din[i] != NULL ? &fresh_grads[i] : NULL;
+          fresh[i] = true;
+        }
+      cs_op_call again = call;
+      again.din = fresh_din;
+      again.din_fresh = fresh;
+      r.info->backward (&again);
+      for (int32_t i = 0; i < n_inputs; i++)
+        {
+          if (din[i] == NULL)
+            continue;
+          int64_t n = cs_tensor_numel (&grads[i]), off = 0;
+          for (int64_t k = 0; k < n; k++)
+            off += !(fresh_grads[i].data[k] == grads[i].data[k]);
+          CHECK (off == 0, "%s: gradient of input %d written into a fresh buffer (%lld of %lld "
+                 "elements differ from the added one)", label, i, (long long) off, (long long) n);
+          failures += off != 0;
+        }
+      for (int32_t i = 0; i < n_inputs; i++)
+        cs_tensor_free (&fresh_grads[i]);
+    }
+
   /* In training mode an op may draw randomness per forward (dropout): keep the step fixed so
    * that every finite-difference forward sees the same mask. */
-  int failures = 0;
   for (int32_t i = 0; i < n_inputs; i++)
     {
       if (!((o.check_mask >> i) & 1))

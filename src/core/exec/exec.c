@@ -19,6 +19,8 @@ struct cs_exec {
   cs_tensor *aux;            /* per node saved state, owned when the op asks for some */
   bool *computed;            /* per node: holds a value from the last forward */
   bool *grad_needed;         /* per node: scratch of backward */
+  bool *grad_fresh;          /* per node: its gradient buffer holds nothing yet (not zeroed) */
+  bool *din_fresh;           /* scratch: cs_op_call.din_fresh */
   bool *mark;                /* per node: scratch (ancestor sets) */
   float *work;
   int64_t work_size;
@@ -78,6 +80,8 @@ cs_exec_free (cs_exec *e)
   free (e->param_grads);
   free (e->computed);
   free (e->grad_needed);
+  free (e->grad_fresh);
+  free (e->din_fresh);
   free (e->mark);
   free (e->shapes);
   free (e->in_ptrs);
@@ -170,6 +174,8 @@ cs_exec_new (const cs_model *m, int32_t max_batch, cs_error *err)
   e->aux = calloc (nn, sizeof *e->aux);
   e->computed = calloc (nn, sizeof *e->computed);
   e->grad_needed = calloc (nn, sizeof *e->grad_needed);
+  e->grad_fresh = calloc (nn, sizeof *e->grad_fresh);
+  e->din_fresh = calloc ((size_t) e->max_inputs, sizeof *e->din_fresh);
   e->mark = calloc (nn, sizeof *e->mark);
   e->shapes = calloc ((size_t) e->max_inputs, sizeof *e->shapes);
   e->param_grads = calloc ((size_t) (g->n_params > 0 ? g->n_params : 1), sizeof *e->param_grads);
@@ -177,7 +183,7 @@ cs_exec_new (const cs_model *m, int32_t max_batch, cs_error *err)
   e->din_ptrs = calloc ((size_t) e->max_inputs, sizeof *e->din_ptrs);
   e->shape_ptrs = calloc ((size_t) e->max_inputs, sizeof *e->shape_ptrs);
   if (!e->values || !e->grads || !e->aux || !e->computed || !e->grad_needed || !e->mark || !e->shapes || !e->param_grads
-      || !e->in_ptrs || !e->din_ptrs || !e->shape_ptrs)
+      || !e->in_ptrs || !e->din_ptrs || !e->shape_ptrs || !e->grad_fresh || !e->din_fresh)
     {
       cs_exec_free (e);
       cs_error_set (err, CS_ERR_MEMORY, "out of memory");
@@ -350,8 +356,7 @@ cs_exec_forward (cs_exec *e, const cs_tensor *input, cs_error *err)
   return cs_exec_forward_until (e, input, e->graph->output_node, err);
 }
 
-/* Gradient buffers are zeroed before every backward (ops add into them): 18 MB per step of
- * the demo CNN at batch 64, 3 % of a step on one thread; split between the threads. */
+/* Zeroes a gradient buffer that an op will add into, in blocks on the exec's threads. */
 #define ZERO_BLOCK ((int64_t) 1 << 14)
 
 static void
@@ -366,7 +371,11 @@ zero_floats (float *p, int64_t n)
     }
 }
 
-/* Allocates (once) and zeroes the gradient buffer of node id at the current batch. */
+/* Allocates (once) the gradient buffer of node id at the current batch and marks it fresh:
+ * it is not zeroed here. The first op to give it a gradient writes it outright when the op
+ * can (cs_op_info.fresh_din), or the exec zeroes it just before that op adds into it, while
+ * it is about to be in cache anyway. Zeroing every buffer up front was 18 MB per demo train
+ * step (24 MB per ResNet-18 saliency), and every first gradient then read its zeros back. */
 static cs_status
 prepare_grad (cs_exec *e, int32_t id, cs_error *err)
 {
@@ -386,7 +395,7 @@ prepare_grad (cs_exec *e, int32_t id, cs_error *err)
   if (t->data == NULL && cs_tensor_alloc (t, &s, err) != CS_OK)
     return cs_error_prefix (err, "gradient of '%s'", node->name);
   t->shape = node->op == CS_OP_PARAM ? node->shape : shape_at (node, e->batch);
-  zero_floats (t->data, cs_tensor_numel (t));
+  e->grad_fresh[id] = true;
   return CS_OK;
 }
 
@@ -395,6 +404,38 @@ grad_of (cs_exec *e, int32_t id)
 {
   const cs_node *node = &e->graph->nodes[id];
   return node->op == CS_OP_PARAM ? &e->param_grads[node->param_index] : &e->grads[id];
+}
+
+static void
+zero_if_fresh (cs_exec *e, int32_t id)
+{
+  if (!e->grad_fresh[id])
+    return;
+  cs_tensor *t = grad_of (e, id);
+  zero_floats (t->data, cs_tensor_numel (t));
+  e->grad_fresh[id] = false;
+}
+
+/* Sets call->din_fresh for node's backward: true where din[i] is fresh and the op writes
+ * fresh buffers outright; every other fresh buffer (and one that two inputs share, which
+ * gets two gradients) is zeroed now, for the op to add into. */
+static void
+prepare_din (cs_exec *e, const cs_node *node, const cs_op_info *info)
+{
+  for (int32_t i = 0; i < node->n_inputs; i++)
+    {
+      int32_t src = node->inputs[i];
+      e->din_fresh[i] = false;
+      if (e->din_ptrs[i] == NULL)
+        continue;
+      bool shared = false;
+      for (int32_t j = 0; j < node->n_inputs; j++)
+        shared = shared || (j != i && node->inputs[j] == src && e->din_ptrs[j] != NULL);
+      if (info->fresh_din && !shared)
+        e->din_fresh[i] = e->grad_fresh[src];
+      else
+        zero_if_fresh (e, src);
+    }
 }
 
 /* Runs backward from `from` through the nodes marked in e->grad_needed (which the caller has
@@ -411,10 +452,14 @@ run_backward (cs_exec *e, int32_t from, const cs_tensor *seed, cs_error *err)
       st = prepare_grad (e, id, err);
   if (st != CS_OK || !need[from])
     {
+      for (int32_t id = 0; id <= from; id++)
+        if (need[id] && g->nodes[id].op != CS_OP_CONST && grad_of (e, id)->data != NULL)
+          zero_if_fresh (e, id);
       cs_threads_leave (previous);
       return st; /* nothing asked for depends on this node */
     }
   memcpy (e->grads[from].data, seed->data, (size_t) cs_tensor_numel (seed) * sizeof (float));
+  e->grad_fresh[from] = false;
 
   for (int32_t id = from; id >= 0 && st == CS_OK; id--)
     {
@@ -437,13 +482,23 @@ run_backward (cs_exec *e, int32_t from, const cs_tensor *seed, cs_error *err)
           st = cs_error_set (err, CS_ERR_UNSUPPORTED, "node '%s': %s has no backward", node->name, info->name);
           break;
         }
+      zero_if_fresh (e, id); /* no consumer gave it a gradient: zero */
+      prepare_din (e, node, info);
       cs_op_call call = { .node = node, .n_inputs = node->n_inputs, .in = e->in_ptrs,
                           .out = &e->values[id], .dout = &e->grads[id], .din = e->din_ptrs,
-                          .work = e->work, .aux = &e->aux[id], .ctx = &e->ctx };
+                          .din_fresh = e->din_fresh, .work = e->work, .aux = &e->aux[id],
+                          .ctx = &e->ctx };
       st = info->backward (&call);
+      for (int32_t i = 0; i < node->n_inputs; i++)
+        if (e->din_ptrs[i] != NULL)
+          e->grad_fresh[node->inputs[i]] = false;
       if (st != CS_OK)
         cs_error_set (err, st, "node '%s': backward failed (%s)", node->name, cs_status_name (st));
     }
+  /* Gradients nothing reached (inputs and parameters off the path) are zero. */
+  for (int32_t id = 0; id <= from; id++)
+    if (need[id] && g->nodes[id].op != CS_OP_CONST)
+      zero_if_fresh (e, id);
   cs_threads_leave (previous);
   return st;
 }

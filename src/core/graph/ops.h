@@ -23,8 +23,10 @@ typedef struct {
 
 /* One call of an op. Tensors carry their full run-time shapes (dim 0 = batch N for batched
  * nodes). In backward, din[i] is NULL when input i needs no gradient; otherwise the op ADDS
- * its gradient into din[i] (it is zeroed by the exec beforehand and may be shared by several
- * consumers). Gradients to parameters sum over the batch. */
+ * its gradient into din[i] (which may be shared by several consumers), except where
+ * din_fresh[i] is true: then din[i] holds no gradient yet, its contents are undefined, and the
+ * op WRITES every element of it. din_fresh[i] is true only for ops whose info says fresh_din.
+ * Gradients to parameters sum over the batch. */
 typedef struct {
   const cs_node *node;
   int32_t n_inputs;
@@ -32,6 +34,7 @@ typedef struct {
   cs_tensor *out;              /* forward: write here; backward: the saved forward output */
   const cs_tensor *dout;       /* backward only */
   cs_tensor *const *din;       /* backward only; n_inputs entries, some NULL */
+  const bool *din_fresh;       /* backward only; n_inputs entries (see above) */
   float *work;                 /* scratch of the size the op's workspace() asked for */
   cs_tensor *aux;              /* per-node saved state (aux_size floats), kept from forward to backward */
   const cs_op_context *ctx;
@@ -51,7 +54,16 @@ typedef struct {
   int64_t (*aux_size) (const cs_node *node, const cs_shape *const *in, const cs_shape *out, int64_t n);
   /* FLOPs at the graph's shapes, or NULL for "one per output element". */
   int64_t (*flops) (const cs_node *node, const cs_shape *const *in, const cs_shape *out);
+  /* backward honours cs_op_call.din_fresh (otherwise the exec zeroes fresh buffers first) */
+  bool fresh_din;
 } cs_op_info;
+
+/* Whether the op writes din[i] outright (it holds no gradient yet) rather than adding. */
+static inline bool
+cs_din_fresh (const cs_op_call *call, int32_t i)
+{
+  return call->din_fresh != NULL && call->din_fresh[i];
+}
 
 const cs_op_info *cs_op_get (cs_op op);
 cs_op cs_op_from_name (const char *name); /* CS_OP_COUNT when unknown */

@@ -103,6 +103,31 @@ hard_sigmoid_infer (const cs_node *node, const cs_shape *const *in, cs_shape *ou
  * input). */
 UNARY_FORWARD (relu_forward, v < 0.0f ? 0.0f : v)
 
+/* dx[i] = or += EXPR of g = dy[i], over the threads. */
+#define RELU_RULE(EXPR)                                                                     \
+  do                                                                                        \
+    {                                                                                       \
+      if (fresh)                                                                            \
+        {                                                                                   \
+          _Pragma ("omp parallel for simd if (n >= PAR_MIN) schedule (static)")            \
+          for (int64_t i = 0; i < n; i++)                                                   \
+            {                                                                               \
+              float g = dy[i];                                                              \
+              dx[i] = (EXPR);                                                               \
+            }                                                                               \
+        }                                                                                   \
+      else                                                                                  \
+        {                                                                                   \
+          _Pragma ("omp parallel for simd if (n >= PAR_MIN) schedule (static)")            \
+          for (int64_t i = 0; i < n; i++)                                                   \
+            {                                                                               \
+              float g = dy[i];                                                              \
+              dx[i] += (EXPR);                                                              \
+            }                                                                               \
+        }                                                                                   \
+    }                                                                                       \
+  while (0)
+
 static cs_status
 relu_backward (const cs_op_call *call)
 {
@@ -115,32 +140,19 @@ relu_backward (const cs_op_call *call)
   if (n != cs_tensor_numel (call->dout))
     return CS_ERR_SHAPE;
   /* dy[i] is read whatever the test says: read only when the test holds, it is a conditional
-   * load, which kept these loops scalar and branchy (14 % of a training step's time). */
+   * load, which kept these loops scalar and branchy (14 % of a training step's time). A fresh
+   * dx is written, not read and added to. */
+  const bool fresh = cs_din_fresh (call, 0);
   switch (call->ctx->relu_rule)
     {
     case CS_RELU_RULE_GRADIENT:
-#pragma omp parallel for simd if (n >= PAR_MIN) schedule (static)
-      for (int64_t i = 0; i < n; i++)
-        {
-          float g = dy[i];
-          dx[i] += x[i] > 0.0f ? g : 0.0f;
-        }
+      RELU_RULE (x[i] > 0.0f ? g : 0.0f);
       break;
     case CS_RELU_RULE_GUIDED:
-#pragma omp parallel for simd if (n >= PAR_MIN) schedule (static)
-      for (int64_t i = 0; i < n; i++)
-        {
-          float g = dy[i];
-          dx[i] += x[i] > 0.0f && g > 0.0f ? g : 0.0f;
-        }
+      RELU_RULE (x[i] > 0.0f && g > 0.0f ? g : 0.0f);
       break;
     case CS_RELU_RULE_DECONVNET:
-#pragma omp parallel for simd if (n >= PAR_MIN) schedule (static)
-      for (int64_t i = 0; i < n; i++)
-        {
-          float g = dy[i];
-          dx[i] += g > 0.0f ? g : 0.0f;
-        }
+      RELU_RULE (g > 0.0f ? g : 0.0f);
       break;
     default:
       return CS_ERR_ARGUMENT;
@@ -220,7 +232,10 @@ flops_0 (const cs_node *node, const cs_shape *const *in, const cs_shape *out)
     .forward = id##_forward, .backward = id##_backward, .flops = fl,            \
   };
 
-UNARY_INFO (relu, "relu", unary_infer, flops_1)
+const cs_op_info cs_op_relu_info = {
+  .name = "relu", .min_inputs = 1, .max_inputs = 1, .infer = unary_infer,
+  .forward = relu_forward, .backward = relu_backward, .flops = flops_1, .fresh_din = true,
+};
 UNARY_INFO (leaky_relu, "leaky_relu", leaky_relu_infer, flops_2)
 UNARY_INFO (clip, "clip", clip_infer, flops_2)
 UNARY_INFO (sigmoid, "sigmoid", unary_infer, flops_4)

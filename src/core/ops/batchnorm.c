@@ -1,6 +1,7 @@
 /* Batch normalisation over channel dim 1 of [N, C, ...]: inference with running statistics,
  * training with batch statistics (saved in aux for the trainer's running-stat update). */
 #include <math.h>
+#include <string.h>
 
 #include "base/simd_clones.h"
 #include "graph/ops.h"
@@ -137,8 +138,8 @@ batchnorm_forward (const cs_op_call *call)
  * gradients), then dx. */
 CS_SIMD_CLONES static void
 bn_backward_channel (const bn_geom *g, int64_t c, const float *x, const float *dy, float *dx,
-                     bool sums, bool training, double mean, double inv, float scale,
-                     float *dscale, float *dbias)
+                     const bool fresh[3], bool sums, bool training, double mean, double inv,
+                     float scale, float *dscale, float *dbias)
 {
   const double m = (double) (g->n * g->s);
   double sum_dy = 0.0, sum_dy_xhat = 0.0;
@@ -154,9 +155,9 @@ bn_backward_channel (const bn_geom *g, int64_t c, const float *x, const float *d
           }
       }
   if (dbias != NULL)
-    *dbias += (float) sum_dy;
+    *dbias = (fresh[BN_BIAS] ? 0.0f : *dbias) + (float) sum_dy;
   if (dscale != NULL)
-    *dscale += (float) sum_dy_xhat;
+    *dscale = (fresh[BN_SCALE] ? 0.0f : *dscale) + (float) sum_dy_xhat;
   if (dx == NULL)
     return;
   float k_dy = (float) (scale * inv);
@@ -166,9 +167,14 @@ bn_backward_channel (const bn_geom *g, int64_t c, const float *x, const float *d
         {
           const float *dyp = dy + (n * g->c + c) * g->s;
           float *dxp = dx + (n * g->c + c) * g->s;
+          if (fresh[BN_X])
 #pragma omp simd
-          for (int64_t k = 0; k < g->s; k++)
-            dxp[k] += dyp[k] * k_dy;
+            for (int64_t k = 0; k < g->s; k++)
+              dxp[k] = dyp[k] * k_dy;
+          else
+#pragma omp simd
+            for (int64_t k = 0; k < g->s; k++)
+              dxp[k] += dyp[k] * k_dy;
         }
       return;
     }
@@ -179,9 +185,14 @@ bn_backward_channel (const bn_geom *g, int64_t c, const float *x, const float *d
     {
       const float *xp = x + (n * g->c + c) * g->s, *dyp = dy + (n * g->c + c) * g->s;
       float *dxp = dx + (n * g->c + c) * g->s;
+      if (fresh[BN_X])
 #pragma omp simd
-      for (int64_t k = 0; k < g->s; k++)
-        dxp[k] += k_dy * (dyp[k] - mean_dy - (xp[k] - fmean) * k_xhat);
+        for (int64_t k = 0; k < g->s; k++)
+          dxp[k] = k_dy * (dyp[k] - mean_dy - (xp[k] - fmean) * k_xhat);
+      else
+#pragma omp simd
+        for (int64_t k = 0; k < g->s; k++)
+          dxp[k] += k_dy * (dyp[k] - mean_dy - (xp[k] - fmean) * k_xhat);
     }
 }
 
@@ -198,6 +209,10 @@ batchnorm_backward (const cs_op_call *call)
   float *dx = call->din[BN_X] != NULL ? call->din[BN_X]->data : NULL;
   float *dscale = call->din[BN_SCALE] != NULL ? call->din[BN_SCALE]->data : NULL;
   float *dbias = call->din[BN_BIAS] != NULL ? call->din[BN_BIAS]->data : NULL;
+  /* Running statistics get no gradient: a fresh buffer for them is written as zeros. */
+  for (int i = BN_MEAN; i <= BN_VAR; i++)
+    if (call->din[i] != NULL && cs_din_fresh (call, i))
+      memset (call->din[i]->data, 0, (size_t) cs_tensor_numel (call->din[i]) * sizeof (float));
   if (dx == NULL && dscale == NULL && dbias == NULL)
     return CS_OK;
   const float *x = call->in[BN_X]->data, *dy = call->dout->data;
@@ -207,9 +222,11 @@ batchnorm_backward (const cs_op_call *call)
   const float *stats_var = training ? call->aux->data + g.c : call->in[BN_VAR]->data;
   double eps = call->node->attrs.norm.eps;
   bool sums = dscale != NULL || dbias != NULL || training;
+  const bool fresh[3] = { cs_din_fresh (call, BN_X), cs_din_fresh (call, BN_SCALE),
+                          cs_din_fresh (call, BN_BIAS) };
 #pragma omp parallel for if (g.n * g.c * g.s >= PAR_MIN) schedule (static)
   for (int64_t c = 0; c < g.c; c++)
-    bn_backward_channel (&g, c, x, dy, dx, sums, training, stats_mean[c],
+    bn_backward_channel (&g, c, x, dy, dx, fresh, sums, training, stats_mean[c],
                          1.0 / sqrt ((double) stats_var[c] + eps), scale[c],
                          dscale != NULL ? &dscale[c] : NULL, dbias != NULL ? &dbias[c] : NULL);
   return CS_OK;
@@ -232,4 +249,5 @@ const cs_op_info cs_op_batchnorm_info = {
   .backward = batchnorm_backward,
   .aux_size = batchnorm_aux_size,
   .flops = batchnorm_flops,
+  .fresh_din = true,
 };

@@ -522,7 +522,7 @@ conv_forward (const cs_op_call *call)
 }
 
 static void
-bias_backward (const float *dy, float *db, int64_t batch, int64_t M, int64_t P)
+bias_backward (const float *dy, float *db, bool fresh, int64_t batch, int64_t M, int64_t P)
 {
 #pragma omp parallel for schedule(static) if (batch * M * P > PARALLEL_MIN_WORK)
   for (int64_t m = 0; m < M; m++)
@@ -538,7 +538,7 @@ bias_backward (const float *dy, float *db, int64_t batch, int64_t M, int64_t P)
             part += d[i];
           acc += part;
         }
-      db[m] += (float) acc;
+      db[m] = (fresh ? 0.0f : db[m]) + (float) acc;
     }
 }
 
@@ -555,12 +555,19 @@ conv_backward (const cs_op_call *call)
   const int64_t Mg = p.out_per_group, K = p.k_group;
   const float *dy = call->dout->data;
 
+  /* A fresh dx or dw (cs_din_fresh) is written by the first chunk's GEMM, or zeroed just
+   * before the steps that can only add. */
+  bool dx_fresh = dx != NULL && cs_din_fresh (call, 0), dw_fresh = dw != NULL && cs_din_fresh (call, 1);
   if (db != NULL)
-    bias_backward (dy, db->data, p.batch, M, P);
+    bias_backward (dy, db->data, cs_din_fresh (call, 2), p.batch, M, P);
   if (dx == NULL && dw == NULL)
     return CS_OK;
   if (p.depthwise)
     {
+      if (dx_fresh)
+        memset (dx->data, 0, (size_t) cs_tensor_numel (dx) * sizeof (float));
+      if (dw_fresh)
+        memset (dw->data, 0, (size_t) cs_tensor_numel (dw) * sizeof (float));
       depthwise_backward (&p, x->data, w->data, dy, dx != NULL ? dx->data : NULL,
                           dw != NULL ? dw->data : NULL);
       return CS_OK;
@@ -573,7 +580,7 @@ conv_backward (const cs_op_call *call)
         return CS_ERR_ARGUMENT;
       /* The forward just left the planes of these weights in aux. */
       const float *u = call->aux->data + AUX_HEADER + aux_copy_floats (&p);
-      cs_winograd_run (&wc, dy, u, NULL, dx->data, true, call->work);
+      cs_winograd_run (&wc, dy, u, NULL, dx->data, !dx_fresh, call->work);
       dx = NULL;
       if (dw == NULL)
         return CS_OK;
@@ -604,7 +611,8 @@ conv_backward (const cs_op_call *call)
           for (int64_t g = 0; g < G; g++)
             cs_sgemm (CblasNoTrans, CblasTrans, (int) Mg, (int) K, (int) ld,
                          1.0f, dys + g * Mg * ld, (int) ld, xcol + g * K * ld, (int) ld,
-                         1.0f, dw->data + g * Mg * K, (int) K);
+                         dw_fresh ? 0.0f : 1.0f, dw->data + g * Mg * K, (int) K);
+          dw_fresh = false;
         }
       if (dx != NULL)
         {
@@ -614,9 +622,13 @@ conv_backward (const cs_op_call *call)
           for (int64_t g = 0; g < G; g++)
             cs_sgemm (CblasTrans, CblasNoTrans, (int) K, (int) ld, (int) Mg,
                          1.0f, w->data + g * Mg * K, (int) K, dys + g * Mg * ld, (int) ld,
-                         in_place ? 1.0f : 0.0f, dcol + g * K * ld, (int) ld);
+                         in_place && !dx_fresh ? 1.0f : 0.0f, dcol + g * K * ld, (int) ld);
           if (!in_place)
-            cs_col2im (&p.geom, col, ld, cnt, dxs, C * HW);
+            {
+              if (dx_fresh)
+                memset (dxs, 0, (size_t) (cnt * C * HW) * sizeof (float));
+              cs_col2im (&p.geom, col, ld, cnt, dxs, C * HW);
+            }
         }
     }
   return CS_OK;
@@ -661,6 +673,7 @@ conv_flops (const cs_node *node, const cs_shape *const *in, const cs_shape *out)
 
 const cs_op_info cs_op_conv2d_info = {
   .name = "conv2d",
+  .fresh_din = true,
   .min_inputs = 2,
   .max_inputs = 3,
   .infer = conv_infer,

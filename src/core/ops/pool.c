@@ -304,13 +304,17 @@ maxpool_backward (const cs_op_call *call)
   const int32_t *arg = (const int32_t *) call->aux->data;
   float *dx = call->din[0]->data;
   int64_t plane = g.h * g.w;
-  /* Each plane scatters into itself only, so planes run in parallel without races. */
+  const bool fresh = cs_din_fresh (call, 0);
+  /* Each plane scatters into itself only, so planes run in parallel without races. A fresh
+   * plane is zeroed just before, while it is about to be in cache anyway. */
 #pragma omp parallel for if (n_out >= PAR_MIN) schedule (static)
   for (int64_t p = 0; p < g.planes; p++)
     {
       const float *dyp = dy + p * g.oh * g.ow;
       const int32_t *ap = arg + p * g.oh * g.ow;
       float *dxp = dx + p * plane;
+      if (fresh)
+        memset (dxp, 0, (size_t) plane * sizeof (float));
       for (int64_t k = 0; k < g.oh * g.ow; k++)
         if (ap[k] >= 0 && ap[k] < plane)
           dxp[ap[k]] += dyp[k];
@@ -440,6 +444,7 @@ const cs_op_info cs_op_maxpool_info = {
   .backward = maxpool_backward,
   .aux_size = maxpool_aux_size,
   .flops = maxpool_flops,
+  .fresh_din = true,
 };
 
 const cs_op_info cs_op_avgpool_info = {
