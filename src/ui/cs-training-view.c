@@ -383,10 +383,15 @@ start_signals (CsTrainingView *self)
                  signals_job_free, g_free, signals_done, g_object_ref (self));
 }
 
+/* Both also line the scrubber up again: the epoch count decides whether there is anything to
+ * follow, and an alignment tick that ran before the run's epochs were known (it found fewer
+ * than two and gave up) is not run again by any allocation. CI once saw the knob 83 px off
+ * its column under the sanitizers. */
 static void
 epoch_changed_cb (CsSession *session, GParamSpec *pspec, CsTrainingView *self)
 {
   update_epoch (self);
+  schedule_align (self);
 }
 
 static void
@@ -395,6 +400,7 @@ model_set_changed_cb (CsSession *session, GParamSpec *pspec, CsTrainingView *sel
   update_epoch (self);
   update_onset (self);
   start_signals (self);
+  schedule_align (self);
 }
 
 static void
