@@ -438,29 +438,13 @@ prepare_din (cs_exec *e, const cs_node *node, const cs_op_info *info)
     }
 }
 
-/* Runs backward from `from` through the nodes marked in e->grad_needed (which the caller has
- * limited to ancestors of `from`). */
+/* Runs each marked node's backward, from `from` down, once its gradient is complete. */
 static cs_status
-run_backward (cs_exec *e, int32_t from, const cs_tensor *seed, cs_error *err)
+backward_nodes (cs_exec *e, int32_t from, cs_error *err)
 {
   const cs_graph *g = e->graph;
-  bool *need = e->grad_needed;
+  const bool *need = e->grad_needed;
   cs_status st = CS_OK;
-  int previous = cs_threads_enter (e->ctx.threads);
-  for (int32_t id = 0; id <= from && st == CS_OK; id++)
-    if (need[id] && g->nodes[id].op != CS_OP_CONST)
-      st = prepare_grad (e, id, err);
-  if (st != CS_OK || !need[from])
-    {
-      for (int32_t id = 0; id <= from; id++)
-        if (need[id] && g->nodes[id].op != CS_OP_CONST && grad_of (e, id)->data != NULL)
-          zero_if_fresh (e, id);
-      cs_threads_leave (previous);
-      return st; /* nothing asked for depends on this node */
-    }
-  memcpy (e->grads[from].data, seed->data, (size_t) cs_tensor_numel (seed) * sizeof (float));
-  e->grad_fresh[from] = false;
-
   for (int32_t id = from; id >= 0 && st == CS_OK; id--)
     {
       const cs_node *node = &g->nodes[id];
@@ -478,10 +462,7 @@ run_backward (cs_exec *e, int32_t from, const cs_tensor *seed, cs_error *err)
         continue;
       const cs_op_info *info = cs_op_get (node->op);
       if (info->backward == NULL)
-        {
-          st = cs_error_set (err, CS_ERR_UNSUPPORTED, "node '%s': %s has no backward", node->name, info->name);
-          break;
-        }
+        return cs_error_set (err, CS_ERR_UNSUPPORTED, "node '%s': %s has no backward", node->name, info->name);
       zero_if_fresh (e, id); /* no consumer gave it a gradient: zero */
       prepare_din (e, node, info);
       cs_op_call call = { .node = node, .n_inputs = node->n_inputs, .in = e->in_ptrs,
@@ -495,7 +476,29 @@ run_backward (cs_exec *e, int32_t from, const cs_tensor *seed, cs_error *err)
       if (st != CS_OK)
         cs_error_set (err, st, "node '%s': backward failed (%s)", node->name, cs_status_name (st));
     }
-  /* Gradients nothing reached (inputs and parameters off the path) are zero. */
+  return st;
+}
+
+/* Runs backward from `from` through the nodes marked in e->grad_needed (which the caller has
+ * limited to ancestors of `from`). */
+static cs_status
+run_backward (cs_exec *e, int32_t from, const cs_tensor *seed, cs_error *err)
+{
+  const cs_graph *g = e->graph;
+  const bool *need = e->grad_needed;
+  cs_status st = CS_OK;
+  int previous = cs_threads_enter (e->ctx.threads);
+  for (int32_t id = 0; id <= from && st == CS_OK; id++)
+    if (need[id] && g->nodes[id].op != CS_OP_CONST)
+      st = prepare_grad (e, id, err);
+  if (st == CS_OK && need[from]) /* else nothing asked for depends on this node */
+    {
+      memcpy (e->grads[from].data, seed->data, (size_t) cs_tensor_numel (seed) * sizeof (float));
+      e->grad_fresh[from] = false;
+      st = backward_nodes (e, from, err);
+    }
+  /* Gradients nothing reached (inputs and parameters off the path) are zero. Only prepared
+   * buffers are ever fresh. */
   for (int32_t id = 0; id <= from; id++)
     if (need[id] && g->nodes[id].op != CS_OP_CONST)
       zero_if_fresh (e, id);
