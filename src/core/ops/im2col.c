@@ -71,7 +71,14 @@ typedef struct {
   int64_t first, last;      /* [first, last): from the first valid position to the last */
 } same_width_span;
 
-/* Only for stride 1 and out_w == width. False when the patch row reads padding only. */
+/* Whether the conv keeps the width at stride 1, the geometry the spans below are for. */
+static inline bool
+keeps_width (const cs_conv_geom *g)
+{
+  return g->stride_w == 1 && g->stride_h == 1 && g->out_w == g->width;
+}
+
+/* Only where keeps_width. False when the patch row reads padding only. */
 static inline bool
 same_width_span_of (const cs_conv_geom *g, int64_t ki, int64_t kj, same_width_span *sp)
 {
@@ -132,7 +139,7 @@ cs_im2col (const cs_conv_geom *g, const float *x, int64_t sample_stride, int64_t
   const int64_t KH = g->kernel_h, KW = g->kernel_w, P = g->out_h * g->out_w;
   const int64_t sw = g->stride_w;
   const int64_t work = count * C * KH * KW * P;
-  const bool same_width = sw == 1 && g->stride_h == 1 && g->out_w == W;
+  const bool same_width = keeps_width (g);
 
 #pragma omp parallel for collapse(3) schedule(static) if (work > PARALLEL_MIN_WORK)
   for (int64_t s = 0; s < count; s++)
@@ -195,7 +202,7 @@ col2im_by_plane (const cs_conv_geom *g, float *col, int64_t ld, int64_t count, f
   const int64_t OH = g->out_h, OW = g->out_w, P = OH * OW;
   const int64_t sh = g->stride_h, sw = g->stride_w;
   const int64_t work = count * C * KH * KW * P;
-  const bool same_width = sw == 1 && sh == 1 && OW == W;
+  const bool same_width = keeps_width (g);
 
   /* Each (sample, channel) plane of dx is written by one thread only: no races. */
 #pragma omp parallel for collapse(2) schedule(static) if (work > PARALLEL_MIN_WORK)
