@@ -219,17 +219,100 @@ test_slices (void)
         worst = INFINITY;
     }
   CHECK (worst <= 1e-4, "same parameter gradients (worst relative difference %.3g)", worst);
-  /* a model with batch norm always runs the whole batch in one exec */
-  cs_model *bn = make_model ();
-  cfg.batch = 6;
-  cs_trainer *tb = cs_trainer_new (bn, &cfg, &err);
-  CHECK (tb != NULL && cs_trainer_slices (tb) == 1, "batch norm: one slice");
-  cs_trainer_free (tb);
-  cs_model_free (bn);
   cs_trainer_free (one);
   cs_trainer_free (three);
   cs_model_free (m);
   cs_tensor_free (&x);
+}
+
+/* Largest difference of two trainers' parameter gradients, relative to the first's. */
+static double
+grad_difference (const cs_trainer *a, const cs_trainer *b, const cs_model *m)
+{
+  double worst = 0;
+  for (int32_t p = 0; p < m->graph->n_params; p++)
+    {
+      const cs_tensor *ga = cs_trainer_param_grad (a, p), *gb = cs_trainer_param_grad (b, p);
+      if ((ga == NULL) != (gb == NULL))
+        return INFINITY;
+      for (int64_t i = 0; ga != NULL && i < cs_tensor_numel (ga); i++)
+        {
+          double d = fabs ((double) ga->data[i] - gb->data[i]) / (1e-3 + fabs ((double) ga->data[i]));
+          worst = d > worst || isnan (d) ? d : worst;
+        }
+    }
+  return worst;
+}
+
+/* Batch norm on slices takes the whole batch's statistics through the slices' group: 1, 2 and
+ * 4 slices (the last with a batch of 3, so one slice is empty) give the same loss, gradients
+ * and running statistics; a slice that fails releases the others, and its own error is the
+ * one reported. */
+static void
+test_slices_batch_norm (void)
+{
+  int32_t *labels;
+  cs_tensor x = make_input (&labels);
+  cs_error err = { 0 };
+  const int32_t counts[] = { 1, 2, 4 };
+  cs_model *models[3];
+  cs_trainer *trainers[3];
+  double losses[3];
+  for (int i = 0; i < 3; i++)
+    {
+      models[i] = make_model ();
+      cs_trainer_config cfg = { .optimizer = cs_optimizer_config_default (CS_OPTIMIZER_SGD), .batch = 6,
+                                .seed = 1, .slices = counts[i] };
+      trainers[i] = cs_trainer_new (models[i], &cfg, &err);
+      CHECK (trainers[i] != NULL && cs_trainer_slices (trainers[i]) == counts[i], "batch norm on %d slices",
+             counts[i]);
+      int32_t correct;
+      cs_status st = cs_trainer_step (trainers[i], &x, labels, &losses[i], &correct, &err);
+      CHECK (st == CS_OK, "a step on %d slices: %s", counts[i], err.message);
+    }
+  for (int i = 1; i < 3; i++)
+    {
+      CHECK (fabs (losses[i] - losses[0]) <= 1e-6, "%d slices: loss %.8f, one exec %.8f", counts[i], losses[i],
+             losses[0]);
+      double d = grad_difference (trainers[0], trainers[i], models[0]);
+      CHECK (d <= 1e-4, "%d slices: the same gradients (worst relative difference %.3g)", counts[i], d);
+      double moved = 0;
+      for (int32_t p = 0; p < models[0]->graph->n_params; p++)
+        for (int64_t k = 0; k < cs_tensor_numel (&models[0]->weights[p]); k++)
+          {
+            double v = fabs ((double) models[0]->weights[p].data[k] - models[i]->weights[p].data[k]);
+            moved = v > moved || isnan (v) ? v : moved;
+          }
+      CHECK (moved <= 1e-6, "%d slices: the same weights and running statistics after a step (max diff %.3g)",
+             counts[i], moved);
+    }
+  /* a batch of 3 on 4 slices: the first slice holds no sample */
+  cs_shape s3 = x.shape;
+  s3.dim[0] = 3;
+  cs_tensor x3 = cs_tensor_view (&s3, x.data);
+  double l0, l2;
+  cs_status a = cs_trainer_gradients (trainers[0], &x3, labels, &l0, NULL, &err);
+  cs_status b = cs_trainer_gradients (trainers[2], &x3, labels, &l2, NULL, &err);
+  CHECK (a == CS_OK && b == CS_OK && fabs (l0 - l2) <= 1e-6, "a batch of 3 on 4 slices: loss %.8f, one exec %.8f",
+         l2, l0);
+  CHECK (grad_difference (trainers[0], trainers[2], models[0]) <= 1e-4, "a batch of 3 on 4 slices: the same gradients");
+  /* a label out of range fails the loss of the last slice after the forward's sums */
+  int32_t bad[6];
+  memcpy (bad, labels, sizeof bad);
+  bad[5] = 1000;
+  err.message[0] = '\0';
+  cs_status st = cs_trainer_gradients (trainers[1], &x, bad, &l0, NULL, &err);
+  CHECK (st != CS_OK && st != CS_ERR_CANCELLED && strstr (err.message, "1000") != NULL,
+         "a failing slice's own error is reported: %s", err.message);
+  st = cs_trainer_gradients (trainers[1], &x, labels, &l0, NULL, &err);
+  CHECK (st == CS_OK && isfinite (l0), "the next batch runs again: %s", err.message);
+  for (int i = 0; i < 3; i++)
+    {
+      cs_trainer_free (trainers[i]);
+      cs_model_free (models[i]);
+    }
+  cs_tensor_free (&x);
+  free (labels);
 }
 
 int
@@ -256,6 +339,7 @@ main (void)
   test_steps ("sgd", CS_OPTIMIZER_SGD);
   test_steps ("adam", CS_OPTIMIZER_ADAM);
   test_slices ();
+  test_slices_batch_norm ();
   cJSON_Delete (fixture);
   return test_done ();
 }

@@ -260,6 +260,13 @@ cs_exec_set_relu_rule (cs_exec *e, cs_relu_rule rule)
 }
 
 void
+cs_exec_set_batch_group (cs_exec *e, struct cs_batch_group *group, int32_t member)
+{
+  e->ctx.group = group;
+  e->ctx.group_member = member;
+}
+
+void
 cs_exec_set_seed (cs_exec *e, uint64_t seed)
 {
   e->ctx.seed = seed;

@@ -28,6 +28,10 @@ int32_t cs_exec_threads (const cs_exec *e);
 void cs_exec_set_training (cs_exec *e, bool training);
 void cs_exec_set_relu_rule (cs_exec *e, cs_relu_rule rule);
 void cs_exec_set_seed (cs_exec *e, uint64_t seed);
+/* In training, this exec holds one slice of a batch whose other slices run on the other
+ * members of group at the same time: batch norm takes its statistics over the whole batch.
+ * NULL: the batch is all here. */
+void cs_exec_set_batch_group (cs_exec *e, struct cs_batch_group *group, int32_t member);
 /* The current settings, so that a caller can change them for a while and restore them. */
 bool cs_exec_training (const cs_exec *e);
 cs_relu_rule cs_exec_relu_rule (const cs_exec *e);

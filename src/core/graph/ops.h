@@ -19,6 +19,10 @@ typedef struct {
   uint64_t seed;             /* dropout masks: derive from seed, step and node id */
   uint64_t step;             /* incremented by each training forward */
   int32_t threads;
+  /* Training on a slice of a batch that other execs hold the rest of: batch norm sums its
+   * statistics across the group (base/batch_group.h) as member group_member. NULL otherwise. */
+  struct cs_batch_group *group;
+  int32_t group_member;
 } cs_op_context;
 
 /* One call of an op. Tensors carry their full run-time shapes (dim 0 = batch N for batched

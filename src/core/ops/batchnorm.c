@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "base/batch_group.h"
 #include "base/simd_clones.h"
 #include "graph/ops.h"
 
@@ -61,37 +62,43 @@ bn_geom_get (const cs_op_call *call, bn_geom *g)
   return call->aux != NULL && cs_tensor_numel (call->aux) >= 2 * g->c;
 }
 
-/* One channel of the forward: the batch statistics (training: two passes in double, so that
- * the variance of activations with a large mean stays exact; the sums run in SIMD lanes, a
- * fixed order for a given build, since one serial double accumulator made them
- * latency-bound, 11 % of a training step), then y = x * k_mul + k_add. */
-CS_SIMD_CLONES static void
-bn_forward_channel (const bn_geom *g, int64_t c, const float *x, float *y, bool training,
-                    double eps, float scale, float bias, double *mean_io, double *var_io)
+/* The batch statistics of one channel, in two passes in double so that the variance of
+ * activations with a large mean stays exact: the sum of x, then the sum of squared deviations
+ * from the mean. The sums run in SIMD lanes, a fixed order for a given build, since one serial
+ * double accumulator made them latency-bound (11 % of a training step). */
+CS_SIMD_CLONES static double
+bn_channel_sum (const bn_geom *g, int64_t c, const float *x)
 {
-  double mean = *mean_io, var = *var_io;
-  if (training)
+  double acc = 0.0;
+  for (int64_t n = 0; n < g->n; n++)
     {
-      const double m = (double) (g->n * g->s);
-      double acc = 0.0;
-      for (int64_t n = 0; n < g->n; n++)
-        {
-          const float *xp = x + (n * g->c + c) * g->s;
+      const float *xp = x + (n * g->c + c) * g->s;
 #pragma omp simd reduction (+ : acc)
-          for (int64_t k = 0; k < g->s; k++)
-            acc += xp[k];
-        }
-      mean = acc / m;
-      acc = 0.0;
-      for (int64_t n = 0; n < g->n; n++)
-        {
-          const float *xp = x + (n * g->c + c) * g->s;
-#pragma omp simd reduction (+ : acc)
-          for (int64_t k = 0; k < g->s; k++)
-            acc += ((double) xp[k] - mean) * ((double) xp[k] - mean);
-        }
-      var = acc / m;
+      for (int64_t k = 0; k < g->s; k++)
+        acc += xp[k];
     }
+  return acc;
+}
+
+CS_SIMD_CLONES static double
+bn_channel_squares (const bn_geom *g, int64_t c, const float *x, double mean)
+{
+  double acc = 0.0;
+  for (int64_t n = 0; n < g->n; n++)
+    {
+      const float *xp = x + (n * g->c + c) * g->s;
+#pragma omp simd reduction (+ : acc)
+      for (int64_t k = 0; k < g->s; k++)
+        acc += ((double) xp[k] - mean) * ((double) xp[k] - mean);
+    }
+  return acc;
+}
+
+/* y = x * k_mul + k_add over one channel. */
+CS_SIMD_CLONES static void
+bn_channel_apply (const bn_geom *g, int64_t c, const float *x, float *y, double mean, double var,
+                  double eps, float scale, float bias)
+{
   double inv = 1.0 / sqrt (var + eps);
   float k_mul = (float) (scale * inv);
   float k_add = (float) (bias - mean * scale * inv);
@@ -103,8 +110,40 @@ bn_forward_channel (const bn_geom *g, int64_t c, const float *x, float *y, bool 
       for (int64_t k = 0; k < g->s; k++)
         yp[k] = xp[k] * k_mul + k_add;
     }
-  *mean_io = mean;
-  *var_io = var;
+}
+
+/* Training on one slice of a batch (cs_op_context.group): the sums of every channel go
+ * through the group twice, so that each slice normalises with the whole batch's statistics. */
+static cs_status
+batchnorm_forward_grouped (const cs_op_call *call, const bn_geom *g)
+{
+  cs_batch_group *grp = call->ctx->group;
+  const int32_t me = call->ctx->group_member;
+  const float *x = call->in[BN_X]->data;
+  double *part = cs_batch_group_part (grp, me);
+  for (int64_t c = 0; c < g->c; c++)
+    part[c] = bn_channel_sum (g, c, x);
+  part[g->c] = (double) (g->n * g->s);
+  const double *sum = cs_batch_group_sum (grp, me, g->c + 1);
+  if (sum == NULL)
+    return CS_ERR_CANCELLED;
+  const double m = sum[g->c];
+  part = cs_batch_group_part (grp, me);
+  for (int64_t c = 0; c < g->c; c++)
+    part[c] = bn_channel_squares (g, c, x, sum[c] / m);
+  const double *squares = cs_batch_group_sum (grp, me, g->c);
+  if (squares == NULL)
+    return CS_ERR_CANCELLED;
+  const float *scale = call->in[BN_SCALE]->data, *bias = call->in[BN_BIAS]->data;
+  float *saved = call->aux->data;
+  for (int64_t c = 0; c < g->c; c++)
+    {
+      double mean = sum[c] / m, var = squares[c] / m;
+      bn_channel_apply (g, c, x, call->out->data, mean, var, call->node->attrs.norm.eps, scale[c], bias[c]);
+      saved[c] = (float) mean;
+      saved[g->c + c] = (float) var;
+    }
+  return CS_OK;
 }
 
 static cs_status
@@ -113,53 +152,59 @@ batchnorm_forward (const cs_op_call *call)
   bn_geom g;
   if (!bn_geom_get (call, &g) || cs_tensor_numel (call->out) != g.n * g.c * g.s)
     return CS_ERR_SHAPE;
+  bool training = call->ctx->training;
+  if (training && call->ctx->group != NULL)
+    return batchnorm_forward_grouped (call, &g);
   const float *x = call->in[BN_X]->data;
   const float *scale = call->in[BN_SCALE]->data, *bias = call->in[BN_BIAS]->data;
   const float *rmean = call->in[BN_MEAN]->data, *rvar = call->in[BN_VAR]->data;
   float *y = call->out->data;
   float *saved = call->aux->data;
   double eps = call->node->attrs.norm.eps;
-  bool training = call->ctx->training;
+  const double m = (double) (g.n * g.s);
 #pragma omp parallel for if (g.n * g.c * g.s >= PAR_MIN) schedule (static)
   for (int64_t c = 0; c < g.c; c++)
     {
-      double mean = training ? 0.0 : rmean[c], var = training ? 0.0 : rvar[c];
-      bn_forward_channel (&g, c, x, y, training, eps, scale[c], bias[c], &mean, &var);
+      double mean = rmean[c], var = rvar[c];
       if (training)
         {
+          mean = bn_channel_sum (&g, c, x) / m;
+          var = bn_channel_squares (&g, c, x, mean) / m;
           saved[c] = (float) mean;
           saved[g.c + c] = (float) var;
         }
+      bn_channel_apply (&g, c, x, y, mean, var, eps, scale[c], bias[c]);
     }
   return CS_OK;
 }
 
-/* One channel of the backward: the sums of dy and dy * xhat (into the scale and bias
- * gradients), then dx. */
+/* The sums of dy and dy * xhat over one channel (the bias and scale gradients). */
 CS_SIMD_CLONES static void
-bn_backward_channel (const bn_geom *g, int64_t c, const float *x, const float *dy, float *dx,
-                     const bool fresh[3], bool sums, bool training, double mean, double inv,
-                     float scale, float *dscale, float *dbias)
+bn_channel_grad_sums (const bn_geom *g, int64_t c, const float *x, const float *dy, double mean,
+                      double inv, double *sum_dy_out, double *sum_dy_xhat_out)
 {
-  const double m = (double) (g->n * g->s);
   double sum_dy = 0.0, sum_dy_xhat = 0.0;
-  if (sums)
-    for (int64_t n = 0; n < g->n; n++)
-      {
-        const float *xp = x + (n * g->c + c) * g->s, *dyp = dy + (n * g->c + c) * g->s;
+  for (int64_t n = 0; n < g->n; n++)
+    {
+      const float *xp = x + (n * g->c + c) * g->s, *dyp = dy + (n * g->c + c) * g->s;
 #pragma omp simd reduction (+ : sum_dy, sum_dy_xhat)
-        for (int64_t k = 0; k < g->s; k++)
-          {
-            sum_dy += dyp[k];
-            sum_dy_xhat += dyp[k] * ((double) xp[k] - mean) * inv;
-          }
-      }
-  if (dbias != NULL)
-    *dbias = (fresh[BN_BIAS] ? 0.0f : *dbias) + (float) sum_dy;
-  if (dscale != NULL)
-    *dscale = (fresh[BN_SCALE] ? 0.0f : *dscale) + (float) sum_dy_xhat;
-  if (dx == NULL)
-    return;
+      for (int64_t k = 0; k < g->s; k++)
+        {
+          sum_dy += dyp[k];
+          sum_dy_xhat += dyp[k] * ((double) xp[k] - mean) * inv;
+        }
+    }
+  *sum_dy_out = sum_dy;
+  *sum_dy_xhat_out = sum_dy_xhat;
+}
+
+/* dx of one channel, written (fresh) or added; in training from the sums over the m values
+ * of the channel in the whole batch. */
+CS_SIMD_CLONES static void
+bn_channel_dx (const bn_geom *g, int64_t c, const float *x, const float *dy, float *dx, bool fresh,
+               bool training, double mean, double inv, float scale, double sum_dy,
+               double sum_dy_xhat, double m)
+{
   float k_dy = (float) (scale * inv);
   if (!training)
     {
@@ -167,7 +212,7 @@ bn_backward_channel (const bn_geom *g, int64_t c, const float *x, const float *d
         {
           const float *dyp = dy + (n * g->c + c) * g->s;
           float *dxp = dx + (n * g->c + c) * g->s;
-          if (fresh[BN_X])
+          if (fresh)
 #pragma omp simd
             for (int64_t k = 0; k < g->s; k++)
               dxp[k] = dyp[k] * k_dy;
@@ -185,7 +230,7 @@ bn_backward_channel (const bn_geom *g, int64_t c, const float *x, const float *d
     {
       const float *xp = x + (n * g->c + c) * g->s, *dyp = dy + (n * g->c + c) * g->s;
       float *dxp = dx + (n * g->c + c) * g->s;
-      if (fresh[BN_X])
+      if (fresh)
 #pragma omp simd
         for (int64_t k = 0; k < g->s; k++)
           dxp[k] = k_dy * (dyp[k] - mean_dy - (xp[k] - fmean) * k_xhat);
@@ -196,9 +241,18 @@ bn_backward_channel (const bn_geom *g, int64_t c, const float *x, const float *d
     }
 }
 
+static void
+write_grad (float *d, bool fresh, double sum)
+{
+  if (d != NULL)
+    *d = (fresh ? 0.0f : *d) + (float) sum;
+}
+
 /* Inference: the statistics are constants, so dx = dy * scale / std. Training: the gradient
  * also flows through the batch mean and variance,
- *   dx = scale / std * (dy - mean(dy) - xhat * mean(dy * xhat)).
+ *   dx = scale / std * (dy - mean(dy) - xhat * mean(dy * xhat)),
+ * the means over the whole batch (on a slice of it, through its group). The scale and bias
+ * gradients are the slice's own sums: the trainer adds the slices' parameter gradients.
  * Running statistics never get a gradient. */
 static cs_status
 batchnorm_backward (const cs_op_call *call)
@@ -222,13 +276,44 @@ batchnorm_backward (const cs_op_call *call)
   const float *stats_var = training ? call->aux->data + g.c : call->in[BN_VAR]->data;
   double eps = call->node->attrs.norm.eps;
   bool sums = dscale != NULL || dbias != NULL || training;
-  const bool fresh[3] = { cs_din_fresh (call, BN_X), cs_din_fresh (call, BN_SCALE),
-                          cs_din_fresh (call, BN_BIAS) };
+  const bool fresh_x = cs_din_fresh (call, BN_X), fresh_scale = cs_din_fresh (call, BN_SCALE);
+  const bool fresh_bias = cs_din_fresh (call, BN_BIAS);
+  const double m = (double) (g.n * g.s);
+  cs_batch_group *grp = training && dx != NULL ? call->ctx->group : NULL;
+  if (grp != NULL)
+    {
+      const int32_t me = call->ctx->group_member;
+      double *part = cs_batch_group_part (grp, me);
+      for (int64_t c = 0; c < g.c; c++)
+        {
+          double inv = 1.0 / sqrt ((double) stats_var[c] + eps);
+          bn_channel_grad_sums (&g, c, x, dy, stats_mean[c], inv, &part[c], &part[g.c + c]);
+          write_grad (dbias != NULL ? &dbias[c] : NULL, fresh_bias, part[c]);
+          write_grad (dscale != NULL ? &dscale[c] : NULL, fresh_scale, part[g.c + c]);
+        }
+      part[2 * g.c] = m;
+      const double *total = cs_batch_group_sum (grp, me, 2 * g.c + 1);
+      if (total == NULL)
+        return CS_ERR_CANCELLED;
+      for (int64_t c = 0; c < g.c; c++)
+        bn_channel_dx (&g, c, x, dy, dx, fresh_x, true, stats_mean[c],
+                       1.0 / sqrt ((double) stats_var[c] + eps), scale[c], total[c],
+                       total[g.c + c], total[2 * g.c]);
+      return CS_OK;
+    }
 #pragma omp parallel for if (g.n * g.c * g.s >= PAR_MIN) schedule (static)
   for (int64_t c = 0; c < g.c; c++)
-    bn_backward_channel (&g, c, x, dy, dx, fresh, sums, training, stats_mean[c],
-                         1.0 / sqrt ((double) stats_var[c] + eps), scale[c],
-                         dscale != NULL ? &dscale[c] : NULL, dbias != NULL ? &dbias[c] : NULL);
+    {
+      double inv = 1.0 / sqrt ((double) stats_var[c] + eps);
+      double sum_dy = 0.0, sum_dy_xhat = 0.0;
+      if (sums)
+        bn_channel_grad_sums (&g, c, x, dy, stats_mean[c], inv, &sum_dy, &sum_dy_xhat);
+      write_grad (dbias != NULL ? &dbias[c] : NULL, fresh_bias, sum_dy);
+      write_grad (dscale != NULL ? &dscale[c] : NULL, fresh_scale, sum_dy_xhat);
+      if (dx != NULL)
+        bn_channel_dx (&g, c, x, dy, dx, fresh_x, training, stats_mean[c], inv, scale[c], sum_dy,
+                       sum_dy_xhat, m);
+    }
   return CS_OK;
 }
 

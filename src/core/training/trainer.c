@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/batch_group.h"
 #include "base/rng.h"
 #include "base/threads.h"
 #include "training/augment.h"
@@ -28,6 +29,8 @@ struct cs_trainer {
   int32_t n_slices;
   int32_t slice_batch;       /* the largest slice */
   slice *slices;
+  cs_batch_group *group;     /* batch norm's statistics across the slices (n_slices > 1) */
+  int64_t last_batch;        /* samples in the last batch run */
   cs_optimizer *opt;
   int32_t n_classes;
   cs_tensor x;               /* one batch of inputs [batch, C, H, W] */
@@ -63,6 +66,7 @@ cs_trainer_free (cs_trainer *t)
       cs_free_floats (t->slices[k].dlogits);
     }
   free (t->slices);
+  cs_batch_group_free (t->group);
   if (t->sum != NULL)
     for (int32_t p = 0; p < t->model->graph->n_params; p++)
       cs_tensor_free (&t->sum[p]);
@@ -103,11 +107,17 @@ cs_trainer_new (cs_model *m, const cs_trainer_config *cfg, cs_error *err)
   t->model = m;
   t->cfg = *cfg;
   t->n_classes = (int32_t) out->shape.dim[1];
-  bool batch_norm = false;
+  /* Batch norm sums its statistics across the slices: per node, two values per channel and
+   * the count. */
+  int64_t group_values = 1;
   for (int32_t id = 0; id < g->n_nodes; id++)
-    batch_norm = batch_norm || g->nodes[id].op == CS_OP_BATCHNORM;
-  int32_t n = cfg->slices > 0 ? cfg->slices : batch_norm ? 1 : cs_threads_get ();
-  if (batch_norm || n < 1)
+    if (g->nodes[id].op == CS_OP_BATCHNORM)
+      {
+        int64_t c = g->nodes[id].shape.ndim > 1 ? g->nodes[id].shape.dim[1] : 1;
+        group_values = 2 * c + 1 > group_values ? 2 * c + 1 : group_values;
+      }
+  int32_t n = cfg->slices > 0 ? cfg->slices : cs_threads_get ();
+  if (n < 1)
     n = 1;
   if (n > MAX_SLICES)
     n = MAX_SLICES;
@@ -122,7 +132,9 @@ cs_trainer_new (cs_model *m, const cs_trainer_config *cfg, cs_error *err)
   t->grads = calloc (n_params, sizeof *t->grads);
   if (n > 1)
     t->sum = calloc (n_params, sizeof *t->sum);
-  if (t->slices == NULL || t->labels == NULL || t->grads == NULL || (n > 1 && t->sum == NULL))
+  if (n > 1)
+    t->group = cs_batch_group_new (n, group_values);
+  if (t->slices == NULL || t->labels == NULL || t->grads == NULL || (n > 1 && (t->sum == NULL || t->group == NULL)))
     {
       cs_trainer_free (t);
       cs_error_set (err, CS_ERR_MEMORY, "out of memory");
@@ -199,7 +211,7 @@ cs_trainer_param_grad (const cs_trainer *t, int32_t p)
 /* Forward (and in training, the loss gradient and backward) of slice k: samples [off, off + n)
  * of x, whose whole batch holds total samples. */
 static void
-run_slice (cs_trainer *t, int32_t k, const cs_tensor *x, const int32_t *labels, int64_t off, int64_t n,
+run_slice_steps (cs_trainer *t, int32_t k, const cs_tensor *x, const int32_t *labels, int64_t off, int64_t n,
            int64_t total, bool training)
 {
   slice *sl = &t->slices[k];
@@ -235,6 +247,17 @@ run_slice (cs_trainer *t, int32_t k, const cs_tensor *x, const int32_t *labels, 
   sl->status = cs_exec_backward (sl->exec, g->output_node, &seed, CS_GRAD_PARAMS, &sl->err);
 }
 
+/* run_slice_steps; a slice that stops early must not leave the others waiting for its
+ * batch-norm sums. */
+static void
+run_slice (cs_trainer *t, int32_t k, const cs_tensor *x, const int32_t *labels, int64_t off, int64_t n,
+           int64_t total, bool training)
+{
+  run_slice_steps (t, k, x, labels, off, n, total, training);
+  if (t->slices[k].status != CS_OK && t->group != NULL)
+    cs_batch_group_abort (t->group);
+}
+
 /* Runs the batch x (n samples) through the slices, in parallel when there are several, and
  * gathers the mean loss, the correct count and (training) the summed parameter gradients. */
 static cs_status
@@ -250,10 +273,17 @@ run_batch (cs_trainer *t, const cs_tensor *x, const int32_t *labels, bool traini
   if (total > (int64_t) t->slice_batch * n)
     return cs_error_set (err, CS_ERR_ARGUMENT, "batch of %lld is larger than the trainer's %d",
                          (long long) total, t->cfg.batch);
+  t->last_batch = total;
   if (n == 1)
     run_slice (t, 0, x, labels, 0, total, total, training);
   else
     {
+      /* the slices that hold samples are the group's members, in slice order */
+      int32_t active = 0;
+      for (int32_t k = 0; k < n; k++)
+        if (offs[k + 1] > offs[k])
+          cs_exec_set_batch_group (t->slices[k].exec, training ? t->group : NULL, active++);
+      cs_batch_group_begin (t->group, active);
       /* One thread per slice, each running single-threaded ops and BLAS (ops inside a
        * parallel region run on their thread alone). */
 #pragma omp parallel for num_threads (n) schedule (static, 1)
@@ -268,14 +298,21 @@ run_batch (cs_trainer *t, const cs_tensor *x, const int32_t *labels, bool traini
     }
   double l = 0.0;
   int32_t c = 0;
+  /* the first slice's own failure, not a slice that the group released after it */
+  int32_t failed = -1;
+  for (int32_t k = 0; k < n; k++)
+    if (t->slices[k].status != CS_OK
+        && (failed < 0 || (t->slices[failed].status == CS_ERR_CANCELLED
+                           && t->slices[k].status != CS_ERR_CANCELLED)))
+      failed = k;
+  if (failed >= 0)
+    {
+      if (err != NULL)
+        *err = t->slices[failed].err;
+      return t->slices[failed].status;
+    }
   for (int32_t k = 0; k < n; k++)
     {
-      if (t->slices[k].status != CS_OK)
-        {
-          if (err != NULL)
-            *err = t->slices[k].err;
-          return t->slices[k].status;
-        }
       l += t->slices[k].loss * (double) (offs[k + 1] - offs[k]);
       c += t->slices[k].correct;
     }
@@ -328,15 +365,18 @@ update_running_stats (cs_trainer *t, cs_error *err)
       if (node->op != CS_OP_BATCHNORM || node->n_inputs < 5)
         continue;
       const cs_node *mn = &g->nodes[node->inputs[3]], *vn = &g->nodes[node->inputs[4]];
-      const cs_tensor *aux = cs_exec_aux (t->slices[0].exec, id);
-      const cs_tensor *x = cs_exec_value (t->slices[0].exec, node->inputs[0]);
+      /* Every slice's op saved the whole batch's statistics: read the last slice's, which
+       * always holds samples. */
+      cs_exec *e = t->slices[t->n_slices - 1].exec;
+      const cs_tensor *aux = cs_exec_aux (e, id);
+      const cs_tensor *x = cs_exec_value (e, node->inputs[0]);
       if (mn->op != CS_OP_PARAM || vn->op != CS_OP_PARAM || aux == NULL || x == NULL)
         continue;
       int64_t c = x->shape.dim[1];
-      int64_t count = cs_tensor_numel (x) / c;
+      int64_t count = cs_tensor_numel (x) / (c * x->shape.dim[0]) * t->last_batch;
       if (count < 2)
         return cs_error_set (err, CS_ERR_SHAPE, "node '%s': batch norm in training needs more than one "
-                             "value per channel (batch of %lld)", node->name, (long long) x->shape.dim[0]);
+                             "value per channel (batch of %lld)", node->name, (long long) t->last_batch);
       float *rm = t->model->weights[mn->param_index].data;
       float *rv = t->model->weights[vn->param_index].data;
       double mom = node->attrs.norm.momentum, unbias = (double) count / (double) (count - 1);

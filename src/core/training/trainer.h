@@ -1,14 +1,15 @@
 /* Mini-batch training of a cs_model: forward in training mode, softmax cross-entropy, backward
  * to the parameters, an optimizer step, batch-norm running statistics; and evaluation.
  *
- * Threads: a model without batch norm splits each batch into one slice per compute thread, each
- * through its own cs_exec with single-threaded ops, and sums the slices' gradients in slice
- * order. On small CNNs this keeps both cores busy where one exec with multi-threaded ops
- * spends its time waking threads for tiny loops (bench/bench-train: same CPU time as one
- * thread, against 2.5x with threaded ops). Batch norm needs the statistics of the whole batch
- * (as PyTorch computes them), so a model with batch norm runs the whole batch through one exec
- * whose ops use every thread. Either way the same seed and thread count give the same run bit
- * for bit. */
+ * Threads: each batch is split into one slice per compute thread, each run through its own
+ * cs_exec with single-threaded ops, and the slices' gradients are summed in slice order. On
+ * small CNNs this keeps both cores busy where one exec with multi-threaded ops spends its time
+ * waking threads for tiny loops and moving data between the cores' caches (bench/README.md:
+ * the demo model's step 10.5-10.8 ms with threaded ops, 6.1-6.2 ms on slices, 2 cores). Batch
+ * norm takes the statistics of the whole batch, as PyTorch computes them: the slices add up
+ * their per-channel sums through a cs_batch_group (base/batch_group.h) at each batch-norm
+ * node, forward and backward. The same seed and thread count give the same run bit for bit;
+ * one thread gives one exec for the whole batch. */
 #pragma once
 
 #include "base/tensor.h"
@@ -20,8 +21,8 @@ typedef struct {
   cs_optimizer_config optimizer;
   int32_t batch;             /* mini-batch size */
   uint64_t seed;             /* shuffling and dropout masks */
-  int32_t slices;            /* batch slices run in parallel: 0 = automatic (the compute threads
-                              * unless the model has batch norm), 1 = one exec for the batch */
+  int32_t slices;            /* batch slices run in parallel: 0 = automatic (one per compute
+                              * thread), 1 = one exec for the batch */
   bool augment;              /* random crop and flip of every training batch (augment.h) */
 } cs_trainer_config;
 
