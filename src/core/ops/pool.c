@@ -6,6 +6,10 @@
 
 #include "graph/ops.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 /* Window evaluations below which an OpenMP team costs more than the loop. */
 #define PAR_MIN 65536
 /* Output columns the vectorised max loop works on at a time (stack buffers). */
@@ -230,6 +234,33 @@ is_2x2_s2 (const pool_geom *g)
          && g->pl == 0 && 2 * g->oh <= g->h && 2 * g->ow <= g->w;
 }
 
+#ifdef __SSE2__
+/* Four windows side by side: the even and odd columns of both rows split apart by shuffles,
+ * then the scan order of max_row (a value is taken when greater, or NaN) as masked blends. */
+static inline void
+max_four_2x2 (const float *r0, const float *r1, int32_t at0, int32_t w, float *y, int32_t *at)
+{
+  __m128 a0 = _mm_loadu_ps (r0), a1 = _mm_loadu_ps (r0 + 4);
+  __m128 b0 = _mm_loadu_ps (r1), b1 = _mm_loadu_ps (r1 + 4);
+  __m128 v[4] = { _mm_shuffle_ps (a0, a1, _MM_SHUFFLE (2, 0, 2, 0)), _mm_shuffle_ps (a0, a1, _MM_SHUFFLE (3, 1, 3, 1)),
+                  _mm_shuffle_ps (b0, b1, _MM_SHUFFLE (2, 0, 2, 0)), _mm_shuffle_ps (b0, b1, _MM_SHUFFLE (3, 1, 3, 1)) };
+  const int32_t offset[4] = { 0, 1, w, w + 1 };
+  __m128i base = _mm_add_epi32 (_mm_set1_epi32 (at0), _mm_set_epi32 (6, 4, 2, 0));
+  __m128 best = v[0];
+  __m128i idx = base;
+  for (int k = 1; k < 4; k++)
+    {
+      __m128 take = _mm_or_ps (_mm_cmpgt_ps (v[k], best), _mm_cmpunord_ps (v[k], v[k]));
+      best = _mm_or_ps (_mm_and_ps (take, v[k]), _mm_andnot_ps (take, best));
+      __m128i ti = _mm_castps_si128 (take);
+      __m128i ik = _mm_add_epi32 (base, _mm_set1_epi32 (offset[k]));
+      idx = _mm_or_si128 (_mm_and_si128 (ti, ik), _mm_andnot_si128 (ti, idx));
+    }
+  _mm_storeu_ps (y, best);
+  _mm_storeu_si128 ((__m128i *) at, idx);
+}
+#endif
+
 static void
 max_plane_2x2 (const pool_geom *g, const float *xp, float *yp, int32_t *ap)
 {
@@ -240,6 +271,20 @@ max_plane_2x2 (const pool_geom *g, const float *xp, float *yp, int32_t *ap)
       const int32_t base = (int32_t) (2 * oy * w);
       float *yr = yp + oy * ow;
       int32_t *ar = ap + oy * ow;
+#ifdef __SSE2__
+      /* Rows are short in small CNNs (7 or 14 windows), too short for the compiler's vector
+       * loop: four windows at a time, the last four overlapping the ones before (written
+       * twice, the same values). */
+      if (ow >= 4)
+        {
+          for (int64_t ox = 0; ox < ow; ox += 4)
+            {
+              int64_t o = ox + 4 <= ow ? ox : ow - 4;
+              max_four_2x2 (r0 + 2 * o, r1 + 2 * o, base + (int32_t) (2 * o), (int32_t) w, yr + o, ar + o);
+            }
+          continue;
+        }
+#endif
 #pragma omp simd
       for (int64_t ox = 0; ox < ow; ox++)
         {
