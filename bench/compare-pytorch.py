@@ -4,7 +4,9 @@
 Workloads (same thread count on both sides, same seeded weights, warm-up excluded, median of N):
   ResNet-18 224x224, batch 1: forward; saliency; Grad-CAM on layer4; SmoothGrad (50 samples) and
     Integrated Gradients (50 steps), PyTorch doing them as one batch of 50; Score-CAM on layer4
-    (512 maps), PyTorch running the masked inputs in batches of --scorecam-batch; occlusion
+    (512 maps), PyTorch running the masked inputs in batches of --scorecam-batch; for these
+    three also an info row against PyTorch at the fastest of --pytorch-chunks (one big batch
+    is not PyTorch's fastest way on every machine); occlusion
     16/8 (729 windows) by convscope's incremental inference and by its full forwards
     (`bench --task occlusion-full`), PyTorch as Captum (full forwards in batches of
     --occlusion-batch); RISE 4000 masks.
@@ -166,6 +168,34 @@ def pt_integrated_gradients(model, x, steps=50):
     batch = (baseline + alphas[:, None, None, None] * (x - baseline)).requires_grad_(True)
     model(batch)[:, target].sum().backward()
     return (x - baseline)[0] * batch.grad.mean(dim=0)
+
+
+def pt_smoothgrad_chunked(model, x, chunk, samples=50, noise=0.15, gen=None):
+    """SmoothGrad with the noisy copies in chunks of `chunk`, each its own forward and backward."""
+    target = predict(model, x)
+    sigma = noise * float(x.max() - x.min())
+    total = torch.zeros_like(x[0])
+    for i in range(0, samples, chunk):
+        n = min(chunk, samples - i)
+        batch = x.repeat(n, 1, 1, 1)
+        batch = (batch + sigma * torch.randn(batch.shape, generator=gen)).requires_grad_(True)
+        model(batch)[:, target].sum().backward()
+        total += batch.grad.sum(dim=0)
+    return total / samples
+
+
+def pt_integrated_gradients_chunked(model, x, chunk, steps=50):
+    """Integrated Gradients with the path's points in chunks of `chunk`."""
+    target = predict(model, x)
+    baseline = torch.zeros_like(x)
+    alphas = (torch.arange(steps, dtype=x.dtype) + 0.5) / steps
+    total = torch.zeros_like(x[0])
+    for i in range(0, steps, chunk):
+        a = alphas[i:i + chunk]
+        batch = (baseline + a[:, None, None, None] * (x - baseline)).requires_grad_(True)
+        model(batch)[:, target].sum().backward()
+        total += batch.grad.sum(dim=0)
+    return (x - baseline)[0] * total / steps
 
 
 def pt_scorecam(model, tap, x, chunk):
@@ -396,6 +426,9 @@ def main():
     ap.add_argument("--repeat-heavy", type=int, default=3,
                     help="runs of SmoothGrad, IG and Score-CAM on ResNet-18 (seconds each)")
     ap.add_argument("--scorecam-batch", type=int, default=64, help="PyTorch's batch of masked inputs")
+    ap.add_argument("--pytorch-chunks", default="4,8,16",
+                    help="also time PyTorch's SmoothGrad, IG and Score-CAM in chunks of each of these sizes "
+                         "and report the fastest as an info row (empty: skip)")
     ap.add_argument("--occlusion-batch", type=int, default=32,
                     help="PyTorch's batch of occluded inputs (Captum: perturbations_per_eval)")
     ap.add_argument("--train-arch", default=None,
@@ -461,20 +494,54 @@ def main():
         record("ResNet-18 224×224", "Grad-CAM layer4", "1", cs("gradcam", R),
                lambda: time_fn(lambda: pt_gradcam(resnet, tap, x), R), 0.7)
         tap.remove()
+    chunks = [int(c) for c in args.pytorch_chunks.split(",") if c.strip()]
+
+    def once(thunk):
+        """The same convscope run for a judged row and its info row."""
+        memo = []
+
+        def run():
+            if not memo:
+                memo.append(thunk())
+            return memo[0]
+        return run
+
+    def best_chunk(workload, task, cs_run, pt_for_chunk):
+        """An info row: PyTorch at the fastest of --pytorch-chunks against the same convscope run."""
+        if not chunks:
+            return
+        timed = []
+        for c in chunks:
+            timed.append((pt_for_chunk(c), c))
+            print(f"  PyTorch {task} in chunks of {c}: {fmt(timed[-1][0])} ms", file=sys.stderr)
+        best, c = min(timed, key=lambda t: t[0][0])
+        record(workload, f"{task} vs PyTorch's fastest chunking", f"1 (PyTorch: chunks of {c}, fastest of {args.pytorch_chunks})",
+               cs_run, lambda: best, None,
+               "PyTorch's one big batch is not its fastest way on every machine; this row is PyTorch at its "
+               "best chunk size, for information")
+
     if want("smoothgrad"):
         gen = torch.Generator().manual_seed(7)
+        run = once(cs("smoothgrad", H))
         record("ResNet-18 224×224", "SmoothGrad 50 samples", "1 (PyTorch: one batch of 50)",
-               cs("smoothgrad", H), lambda: time_fn(lambda: pt_smoothgrad(resnet, x, gen=gen), H), 0.4)
+               run, lambda: time_fn(lambda: pt_smoothgrad(resnet, x, gen=gen), H), 0.4)
+        best_chunk("ResNet-18 224×224", "SmoothGrad 50 samples", run,
+                   lambda c: time_fn(lambda: pt_smoothgrad_chunked(resnet, x, c, gen=gen), H))
     if want("ig"):
+        run = once(cs("integrated-gradients", H))
         record("ResNet-18 224×224", "Integrated Gradients 50 steps", "1 (PyTorch: one batch of 50)",
-               cs("integrated-gradients", H), lambda: time_fn(lambda: pt_integrated_gradients(resnet, x), H),
-               0.4)
+               run, lambda: time_fn(lambda: pt_integrated_gradients(resnet, x), H), 0.4)
+        best_chunk("ResNet-18 224×224", "Integrated Gradients 50 steps", run,
+                   lambda c: time_fn(lambda: pt_integrated_gradients_chunked(resnet, x, c), H))
     if want("scorecam"):
         tap = LayerTap(resnet.layer4, grad=False)
+        run = once(cs("scorecam", H))
         record("ResNet-18 224×224", "Score-CAM layer4 (512 maps)",
                f"1 (PyTorch: masked inputs in batches of {args.scorecam_batch})",
-               cs("scorecam", H), lambda: time_fn(lambda: pt_scorecam(resnet, tap, x, args.scorecam_batch), H),
+               run, lambda: time_fn(lambda: pt_scorecam(resnet, tap, x, args.scorecam_batch), H),
                0.5)
+        best_chunk("ResNet-18 224×224", "Score-CAM layer4 (512 maps)", run,
+                   lambda c: time_fn(lambda: pt_scorecam(resnet, tap, x, c), H))
         tap.remove()
     if want("occlusion"):
         # convscope's default at 224x224: window 16, stride 8 (729 windows), zero baseline
