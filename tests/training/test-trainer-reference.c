@@ -165,6 +165,25 @@ test_steps (const char *which, cs_optimizer_kind kind)
   free (labels);
 }
 
+/* Largest difference of two trainers' parameter gradients, relative to the first's. */
+static double
+grad_difference (const cs_trainer *a, const cs_trainer *b, const cs_model *m)
+{
+  double worst = 0;
+  for (int32_t p = 0; p < m->graph->n_params; p++)
+    {
+      const cs_tensor *ga = cs_trainer_param_grad (a, p), *gb = cs_trainer_param_grad (b, p);
+      if ((ga == NULL) != (gb == NULL))
+        return INFINITY;
+      for (int64_t i = 0; ga != NULL && i < cs_tensor_numel (ga); i++)
+        {
+          double d = fabs ((double) ga->data[i] - gb->data[i]) / (1e-3 + fabs ((double) ga->data[i]));
+          worst = d > worst || isnan (d) ? d : worst;
+        }
+    }
+  return worst;
+}
+
 /* The batch split over several execs gives the gradients of the whole batch: slices of 3, 2
  * and 2 samples of a model without batch norm (dropout off) against one exec. */
 static void
@@ -206,42 +225,12 @@ test_slices (void)
   cs_status s3 = cs_trainer_gradients (three, &x, labels, &l3, &c3, &err);
   CHECK (s1 == CS_OK && s3 == CS_OK, "gradients: %s", err.message);
   CHECK (fabs (l1 - l3) <= 1e-6 && c1 == c3, "same loss (%.8f, %.8f) and correct count", l1, l3);
-  double worst = 0;
-  for (int32_t p = 0; p < m->graph->n_params; p++)
-    {
-      const cs_tensor *a = cs_trainer_param_grad (one, p), *b = cs_trainer_param_grad (three, p);
-      for (int64_t i = 0; a != NULL && b != NULL && i < cs_tensor_numel (a); i++)
-        {
-          double d = fabs ((double) a->data[i] - b->data[i]) / (1e-3 + fabs ((double) a->data[i]));
-          worst = d > worst ? d : worst;
-        }
-      if (a == NULL || b == NULL)
-        worst = INFINITY;
-    }
+  double worst = grad_difference (one, three, m);
   CHECK (worst <= 1e-4, "same parameter gradients (worst relative difference %.3g)", worst);
   cs_trainer_free (one);
   cs_trainer_free (three);
   cs_model_free (m);
   cs_tensor_free (&x);
-}
-
-/* Largest difference of two trainers' parameter gradients, relative to the first's. */
-static double
-grad_difference (const cs_trainer *a, const cs_trainer *b, const cs_model *m)
-{
-  double worst = 0;
-  for (int32_t p = 0; p < m->graph->n_params; p++)
-    {
-      const cs_tensor *ga = cs_trainer_param_grad (a, p), *gb = cs_trainer_param_grad (b, p);
-      if ((ga == NULL) != (gb == NULL))
-        return INFINITY;
-      for (int64_t i = 0; ga != NULL && i < cs_tensor_numel (ga); i++)
-        {
-          double d = fabs ((double) ga->data[i] - gb->data[i]) / (1e-3 + fabs ((double) ga->data[i]));
-          worst = d > worst || isnan (d) ? d : worst;
-        }
-    }
-  return worst;
 }
 
 /* Batch norm on slices takes the whole batch's statistics through the slices' group: 1, 2 and
