@@ -295,6 +295,9 @@ run_batch (cs_trainer *t, const cs_tensor *x, const int32_t *labels, bool traini
           if (offs[k + 1] > offs[k])
             run_slice (t, k, x, labels, offs[k], offs[k + 1] - offs[k], total, training);
         }
+      /* an exec used on its own later must not wait for the others' sums */
+      for (int32_t k = 0; k < n; k++)
+        cs_exec_set_batch_group (t->slices[k].exec, NULL, 0);
     }
   double l = 0.0;
   int32_t c = 0;
