@@ -95,7 +95,9 @@ cs_batch_group_abort (cs_batch_group *g)
   pthread_mutex_unlock (&g->lock);
 }
 
-/* Every active member arrives; the last one opens the next generation. False on abort. */
+/* Every active member arrives; the last one opens the next generation. False when the group
+ * was aborted before every member had arrived (a barrier that did open reports its sum whole,
+ * even if a member aborts just after). */
 static bool
 barrier (cs_batch_group *g)
 {
@@ -107,14 +109,14 @@ barrier (cs_batch_group *g)
       __atomic_store_n (&g->generation, gen + 1, __ATOMIC_RELEASE);
       pthread_cond_broadcast (&g->wake);
       pthread_mutex_unlock (&g->lock);
-      return !__atomic_load_n (&g->aborted, __ATOMIC_ACQUIRE);
+      return true;
     }
   for (int i = 0; i < SPINS; i++)
     {
       if (__atomic_load_n (&g->generation, __ATOMIC_ACQUIRE) != gen)
-        return !__atomic_load_n (&g->aborted, __ATOMIC_ACQUIRE);
+        return true;
       if (__atomic_load_n (&g->aborted, __ATOMIC_ACQUIRE))
-        return false;
+        break;
 #if defined(__x86_64__) || defined(__i386__)
       __builtin_ia32_pause ();
 #endif
@@ -123,8 +125,9 @@ barrier (cs_batch_group *g)
   while (__atomic_load_n (&g->generation, __ATOMIC_ACQUIRE) == gen
          && !__atomic_load_n (&g->aborted, __ATOMIC_ACQUIRE))
     pthread_cond_wait (&g->wake, &g->lock);
+  bool opened = __atomic_load_n (&g->generation, __ATOMIC_ACQUIRE) != gen;
   pthread_mutex_unlock (&g->lock);
-  return !__atomic_load_n (&g->aborted, __ATOMIC_ACQUIRE);
+  return opened;
 }
 
 const double *
