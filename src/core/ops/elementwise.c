@@ -356,6 +356,23 @@ grad_kernel (cs_op op, int which, const cs_tensor *b)
     }
 }
 
+/* dst = src, n floats, in blocks on nt threads when large. */
+static void
+copy_floats (float *dst, const float *src, int64_t n, int32_t nt)
+{
+  if (nt <= 1 || n < PARALLEL_MIN)
+    {
+      memcpy (dst, src, (size_t) n * sizeof (float));
+      return;
+    }
+#pragma omp parallel for num_threads (nt) schedule (static)
+  for (int64_t t = 0; t < nt; t++)
+    {
+      int64_t lo = n * t / nt, hi = n * (t + 1) / nt;
+      memcpy (dst + lo, src + lo, (size_t) (hi - lo) * sizeof (float));
+    }
+}
+
 static cs_status
 binary_backward (const cs_op_call *call)
 {
@@ -370,6 +387,19 @@ binary_backward (const cs_op_call *call)
         continue;
       if (!cs_shape_equal (&g->shape, &call->in[which]->shape))
         return CS_ERR_SHAPE;
+      int32_t nt = call->ctx != NULL ? call->ctx->threads : 1;
+      if (cs_din_fresh (call, which))
+        {
+          /* The gradient of an added input of the output's own shape is dy itself (ResNet's
+           * residual adds): copied, where zeroing and adding would pass over it twice. */
+          if ((call->node->op == CS_OP_ADD || (call->node->op == CS_OP_SUB && which == 0))
+              && cs_shape_equal (&g->shape, &call->dout->shape))
+            {
+              copy_floats (g->data, call->dout->data, cs_tensor_numel (g), nt);
+              continue;
+            }
+          memset (g->data, 0, (size_t) cs_tensor_numel (g) * sizeof (float));
+        }
       backward_job job = { .fn = grad_kernel (call->node->op, which, call->in[1]), .plan = &p,
                            .a = call->in[0]->data, .b = call->in[1]->data,
                            .y = call->out->data, .dy = call->dout->data, .g = g->data,
@@ -381,7 +411,6 @@ binary_backward (const cs_op_call *call)
       bool full = true;
       for (int32_t d = 0; d < p.ndim; d++)
         full = full && (which == 0 ? p.sa[d] : p.sb[d]) != 0;
-      int32_t nt = call->ctx != NULL ? call->ctx->threads : 1;
       if (full && nt > 1 && p.numel >= PARALLEL_MIN)
         {
           int64_t chunks = nt;
@@ -422,7 +451,8 @@ binary_flops (const cs_node *node, const cs_shape *const *in, const cs_shape *ou
 #define BINARY_INFO(VAR, NAME)                                                  \
   const cs_op_info VAR = { .name = NAME, .min_inputs = 2, .max_inputs = 2,                  \
                            .infer = binary_infer, .forward = binary_forward,                \
-                           .backward = binary_backward, .flops = binary_flops }
+                           .backward = binary_backward, .flops = binary_flops,              \
+                           .fresh_din = true }
 
 BINARY_INFO (cs_op_add_info, "add");
 BINARY_INFO (cs_op_sub_info, "sub");
