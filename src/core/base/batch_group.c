@@ -32,23 +32,20 @@ cs_batch_group_new (int32_t members, int64_t max_values)
   cs_batch_group *g = calloc (1, sizeof *g);
   if (g == NULL)
     return NULL;
+  pthread_mutex_init (&g->lock, NULL);
+  pthread_cond_init (&g->wake, NULL);
+  g->members = members;
+  g->active = members;
+  g->max_values = max_values;
   size_t n = (size_t) (2 * members) * (size_t) max_values;
   g->parts = calloc (n, sizeof *g->parts);
   g->totals = calloc (n, sizeof *g->totals);
   g->round = calloc ((size_t) members, sizeof *g->round);
   if (g->parts == NULL || g->totals == NULL || g->round == NULL)
     {
-      free (g->parts);
-      free (g->totals);
-      free (g->round);
-      free (g);
+      cs_batch_group_free (g);
       return NULL;
     }
-  g->members = members;
-  g->active = members;
-  g->max_values = max_values;
-  pthread_mutex_init (&g->lock, NULL);
-  pthread_cond_init (&g->wake, NULL);
   return g;
 }
 

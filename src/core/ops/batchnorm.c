@@ -178,6 +178,13 @@ batchnorm_forward (const cs_op_call *call)
   return CS_OK;
 }
 
+/* 1 / std of channel c from the statistics the forward used (float, as saved or running). */
+static double
+inv_std (const float *var, int64_t c, double eps)
+{
+  return 1.0 / sqrt ((double) var[c] + eps);
+}
+
 /* The sums of dy and dy * xhat over one channel (the bias and scale gradients). */
 CS_SIMD_CLONES static void
 bn_channel_grad_sums (const bn_geom *g, int64_t c, const float *x, const float *dy, double mean,
@@ -286,8 +293,8 @@ batchnorm_backward (const cs_op_call *call)
       double *part = cs_batch_group_part (grp, me);
       for (int64_t c = 0; c < g.c; c++)
         {
-          double inv = 1.0 / sqrt ((double) stats_var[c] + eps);
-          bn_channel_grad_sums (&g, c, x, dy, stats_mean[c], inv, &part[c], &part[g.c + c]);
+          bn_channel_grad_sums (&g, c, x, dy, stats_mean[c], inv_std (stats_var, c, eps), &part[c],
+                                &part[g.c + c]);
           write_grad (dbias != NULL ? &dbias[c] : NULL, fresh_bias, part[c]);
           write_grad (dscale != NULL ? &dscale[c] : NULL, fresh_scale, part[g.c + c]);
         }
@@ -297,14 +304,14 @@ batchnorm_backward (const cs_op_call *call)
         return CS_ERR_CANCELLED;
       for (int64_t c = 0; c < g.c; c++)
         bn_channel_dx (&g, c, x, dy, dx, fresh_x, true, stats_mean[c],
-                       1.0 / sqrt ((double) stats_var[c] + eps), scale[c], total[c],
+                       inv_std (stats_var, c, eps), scale[c], total[c],
                        total[g.c + c], total[2 * g.c]);
       return CS_OK;
     }
 #pragma omp parallel for if (g.n * g.c * g.s >= PAR_MIN) schedule (static)
   for (int64_t c = 0; c < g.c; c++)
     {
-      double inv = 1.0 / sqrt ((double) stats_var[c] + eps);
+      double inv = inv_std (stats_var, c, eps);
       double sum_dy = 0.0, sum_dy_xhat = 0.0;
       if (sums)
         bn_channel_grad_sums (&g, c, x, dy, stats_mean[c], inv, &sum_dy, &sum_dy_xhat);
