@@ -1,7 +1,8 @@
 /* Times conv2d forward and backward on the conv layers of ResNet-18 (224x224), per layer and for
  * the whole network's convolutions, at batch 1 and 8. Compare with bench/bench-conv-torch.py.
  *
- * Usage: bench-conv [threads [repeats]]   (defaults: 2 threads, 5 repeats; best time printed)
+ * Usage: bench-conv [threads [repeats [layer]]]   (defaults: 2 threads, 5 repeats, every layer;
+ * best time printed; layer: only the layers whose name starts with it, e.g. "layer1")
  *
  * Runs with the product's OpenMP wait policy (cs_blas_select_kernel) unless the caller set one. */
 #include <stdio.h>
@@ -126,6 +127,7 @@ main (int argc, char **argv)
   cs_blas_select_kernel (argc, argv);
   int threads = argc > 1 ? atoi (argv[1]) : 2;
   int repeats = argc > 2 ? atoi (argv[2]) : 5;
+  const char *only = argc > 3 ? argv[3] : "";
   cs_threads_set (threads);
   if (threads == 1)
     clock_id = CLOCK_PROCESS_CPUTIME_ID;
@@ -144,6 +146,8 @@ main (int argc, char **argv)
       for (size_t i = 0; i < sizeof resnet18 / sizeof resnet18[0]; i++)
         {
           const layer *l = &resnet18[i];
+          if (strncmp (l->name, only, strlen (only)) != 0)
+            continue;
           timing t;
           if (time_layer (l, n, repeats, &t) != 0)
             return 1;
@@ -155,7 +159,7 @@ main (int argc, char **argv)
           total.backward_dx += l->count * t.backward_dx;
           total.backward_all += l->count * t.backward_all;
         }
-      printf ("%-22s %5lld %10.3f %10.3f %10.3f\n\n", "all 20 convs", (long long) n,
+      printf ("%-22s %5lld %10.3f %10.3f %10.3f\n\n", only[0] ? "these layers" : "all 20 convs", (long long) n,
               1e3 * total.forward, 1e3 * total.backward_dx, 1e3 * total.backward_all);
     }
   return 0;
