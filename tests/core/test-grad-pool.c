@@ -263,6 +263,59 @@ test_random_windows (void)
          (long long) fwd_total, (long long) fwd_bad);
 }
 
+/* k x k max pool at stride 2 with pad on every side over 3 planes of H x W holding values from
+ * {0, 1, 2} and NaN: each output and the cell its gradient goes to against the scan order
+ * written out (over the cells inside the input, the first maximum wins, the last NaN). */
+static void
+check_scan_order_rows (int k, int pad, int64_t H, int64_t W)
+{
+  const int64_t P = 3, OH = (H + 2 * pad - k) / 2 + 1, OW = (W + 2 * pad - k) / 2 + 1;
+  cs_shape s = cs_shape_4d (1, P, H, W);
+  cs_tensor x = tensor_new (&s);
+  uint32_t state = 12345u + (uint32_t) (k * 100 + W);
+  for (int64_t i = 0; i < cs_tensor_numel (&x); i++)
+    {
+      state = state * 1664525u + 1013904223u;
+      uint32_t v = (state >> 24) % 7;
+      x.data[i] = v == 6 ? NAN : (float) (v % 3);
+    }
+  cs_attrs a = window (k, k, 2, 2, pad, pad, pad, pad, 1, 1, false, false);
+  op_run r;
+  op_run_setup (&r, CS_OP_MAXPOOL, &a, &x, 1, false, "rows", NULL);
+  op_run_forward (&r);
+  cs_tensor dx = tensor_new (&s), dy = tensor_new (&r.out.shape);
+  for (int64_t i = 0; i < cs_tensor_numel (&dy); i++)
+    dy.data[i] = 1.0f;
+  cs_tensor *dinr[1] = { &dx };
+  op_run_backward (&r, &dy, dinr);
+  int bad = 0;
+  float *want_dx = calloc ((size_t) cs_tensor_numel (&x), sizeof *want_dx);
+  for (int64_t p = 0; p < P; p++)
+    for (int64_t oy = 0; oy < OH; oy++)
+      for (int64_t ox = 0; ox < OW; ox++)
+        {
+          const float *xp = x.data + p * H * W;
+          int64_t at = -1;
+          for (int64_t i = 2 * oy - pad; i < 2 * oy - pad + k; i++)
+            for (int64_t j = 2 * ox - pad; j < 2 * ox - pad + k; j++)
+              if (i >= 0 && i < H && j >= 0 && j < W
+                  && (at < 0 || xp[i * W + j] > xp[at] || isnan (xp[i * W + j])))
+                at = i * W + j;
+          float got = r.out.data[(p * OH + oy) * OW + ox];
+          if (memcmp (&got, &xp[at], sizeof got) != 0)
+            bad++;
+          want_dx[p * H * W + at] += 1.0f;
+        }
+  CHECK (bad == 0 && memcmp (dx.data, want_dx, (size_t) cs_tensor_numel (&x) * sizeof *want_dx) == 0,
+         "%dx%d stride-2 pad-%d max-pool, rows of %lld windows: the scan order's maxima and "
+         "gradient routes (%d wrong)", k, k, pad, (long long) OW, bad);
+  free (want_dx);
+  op_run_free (&r);
+  cs_tensor_free (&x);
+  cs_tensor_free (&dx);
+  cs_tensor_free (&dy);
+}
+
 /* Ties: the first maximum in scan order takes the whole gradient, as PyTorch. */
 static void
 test_maxpool_ties (void)
@@ -337,57 +390,14 @@ test_maxpool_ties (void)
   cs_tensor_free (&dx);
   cs_tensor_free (&dy);
 
-  /* The same rule on rows of 7 and 4 windows (the 2x2 path's four-at-a-time blocks, the last
-   * one overlapping): values from {0, 1, 2} with NaNs, against the scan order written out. */
-  const int64_t widths[2] = { 14, 8 };
-  for (int wi = 0; wi < 2; wi++)
-    {
-      const int64_t H = 4, W = widths[wi], OH = 2, OW = W / 2, P = 3;
-      s = cs_shape_4d (1, P, H, W);
-      x = tensor_new (&s);
-      uint32_t state = 12345u + (uint32_t) wi;
-      for (int64_t i = 0; i < cs_tensor_numel (&x); i++)
-        {
-          state = state * 1664525u + 1013904223u;
-          uint32_t v = (state >> 24) % 7;
-          x.data[i] = v == 6 ? NAN : (float) (v % 3);
-        }
-      a = window (2, 2, 2, 2, 0, 0, 0, 0, 1, 1, false, false);
-      op_run_setup (&r, CS_OP_MAXPOOL, &a, &x, 1, false, "2x2 rows", NULL);
-      op_run_forward (&r);
-      dx = tensor_new (&s);
-      dy = tensor_new (&r.out.shape);
-      for (int64_t i = 0; i < cs_tensor_numel (&dy); i++)
-        dy.data[i] = 1.0f;
-      cs_tensor *dinr[1] = { &dx };
-      op_run_backward (&r, &dy, dinr);
-      int bad = 0;
-      float *want_dx = calloc ((size_t) cs_tensor_numel (&x), sizeof *want_dx);
-      for (int64_t p = 0; p < P; p++)
-        for (int64_t oy = 0; oy < OH; oy++)
-          for (int64_t ox = 0; ox < OW; ox++)
-            {
-              const int64_t cells[4] = { 2 * oy * W + 2 * ox, 2 * oy * W + 2 * ox + 1, (2 * oy + 1) * W + 2 * ox,
-                                         (2 * oy + 1) * W + 2 * ox + 1 };
-              const float *xp = x.data + p * H * W;
-              int64_t at = cells[0];
-              for (int k = 1; k < 4; k++)
-                if (xp[cells[k]] > xp[at] || isnan (xp[cells[k]]))
-                  at = cells[k];
-              float got = r.out.data[(p * OH + oy) * OW + ox];
-              if (memcmp (&got, &xp[at], sizeof got) != 0)
-                bad++;
-              want_dx[p * H * W + at] += 1.0f;
-            }
-      CHECK (bad == 0 && memcmp (dx.data, want_dx, (size_t) cs_tensor_numel (&x) * sizeof *want_dx) == 0,
-             "2x2 stride-2 max-pool, rows of %lld windows: the scan order's maxima and gradient routes "
-             "(%d wrong)", (long long) OW, bad);
-      free (want_dx);
-      op_run_free (&r);
-      cs_tensor_free (&x);
-      cs_tensor_free (&dx);
-      cs_tensor_free (&dy);
-    }
+  /* The same rule on the vectorised rows: the 2x2 stride-2 path's rows of 7 and 4 windows and
+   * the 3x3 stride-2 pad-1 path's (ResNet's stem) rows of 7, 4 and 3 inner windows, in blocks
+   * of four, the last one overlapping. */
+  check_scan_order_rows (2, 0, 4, 14);
+  check_scan_order_rows (2, 0, 4, 8);
+  check_scan_order_rows (3, 1, 7, 16);
+  check_scan_order_rows (3, 1, 7, 10);
+  check_scan_order_rows (3, 1, 7, 9);
 
   /* a window that only sees padding (dilation steps over the single input cell) */
   s = cs_shape_4d (1, 1, 1, 1);
