@@ -159,8 +159,8 @@ main (int argc, char **argv)
           total.backward_dx += l->count * t.backward_dx;
           total.backward_all += l->count * t.backward_all;
         }
-      printf ("%-22s %5lld %10.3f %10.3f %10.3f\n\n", only[0] ? "these layers" : "all 20 convs", (long long) n,
-              1e3 * total.forward, 1e3 * total.backward_dx, 1e3 * total.backward_all);
+      printf ("%-22s %5lld %10.3f %10.3f %10.3f\n\n", only[0] ? "these layers" : "all 20 convs",
+              (long long) n, 1e3 * total.forward, 1e3 * total.backward_dx, 1e3 * total.backward_all);
     }
   return 0;
 }

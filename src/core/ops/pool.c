@@ -282,7 +282,8 @@ max_row (const pool_geom *g, const float *xp, int64_t oy, float *yr, int32_t *ar
   const float *top = xp + y0 * g->w - g->pl;
   const int32_t base = (int32_t) (y0 * g->w - g->pl);
   const int64_t sw = g->sw;
-  if (hi > lo && max_row_3x3_s2 (g, top + lo * sw, base + (int32_t) (lo * sw), hi - lo, yr + lo, ar + lo))
+  if (hi > lo
+      && max_row_3x3_s2 (g, top + lo * sw, base + (int32_t) (lo * sw), hi - lo, yr + lo, ar + lo))
     lo = hi;
   for (int64_t b0 = lo; b0 < hi; b0 += ROW_BLOCK)
     {
