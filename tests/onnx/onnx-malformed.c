@@ -277,6 +277,12 @@ main (void)
     free (buf);
   }
 
+  /* A fuzzer's find: Gather with repeated constant indices asked load-time folding for 14 GB. */
+  m = cs_onnx_load (FUZZ_ONNX_CORPUS "/gather-repeated-indices-14gb.onnx", &err);
+  CHECK (m == NULL && err.code == CS_ERR_LIMIT && strstr (err.message, "Gather beyond") != NULL
+         && strchr (err.message, '\n') == NULL, "Gather folding bounded: %s", err.message);
+  cs_model_free (m);
+
   m = cs_onnx_load ("/nonexistent/model.onnx", &err);
   CHECK (m == NULL && err.code == CS_ERR_IO && strstr (err.message, "/nonexistent/model.onnx"),
          "missing file: %s", err.message);

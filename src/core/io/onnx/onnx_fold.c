@@ -522,6 +522,15 @@ fold_gather (cs_onnx_ctx *ctx, cs_onnx_const *out, cs_error *err)
     dim[ndim++] = idx->dim[k];
   for (int32_t k = axis + 1; k < data->ndim; k++)
     dim[ndim++] = data->dim[k];
+  /* Repeated indices make the output larger than the data: bounded like the other generating
+   * ops (a fuzzed 893-byte file asked for 14 GB), unless it is no larger than the data. */
+  int64_t limit = data->numel > FOLD_MAX_GENERATED ? data->numel : FOLD_MAX_GENERATED, total = 1;
+  for (int32_t k = 0; k < ndim && total > 0; k++)
+    if (dim[k] > 0 && total > limit / dim[k])
+      return cs_onnx_node_error (ctx, err, CS_ERR_LIMIT, "Gather beyond %lld elements",
+                                 (long long) limit);
+    else
+      total *= dim[k];
   st = cs_onnx_const_alloc (out, ndim, dim, data->is_int, err);
   if (st != CS_OK)
     return st;
