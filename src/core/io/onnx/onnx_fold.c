@@ -203,6 +203,24 @@ broadcast_index (const cs_onnx_const *c, int32_t ndim, const int64_t *dim, int64
   return idx;
 }
 
+/* An output of dim that is larger than both FOLD_MAX_GENERATED and its largest input
+ * (largest_in elements) is refused: folding that grows a few numbers into gigabytes (Gather
+ * with repeated indices, a broadcast of [n, 1] against [1, n]) is an attack, not a model. */
+static cs_status
+check_generated (cs_onnx_ctx *ctx, const char *what, int32_t ndim, const int64_t *dim,
+                 int64_t largest_in, cs_error *err)
+{
+  int64_t limit = largest_in > FOLD_MAX_GENERATED ? largest_in : FOLD_MAX_GENERATED, total = 1;
+  for (int32_t k = 0; k < ndim && total > 0; k++)
+    {
+      if (dim[k] > 0 && total > limit / dim[k])
+        return cs_onnx_node_error (ctx, err, CS_ERR_LIMIT, "%s beyond %lld elements", what,
+                                   (long long) limit);
+      total *= dim[k];
+    }
+  return CS_OK;
+}
+
 typedef enum { BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV, BIN_POW, BIN_MIN, BIN_MAX, BIN_EQUAL, BIN_LESS,
                BIN_GREATER, BIN_WHERE } bin_kind;
 
@@ -219,6 +237,11 @@ fold_elementwise (cs_onnx_ctx *ctx, bin_kind kind, cs_onnx_const *out, cs_error 
     if ((in[j] = in_const (ctx, j, err)) == NULL)
       return err->code;
   st = broadcast_shape (ctx, in, n, &ndim, dim, err);
+  int64_t largest_in = 0;
+  for (int32_t j = 0; j < n; j++)
+    largest_in = in[j]->numel > largest_in ? in[j]->numel : largest_in;
+  if (st == CS_OK)
+    st = check_generated (ctx, "broadcast", ndim, dim, largest_in, err);
   if (st != CS_OK)
     return st;
   if (kind == BIN_WHERE)
@@ -522,15 +545,11 @@ fold_gather (cs_onnx_ctx *ctx, cs_onnx_const *out, cs_error *err)
     dim[ndim++] = idx->dim[k];
   for (int32_t k = axis + 1; k < data->ndim; k++)
     dim[ndim++] = data->dim[k];
-  /* Repeated indices make the output larger than the data: bounded like the other generating
-   * ops (a fuzzed 893-byte file asked for 14 GB), unless it is no larger than the data. */
-  int64_t limit = data->numel > FOLD_MAX_GENERATED ? data->numel : FOLD_MAX_GENERATED, total = 1;
-  for (int32_t k = 0; k < ndim && total > 0; k++)
-    if (dim[k] > 0 && total > limit / dim[k])
-      return cs_onnx_node_error (ctx, err, CS_ERR_LIMIT, "Gather beyond %lld elements",
-                                 (long long) limit);
-    else
-      total *= dim[k];
+  /* Repeated indices make the output larger than the data (a fuzzed 893-byte file asked for
+   * 14 GB). */
+  st = check_generated (ctx, "Gather", ndim, dim, data->numel, err);
+  if (st != CS_OK)
+    return st;
   st = cs_onnx_const_alloc (out, ndim, dim, data->is_int, err);
   if (st != CS_OK)
     return st;
