@@ -1,9 +1,10 @@
-/* conv2d: shape inference, forward and backward (im2col + OpenBLAS GEMM; direct loops for
- * depthwise convolutions), workspace and FLOPs. */
+/* conv2d: shape inference, forward and backward (im2col + OpenBLAS GEMM; Winograd for 3x3;
+ * direct loops for depthwise convolutions and first layers' forward), workspace and FLOPs. */
 #include "ops/blas.h"
 #include <string.h>
 
 #include "graph/ops.h"
+#include "ops/conv_direct.h"
 #include "ops/im2col.h"
 #include "ops/winograd.h"
 
@@ -44,6 +45,7 @@ typedef struct {
   bool depthwise;            /* one input channel per group: direct loops, no GEMM */
   bool pointwise;            /* 1x1, stride 1, no padding: the input is its own patch matrix */
   bool winograd;             /* 3x3, stride 1, undilated, ungrouped: forward and dx by F(2x2, 3x3) */
+  bool direct;               /* forward of a first layer (few input channels): cs_conv_direct */
   int64_t chunk;             /* samples per patch matrix */
 } conv_plan;
 
@@ -90,6 +92,7 @@ plan_make (conv_plan *p, const cs_window_attrs *a, const cs_shape *x, const cs_s
                 && n * g->out_h * g->out_w >= WINOGRAD_MIN_POSITIONS
                 && g->channels * p->out_channels
                      >= WINOGRAD_MIN_CHANNEL_RATIO * (g->channels + p->out_channels);
+  p->direct = forward && p->groups == 1 && cs_conv_direct_fits (g);
   int64_t chunk = (TARGET_COLUMNS + p->plane - 1) / (p->plane > 0 ? p->plane : 1);
   int64_t rows = p->k_group * p->groups;
   int64_t per_sample = rows * p->plane;
@@ -468,6 +471,13 @@ conv_forward (const cs_op_call *call)
       return CS_OK;
     }
 
+  if (p.direct)
+    {
+      cs_conv_direct_forward (cs_conv_direct_isa_for (M), &p.geom, M, p.batch, x->data, w->data,
+                              b != NULL ? b->data : NULL, y, call->work);
+      return CS_OK;
+    }
+
   if (p.winograd)
     {
       /* The transformed weights live in aux: later calls and the input gradient reuse them. */
@@ -643,6 +653,8 @@ conv_workspace (const cs_node *node, const cs_shape *const *in, const cs_shape *
   int64_t size = plan_col_size (&p) + plan_stage_size (&p);
   if (plan_col_size (&back) + plan_stage_size (&back) > size)
     size = plan_col_size (&back) + plan_stage_size (&back);
+  if (p.direct && cs_conv_direct_workspace (&p.geom, p.out_channels, n) > size)
+    size = cs_conv_direct_workspace (&p.geom, p.out_channels, n);
   if (p.winograd)
     for (int t = 0; t < 2; t++)
       {
