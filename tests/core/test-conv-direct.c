@@ -1,4 +1,4 @@
-/* The direct first-layer conv (cs_conv_direct_forward): each vector kernel this CPU has against a
+/* The direct first-layer conv (cs_conv_direct_forward, cs_conv_direct_input_grad): each kernel this CPU has against a
  * double-precision loop over random geometries (strides, asymmetric padding, partial pixel and
  * channel blocks, several chunks of samples), NaN staying in its own windows, and conv2d's
  * forward taking the path for ResNet's stem. */
@@ -62,6 +62,65 @@ isa_name (cs_conv_direct_isa isa)
   return isa == CS_CONV_DIRECT_AVX512 ? "AVX-512" : "AVX2";
 }
 
+/* The input gradient of kernel `isa` against a double-precision scatter, written fresh and then
+ * added to what dx held. */
+static void
+check_input_grad (const geometry *t, cs_conv_direct_isa isa, const float *w, float *work)
+{
+  cs_conv_geom g = geom_of (t);
+  const int64_t M = t->m, nx = t->batch * t->c * t->h * t->w;
+  const int64_t plane = g.out_h * g.out_w, ny = t->batch * M * plane;
+  float *dy = malloc ((size_t) ny * sizeof *dy), *dxb = malloc ((size_t) (nx + 2) * sizeof *dxb);
+  float *dx = dxb + 1;
+  double *want = calloc ((size_t) nx, sizeof *want), *mag = calloc ((size_t) nx, sizeof *mag);
+  uint32_t state = 99u + (uint32_t) t->w;
+  for (int64_t i = 0; i < ny; i++)
+    dy[i] = uniform (&state);
+  for (int64_t n = 0; n < t->batch; n++)
+    for (int64_t m = 0; m < M; m++)
+      for (int64_t oh = 0; oh < g.out_h; oh++)
+        for (int64_t ow = 0; ow < g.out_w; ow++)
+          for (int64_t c = 0; c < t->c; c++)
+            for (int64_t ki = 0; ki < t->kh; ki++)
+              for (int64_t kj = 0; kj < t->kw; kj++)
+                {
+                  int64_t ih = oh * t->sh + ki - t->pt, iw = ow * t->sw + kj - t->pl;
+                  if (ih < 0 || ih >= t->h || iw < 0 || iw >= t->w)
+                    continue;
+                  int64_t at = ((n * t->c + c) * t->h + ih) * t->w + iw;
+                  double term = (double) w[((m * t->c + c) * t->kh + ki) * t->kw + kj]
+                                * dy[((n * M + m) * g.out_h + oh) * g.out_w + ow];
+                  want[at] += term;
+                  mag[at] += fabs (term);
+                }
+  for (int pass = 0; pass < 2; pass++)
+    {
+      /* Pass 0 writes over garbage; pass 1 adds to 1.0 everywhere. */
+      dxb[0] = dxb[nx + 1] = 12345.0f;
+      for (int64_t i = 0; i < nx; i++)
+        dx[i] = pass == 0 ? NAN : 1.0f;
+      cs_conv_direct_input_grad (isa, &g, M, t->batch, dy, w, dx, pass == 1, work);
+      int64_t bad = 0;
+      double worst = 0.0;
+      for (int64_t i = 0; i < nx; i++)
+        {
+          double err = fabs (dx[i] - (want[i] + pass)) / (mag[i] + pass + 1e-30);
+          if (!(err <= 1e-6))
+            bad++;
+          if (err > worst)
+            worst = err;
+        }
+      CHECK (bad == 0 && dxb[0] == 12345.0f && dxb[nx + 1] == 12345.0f,
+             "%s, %s kernel: input gradient %s: %lld of %lld within 1e-6 of the terms' magnitude "
+             "(worst %.2g), nothing written outside dx", t->name, isa_name (isa),
+             pass == 0 ? "written" : "accumulated", (long long) (nx - bad), (long long) nx, worst);
+    }
+  free (dy);
+  free (dxb);
+  free (want);
+  free (mag);
+}
+
 /* Checks one kernel on one geometry; returns its output (before the NaN), for the caller. */
 static float *
 check_geometry (const geometry *t, cs_conv_direct_isa isa)
@@ -81,6 +140,7 @@ check_geometry (const geometry *t, cs_conv_direct_isa isa)
     w[i] = uniform (&state);
   for (int64_t i = 0; i < M; i++)
     b[i] = uniform (&state);
+  check_input_grad (t, isa, w, work);
   yb[0] = yb[ny + 1] = 12345.0f;
   cs_conv_direct_forward (isa, &g, M, t->batch, x, w, t->bias ? b : NULL, y, work);
   int64_t bad = 0;
@@ -166,10 +226,13 @@ main (void)
     }
 
   /* conv2d's forward takes the path for the stem when the CPU has a kernel (the reference
-   * suites then check it inside whole models), never for a 64-channel input. */
+   * suites then check it inside whole models), never for a 64-channel input
+   * or more output channels than the input gradient packs. */
   cs_conv_geom stem = geom_of (&cases[0]), wide = stem;
   wide.channels = 64;
-  CHECK (cs_conv_direct_fits (&stem) == (best != CS_CONV_DIRECT_NONE) && !cs_conv_direct_fits (&wide),
-         "the stem takes the direct path exactly when this CPU has a kernel; 64 input channels never");
+  CHECK (cs_conv_direct_fits (&stem, 64) == (best != CS_CONV_DIRECT_NONE)
+         && !cs_conv_direct_fits (&wide, 64) && !cs_conv_direct_fits (&stem, 513),
+         "the stem takes the direct path exactly when this CPU has a kernel; 64 input channels "
+         "or 513 output channels never");
   return test_done ();
 }

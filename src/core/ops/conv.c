@@ -1,5 +1,5 @@
 /* conv2d: shape inference, forward and backward (im2col + OpenBLAS GEMM; Winograd for 3x3;
- * direct loops for depthwise convolutions and first layers' forward), workspace and FLOPs. */
+ * direct loops for depthwise convolutions and first layers), workspace and FLOPs. */
 #include "ops/blas.h"
 #include <string.h>
 
@@ -45,7 +45,7 @@ typedef struct {
   bool depthwise;            /* one input channel per group: direct loops, no GEMM */
   bool pointwise;            /* 1x1, stride 1, no padding: the input is its own patch matrix */
   bool winograd;             /* 3x3, stride 1, undilated, ungrouped: forward and dx by F(2x2, 3x3) */
-  bool direct;               /* forward of a first layer (few input channels): cs_conv_direct */
+  bool direct;               /* a first layer (few input channels): forward and dx by cs_conv_direct */
   int64_t chunk;             /* samples per patch matrix */
 } conv_plan;
 
@@ -92,7 +92,7 @@ plan_make (conv_plan *p, const cs_window_attrs *a, const cs_shape *x, const cs_s
                 && n * g->out_h * g->out_w >= WINOGRAD_MIN_POSITIONS
                 && g->channels * p->out_channels
                      >= WINOGRAD_MIN_CHANNEL_RATIO * (g->channels + p->out_channels);
-  p->direct = forward && p->groups == 1 && cs_conv_direct_fits (g);
+  p->direct = p->groups == 1 && cs_conv_direct_fits (g, p->out_channels);
   int64_t chunk = (TARGET_COLUMNS + p->plane - 1) / (p->plane > 0 ? p->plane : 1);
   int64_t rows = p->k_group * p->groups;
   int64_t per_sample = rows * p->plane;
@@ -581,6 +581,15 @@ conv_backward (const cs_op_call *call)
       depthwise_backward (&p, x->data, w->data, dy, dx != NULL ? dx->data : NULL,
                           dw != NULL ? dw->data : NULL);
       return CS_OK;
+    }
+
+  if (p.direct && dx != NULL)
+    {
+      cs_conv_direct_input_grad (cs_conv_direct_isa_of_cpu (), &p.geom, M, p.batch, dy, w->data,
+                                 dx->data, !dx_fresh, call->work);
+      dx = NULL;
+      if (dw == NULL)
+        return CS_OK;
     }
 
   if (p.winograd && dx != NULL)

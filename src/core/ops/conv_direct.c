@@ -2,23 +2,12 @@
  * phase so that a strided row of taps is one contiguous vector load, and blocks of output
  * channels x pixels accumulated in registers over every tap. */
 #include "ops/conv_direct.h"
+#include "ops/conv_direct-private.h"
 
 #include <string.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
-
-/* The path is for layers whose patch matrix is tall and thin: ResNet's 7x7/2 stem over RGB has
- * 147 rows of 12544 columns, 7.4 MB written by im2col and read back by a GEMM whose inner
- * dimension is too short for OpenBLAS's packing to pay. */
-#define MAX_CHANNELS 4
-#define MAX_TAPS 160
-/* Pixels of the widest kernel's block: the padded rows are sized for it, and the transposed
- * weights are padded to as many output channels. */
-#define LANES 16
-/* Samples' padded inputs prepared at once, at most this many floats (unless one needs more). */
-#define CHUNK_BUDGET ((int64_t) 1 << 20)
-#define PARALLEL_MIN_MACS ((int64_t) 1 << 20)
 
 cs_conv_direct_isa
 cs_conv_direct_isa_of_cpu (void)
@@ -41,38 +30,27 @@ cs_conv_direct_isa_for (int64_t out_channels)
 }
 
 bool
-cs_conv_direct_fits (const cs_conv_geom *g)
+cs_conv_direct_fits (const cs_conv_geom *g, int64_t out_channels)
 {
-  return g->dilation_h == 1 && g->dilation_w == 1 && (g->stride_w == 1 || g->stride_w == 2)
-         && g->stride_h >= 1 && g->channels <= MAX_CHANNELS
-         && g->channels * g->kernel_h * g->kernel_w <= MAX_TAPS && g->out_w >= 1
+  return out_channels >= 1 && out_channels <= CS_DIRECT_MAX_OUT_CHANNELS && g->dilation_h == 1 && g->dilation_w == 1 && (g->stride_w == 1 || g->stride_w == 2)
+         && g->stride_h >= 1 && g->channels <= CS_DIRECT_MAX_CHANNELS
+         && g->channels * g->kernel_h * g->kernel_w <= CS_DIRECT_MAX_TAPS && g->out_w >= 1
          && g->out_h >= 1 && cs_conv_direct_isa_of_cpu () != CS_CONV_DIRECT_NONE;
 }
 
-/* Where everything lives. Padded input of one sample: [channel][row][phase][len], where row r
- * is input row r - pad_top and entry j of phase p is input column j * stride_w + p - pad_left
- * (zero outside the input). Tap (ki, kj) of output pixel ow of output row oh then reads row
- * oh * stride_h + ki, phase kj % stride_w, entry ow + kj / stride_w. */
-typedef struct {
-  int64_t rows, phases, len;
-  int64_t blocks;            /* LANES-pixel blocks per output row */
-  int64_t sample;            /* floats of one sample's padded input */
-  int64_t taps, co_pad;      /* transposed weights: [taps][co_pad] */
-  int64_t chunk;             /* samples padded at once */
-} direct_layout;
-
-static direct_layout
-layout_of (const cs_conv_geom *g, int64_t out_channels, int64_t batch)
+cs_direct_layout
+cs_direct_layout_of (const cs_conv_geom *g, int64_t out_channels, int64_t batch)
 {
-  direct_layout L;
+  cs_direct_layout L;
   L.rows = (g->out_h - 1) * g->stride_h + g->kernel_h;
   L.phases = g->stride_w;
-  L.blocks = (g->out_w + LANES - 1) / LANES;
-  L.len = L.blocks * LANES + (g->kernel_w - 1) / g->stride_w;
+  L.blocks = (g->out_w + CS_DIRECT_LANES - 1) / CS_DIRECT_LANES;
+  L.len = L.blocks * CS_DIRECT_LANES + (g->kernel_w - 1) / g->stride_w;
   L.sample = g->channels * L.rows * L.phases * L.len;
   L.taps = g->channels * g->kernel_h * g->kernel_w;
-  L.co_pad = (out_channels + LANES - 1) / LANES * LANES;
-  L.chunk = CHUNK_BUDGET / (L.sample > 0 ? L.sample : 1);
+  L.co_pad = (out_channels + CS_DIRECT_LANES - 1) / CS_DIRECT_LANES * CS_DIRECT_LANES;
+  L.taps_pad = (L.taps + CS_DIRECT_LANES - 1) / CS_DIRECT_LANES * CS_DIRECT_LANES;
+  L.chunk = CS_DIRECT_CHUNK_BUDGET / (L.sample > 0 ? L.sample : 1);
   if (L.chunk > batch)
     L.chunk = batch;
   if (L.chunk < 1)
@@ -83,13 +61,14 @@ layout_of (const cs_conv_geom *g, int64_t out_channels, int64_t batch)
 int64_t
 cs_conv_direct_workspace (const cs_conv_geom *g, int64_t out_channels, int64_t batch)
 {
-  direct_layout L = layout_of (g, out_channels, batch);
-  return L.taps * L.co_pad + L.chunk * L.sample;
+  cs_direct_layout L = cs_direct_layout_of (g, out_channels, batch);
+  const int64_t forward = L.taps * L.co_pad, grad = out_channels * L.taps_pad;
+  return (forward > grad ? forward : grad) + L.chunk * L.sample;
 }
 
 /* One padded row (all phases) of channel plane xp. */
 static void
-pad_row (const cs_conv_geom *g, const direct_layout *L, const float *xp, int64_t r, float *dst)
+pad_row (const cs_conv_geom *g, const cs_direct_layout *L, const float *xp, int64_t r, float *dst)
 {
   const int64_t ih = r - g->pad_top, sw = g->stride_w;
   if (ih < 0 || ih >= g->height)
@@ -109,7 +88,7 @@ pad_row (const cs_conv_geom *g, const direct_layout *L, const float *xp, int64_t
 /* What one output row of one block of output channels needs. */
 typedef struct {
   const cs_conv_geom *g;
-  const direct_layout *L;
+  const cs_direct_layout *L;
   const float *pad;          /* this sample's padded input */
   const float *wt;           /* transposed weights */
   const float *bias;         /* or NULL */
@@ -124,7 +103,7 @@ __attribute__ ((target ("avx512f"))) static void
 row_avx512 (const row_job *job, int64_t oh, int64_t m0)
 {
   const cs_conv_geom *g = job->g;
-  const direct_layout *L = job->L;
+  const cs_direct_layout *L = job->L;
   const int64_t OW = g->out_w, plane = g->out_h * OW, KH = g->kernel_h, KW = g->kernel_w;
   const int64_t mcount = job->out_channels - m0 < 16 ? job->out_channels - m0 : 16;
   for (int64_t ob = 0; ob < L->blocks; ob++)
@@ -162,7 +141,7 @@ __attribute__ ((target ("avx2,fma"))) static void
 row_avx2 (const row_job *job, int64_t oh, int64_t m0)
 {
   const cs_conv_geom *g = job->g;
-  const direct_layout *L = job->L;
+  const cs_direct_layout *L = job->L;
   const int64_t OW = g->out_w, plane = g->out_h * OW, KH = g->kernel_h, KW = g->kernel_w;
   const int64_t mcount = job->out_channels - m0 < 8 ? job->out_channels - m0 : 8;
   const int64_t blocks = (OW + 7) / 8;
@@ -218,7 +197,7 @@ cs_conv_direct_forward (cs_conv_direct_isa isa, const cs_conv_geom *g, int64_t o
                         int64_t batch, const float *x, const float *w, const float *b, float *y,
                         float *work)
 {
-  const direct_layout L = layout_of (g, out_channels, batch);
+  const cs_direct_layout L = cs_direct_layout_of (g, out_channels, batch);
   const int64_t C = g->channels, HW = g->height * g->width, M = out_channels;
   const int64_t plane = g->out_h * g->out_w;
   const int64_t co_block = isa == CS_CONV_DIRECT_AVX512 ? 16 : 8;
@@ -229,14 +208,14 @@ cs_conv_direct_forward (cs_conv_direct_isa isa, const cs_conv_geom *g, int64_t o
   for (int64_t m = 0; m < M; m++)
     for (int64_t t = 0; t < L.taps; t++)
       wt[t * L.co_pad + m] = w[m * L.taps + t];
-  int64_t tap_offset[MAX_TAPS];
+  int64_t tap_offset[CS_DIRECT_MAX_TAPS];
   for (int64_t kj = 0; kj < g->kernel_w; kj++)
     tap_offset[kj] = (kj % g->stride_w) * L.len + kj / g->stride_w;
 
   for (int64_t n0 = 0; n0 < batch; n0 += L.chunk)
     {
       const int64_t cnt = batch - n0 < L.chunk ? batch - n0 : L.chunk;
-      const bool parallel = cnt * plane * M * L.taps > PARALLEL_MIN_MACS;
+      const bool parallel = cnt * plane * M * L.taps > CS_DIRECT_PARALLEL_MIN_MACS;
 #pragma omp parallel if (parallel)
       {
 #pragma omp for collapse(3) schedule(static)

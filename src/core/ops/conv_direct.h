@@ -23,13 +23,13 @@ cs_conv_direct_isa cs_conv_direct_isa_of_cpu (void);
 cs_conv_direct_isa cs_conv_direct_isa_for (int64_t out_channels);
 
 /* Whether an ungrouped conv of this geometry takes the direct path: undilated, horizontal
- * stride 1 or 2, at most 4 input channels and 160 weights per output channel, on a CPU with one
- * of the kernels. Not the batch or the map's size: incremental occlusion recomputes crops of a
+ * stride 1 or 2, at most 4 input channels, 160 weights per output channel and 512 output
+ * channels, on a CPU with one of the kernels. Not the batch or the map's size: incremental occlusion recomputes crops of a
  * layer and must sum them as the whole map was. */
-bool cs_conv_direct_fits (const cs_conv_geom *g);
+bool cs_conv_direct_fits (const cs_conv_geom *g, int64_t out_channels);
 
-/* Floats of scratch for `batch` samples: the zero-padded input split by column phase, and the
- * weights transposed to [tap][out channel]. */
+/* Floats of scratch for `batch` samples, for the forward or the input gradient: the zero-padded
+ * map split by column phase, and the weights rearranged. */
 int64_t cs_conv_direct_workspace (const cs_conv_geom *g, int64_t out_channels, int64_t batch);
 
 /* y[n, m, oh, ow] = b[m] (or 0) + sum over c, ki, kj of w[m, c, ki, kj] *
@@ -38,3 +38,11 @@ int64_t cs_conv_direct_workspace (const cs_conv_geom *g, int64_t out_channels, i
 void cs_conv_direct_forward (cs_conv_direct_isa isa, const cs_conv_geom *g, int64_t out_channels,
                              int64_t batch, const float *x, const float *w, const float *b,
                              float *y, float *work);
+
+/* The input gradient of that conv: dx[n, c, ih, iw] (=, or += when accumulate) sum over m, ki,
+ * kj of w[m, c, ki, kj] * dy[n, m, oh, ow] where ih = oh*stride_h + ki - pad_top and
+ * iw = ow*stride_w + kj - pad_left. Accumulated in a padded map like the forward's input, so
+ * no patch matrix is written and scattered back. */
+void cs_conv_direct_input_grad (cs_conv_direct_isa isa, const cs_conv_geom *g,
+                                int64_t out_channels, int64_t batch, const float *dy,
+                                const float *w, float *dx, bool accumulate, float *work);
