@@ -109,7 +109,7 @@ UNARY_FORWARD (relu_forward, v < 0.0f ? 0.0f : v)
     {                                                                                       \
       if (fresh)                                                                            \
         {                                                                                   \
-          _Pragma ("omp parallel for simd if (n >= PAR_MIN) schedule (static)")            \
+          _Pragma ("omp parallel for simd if (parallel: n >= PAR_MIN) schedule (static)")  \
           for (int64_t i = 0; i < n; i++)                                                   \
             {                                                                               \
               float g = dy[i];                                                              \
@@ -118,7 +118,7 @@ UNARY_FORWARD (relu_forward, v < 0.0f ? 0.0f : v)
         }                                                                                   \
       else                                                                                  \
         {                                                                                   \
-          _Pragma ("omp parallel for simd if (n >= PAR_MIN) schedule (static)")            \
+          _Pragma ("omp parallel for simd if (parallel: n >= PAR_MIN) schedule (static)")  \
           for (int64_t i = 0; i < n; i++)                                                   \
             {                                                                               \
               float g = dy[i];                                                              \
