@@ -1,7 +1,7 @@
-/* The direct first-layer conv (cs_conv_direct_forward, cs_conv_direct_input_grad): each kernel this CPU has against a
- * double-precision loop over random geometries (strides, asymmetric padding, partial pixel and
- * channel blocks, several chunks of samples), NaN staying in its own windows, and conv2d's
- * forward taking the path for ResNet's stem. */
+/* The direct first-layer conv (cs_conv_direct_forward, cs_conv_direct_input_grad): each kernel
+ * this CPU has against a double-precision loop over random geometries (strides, asymmetric
+ * padding, partial pixel and channel blocks, several chunks of samples), NaN staying in its own
+ * windows, the kernels agreeing bit for bit, and conv2d's choice of the path. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -174,7 +174,8 @@ check_geometry (const geometry *t, cs_conv_direct_isa isa)
       for (int64_t oh = 0; oh < g.out_h; oh++)
         for (int64_t ow = 0; ow < g.out_w; ow++)
           {
-            int64_t ki = nh - (oh * g.stride_h - g.pad_top), kj = nwc - (ow * g.stride_w - g.pad_left);
+            int64_t ki = nh - (oh * g.stride_h - g.pad_top);
+            int64_t kj = nwc - (ow * g.stride_w - g.pad_left);
             bool sees = n == 0 && ki >= 0 && ki < g.kernel_h && kj >= 0 && kj < g.kernel_w;
             if (sees != (bool) isnan (y[((n * M + m) * g.out_h + oh) * g.out_w + ow]))
               wrong++;
@@ -216,7 +217,7 @@ main (void)
             {
               const cs_conv_geom g = geom_of (&cases[i]);
               size_t bytes = (size_t) (cases[i].batch * cases[i].m * g.out_h * g.out_w) * sizeof *y;
-              /* conv2d picks the kernel by channel count: it must not change a bit. */
+              /* Another CPU's kernel must not change a bit. */
               CHECK (memcmp (first, y, bytes) == 0, "%s: the AVX2 and AVX-512 kernels agree bit "
                      "for bit", cases[i].name);
               free (y);

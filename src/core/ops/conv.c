@@ -47,7 +47,7 @@ typedef struct {
   bool depthwise;            /* one input channel per group: direct loops, no GEMM */
   bool pointwise;            /* 1x1, stride 1, no padding: the input is its own patch matrix */
   bool winograd;             /* 3x3, stride 1, undilated, ungrouped: forward and dx by F(2x2, 3x3) */
-  bool direct;               /* a first layer (few input channels): forward and dx by cs_conv_direct */
+  bool direct;               /* a first layer (few input channels): forward, dx by conv_direct */
   int64_t chunk;             /* samples per patch matrix */
 } conv_plan;
 
@@ -475,7 +475,7 @@ conv_forward (const cs_op_call *call)
 
   if (p.direct)
     {
-      cs_conv_direct_forward (cs_conv_direct_isa_for (M), &p.geom, M, p.batch, x->data, w->data,
+      cs_conv_direct_forward (cs_conv_direct_isa_of_cpu (), &p.geom, M, p.batch, x->data, w->data,
                               b != NULL ? b->data : NULL, y, call->work);
       return CS_OK;
     }

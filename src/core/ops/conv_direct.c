@@ -22,18 +22,12 @@ cs_conv_direct_isa_of_cpu (void)
   return CS_CONV_DIRECT_NONE;
 }
 
-cs_conv_direct_isa
-cs_conv_direct_isa_for (int64_t out_channels)
-{
-  cs_conv_direct_isa isa = cs_conv_direct_isa_of_cpu ();
-  return isa == CS_CONV_DIRECT_AVX512 && out_channels <= 8 ? CS_CONV_DIRECT_AVX2 : isa;
-}
-
 bool
 cs_conv_direct_fits (const cs_conv_geom *g, int64_t out_channels)
 {
-  return out_channels >= 1 && out_channels <= CS_DIRECT_MAX_OUT_CHANNELS && g->dilation_h == 1 && g->dilation_w == 1 && (g->stride_w == 1 || g->stride_w == 2)
-         && g->stride_h >= 1 && g->channels <= CS_DIRECT_MAX_CHANNELS
+  return out_channels >= 1 && out_channels <= CS_DIRECT_MAX_OUT_CHANNELS && g->dilation_h == 1
+         && g->dilation_w == 1 && (g->stride_w == 1 || g->stride_w == 2) && g->stride_h >= 1
+         && g->channels <= CS_DIRECT_MAX_CHANNELS
          && g->channels * g->kernel_h * g->kernel_w <= CS_DIRECT_MAX_TAPS && g->out_w >= 1
          && g->out_h >= 1 && cs_conv_direct_isa_of_cpu () != CS_CONV_DIRECT_NONE;
 }
@@ -116,7 +110,8 @@ row_avx512 (const row_job *job, int64_t oh, int64_t m0)
       for (int64_t c = 0; c < g->channels; c++)
         for (int64_t ki = 0; ki < KH; ki++)
           {
-            const float *row = job->pad + ((c * L->rows + oh * g->stride_h + ki) * L->phases) * L->len
+            const float *row = job->pad
+                               + ((c * L->rows + oh * g->stride_h + ki) * L->phases) * L->len
                                + ob * 16;
             for (int64_t kj = 0; kj < KW; kj++, wk += L->co_pad)
               {
@@ -155,7 +150,8 @@ row_avx2 (const row_job *job, int64_t oh, int64_t m0)
       for (int64_t c = 0; c < g->channels; c++)
         for (int64_t ki = 0; ki < KH; ki++)
           {
-            const float *row = job->pad + ((c * L->rows + oh * g->stride_h + ki) * L->phases) * L->len
+            const float *row = job->pad
+                               + ((c * L->rows + oh * g->stride_h + ki) * L->phases) * L->len
                                + ob * 8;
             for (int64_t kj = 0; kj < KW; kj++, wk += L->co_pad)
               {

@@ -17,15 +17,11 @@ typedef enum {
 /* The kernel the direct path uses on this CPU (AVX-512F, else AVX2 with FMA). Chosen from the
  * CPU, not from OPENBLAS_CORETYPE: that variable steers OpenBLAS's own kernels only. */
 cs_conv_direct_isa cs_conv_direct_isa_of_cpu (void);
-/* The kernel for a layer of this many output channels: AVX2 for 8 or fewer on an AVX-512 CPU,
- * whose 16-channel blocks would be mostly padding (LeNet's 6). Every kernel sums the same
- * terms in the same order, so the choice changes speed only, never a bit. */
-cs_conv_direct_isa cs_conv_direct_isa_for (int64_t out_channels);
 
 /* Whether an ungrouped conv of this geometry takes the direct path: undilated, horizontal
  * stride 1 or 2, at most 4 input channels, 160 weights per output channel and 512 output
- * channels, on a CPU with one of the kernels. Not the batch or the map's size: incremental occlusion recomputes crops of a
- * layer and must sum them as the whole map was. */
+ * channels, on a CPU with one of the kernels. Not the batch or the map's size: incremental
+ * occlusion recomputes crops of a layer and must sum them as the whole map was. */
 bool cs_conv_direct_fits (const cs_conv_geom *g, int64_t out_channels);
 
 /* Floats of scratch for `batch` samples, for the forward or the input gradient: the zero-padded

@@ -117,7 +117,8 @@ static void
 grad_row (cs_conv_direct_isa isa, const grad_job *job, int64_t oh)
 {
   float pack[PACK_FLOATS] __attribute__ ((aligned (64)));
-  const int64_t blocks = job->L->blocks, piece = PACK_FLOATS / (CS_DIRECT_LANES * job->out_channels);
+  const int64_t blocks = job->L->blocks;
+  const int64_t piece = PACK_FLOATS / (CS_DIRECT_LANES * job->out_channels);
   for (int64_t ob0 = 0; ob0 < blocks; ob0 += piece)
     {
       const int64_t ob1 = ob0 + piece < blocks ? ob0 + piece : blocks;
