@@ -36,3 +36,10 @@ typedef struct {
 } cs_direct_layout;
 
 cs_direct_layout cs_direct_layout_of (const cs_conv_geom *g, int64_t out_channels, int64_t batch);
+
+/* Where entry j of phase p of padded row r of channel c lies in a sample's padded map. */
+static inline int64_t
+cs_direct_at (const cs_direct_layout *L, int64_t c, int64_t r, int64_t p, int64_t j)
+{
+  return ((c * L->rows + r) * L->phases + p) * L->len + j;
+}

@@ -110,9 +110,7 @@ row_avx512 (const row_job *job, int64_t oh, int64_t m0)
       for (int64_t c = 0; c < g->channels; c++)
         for (int64_t ki = 0; ki < KH; ki++)
           {
-            const float *row = job->pad
-                               + ((c * L->rows + oh * g->stride_h + ki) * L->phases) * L->len
-                               + ob * 16;
+            const float *row = job->pad + cs_direct_at (L, c, oh * g->stride_h + ki, 0, ob * 16);
             for (int64_t kj = 0; kj < KW; kj++, wk += L->co_pad)
               {
                 const __m512 v = _mm512_loadu_ps (row + job->tap_offset[kj]);
@@ -150,9 +148,7 @@ row_avx2 (const row_job *job, int64_t oh, int64_t m0)
       for (int64_t c = 0; c < g->channels; c++)
         for (int64_t ki = 0; ki < KH; ki++)
           {
-            const float *row = job->pad
-                               + ((c * L->rows + oh * g->stride_h + ki) * L->phases) * L->len
-                               + ob * 8;
+            const float *row = job->pad + cs_direct_at (L, c, oh * g->stride_h + ki, 0, ob * 8);
             for (int64_t kj = 0; kj < KW; kj++, wk += L->co_pad)
               {
                 const __m256 v = _mm256_loadu_ps (row + job->tap_offset[kj]);
@@ -206,7 +202,7 @@ cs_conv_direct_forward (cs_conv_direct_isa isa, const cs_conv_geom *g, int64_t o
       wt[t * L.co_pad + m] = w[m * L.taps + t];
   int64_t tap_offset[CS_DIRECT_MAX_TAPS];
   for (int64_t kj = 0; kj < g->kernel_w; kj++)
-    tap_offset[kj] = (kj % g->stride_w) * L.len + kj / g->stride_w;
+    tap_offset[kj] = cs_direct_at (&L, 0, 0, kj % g->stride_w, kj / g->stride_w);
 
   for (int64_t n0 = 0; n0 < batch; n0 += L.chunk)
     {
@@ -219,7 +215,7 @@ cs_conv_direct_forward (cs_conv_direct_isa isa, const cs_conv_geom *g, int64_t o
           for (int64_t c = 0; c < C; c++)
             for (int64_t r = 0; r < L.rows; r++)
               pad_row (g, &L, x + (n0 + s) * C * HW + c * HW, r,
-                       pad + s * L.sample + (c * L.rows + r) * L.phases * L.len);
+                       pad + s * L.sample + cs_direct_at (&L, c, r, 0, 0));
 #pragma omp for collapse(3) schedule(static)
         for (int64_t s = 0; s < cnt; s++)
           for (int64_t oh = 0; oh < g->out_h; oh++)

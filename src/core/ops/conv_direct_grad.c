@@ -53,7 +53,7 @@ grad_row_avx512 (const grad_job *job, int64_t oh, int64_t ob0, int64_t ob1, cons
 {
   const cs_direct_layout *L = job->L;
   const int64_t M = job->out_channels;
-  const int64_t row_at = oh * job->g->stride_h * L->phases * L->len;
+  const int64_t row_at = cs_direct_at (L, 0, oh * job->g->stride_h, 0, 0);
   for (int64_t t0 = 0; t0 < L->taps; t0 += 16)
     for (int64_t ob = ob0; ob < ob1; ob++)
       {
@@ -85,7 +85,7 @@ grad_row_avx2 (const grad_job *job, int64_t oh, int64_t ob0, int64_t ob1, const 
 {
   const cs_direct_layout *L = job->L;
   const int64_t M = job->out_channels;
-  const int64_t row_at = oh * job->g->stride_h * L->phases * L->len;
+  const int64_t row_at = cs_direct_at (L, 0, oh * job->g->stride_h, 0, 0);
   for (int64_t t0 = 0; t0 < L->taps; t0 += 8)
     for (int64_t half = 2 * ob0; half < 2 * ob1; half++)
       {
@@ -151,7 +151,7 @@ crop_row (const cs_conv_geom *g, const cs_direct_layout *L, const float *map, in
   for (int64_t p = 0; p < sw; p++)
     {
       /* Input columns iw = j * sw + p - pad_left, for the entries j of phase p. */
-      const float *src = map + ((c * L->rows + r) * L->phases + p) * L->len;
+      const float *src = map + cs_direct_at (L, c, r, p, 0);
       int64_t j = 0;
       while (j * sw + p - g->pad_left < 0)
         j++;
@@ -181,7 +181,7 @@ cs_conv_direct_input_grad (cs_conv_direct_isa isa, const cs_conv_geom *g, int64_
     for (int64_t ki = 0; ki < KH; ki++)
       for (int64_t kj = 0; kj < KW; kj++)
         tap_at[(c * KH + ki) * KW + kj]
-          = ((c * L.rows + ki) * L.phases + kj % g->stride_w) * L.len + kj / g->stride_w;
+          = cs_direct_at (&L, c, ki, kj % g->stride_w, kj / g->stride_w);
 
   /* Output rows in blocks of `span`: block b adds into map rows [b*span*sh, (b+1)*span*sh +
    * KH - sh), which block b + 2 starts after. So the even blocks run in parallel, then the odd
