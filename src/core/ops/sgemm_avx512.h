@@ -1,0 +1,15 @@
+/* An AVX-512 sgemm of our own for products with few columns: C (+)= A B, all row-major. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Whether this CPU runs the kernel (AVX-512F), whatever OPENBLAS_CORETYPE says. */
+bool cs_sgemm_avx512_available (void);
+
+/* C[m, n] = A[m, k] B[k, n] (A^T B when trans_a: A stored [k, m]), or += when accumulate, split by rows over the calling thread's
+ * OpenMP team (one thread inside a parallel region). Only on a CPU where
+ * cs_sgemm_avx512_available. Each element sums its k terms in order, so a crop of B's columns
+ * gives the same bits as the whole. */
+void cs_sgemm_avx512 (int m, int n, int k, bool trans_a, const float *a, int lda, const float *b,
+                      int ldb, bool accumulate, float *c, int ldc);
