@@ -1,7 +1,8 @@
-/* Our AVX-512 sgemm (cs_sgemm_avx512, and cs_sgemm choosing it): against a double-precision
- * product within blocked summation's error bound, A plain and transposed, written and
- * accumulated, padded leading dimensions left alone, NaN kept to its own row or column, and the
- * same bits for a crop of the columns and for any number of threads. */
+/* Our AVX-512 sgemm kernels (cs_sgemm_avx512, cs_sgemm_nt_avx512, and cs_sgemm choosing them):
+ * against a double-precision product within blocked summation's error bound, A plain and
+ * transposed and B transposed, written and accumulated, padded leading dimensions left alone,
+ * NaN kept to its own row or column, and the same bits for a crop of the columns and for any
+ * number of threads. */
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -161,6 +162,72 @@ check_nan (void)
   operands_free (&o);
 }
 
+/* A·Bᵀ: B is [n, k]. Within the bound of blocks of at most 1024 terms, each summed in 16 lanes
+ * (k / 16 roundings per lane, 4 to add the lanes, one per block); padding untouched; 1 and 2
+ * threads give the same bits; a NaN in one row of A reaches that row of C only. */
+static void
+check_nt (int m, int n, int k, bool accumulate, int pad)
+{
+  const int lda = k + pad, ldb = k + pad, ldc = n + pad;
+  uint32_t seed = 17u + (uint32_t) (m * 7 + n * 3 + k);
+  float *a = malloc ((size_t) lda * (size_t) m * sizeof (float));
+  float *b = malloc ((size_t) ldb * (size_t) n * sizeof (float));
+  float *c = malloc ((size_t) ldc * (size_t) m * sizeof (float));
+  float *c0 = malloc ((size_t) ldc * (size_t) m * sizeof (float));
+  float *two = malloc ((size_t) ldc * (size_t) m * sizeof (float));
+  for (int64_t i = 0; i < (int64_t) lda * m; i++)
+    a[i] = uniform (&seed);
+  for (int64_t i = 0; i < (int64_t) ldb * n; i++)
+    b[i] = uniform (&seed);
+  for (int64_t i = 0; i < (int64_t) ldc * m; i++)
+    c0[i] = (i % ldc) < n ? uniform (&seed) : SENTINEL;
+  memcpy (c, c0, (size_t) ldc * (size_t) m * sizeof (float));
+  memcpy (two, c0, (size_t) ldc * (size_t) m * sizeof (float));
+  omp_set_num_threads (1);
+  cs_sgemm_nt_avx512 (m, n, k, a, lda, b, ldb, accumulate, c, ldc);
+  omp_set_num_threads (2);
+  cs_sgemm_nt_avx512 (m, n, k, a, lda, b, ldb, accumulate, two, ldc);
+  const double u = ldexp (1.0, -24), rounds = 1024 / 16 + 4 + (k + 1023) / 1024 + 1;
+  double worst = 0.0;
+  bool padding_kept = true;
+  for (int i = 0; i < m; i++)
+    {
+      for (int j = 0; j < n; j++)
+        {
+          double want = accumulate ? c0[(int64_t) i * ldc + j] : 0.0, mag = fabs (want);
+          for (int q = 0; q < k; q++)
+            {
+              double t = (double) a[(int64_t) i * lda + q] * b[(int64_t) j * ldb + q];
+              want += t;
+              mag += fabs (t);
+            }
+          double err = fabs (c[(int64_t) i * ldc + j] - want) / (rounds * u * mag + 1e-30);
+          if (!(err <= worst))
+            worst = err;
+        }
+      for (int j = n; j < ldc; j++)
+        padding_kept &= c[(int64_t) i * ldc + j] == SENTINEL;
+    }
+  CHECK (worst <= 1.0, "A Bt %dx%d by %d%s, padding %d: within the error bound (worst %.3f of it)",
+         m, n, k, accumulate ? ", accumulated" : "", pad, worst);
+  CHECK (padding_kept, "A Bt %dx%d by %d: the padding past n in each row of C is untouched", m, n,
+         k);
+  CHECK (memcmp (c, two, (size_t) ldc * (size_t) m * sizeof (float)) == 0,
+         "A Bt %dx%d by %d: 1 and 2 threads give the same bits", m, n, k);
+  a[(int64_t) (m - 1) * lda + k / 2] = NAN;
+  cs_sgemm_nt_avx512 (m, n, k, a, lda, b, ldb, false, c, ldc);
+  bool only_there = true;
+  for (int i = 0; i < m; i++)
+    for (int j = 0; j < n; j++)
+      only_there &= (i == m - 1) == (bool) isnan (c[(int64_t) i * ldc + j]);
+  CHECK (only_there, "A Bt %dx%d by %d: NaN in A's last row reaches that row only", m, n, k);
+  free (a);
+  free (b);
+  free (c);
+  free (c0);
+  free (two);
+}
+
 int
 main (void)
 {
@@ -189,6 +256,11 @@ main (void)
   check_crops_and_threads (&(shape){ 20, 1500, 70, false, false, 0 }, 510, 600);
   check_nan ();
 
+  check_nt (32, 144, 980, false, 0);   /* the demo CNN's second conv's weight gradient */
+  check_nt (64, 576, 3136, true, 3);   /* ResNet-18 layer1's, several blocks, accumulated */
+  check_nt (13, 7, 300, false, 1);     /* partial row and column tiles, a masked tail */
+  check_nt (6, 4, 1, true, 0);
+
   /* k = 0: C is zeroed, or left as it is when accumulating. */
   float c[4] = { 1, 2, 3, 4 }, a[1] = { 0 }, b[1] = { 0 };
   cs_sgemm_avx512 (2, 2, 0, false, a, 1, b, 2, true, c, 2);
@@ -206,6 +278,16 @@ main (void)
             o.ldc);
   CHECK (memcmp (mine, o.c, (size_t) (s.m * s.n) * sizeof (float)) == 0,
          "cs_sgemm takes this kernel on this CPU");
+  /* ... and the A Bt kernel for B transposed (B read as [90, 333] here), from 6 rows and 256
+   * terms */
+  float *bt = malloc ((size_t) (s.n * s.k) * sizeof (float)), *at = o.a;
+  for (int i = 0; i < s.n * s.k; i++)
+    bt[i] = (float) (i % 17) * 0.125f - 1.0f;
+  cs_sgemm_nt_avx512 (s.m, s.n, s.k, at, s.k, bt, s.k, false, mine, s.n);
+  cs_sgemm (CblasNoTrans, CblasTrans, s.m, s.n, s.k, 1.0f, at, s.k, bt, s.k, 0.0f, o.c, s.n);
+  CHECK (memcmp (mine, o.c, (size_t) (s.m * s.n) * sizeof (float)) == 0,
+         "cs_sgemm takes the A Bt kernel on this CPU");
+  free (bt);
   free (mine);
   operands_free (&o);
   return test_done ();

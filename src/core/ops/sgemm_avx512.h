@@ -13,3 +13,9 @@ bool cs_sgemm_avx512_available (void);
  * gives the same bits as the whole. */
 void cs_sgemm_avx512 (int m, int n, int k, bool trans_a, const float *a, int lda, const float *b,
                       int ldb, bool accumulate, float *c, int ldc);
+
+/* C[m, n] = A[m, k] B[n, k]^T, or += when accumulate, split by tiles over the calling thread's
+ * OpenMP team (sgemm_nt_avx512.c). Only on a CPU where cs_sgemm_avx512_available. Sums each
+ * element in blocks of at most 1024 terms, each as 16 lanes of running sums added pairwise. */
+void cs_sgemm_nt_avx512 (int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+                         bool accumulate, float *c, int ldc);
