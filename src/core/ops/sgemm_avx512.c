@@ -49,8 +49,8 @@ cs_sgemm_avx512_available (void)
  * vector of columns is masked. Each element of C sums its k terms in order, one FMA
  * at a time: the same for every tile shape, thread count and crop of the columns. */
 static inline __attribute__ ((always_inline, target ("avx512f"))) void
-tile (const int nv, const bool trans, const float *const *ap, int64_t lda, int kc, const float *b, int64_t ldb, float *c,
-      int64_t ldc, int rows, __mmask16 last, bool add_c)
+tile (const int nv, const bool trans, const float *const *ap, int64_t lda, int kc,
+      const float *b, int64_t ldb, float *c, int64_t ldc, int rows, __mmask16 last, bool add_c)
 {
   __m512 acc[MR][NV];
 #pragma GCC unroll 8
@@ -159,18 +159,22 @@ rows_range (int r0, int r1, int n, int k, bool trans, const float *a, int64_t ld
 #endif
 
 void
-cs_sgemm_avx512 (int m, int n, int k, bool trans_a, const float *a, int lda, const float *b, int ldb,
-                 bool accumulate, float *c, int ldc)
+cs_sgemm_empty_product (int m, int n, bool accumulate, float *c, int ldc)
+{
+  if (!accumulate)
+    for (int i = 0; i < m; i++)
+      for (int j = 0; j < n; j++)
+        c[(int64_t) i * ldc + j] = 0.0f;
+}
+
+void
+cs_sgemm_avx512 (int m, int n, int k, bool trans_a, const float *a, int lda, const float *b,
+                 int ldb, bool accumulate, float *c, int ldc)
 {
 #if HAVE_KERNEL
-  if (m <= 0 || n <= 0)
-    return;
-  if (k <= 0)
+  if (m <= 0 || n <= 0 || k <= 0)
     {
-      if (!accumulate)
-        for (int i = 0; i < m; i++)
-          for (int j = 0; j < n; j++)
-            c[(int64_t) i * ldc + j] = 0.0f;
+      cs_sgemm_empty_product (m, n, accumulate, c, ldc);
       return;
     }
   int threads = omp_in_parallel () ? 1 : omp_get_max_threads ();
@@ -196,7 +200,7 @@ cs_sgemm_avx512 (int m, int n, int k, bool trans_a, const float *a, int lda, con
       rows_range (r0, r1, n, k, trans_a, a, lda, b, ldb, accumulate, c, ldc);
   }
 #else
-  (void) m, (void) n, (void) k, (void) trans_a, (void) a, (void) lda, (void) b, (void) ldb, (void) accumulate;
-  (void) c, (void) ldc;
+  (void) m, (void) n, (void) k, (void) trans_a, (void) a, (void) lda, (void) b, (void) ldb;
+  (void) accumulate, (void) c, (void) ldc;
 #endif
 }

@@ -110,14 +110,9 @@ cs_sgemm_nt_avx512 (int m, int n, int k, const float *a, int lda, const float *b
                     bool accumulate, float *c, int ldc)
 {
 #if HAVE_KERNEL
-  if (m <= 0 || n <= 0)
-    return;
-  if (k <= 0)
+  if (m <= 0 || n <= 0 || k <= 0)
     {
-      if (!accumulate)
-        for (int i = 0; i < m; i++)
-          for (int j = 0; j < n; j++)
-            c[(int64_t) i * ldc + j] = 0.0f;
+      cs_sgemm_empty_product (m, n, accumulate, c, ldc);
       return;
     }
   const int tiles = ((m + MT - 1) / MT) * ((n + NT - 1) / NT);
