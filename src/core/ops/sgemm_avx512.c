@@ -1,5 +1,5 @@
-/* An AVX-512 sgemm of our own for products with few columns (a conv's patch matrix at batch 1):
- * the weights are read once, in place, with no packing pass over them. */
+/* Our AVX-512 sgemm for A·B and Aᵀ·B (conv forwards and input gradients): A, a layer's weights,
+ * is read in place, with no packing pass over it. */
 #include "ops/sgemm_avx512.h"
 
 #include <omp.h>
