@@ -3,13 +3,23 @@
  * The F(2x2) matrices hold only 0, +-1 and +-1/2, so the rounding stays close to direct conv. */
 #include "ops/winograd.h"
 
+#include "base/threads.h"
 #include "ops/blas.h"
-#include <string.h>
+#include "ops/sgemm_avx512.h"
+#include "ops/winograd_rows.h"
+#include <omp.h>
 
 #define PARALLEL_MIN_WORK 32768
-/* Transformed inputs and products of one chunk stay below this many floats: the transforms
- * write them and the GEMMs read them back, so they should still be in cache. */
+/* Shared pipeline: the transformed inputs and products of one chunk stay below this many
+ * floats, so that the GEMMs find in cache what the transforms wrote. */
 #define CHUNK_BUDGET ((int64_t) 1 << 21)
+/* Private pipeline: each thread's chunk stays below this many floats (512 KB), so that its
+ * transforms, products and transforms back stay in its own L2. */
+#define PRIVATE_BUDGET ((int64_t) 1 << 17)
+/* ... for convs whose transformed weights are at most this many floats (1 MB): every chunk
+ * reads all of them again. ResNet-18 at batch 1 and 8, 2 threads (bench-conv): 64 and 128
+ * channels are 25-45 % faster private, 256 channels (4 MB of weights) 5-15 % slower. */
+#define PRIVATE_MAX_WEIGHTS ((int64_t) 1 << 18)
 
 static int64_t
 tile_rows (const cs_winograd_conv *c)
@@ -26,21 +36,43 @@ tile_cols (const cs_winograd_conv *c)
 /* Rows of tiles per chunk, counted across the batch ((sample, tile row) pairs): as many as fit
  * the budget, at least one. */
 static int64_t
-chunk_of (const cs_winograd_conv *c)
+chunk_of (const cs_winograd_conv *c, int64_t budget)
 {
   int64_t per_row = 16 * (c->in_channels + c->out_channels) * tile_cols (c);
   int64_t all = c->batch * tile_rows (c);
-  int64_t chunk = per_row > 0 ? CHUNK_BUDGET / per_row : all;
+  int64_t chunk = per_row > 0 ? budget / per_row : all;
   if (chunk > all)
     chunk = all;
   return chunk < 1 ? 1 : chunk;
 }
 
+static int64_t
+chunk_floats (const cs_winograd_conv *c, int64_t chunk)
+{
+  return 16 * (c->in_channels + c->out_channels) * chunk * tile_cols (c);
+}
+
+/* Threads the workspace has private chunks for: the cores when first asked, fixed from then
+ * on so that a workspace sized earlier always fits. */
+static int
+private_slots (void)
+{
+  static int slots;
+  int s = __atomic_load_n (&slots, __ATOMIC_RELAXED);
+  if (s == 0)
+    {
+      s = (int) cs_threads_cores ();
+      __atomic_store_n (&slots, s, __ATOMIC_RELAXED);
+    }
+  return s;
+}
+
 int64_t
 cs_winograd_workspace (const cs_winograd_conv *c)
 {
-  int64_t t = chunk_of (c) * tile_cols (c);
-  return 16 * (c->in_channels + c->out_channels) * t;
+  int64_t shared = chunk_floats (c, chunk_of (c, CHUNK_BUDGET));
+  int64_t own = private_slots () * chunk_floats (c, chunk_of (c, PRIVATE_BUDGET));
+  return shared > own ? shared : own;
 }
 
 int64_t
@@ -49,7 +81,7 @@ cs_winograd_weights_size (const cs_winograd_conv *c)
   return 16 * c->out_channels * c->in_channels;
 }
 
-/* Transforms work on blocks of this many tiles along a tile row, in fixed-size stack buffers. */
+/* Transforms work on blocks of this many in-channels, in fixed-size stack buffers. */
 #define BLOCK 64
 
 /* U[xi][o][i] = G g G^T for every (out, in) kernel pair: a block of in-channels at a time, the
@@ -99,136 +131,6 @@ cs_winograd_weights (const cs_winograd_conv *c, const float *w, float *u)
       }
 }
 
-/* V[xi][k][t] = B^T d B for the 4x4 input patch d of every tile t in the tile rows [q0, q0 +
- * rows) of the batch (row q: sample q / th, tile row q % th). Per tile row and block of tiles:
- * the (zero-padded) input rows, then B^T down the rows, then B across the columns, each a plain
- * SIMD loop. */
-static void
-transform_inputs (const cs_winograd_conv *c, const float *x, int64_t q0, int64_t rows, float *v)
-{
-  const int64_t IC = c->in_channels, H = c->height, W = c->width;
-  const int64_t th = tile_rows (c), tw = tile_cols (c), T = rows * tw;
-  const int64_t stride = IC * T, pt = c->pad_top, pl = c->pad_left;
-#pragma omp parallel for collapse(2) schedule(static) if (rows * IC * tw * 16 > PARALLEL_MIN_WORK)
-  for (int64_t k = 0; k < IC; k++)
-    for (int64_t j = 0; j < rows; j++)
-      {
-        const int64_t ti = (q0 + j) % th;
-        const float *xp = x + ((q0 + j) / th * IC + k) * H * W;
-        float *vp = v + k * T + j * tw;
-        for (int64_t tj0 = 0; tj0 < tw; tj0 += BLOCK)
-          {
-            const int64_t nt = tw - tj0 < BLOCK ? tw - tj0 : BLOCK;
-            const int64_t width = 2 * nt + 2, col0 = 2 * tj0 - pl;
-            float d[4][2 * BLOCK + 2], e[4][2 * BLOCK + 2];
-            for (int a = 0; a < 4; a++)
-              {
-                const int64_t r = 2 * ti - pt + a;
-                if (r < 0 || r >= H)
-                  {
-                    memset (d[a], 0, (size_t) width * sizeof (float));
-                    continue;
-                  }
-                int64_t lo = col0 < 0 ? -col0 : 0;
-                int64_t hi = W - col0 < width ? W - col0 : width;
-                if (hi < lo)
-                  hi = lo;
-                for (int64_t i = 0; i < lo && i < width; i++)
-                  d[a][i] = 0.0f;
-                if (hi > lo)
-                  memcpy (d[a] + lo, xp + r * W + col0 + lo, (size_t) (hi - lo) * sizeof (float));
-                for (int64_t i = hi; i < width; i++)
-                  d[a][i] = 0.0f;
-              }
-#pragma omp simd
-            for (int64_t i = 0; i < width; i++)
-              {
-                e[0][i] = d[0][i] - d[2][i];
-                e[1][i] = d[1][i] + d[2][i];
-                e[2][i] = d[2][i] - d[1][i];
-                e[3][i] = d[1][i] - d[3][i];
-              }
-            float *vt = vp + tj0;
-            for (int a = 0; a < 4; a++)
-              {
-                float *v0 = vt + (a * 4 + 0) * stride, *v1 = vt + (a * 4 + 1) * stride;
-                float *v2 = vt + (a * 4 + 2) * stride, *v3 = vt + (a * 4 + 3) * stride;
-                const float *ea = e[a];
-#pragma omp simd
-                for (int64_t i = 0; i < nt; i++)
-                  {
-                    v0[i] = ea[2 * i] - ea[2 * i + 2];
-                    v1[i] = ea[2 * i + 1] + ea[2 * i + 2];
-                    v2[i] = ea[2 * i + 2] - ea[2 * i + 1];
-                    v3[i] = ea[2 * i + 1] - ea[2 * i + 3];
-                  }
-              }
-          }
-      }
-}
-
-/* y tile = A^T m A (+ bias), cropped at the bottom/right edge, for the tiles of rows [q0, q0 +
- * rows): A across each product row, then A^T down, into two output rows of a block, copied (or
- * added) into y. */
-static void
-transform_outputs (const cs_winograd_conv *c, const float *m, int64_t q0, int64_t rows,
-                   const float *bias, float *y, bool accumulate)
-{
-  const int64_t OC = c->out_channels, OH = c->out_h, OW = c->out_w;
-  const int64_t th = tile_rows (c), tw = tile_cols (c), T = rows * tw;
-  const int64_t stride = OC * T;
-#pragma omp parallel for collapse(2) schedule(static) if (rows * OC * tw * 16 > PARALLEL_MIN_WORK)
-  for (int64_t o = 0; o < OC; o++)
-    for (int64_t j = 0; j < rows; j++)
-      {
-        const int64_t ti = (q0 + j) % th;
-        const float *mp = m + o * T + j * tw;
-        float *yp = y + ((q0 + j) / th * OC + o) * OH * OW;
-        const float b0 = bias != NULL ? bias[o] : 0.0f;
-        for (int64_t tj0 = 0; tj0 < tw; tj0 += BLOCK)
-          {
-            const int64_t nt = tw - tj0 < BLOCK ? tw - tj0 : BLOCK;
-            const float *mt = mp + tj0;
-            float g[4][2][BLOCK];
-            for (int a = 0; a < 4; a++)
-              {
-                const float *f0 = mt + (a * 4 + 0) * stride, *f1 = mt + (a * 4 + 1) * stride;
-                const float *f2 = mt + (a * 4 + 2) * stride, *f3 = mt + (a * 4 + 3) * stride;
-                float *g0 = g[a][0], *g1 = g[a][1];
-#pragma omp simd
-                for (int64_t i = 0; i < nt; i++)
-                  {
-                    g0[i] = f0[i] + f1[i] + f2[i];
-                    g1[i] = f1[i] - f2[i] - f3[i];
-                  }
-              }
-            float r[2][2 * BLOCK];
-            for (int x = 0; x < 2; x++)
-              {
-#pragma omp simd
-                for (int64_t i = 0; i < nt; i++)
-                  {
-                    r[0][2 * i + x] = g[0][x][i] + g[1][x][i] + g[2][x][i] + b0;
-                    r[1][2 * i + x] = g[1][x][i] - g[2][x][i] - g[3][x][i] + b0;
-                  }
-              }
-            const int64_t cols = 2 * nt <= OW - 2 * tj0 ? 2 * nt : OW - 2 * tj0;
-            for (int a = 0; a < 2 && 2 * ti + a < OH; a++)
-              {
-                float *dst = yp + (2 * ti + a) * OW + 2 * tj0;
-                if (accumulate)
-                  {
-#pragma omp simd
-                    for (int64_t i = 0; i < cols; i++)
-                      dst[i] += r[a][i];
-                  }
-                else
-                  memcpy (dst, r[a], (size_t) cols * sizeof (float));
-              }
-          }
-      }
-}
-
 /* Flipping a 3x3 kernel maps its transform G g G^T onto itself with rows and columns 0 and 3
  * swapped (G's rows 1 and 2 are symmetric under the flip). */
 static int
@@ -238,30 +140,153 @@ flipped_plane (int xi)
   return swap[xi / 4] * 4 + swap[xi % 4];
 }
 
-void
-cs_winograd_run (const cs_winograd_conv *c, const float *x, const float *u,
-                 const float *bias, float *y, bool accumulate, float *work)
+/* The tile-row transforms of one path. */
+typedef struct {
+  cs_winograd_input_row_fn in;
+  cs_winograd_output_row_fn out;
+} transforms;
+
+static transforms
+transforms_of (cs_winograd_path path)
+{
+  if (path.avx512)
+    return (transforms) { cs_winograd_input_row_avx512, cs_winograd_output_row_avx512 };
+  return (transforms) { cs_winograd_input_row, cs_winograd_output_row };
+}
+
+/* V[xi][k][t] = B^T d B for in-channel k and tile row j of the chunk that starts at tile row q0
+ * of the batch (row q: sample q / th, tile row q % th) and holds T tiles. */
+static void
+input_row (const cs_winograd_conv *c, transforms f, const float *x, int64_t q0, int64_t T,
+           float *v, int64_t k, int64_t j)
+{
+  const int64_t IC = c->in_channels, H = c->height, W = c->width;
+  const int64_t th = tile_rows (c), tw = tile_cols (c), ti = (q0 + j) % th;
+  const float *xp = x + ((q0 + j) / th * IC + k) * H * W;
+  f.in (xp, H, W, 2 * ti - c->pad_top, -c->pad_left, tw, v + k * T + j * tw, IC * T);
+}
+
+/* y's rows for out-channel o and tile row j of the chunk from its products m. */
+static void
+output_row (const cs_winograd_conv *c, transforms f, const float *m, int64_t q0, int64_t T,
+            const float *bias, float *y, bool accumulate, int64_t o, int64_t j)
+{
+  const int64_t OC = c->out_channels, th = tile_rows (c), tw = tile_cols (c);
+  const int64_t ti = (q0 + j) % th;
+  float *yp = y + ((q0 + j) / th * OC + o) * c->out_h * c->out_w;
+  f.out (m + o * T + j * tw, OC * T, tw, bias != NULL ? bias[o] : 0.0f, yp, c->out_h, c->out_w,
+         2 * ti, accumulate);
+}
+
+/* M[xi] = U[xi] V[xi] for the 16 planes of a chunk of T tiles. */
+static void
+plane_product (const cs_winograd_conv *c, const float *u, const float *v, int64_t T, float *m,
+               int xi)
+{
+  const int64_t OC = c->out_channels, IC = c->in_channels;
+  /* transposed: u is the forward conv's [16][IC][OC]; read plane flip(xi) as its transpose */
+  const float *a = u + (c->transposed ? flipped_plane (xi) : xi) * OC * IC;
+  cs_sgemm (c->transposed ? CblasTrans : CblasNoTrans, CblasNoTrans, (int) OC, (int) T, (int) IC,
+            1.0f, a, (int) (c->transposed ? OC : IC), v + xi * IC * T, (int) T, 0.0f,
+            m + xi * OC * T, (int) T);
+}
+
+/* Shared pipeline: chunk after chunk, the team splits each stage (in-channels, then planes,
+ * then out-channels). For large weights, which each thread then reads only a part of. */
+static void
+run_shared (const cs_winograd_conv *c, transforms f, const float *x, const float *u,
+            const float *bias, float *y, bool accumulate, float *work)
 {
   const int64_t OC = c->out_channels, IC = c->in_channels, tw = tile_cols (c);
-  const int64_t chunk = chunk_of (c), all = c->batch * tile_rows (c);
+  const int64_t chunk = chunk_of (c, CHUNK_BUDGET), all = c->batch * tile_rows (c);
   float *v = work;
   float *m = v + 16 * IC * chunk * tw;
   for (int64_t q0 = 0; q0 < all; q0 += chunk)
     {
       const int64_t rows = all - q0 < chunk ? all - q0 : chunk;
       const int64_t T = rows * tw;
-      transform_inputs (c, x, q0, rows, v);
+#pragma omp parallel for collapse(2) schedule(static) if (rows * IC * tw * 16 > PARALLEL_MIN_WORK)
+      for (int64_t k = 0; k < IC; k++)
+        for (int64_t j = 0; j < rows; j++)
+          input_row (c, f, x, q0, T, v, k, j);
       /* The 16 products are independent: one plane per thread beats splitting each product
        * (each stays large enough for the kernel; no thread waits at 16 joins). */
 #pragma omp parallel for schedule(static) if (OC * T * IC > PARALLEL_MIN_WORK * 16)
       for (int xi = 0; xi < 16; xi++)
-        {
-          /* transposed: u is the forward conv's [16][IC][OC]; read plane flip(xi) as its transpose */
-          const float *a = u + (c->transposed ? flipped_plane (xi) : xi) * OC * IC;
-          cs_sgemm (c->transposed ? CblasTrans : CblasNoTrans, CblasNoTrans,
-                       (int) OC, (int) T, (int) IC, 1.0f, a, (int) (c->transposed ? OC : IC),
-                       v + xi * IC * T, (int) T, 0.0f, m + xi * OC * T, (int) T);
-        }
-      transform_outputs (c, m, q0, rows, bias, y, accumulate);
+        plane_product (c, u, v, T, m, xi);
+#pragma omp parallel for collapse(2) schedule(static) if (rows * OC * tw * 16 > PARALLEL_MIN_WORK)
+      for (int64_t o = 0; o < OC; o++)
+        for (int64_t j = 0; j < rows; j++)
+          output_row (c, f, m, q0, T, bias, y, accumulate, o, j);
     }
+}
+
+/* Private pipeline: each thread takes whole chunks and runs all three stages on them alone, in
+ * its own part of the workspace, with no join between stages and nothing leaving its L2. */
+static void
+run_private (const cs_winograd_conv *c, transforms f, const float *x, const float *u,
+             const float *bias, float *y, bool accumulate, float *work)
+{
+  const int64_t OC = c->out_channels, IC = c->in_channels, tw = tile_cols (c);
+  const int64_t chunk = chunk_of (c, PRIVATE_BUDGET), all = c->batch * tile_rows (c);
+  const int64_t n_chunks = (all + chunk - 1) / chunk, slot = chunk_floats (c, chunk);
+  int team = omp_get_max_threads ();
+  if (team > private_slots ())
+    team = private_slots ();
+  if (team > n_chunks)
+    team = (int) n_chunks;
+  if (all * tw * OC * IC <= PARALLEL_MIN_WORK * 16)
+    team = 1;
+#pragma omp parallel num_threads (team)
+  {
+    float *v = work + omp_get_thread_num () * slot;
+    float *m = v + 16 * IC * chunk * tw;
+#pragma omp for schedule(static)
+    for (int64_t ci = 0; ci < n_chunks; ci++)
+      {
+        const int64_t q0 = ci * chunk, rows = all - q0 < chunk ? all - q0 : chunk;
+        const int64_t T = rows * tw;
+        for (int64_t k = 0; k < IC; k++)
+          for (int64_t j = 0; j < rows; j++)
+            input_row (c, f, x, q0, T, v, k, j);
+        for (int xi = 0; xi < 16; xi++)
+          plane_product (c, u, v, T, m, xi);
+        for (int64_t o = 0; o < OC; o++)
+          for (int64_t j = 0; j < rows; j++)
+            output_row (c, f, m, q0, T, bias, y, accumulate, o, j);
+      }
+  }
+}
+
+cs_winograd_path
+cs_winograd_path_for (const cs_winograd_conv *c)
+{
+  static int avx512 = -1;
+  int have = __atomic_load_n (&avx512, __ATOMIC_RELAXED);
+  if (have < 0)
+    {
+      have = cs_sgemm_avx512_available ();
+      __atomic_store_n (&avx512, have, __ATOMIC_RELAXED);
+    }
+  cs_winograd_path path = { .avx512 = have != 0 };
+  path.private_chunks = cs_winograd_weights_size (c) <= PRIVATE_MAX_WEIGHTS;
+  return path;
+}
+
+void
+cs_winograd_run_path (const cs_winograd_conv *c, cs_winograd_path path, const float *x,
+                      const float *u, const float *bias, float *y, bool accumulate, float *work)
+{
+  const transforms f = transforms_of (path);
+  if (path.private_chunks)
+    run_private (c, f, x, u, bias, y, accumulate, work);
+  else
+    run_shared (c, f, x, u, bias, y, accumulate, work);
+}
+
+void
+cs_winograd_run (const cs_winograd_conv *c, const float *x, const float *u,
+                 const float *bias, float *y, bool accumulate, float *work)
+{
+  cs_winograd_run_path (c, cs_winograd_path_for (c), x, u, bias, y, accumulate, work);
 }

@@ -29,3 +29,18 @@ int64_t cs_winograd_workspace (const cs_winograd_conv *c);
  * its transform), so the input gradient reuses what the forward computed. */
 void cs_winograd_run (const cs_winograd_conv *c, const float *x, const float *u,
                       const float *bias, float *y, bool accumulate, float *work);
+
+/* How cs_winograd_run goes about a conv. */
+typedef struct {
+  bool private_chunks; /* each thread transforms, multiplies and transforms back chunks of its
+                        * own (small weights), rather than the team splitting each stage */
+  bool avx512;         /* AVX-512 tile transforms: only where cs_sgemm_avx512_available */
+} cs_winograd_path;
+
+/* The path cs_winograd_run takes for c on this CPU. */
+cs_winograd_path cs_winograd_path_for (const cs_winograd_conv *c);
+/* cs_winograd_run by the given path (tests try each): every path gives the same bits, for any
+ * number of threads. */
+void cs_winograd_run_path (const cs_winograd_conv *c, cs_winograd_path path, const float *x,
+                           const float *u, const float *bias, float *y, bool accumulate,
+                           float *work);
