@@ -10,6 +10,9 @@
 #include <omp.h>
 
 #define PARALLEL_MIN_WORK 32768
+/* The transforms ask for the input rows of the in-channel this far ahead: ResNet-18's forward,
+ * 2 threads, spent 8.2-8.4 % of its samples in the input transform without, 5.4-5.5 % with. */
+#define PREFETCH_CHANNELS 2
 /* Shared pipeline: the transformed inputs and products of one chunk stay below this many
  * floats, so that the GEMMs find in cache what the transforms wrote. */
 #define CHUNK_BUDGET ((int64_t) 1 << 21)
@@ -178,6 +181,30 @@ output_row (const cs_winograd_conv *c, transforms f, const float *m, int64_t q0,
          2 * ti, accumulate);
 }
 
+/* Asks for in-channel k's input rows of the chunk [q0, q0 + rows) ahead of their transforms:
+ * the op before left them in another core's cache or in L3, and the transforms would
+ * otherwise wait on every line. */
+static void
+prefetch_input (const cs_winograd_conv *c, const float *x, int64_t q0, int64_t rows, int64_t k)
+{
+  const int64_t th = tile_rows (c), H = c->height, W = c->width;
+  for (int64_t q = q0; q < q0 + rows;)
+    {
+      const int64_t first = q % th, left = q0 + rows - q;
+      const int64_t last = first + left - 1 < th - 1 ? first + left - 1 : th - 1;
+      int64_t r0 = 2 * first - c->pad_top, r1 = 2 * last - c->pad_top + 4;
+      r0 = r0 < 0 ? 0 : r0;
+      r1 = r1 > H ? H : r1;
+      if (r1 > r0)
+        {
+          const char *p = (const char *) (x + ((q / th * c->in_channels + k) * H + r0) * W);
+          for (int64_t b = 0; b < (r1 - r0) * W * (int64_t) sizeof (float); b += 64)
+            __builtin_prefetch (p + b);
+        }
+      q += last - first + 1;
+    }
+}
+
 /* M[xi] = U[xi] V[xi] for the 16 planes of a chunk of T tiles. */
 static void
 plane_product (const cs_winograd_conv *c, const float *u, const float *v, int64_t T, float *m,
@@ -247,8 +274,12 @@ run_private (const cs_winograd_conv *c, transforms f, const float *x, const floa
         const int64_t q0 = ci * chunk, rows = all - q0 < chunk ? all - q0 : chunk;
         const int64_t T = rows * tw;
         for (int64_t k = 0; k < IC; k++)
-          for (int64_t j = 0; j < rows; j++)
-            input_row (c, f, x, q0, T, v, k, j);
+          {
+            if (k + PREFETCH_CHANNELS < IC)
+              prefetch_input (c, x, q0, rows, k + PREFETCH_CHANNELS);
+            for (int64_t j = 0; j < rows; j++)
+              input_row (c, f, x, q0, T, v, k, j);
+          }
         for (int xi = 0; xi < 16; xi++)
           plane_product (c, u, v, T, m, xi);
         for (int64_t o = 0; o < OC; o++)
