@@ -398,6 +398,10 @@ test_maxpool_ties (void)
   check_scan_order_rows (3, 1, 7, 16);
   check_scan_order_rows (3, 1, 7, 10);
   check_scan_order_rows (3, 1, 7, 9);
+  /* 16 windows and more inside the input: the AVX-512 row where the CPU has it */
+  check_scan_order_rows (3, 1, 7, 40);
+  check_scan_order_rows (3, 0, 5, 35);
+  check_scan_order_rows (3, 1, 5, 112);
 
   /* a window that only sees padding (dilation steps over the single input cell) */
   s = cs_shape_4d (1, 1, 1, 1);
