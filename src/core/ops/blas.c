@@ -29,9 +29,7 @@ cs_sgemm (CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, float alp
    * ResNet's 4608) and reaches 90 % of one core's FMA peak on wide products. A·Bᵀ (weight
    * gradients) has a kernel of its own, on a par with OpenBLAS's AVX-512 one and 1.5-1.9x
    * its AVX2 one. */
-  static int own = -1;
-  if (own < 0)
-    own = cs_sgemm_avx512_available ();
+  const bool own = cs_sgemm_avx512_available ();
   if (own && tb == CblasNoTrans && alpha == 1.0f && (beta == 0.0f || beta == 1.0f))
     {
       cs_sgemm_avx512 (m, n, k, ta == CblasTrans, a, lda, b, ldb, beta == 1.0f, c, ldc);

@@ -39,8 +39,16 @@ bool
 cs_sgemm_avx512_available (void)
 {
 #if HAVE_KERNEL
-  __builtin_cpu_init ();
-  return __builtin_cpu_supports ("avx512f");
+  /* Asked on every call of the kernels' callers (per GEMM, per max-pool row): answered once. */
+  static int have = -1;
+  int h = __atomic_load_n (&have, __ATOMIC_RELAXED);
+  if (h < 0)
+    {
+      __builtin_cpu_init ();
+      h = __builtin_cpu_supports ("avx512f") ? 1 : 0;
+      __atomic_store_n (&have, h, __ATOMIC_RELAXED);
+    }
+  return h != 0;
 #else
   return false;
 #endif

@@ -292,14 +292,7 @@ run_private (const cs_winograd_conv *c, transforms f, const float *x, const floa
 cs_winograd_path
 cs_winograd_path_for (const cs_winograd_conv *c)
 {
-  static int avx512 = -1;
-  int have = __atomic_load_n (&avx512, __ATOMIC_RELAXED);
-  if (have < 0)
-    {
-      have = cs_sgemm_avx512_available ();
-      __atomic_store_n (&avx512, have, __ATOMIC_RELAXED);
-    }
-  cs_winograd_path path = { .avx512 = have != 0 };
+  cs_winograd_path path = { .avx512 = cs_sgemm_avx512_available () };
   path.private_chunks = cs_winograd_weights_size (c) <= PRIVATE_MAX_WEIGHTS;
   return path;
 }
