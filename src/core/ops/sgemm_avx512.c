@@ -27,11 +27,6 @@
  * PREFETCH_AHEAD floats on fetches it for all kc rows: ResNet-18 layer4's input gradient with
  * its weights out of cache, 2 threads, 1.06-1.08 -> 0.96-0.99 ms (32, 48 and 96 alike). */
 #define PREFETCH_AHEAD 48
-/* With A plain, each tile fetches the next row tile's block of A: the rows of a block are
- * read 512 bytes at a time, a row tile apart, too many streams for the hardware prefetchers
- * once the weights are out of cache. ResNet-18's forward, 2 threads, per-node timer, three
- * alternations: 12.29-12.61 -> 12.10-12.27 ms (layer4's 3x3 convs alone, weights in cache as
- * in bench-conv, 0.77 -> 0.82-0.84). */
 /* Below this many multiply-adds, a second thread costs more than it saves. */
 #define SPLIT_MIN_MACS ((int64_t) 1 << 20)
 
@@ -149,6 +144,11 @@ rows_range (int r0, int r1, int n, int k, bool trans, const float *a, int64_t ld
                 for (int q = 0; q < kc; q++)
                   _mm_prefetch ((const char *) (ap[0] + (int64_t) q * lda + PREFETCH_AHEAD),
                                 _MM_HINT_T0);
+              /* With A plain, fetch the next row tile's block of A: a block's rows are read
+               * 512 bytes at a time, a row tile apart, too many streams for the hardware
+               * prefetchers once the weights are out of cache. ResNet-18's forward, 2 threads,
+               * per-node timer, three alternations: 12.29-12.61 -> 12.10-12.27 ms (layer4's
+               * 3x3 convs alone, weights in cache as in bench-conv: 0.77 -> 0.82-0.84). */
               if (!trans)
                 for (int i = r + MR; i < r + 2 * MR && i < r1; i++)
                   for (int q = 0; q < kc; q += 16)
